@@ -1,0 +1,40 @@
+"""The Flask application factory: the one composition root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from commands.core import Services
+from store.migrate import current_revision, pending_reason
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or Settings.load()
+    runtime = build_runtime(settings, services)
+    app = Flask(__name__)
+    app.extensions["switchboard"] = runtime
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
+    return app
+
+
+def runtime_of(app: Flask | None = None) -> Runtime:
+    runtime = (app or current_app).extensions["switchboard"]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def healthz() -> Any:
+    return jsonify(status="ok")
+
+
+def readyz() -> Any:
+    engine = runtime_of().engine
+    reason = pending_reason(engine)
+    if reason is not None:
+        return jsonify(status="unready", reason=reason), 503
+    return jsonify(status="ready", revision=current_revision(engine))

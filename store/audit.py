@@ -1,0 +1,39 @@
+"""The audit trail: every command invocation, whatever its outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from store.base import Base, UTCDateTime
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    user_ref: Mapped[str] = mapped_column(String(320))
+    space: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    command: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column()
+
+
+def record(session: Session, entry: AuditEntry) -> None:
+    session.add(entry)
+
+
+def recent(session: Session, limit: int = 50, *, person_id: int | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if person_id is not None:
+        query = query.where(AuditEntry.person_id == person_id)
+    return list(session.scalars(query))

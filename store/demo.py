@@ -1,0 +1,43 @@
+"""The demo team, for local runs and for the other capabilities to build on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from store import people
+from store.people_io import ImportReport, import_people
+
+DEMO_PEOPLE = """\
+- {key: ada, name: Ada Admin, role: admin, email: ada@switchboard.example, extension: "200"}
+- {key: carla, name: Carla Coordinator, role: coordinator, email: carla@switchboard.example,
+   extension: "201", groups: [morning]}
+- {key: dani, name: Dani Coordinator, role: coordinator, email: dani@switchboard.example,
+   extension: "202", groups: [afternoon]}
+- {key: alice, name: Alice Agent, email: alice@switchboard.example, extension: "211",
+   groups: [morning]}
+- {key: bruno, name: Bruno Agent, email: bruno@switchboard.example, extension: "212",
+   groups: [morning]}
+- {key: chen, name: Chen Agent, email: chen@switchboard.example, extension: "213",
+   groups: [morning]}
+- {key: diego, name: Diego Agent, email: diego@switchboard.example, extension: "214",
+   groups: [morning]}
+- {key: elena, name: Elena Agent, email: elena@switchboard.example, extension: "215",
+   groups: [afternoon]}
+- {key: farah, name: Farah Agent, email: farah@switchboard.example, extension: "216",
+   groups: [afternoon]}
+- {key: gael, name: Gael Agent, email: gael@switchboard.example, extension: "217",
+   groups: [afternoon]}
+- {key: hana, name: Hana Agent, email: hana@switchboard.example, extension: "218",
+   groups: [afternoon]}
+"""
+
+
+def load_demo(
+    session: Session, now: datetime, *, only_if_empty: bool = True
+) -> ImportReport | None:
+    """Load the demo team; with only_if_empty, do nothing when people already exist."""
+    if only_if_empty and people.count(session) > 0:
+        return None
+    return import_people(session, DEMO_PEOPLE, now)

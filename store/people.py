@@ -1,0 +1,105 @@
+"""People: who may talk to Switchboard, with what role, on which extension."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from store.base import Base, UTCDateTime
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def allows(self, required: Role) -> bool:
+        return self.rank >= required.rank
+
+    @property
+    def with_article(self) -> str:
+        return ("an " if self.value[0] in "aeiou" else "a ") + self.value
+
+
+_RANK = {Role.AGENT: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
+ROLES = tuple(r.value for r in Role)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (CheckConstraint("role IN ('agent', 'coordinator', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.AGENT.value)
+    extension: Mapped[str | None] = mapped_column(String(32), unique=True)
+    google_chat_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    slack_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Kept from the Tomatic persons.yaml layout so an export round-trips it.
+    color: Mapped[str | None] = mapped_column(String(16))
+    erp_user: Mapped[str | None] = mapped_column(String(128))
+    ideal_load: Mapped[int | None] = mapped_column()
+    desk: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def __repr__(self) -> str:
+        return f"<Person {self.key} {self.role}>"
+
+
+def by_key(session: Session, key: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.key == key))
+
+
+def by_email(session: Session, email: str) -> Person | None:
+    return session.scalar(select(Person).where(func.lower(Person.email) == email.lower()))
+
+
+def by_extension(session: Session, extension: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.extension == extension))
+
+
+def by_chat_id(session: Session, platform: str, user_id: str) -> Person | None:
+    column = {"google": Person.google_chat_id, "slack": Person.slack_id}.get(platform)
+    if column is None:
+        return None
+    return session.scalar(select(Person).where(column == user_id))
+
+
+def all_people(session: Session, *, active_only: bool = False) -> list[Person]:
+    query = select(Person).order_by(Person.key)
+    if active_only:
+        query = query.where(Person.active.is_(True))
+    return list(session.scalars(query))
+
+
+def with_role(session: Session, role: Role) -> list[Person]:
+    query = select(Person).where(Person.role == role.value, Person.active.is_(True))
+    return list(session.scalars(query.order_by(Person.key)))
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Person)) or 0
+
+
+def link_chat_id(session: Session, person: Person, platform: str, user_id: str) -> None:
+    """Remember the platform's id for this person, so the next event needs no email lookup."""
+    if platform == "google":
+        person.google_chat_id = user_id
+    elif platform == "slack":
+        person.slack_id = user_id
+    session.add(person)

@@ -1,0 +1,242 @@
+"""People import/export in YAML: a plain list, or Tomatic's ``persons.yaml`` layout.
+
+An import is validated as a whole first; with any problem nothing is written and
+every problem is reported with its entry, field and reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from store import people
+from store.people import ROLES, Person
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+EXTENSION = re.compile(r"^[0-9A-Za-z*#+_.-]{1,32}$")
+GOOGLE_ID = re.compile(r"^users/[A-Za-z0-9_.@-]+$")
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+FIELDS = ("key", "name", "email", "role", "extension", "google_chat_id", "slack_id", "groups",
+          "active", "color", "erp_user", "ideal_load", "desk")
+# Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
+TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
+                "tables": "desk", "colors": "color", "erpusers": "erp_user",
+                "idealloads": "ideal_load"}
+ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "coordinator"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    entry: str
+    field: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.entry}: {self.field}: {self.why}"
+
+
+class ImportRejected(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was imported")
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def parse_yaml(text: str) -> list[dict[str, Any]]:
+    """Return one raw dict per person, whichever layout the file uses."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ImportRejected([Problem("file", "yaml", f"not valid YAML: {exc}")]) from None
+    if isinstance(data, dict) and "people" in data:
+        data = data["people"]
+    if isinstance(data, dict) and isinstance(data.get("persons"), dict):
+        data = data["persons"]
+    if isinstance(data, list):
+        return [e if isinstance(e, dict) else {"__bad__": e} for e in data]
+    if isinstance(data, dict):
+        return _from_tomatic(data)
+    raise ImportRejected([Problem("file", "layout",
+                                  "expected a list of people or Tomatic's persons.yaml maps")])
+
+
+def _from_tomatic(data: dict[str, Any]) -> list[dict[str, Any]]:
+    unknown = set(data) - set(TOMATIC_MAPS) - {"groups"}
+    if unknown:
+        raise ImportRejected([Problem("file", name, "unknown persons.yaml section")
+                              for name in sorted(unknown)])
+    entries: dict[str, dict[str, Any]] = {}
+
+    def entry(key: Any) -> dict[str, Any]:
+        return entries.setdefault(str(key), {"key": str(key), "groups": []})
+
+    for section, target in TOMATIC_MAPS.items():
+        for key, value in (data.get(section) or {}).items():
+            entry(key)[target] = value
+    for group, members in (data.get("groups") or {}).items():
+        for key in members or []:
+            person = entry(key)
+            if group in ROLE_GROUPS:
+                if ROLE_GROUPS[group] == "admin" or person.get("role") != "admin":
+                    person["role"] = ROLE_GROUPS[group]
+            else:
+                person["groups"].append(str(group))
+    return [entries[k] for k in sorted(entries)]
+
+
+# ------------------------------------------------------------------------- validating
+
+
+def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[str, Any]]:
+    """Normalised entries, or ImportRejected with every problem found."""
+    problems: list[Problem] = []
+    clean: list[dict[str, Any]] = []
+    for index, raw in enumerate(raw_entries, start=1):
+        label = f"entry {index}"
+        if "__bad__" in raw:
+            problems.append(Problem(label, "entry", "expected a mapping of fields"))
+            continue
+        if raw.get("key"):
+            label += f" ({raw['key']})"
+        entry, entry_problems = _clean(raw, label)
+        problems += entry_problems
+        clean.append(entry)
+    problems += _duplicates(clean, session)
+    if problems:
+        raise ImportRejected(problems)
+    return clean
+
+
+def _clean(raw: dict[str, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
+    problems: list[Problem] = []
+
+    def bad(name: str, why: str) -> None:
+        problems.append(Problem(label, name, why))
+
+    for name in sorted(set(raw) - set(FIELDS)):
+        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
+    out: dict[str, Any] = {}
+    key = str(raw.get("key") or "").strip()
+    if not KEY.match(key):
+        bad("key", "missing or malformed: lowercase letters, digits, '.', '_' or '-'")
+    out["key"] = key
+    name = str(raw.get("name") or "").strip()
+    if not name:
+        bad("name", "missing: every person needs a display name")
+    out["name"] = name
+    email = raw.get("email")
+    out["email"] = None
+    if email not in (None, ""):
+        email = str(email).strip().lower()
+        if not EMAIL.match(email):
+            bad("email", f"{email!r} is not a valid address (expected name@domain.tld)")
+        out["email"] = email
+    role = str(raw.get("role") or "agent").strip().lower()
+    if role not in ROLES:
+        bad("role", f"{role!r} is not a role (expected one of {', '.join(ROLES)})")
+    out["role"] = role
+    extension = raw.get("extension")
+    out["extension"] = None
+    if extension not in (None, ""):
+        extension = str(extension).strip()
+        if not EXTENSION.match(extension):
+            bad("extension", f"{extension!r} is not a PBX extension (digits, letters, *#+_.-)")
+        out["extension"] = extension
+    for name_, pattern, example in (("google_chat_id", GOOGLE_ID, "users/123456"),
+                                    ("slack_id", SLACK_ID, "U0123ABCD")):
+        value = raw.get(name_)
+        out[name_] = None
+        if value not in (None, ""):
+            if not pattern.match(str(value)):
+                bad(name_, f"{value!r} is malformed (expected e.g. {example})")
+            out[name_] = str(value)
+    groups = raw.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        bad("groups", "expected a list of group names")
+        groups = []
+    out["groups"] = sorted(set(groups))
+    active = raw.get("active", True)
+    if not isinstance(active, bool):
+        bad("active", "expected true or false")
+    out["active"] = bool(active)
+    for name_ in ("ideal_load", "desk"):
+        value = raw.get(name_)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            bad(name_, "expected a whole number")
+            value = None
+        out[name_] = value
+    for name_ in ("color", "erp_user"):
+        value = raw.get(name_)
+        out[name_] = None if value in (None, "") else str(value)
+    return out, problems
+
+
+def _duplicates(entries: list[dict[str, Any]], session: Session) -> list[Problem]:
+    """Duplicates inside the file, and clashes with people already stored but not in the file."""
+    problems: list[Problem] = []
+    in_file = {e["key"] for e in entries}
+    stored = {p.key: p for p in people.all_people(session)}
+    for name in ("key", "email", "extension", "google_chat_id", "slack_id"):
+        seen: dict[str, str] = {}
+        for p in stored.values():
+            value = getattr(p, name)
+            if value and p.key not in in_file:
+                seen[str(value)] = f"stored person {p.key}"
+        for index, e in enumerate(entries, start=1):
+            value = e.get(name)
+            if not value:
+                continue
+            label = f"entry {index} ({e['key']})" if e["key"] else f"entry {index}"
+            if value in seen:
+                why = f"duplicate {value!r}, also used by {seen[value]}"
+                problems.append(Problem(label, name, why))
+            else:
+                seen[value] = label
+    return problems
+
+
+# ------------------------------------------------------------------------- applying
+
+
+def import_people(session: Session, text: str, now: datetime) -> ImportReport:
+    """Validate the whole file, then upsert by key. The caller owns the transaction."""
+    entries = validate(parse_yaml(text), session)
+    report = ImportReport()
+    for entry in entries:
+        person = people.by_key(session, entry["key"])
+        if person is None:
+            session.add(Person(created_at=now, **entry))
+            report.created.append(entry["key"])
+            continue
+        changed = False
+        for name, value in entry.items():
+            if getattr(person, name) != value:
+                setattr(person, name, value)
+                changed = True
+        (report.updated if changed else report.unchanged).append(entry["key"])
+    session.flush()
+    return report
+
+
+def export_people(session: Session) -> str:
+    rows = []
+    for p in people.all_people(session):
+        row: dict[str, Any] = {name: getattr(p, name) for name in FIELDS}
+        rows.append({k: v for k, v in row.items() if v not in (None, [])})
+    return yaml.safe_dump(rows, sort_keys=False, allow_unicode=True)

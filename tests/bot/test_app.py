@@ -1,0 +1,28 @@
+from bot.app import create_app
+from commands.core import Services
+from integrations.clock import FixedClock
+from store import migrate
+from store.db import make_sessionmaker
+from tests.conftest import T0, Database, make_settings
+
+
+def test_health_and_readiness_follow_the_migrations(empty_db: Database) -> None:
+    settings = make_settings(DATABASE_URL=empty_db.url)
+    services = Services(make_sessionmaker(empty_db.engine), settings, FixedClock(T0))
+    client = create_app(settings, services).test_client()
+    assert client.get("/healthz").json == {"status": "ok"}
+    unready = client.get("/readyz")
+    assert unready.status_code == 503
+    assert "not migrated" in unready.json["reason"]
+    migrate.upgrade(empty_db.engine)
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["status"] == "ready"
+
+
+def test_readiness_reports_an_unreachable_database() -> None:
+    settings = make_settings(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    client = create_app(settings).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["reason"].startswith("database unreachable")

@@ -1,0 +1,56 @@
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults_come_from_app_yaml_and_environment_overrides(tmp_path: Path) -> None:
+    app_yaml = tmp_path / "app.yaml"
+    app_yaml.write_text("env_variables:\n  TIMEZONE: America/Sao_Paulo\n  SWITCHBOARD_PORT: '9000'\n")
+    settings = Settings.load(environ={"SWITCHBOARD_PORT": "9100"}, app_yaml=app_yaml)
+    assert settings.timezone == ZoneInfo("America/Sao_Paulo")
+    assert settings.port == 9100
+
+
+def test_the_project_app_yaml_is_a_valid_local_configuration() -> None:
+    settings = Settings.load(environ={})
+    assert settings.pbx_backend == "sim"
+    assert settings.database_url.startswith("sqlite:")
+
+
+def test_every_problem_is_named_with_what_is_expected() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"TIMEZONE": "Mars/Olympus", "SWITCHBOARD_PORT": "eighty",
+                               "DATABASE_URL": "mysql://x"}, app_yaml=None)
+    text = str(caught.value)
+    assert "TIMEZONE='Mars/Olympus' is malformed: expected an IANA time zone" in text
+    assert "SWITCHBOARD_PORT='eighty' is malformed: expected a whole number" in text
+    assert "DATABASE_URL='mysql://x' is malformed" in text
+    assert len(caught.value.problems) == 3
+
+
+def test_a_pbx_backend_requires_its_own_credentials() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"PBX_BACKEND": "areavoip", "AREAVOIP_BASE_URL": "http://x"},
+                      app_yaml=None)
+    assert caught.value.problems == [
+        "AREAVOIP_API_KEY is missing: required when PBX_BACKEND=areavoip",
+        "AREAVOIP_TENANT is missing: required when PBX_BACKEND=areavoip",
+    ]
+
+
+def test_google_chat_command_ids_are_parsed() -> None:
+    settings = Settings.load(environ={"GOOGLE_CHAT_COMMANDS": "1=pause, 2=/resume,3=onshift"},
+                             app_yaml=None)
+    assert settings.google_chat_commands == {1: "pause", 2: "resume", 3: "onshift"}
+    with pytest.raises(SettingsError, match="GOOGLE_CHAT_COMMANDS"):
+        Settings.load(environ={"GOOGLE_CHAT_COMMANDS": "pause"}, app_yaml=None)
+
+
+def test_space_settings_name_their_platform() -> None:
+    with pytest.raises(SettingsError, match="TEAM_SPACE"):
+        Settings.load(environ={"TEAM_SPACE": "spaces/AAA"}, app_yaml=None)
+    settings = Settings.load(environ={"TEAM_SPACE": "google:spaces/AAA"}, app_yaml=None)
+    assert settings.team_space == "google:spaces/AAA"

@@ -1,0 +1,151 @@
+"""Shared fixtures: one database per test, on SQLite and (when configured) PostgreSQL.
+
+``TEST_DATABASE_URL`` names a PostgreSQL server; every test that uses a database then
+runs twice, ``[sqlite]`` and ``[postgresql]``, each PostgreSQL run in a schema of its
+own. If the variable is set and the server cannot be reached the run fails: it never
+quietly skips. With ``CI=true`` the variable is required.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from bot.render_text import render_text
+from bot.settings import Settings
+from commands import COMMANDS
+from commands.core import Services, Where
+from commands.dispatch import Dispatcher, Incoming, Result
+from integrations.clock import FixedClock
+from store.db import make_engine, make_sessionmaker, transaction
+from store.demo import load_demo
+from store.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MADRID = ZoneInfo("Europe/Madrid")
+# A Monday morning in the team's zone; tests move the clock explicitly.
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("CI", "").lower() == "true" and not PG_URL:
+        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: "
+                                "the store tests must run on PostgreSQL too")
+    if PG_URL:
+        try:
+            probe = create_engine(PG_URL)
+            with probe.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            probe.dispose()
+        except Exception as exc:
+            raise pytest.UsageError(
+                f"TEST_DATABASE_URL={PG_URL} is unreachable: {exc}".splitlines()[0]) from exc
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "database backends: " + ", ".join(BACKENDS)
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str  # for PostgreSQL it pins the test's schema with ?options=-csearch_path=...
+    engine: Engine
+
+    def new_engine(self) -> Engine:
+        """Another engine on the same database (a second process, a second replica)."""
+        return make_engine(self.url)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with no tables at all (for migration tests)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        yield Database("sqlite", url, engine)
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    try:
+        yield Database("postgresql", url, engine)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(empty_db: Database) -> Database:
+    """A database with every table (tests' shortcut; the app itself only migrates)."""
+    Base.metadata.create_all(empty_db.engine)
+    return empty_db
+
+
+@pytest.fixture
+def engine(db: Database) -> Engine:
+    return db.engine
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+def make_settings(**env: str) -> Settings:
+    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", **env}, app_yaml=None)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return make_settings(DATABASE_URL=db.url)
+
+
+@pytest.fixture
+def services(db: Database, settings: Settings, clock: FixedClock) -> Services:
+    return Services(sessions=make_sessionmaker(db.engine), settings=settings, clock=clock)
+
+
+@pytest.fixture
+def demo(services: Services) -> Services:
+    with transaction(services.sessions) as session:
+        load_demo(session, services.clock.now())
+    return services
+
+
+class Chat:
+    """A transcript-style harness: ``chat.say("alice", "/pause lunch")`` → rendered reply."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.last: Result | None = None
+
+    def send(self, key: str, text: str) -> Result:
+        self.last = self.dispatcher.handle(Incoming(
+            platform="console", user_id=key, text=text,
+            where=Where(platform="console", space="console")))
+        return self.last
+
+    def say(self, key: str, text: str) -> str:
+        return render_text(self.send(key, text).reply)
+
+
+@pytest.fixture
+def chat(demo: Services) -> Chat:
+    return Chat(Dispatcher(COMMANDS, demo))
