@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
+from bot import google_chat, slack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import Services
@@ -19,6 +20,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["switchboard"] = runtime
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+    google_chat.register(app, runtime)
+    slack.register(app, runtime)
     return app
 
 

@@ -6,12 +6,16 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.notify import OutboxNotifier
 from bot.settings import Settings
 from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher
-from integrations.clock import SystemClock
+from integrations.clock import Clock, SystemClock
+from integrations.pbx import Pbx
+from integrations.pbx.sim import SimPbx
 from store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -35,11 +39,21 @@ class Runtime:
 
 def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    clock = SystemClock(settings.timezone)
     return Services(
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         settings=settings,
-        clock=SystemClock(settings.timezone),
+        clock=clock,
+        pbx=build_pbx(settings, sessions, clock),
+        notifier=OutboxNotifier(settings, clock),
     )
+
+
+def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Pbx:
+    if settings.pbx_backend == "sim":
+        return SimPbx(sessions, settings.pbx_queue, clock)
+    raise NotImplementedError(f"PBX_BACKEND={settings.pbx_backend} is not wired yet")
 
 
 def build_runtime(settings: Settings, services: Services | None = None) -> Runtime:

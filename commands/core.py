@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
+from integrations.pbx import Pbx
 from store.people import Person, Role
 
 # --------------------------------------------------------------------------- replies
@@ -138,6 +139,25 @@ class Config(Protocol):
     def timezone(self) -> tzinfo: ...
     @property
     def access_contact(self) -> str: ...
+    @property
+    def pbx_timeout(self) -> float: ...
+    @property
+    def logout_reason_required(self) -> bool: ...
+
+
+TEAM, COORDINATORS = "team", "coordinators"
+
+
+def person_target(person: Person) -> str:
+    return f"person:{person.key}"
+
+
+class Notifier(Protocol):
+    """Proactive messages. ``send`` writes an outbox row in the caller's transaction;
+    delivery happens after commit, with retries. Targets: ``team``, ``coordinators``,
+    ``person:KEY``. A key already used is not sent again (returns False)."""
+
+    def send(self, session: Session, target: str, reply: Reply, *, key: str) -> bool: ...
 
 
 @dataclass
@@ -147,6 +167,8 @@ class Services:
     sessions: sessionmaker[Session]
     settings: Config
     clock: Clock
+    pbx: Pbx
+    notifier: Notifier
 
 
 CommandFn = Callable[[Context, Services], Reply]

@@ -30,8 +30,10 @@ class Incoming:
     email: str | None = None
     # Slack events carry no email; the adapter passes a lookup (users.info) used only if needed.
     email_lookup: Callable[[], str | None] | None = None
-    # Set when the platform already says which command it is (slash command id, button).
+    # Set when the platform already says which command it is (slash command id, button);
+    # then ``args`` are its arguments and ``text`` is only what gets audited.
     command: str | None = None
+    args: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ class Dispatcher:
 
     def resolve(self, incoming: Incoming) -> tuple[Command, str] | None:
         if incoming.command is not None:
-            command = self.by_name.get(incoming.command)
-            return (command, incoming.text.strip()) if command else None
+            command = self.by_name.get(incoming.command.lstrip("/").lower())
+            return (command, incoming.args.strip()) if command else None
         parsed = self.parser.parse(incoming.text)
         return (parsed.command, parsed.arg_text) if parsed else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,15 +20,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from bot.notify import OutboxNotifier
 from bot.render_text import render_text
 from bot.settings import Settings
 from commands import COMMANDS
 from commands.core import Services, Where
 from commands.dispatch import Dispatcher, Incoming, Result
 from integrations.clock import FixedClock
+from integrations.pbx.sim import SimPbx
+from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
 from store.demo import load_demo
-from store.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -70,7 +73,14 @@ class Database:
 @pytest.fixture(params=BACKENDS)
 def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A database with no tables at all (for migration tests)."""
-    if request.param == "sqlite":
+    with open_database(request.param, tmp_path) as database:
+        yield database
+
+
+@contextmanager
+def open_database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, empty database: an SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         engine = make_engine(url)
         yield Database("sqlite", url, engine)
@@ -93,8 +103,8 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 @pytest.fixture
 def db(empty_db: Database) -> Database:
-    """A database with every table (tests' shortcut; the app itself only migrates)."""
-    Base.metadata.create_all(empty_db.engine)
+    """A database migrated to the latest revision, as the application runs it."""
+    migrate.upgrade(empty_db.engine)
     return empty_db
 
 
@@ -117,9 +127,16 @@ def settings(db: Database) -> Settings:
     return make_settings(DATABASE_URL=db.url)
 
 
+def make_services(db: Database, settings: Settings, clock: FixedClock) -> Services:
+    sessions = make_sessionmaker(db.engine)
+    return Services(sessions=sessions, settings=settings, clock=clock,
+                    pbx=SimPbx(sessions, settings.pbx_queue, clock),
+                    notifier=OutboxNotifier(settings, clock))
+
+
 @pytest.fixture
 def services(db: Database, settings: Settings, clock: FixedClock) -> Services:
-    return Services(sessions=make_sessionmaker(db.engine), settings=settings, clock=clock)
+    return make_services(db, settings, clock)
 
 
 @pytest.fixture

@@ -1,14 +1,12 @@
 from bot.app import create_app
-from commands.core import Services
 from integrations.clock import FixedClock
 from store import migrate
-from store.db import make_sessionmaker
-from tests.conftest import T0, Database, make_settings
+from tests.conftest import T0, Database, make_services, make_settings
 
 
 def test_health_and_readiness_follow_the_migrations(empty_db: Database) -> None:
     settings = make_settings(DATABASE_URL=empty_db.url)
-    services = Services(make_sessionmaker(empty_db.engine), settings, FixedClock(T0))
+    services = make_services(empty_db, settings, FixedClock(T0))
     client = create_app(settings, services).test_client()
     assert client.get("/healthz").json == {"status": "ok"}
     unready = client.get("/readyz")

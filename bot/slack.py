@@ -1,0 +1,11 @@
+"""Slack door (POST /slack/events). Being built: see issue 3."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.runtime import Runtime
+
+
+def register(app: Flask, runtime: Runtime) -> None:
+    """Add the Slack route to the app."""

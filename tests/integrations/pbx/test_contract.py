@@ -1,0 +1,98 @@
+"""One contract, every PBX backend: the same tests against sim, Areavoip, Irontec, Asterisk."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integrations.pbx import MemberState, PbxError, PbxUnreachable
+from tests.conftest import BACKENDS as DATABASES
+from tests.integrations.pbx.harness import CONTRACT_TIMEOUT, Harness
+
+# The sim backend keeps its queue in the store, so it runs on every test database.
+BACKENDS = [f"sim-{db}" for db in DATABASES] + ["areavoip", "irontec", "asterisk"]
+
+
+@pytest.fixture(params=BACKENDS)
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    backend, _, option = request.param.partition("-")
+    module = importlib.import_module(f"tests.integrations.pbx.harness_{backend}")
+    with module.open_harness(option, tmp_path) as opened:
+        yield opened
+
+
+def members(h: Harness) -> dict[str, tuple[MemberState, bool]]:
+    return {m.extension: (m.state, m.paused) for m in h.pbx.queue_status()}
+
+
+def test_status_lists_every_member_in_extension_order(harness: Harness) -> None:
+    harness.seed(["101", "102", "103"], ["102", "101"])
+    status = harness.pbx.queue_status()
+    assert [m.extension for m in status] == ["101", "102"]
+    assert all(not m.paused for m in status)
+
+
+def test_pause_then_resume(harness: Harness) -> None:
+    harness.seed(["101", "102"], ["101", "102"])
+    harness.pbx.pause("101", "lunch")
+    status = {m.extension: m for m in harness.pbx.queue_status()}
+    assert status["101"].paused and not status["102"].paused
+    if harness.reports_pause_reason:
+        assert status["101"].pause_reason == "lunch"
+    harness.pbx.resume("101")
+    assert members(harness)["101"][1] is False
+
+
+def test_pausing_someone_outside_the_queue_is_refused(harness: Harness) -> None:
+    harness.seed(["101", "102"], ["101"])
+    with pytest.raises(PbxError):
+        harness.pbx.pause("102", "break")
+    with pytest.raises(PbxError):
+        harness.pbx.pause("999", "break")
+
+
+def test_add_and_remove_members(harness: Harness) -> None:
+    harness.seed(["101", "102", "103"], ["101"])
+    harness.pbx.add_member("103")
+    assert set(members(harness)) == {"101", "103"}
+    harness.pbx.remove_member("101")
+    assert set(members(harness)) == {"103"}
+
+
+def test_adding_twice_or_removing_a_stranger_is_refused(harness: Harness) -> None:
+    harness.seed(["101", "102"], ["101"])
+    with pytest.raises(PbxError):
+        harness.pbx.add_member("101")
+    with pytest.raises(PbxError):
+        harness.pbx.remove_member("102")
+    assert set(members(harness)) == {"101"}
+
+
+def test_setting_the_queue_keeps_the_pauses_of_those_who_stay(harness: Harness) -> None:
+    harness.seed(["101", "102", "103"], ["101", "102"])
+    harness.pbx.pause("102", "break")
+    harness.pbx.set_members(["102", "103"])
+    assert members(harness) == {"102": (MemberState.AVAILABLE, True),
+                                "103": (MemberState.AVAILABLE, False)}
+
+
+def test_device_states_map_to_the_canonical_ones(harness: Harness) -> None:
+    harness.seed(["101"], ["101"])
+    for state in harness.states:
+        harness.set_device_state("101", state)
+        assert members(harness)["101"][0] is state
+
+
+def test_a_silent_pbx_fails_fast_and_says_so(harness: Harness) -> None:
+    if not harness.can_go_silent:
+        pytest.skip("this backend has no network peer to silence")
+    harness.seed(["101"], ["101"])
+    harness.go_silent()
+    started = time.monotonic()
+    with pytest.raises(PbxUnreachable):
+        harness.pbx.pause("101", "lunch")
+    assert time.monotonic() - started < CONTRACT_TIMEOUT + 1
