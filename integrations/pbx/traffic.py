@@ -1,0 +1,361 @@
+"""Callers for the embedded ``sim`` PBX: they arrive, ring a member, talk, hang up or give up.
+
+A discrete-event simulation whose state between steps is the store — the queue's members
+(``SimMember``) and its open calls (``CallRecord`` waiting, ringing or answered) — plus the
+arrival stream kept in this object. So the web server, the console and the CLI see the
+same queue, commands may pause, resume, add or remove members between two steps, and a
+restarted simulator carries on with the calls left open.
+
+Bookkeeping on an open call: ``patience_until`` is when the caller hangs up if nobody has
+answered yet; ``talk_until`` is when the member's current phase ends — the answer while the
+call rings, the hang-up once it is answered.
+
+Repeatable: each call's caller, patience and talk time come from RNGs seeded with (seed,
+call number), the arrivals from an RNG of their own, and simultaneous events are handled in
+a fixed order, so the same seed and the same member changes write the same records whatever
+the step sizes.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from integrations.pbx.base import MemberState
+from store.db import transaction
+from store.pbx import CallRecord, SimMember
+
+__all__ = ["RING_SECONDS", "CallEvent", "CallEventKind", "StepReport", "TrafficSimulator"]
+
+RING_SECONDS = 8.0
+# A few numbers call again and again, as real customers do.
+REGULAR_CALLERS = 12
+REGULAR_SHARE = 0.2
+# The longest stretch of simulated time handled in one transaction (a catch-up after the
+# laptop slept is split, so commands never wait long for the store).
+CHUNK = timedelta(minutes=5)
+
+WAITING, RINGING, ANSWERED, COMPLETED, ABANDONED = (
+    "waiting", "ringing", "answered", "completed", "abandoned")
+_OPEN = (WAITING, RINGING, ANSWERED)
+
+
+class CallEventKind(StrEnum):
+    ARRIVED = "arrived"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+# Simultaneous events: a member freed at t can take a caller arriving at t, and a caller
+# answered at the very moment their patience runs out counts as answered.
+_PRIORITY = {CallEventKind.COMPLETED: 0, CallEventKind.ANSWERED: 1,
+             CallEventKind.ABANDONED: 2, CallEventKind.ARRIVED: 3}
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """Something that happened to one call (a RINGING event is what a screen pop needs)."""
+
+    kind: CallEventKind
+    at: datetime
+    call_id: str
+    caller: str | None
+    extension: str | None = None
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one ``step`` simulated: the interval (begin, end] and its events in order."""
+
+    begin: datetime
+    end: datetime
+    events: tuple[CallEvent, ...] = ()
+
+    def count(self, kind: CallEventKind) -> int:
+        return sum(1 for e in self.events if e.kind is kind)
+
+
+@dataclass
+class _Arrivals:
+    number: int  # the next caller's call number
+    at: datetime  # when that caller arrives
+    rng: random.Random
+
+    def copy(self) -> _Arrivals:
+        rng = random.Random()
+        rng.setstate(self.rng.getstate())
+        return _Arrivals(self.number, self.at, rng)
+
+
+class TrafficSimulator:
+    """Simulated callers on one queue of the ``sim`` PBX; call ``step(now)`` every few seconds."""
+
+    def __init__(self, sessions: sessionmaker[Session], queue: str, *, seed: int,
+                 calls_per_hour: float, mean_talk_seconds: float,
+                 mean_patience_seconds: float, ring_seconds: float = RING_SECONDS,
+                 start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start: expected a timezone-aware datetime")
+        for name, value in (("calls_per_hour", calls_per_hour),
+                            ("mean_talk_seconds", mean_talk_seconds),
+                            ("mean_patience_seconds", mean_patience_seconds)):
+            if not value > 0:
+                raise ValueError(f"{name}: expected a positive number, got {value!r}")
+        if not ring_seconds >= 0:
+            raise ValueError(f"ring_seconds: expected zero or more, got {ring_seconds!r}")
+        if not queue or len(queue) > 56:
+            raise ValueError("queue: expected a name of 1 to 56 characters (it prefixes call ids)")
+        self.sessions = sessions
+        self.queue = queue
+        self.seed = seed
+        self.ring = timedelta(seconds=ring_seconds)
+        self._mean_gap = 3600.0 / calls_per_hour
+        self._mean_talk = mean_talk_seconds
+        self._mean_patience = mean_patience_seconds
+        self._cursor = start.astimezone(UTC)
+        self._arrivals: _Arrivals | None = None
+        self._lock = threading.Lock()
+
+    def step(self, now: datetime) -> StepReport:
+        """Simulate from the previous step (or ``start``) to ``now``; earlier ``now`` is a no-op."""
+        if now.tzinfo is None:
+            raise ValueError("now: expected a timezone-aware datetime")
+        until = now.astimezone(UTC)
+        events: list[CallEvent] = []
+        with self._lock:
+            begin = self._cursor
+            while self._cursor < until:
+                self._advance(min(until, self._cursor + CHUNK), events)
+        return StepReport(begin=begin, end=max(begin, until), events=tuple(events))
+
+    def _advance(self, until: datetime, events: list[CallEvent]) -> None:
+        # The arrival stream is only kept if the transaction commits.
+        arrivals = self._arrivals.copy() if self._arrivals else None
+        done: list[CallEvent] = []
+        with transaction(self.sessions) as session:
+            if arrivals is None:
+                arrivals = self._first_arrivals(session)
+            _Interval(self, session, arrivals, done).run(self._cursor, until)
+        self._arrivals, self._cursor = arrivals, until
+        events.extend(done)
+
+    def _first_arrivals(self, session: Session) -> _Arrivals:
+        # Carry on numbering after the calls of an earlier run in the same store.
+        last = session.scalar(
+            select(CallRecord.call_id)
+            .where(CallRecord.source == "sim", CallRecord.queue == self.queue)
+            .order_by(CallRecord.entered_at.desc(), CallRecord.id.desc()).limit(1))
+        number = _number(last) + 1 if last else 1
+        rng = random.Random(f"{self.seed}:arrivals:{number}")
+        return _Arrivals(number, self._cursor + self.gap(rng), rng)
+
+    # ------------------------------------------------------------ draws
+
+    def call_id(self, number: int) -> str:
+        return f"{self.queue}-{number:06d}"
+
+    def gap(self, rng: random.Random) -> timedelta:
+        return timedelta(seconds=rng.expovariate(1 / self._mean_gap))
+
+    def patience_and_talk(self, number: int) -> tuple[timedelta, timedelta]:
+        rng = random.Random(f"{self.seed}:call:{number}")
+        patience = rng.expovariate(1 / self._mean_patience)
+        talk = rng.expovariate(1 / self._mean_talk)
+        return timedelta(seconds=patience), timedelta(seconds=talk)
+
+    def caller(self, number: int) -> str:
+        rng = random.Random(f"{self.seed}:caller:{number}")
+        if rng.random() < REGULAR_SHARE:
+            rng = random.Random(f"{self.seed}:regular:{rng.randrange(REGULAR_CALLERS)}")
+        return spanish_mobile(rng)
+
+
+def spanish_mobile(rng: random.Random) -> str:
+    """A valid Spanish mobile number in E.164 (+34 6xx xxx xxx)."""
+    for _ in range(20):
+        parsed = phonenumbers.parse(f"+346{rng.randrange(10**8):08d}")
+        if (phonenumbers.is_valid_number(parsed)
+                and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    raise RuntimeError("the phone number metadata no longer accepts +34 6xx mobiles")
+
+
+def _number(call_id: str) -> int:
+    tail = call_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+_Due = tuple[datetime, int, int, CallEventKind, CallRecord | None]
+
+
+class _Interval:
+    """One transaction's worth of simulated time, (begin, until]."""
+
+    def __init__(self, sim: TrafficSimulator, session: Session, arrivals: _Arrivals,
+                 events: list[CallEvent]) -> None:
+        self.sim = sim
+        self.session = session
+        self.arrivals = arrivals
+        self.events = events
+        self.calls: list[CallRecord] = []
+        self.members: list[SimMember] = []
+
+    def run(self, begin: datetime, until: datetime) -> None:
+        self.calls = list(self.session.scalars(
+            select(CallRecord)
+            .where(CallRecord.source == "sim", CallRecord.queue == self.sim.queue,
+                   CallRecord.outcome.in_(_OPEN))
+            .order_by(CallRecord.entered_at, CallRecord.id)))
+        self.members = self._members(lock=False)
+        if self._next(until) is None and not self._offerable():
+            return  # nothing happens: read, write nothing
+        # Lock the members only now: a pause or removal committed meanwhile is seen, and
+        # one arriving while we work waits for us instead of losing its update.
+        self.members = self._members(lock=True)
+        offered_at_begin = False
+        while True:
+            due = self._next(until)
+            # Members changed by commands since the last step may take waiting callers at
+            # the start of the interval (after any events left over from a previous run).
+            if not offered_at_begin and (due is None or due[0] >= begin):
+                self._offer(begin)
+                offered_at_begin = True
+                continue
+            if due is None:
+                return
+            at, _, _, kind, call = due
+            if call is None:
+                self._arrive(at)
+            elif kind is CallEventKind.ANSWERED:
+                self._answer(call, at)
+            elif kind is CallEventKind.COMPLETED:
+                self._complete(call, at)
+            else:
+                self._abandon(call, at)
+            self._offer(at)
+
+    def _members(self, *, lock: bool) -> list[SimMember]:
+        query = (select(SimMember).where(SimMember.queue == self.sim.queue)
+                 .order_by(SimMember.extension))
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return list(self.session.scalars(query))
+
+    def _next(self, until: datetime) -> _Due | None:
+        candidates: list[_Due] = [(self.arrivals.at, _PRIORITY[CallEventKind.ARRIVED],
+                                   self.arrivals.number, CallEventKind.ARRIVED, None)]
+        for call in self.calls:
+            number = _number(call.call_id)
+            phases: list[tuple[datetime | None, CallEventKind]] = []
+            if call.outcome in (WAITING, RINGING):
+                phases.append((call.patience_until, CallEventKind.ABANDONED))
+            if call.outcome == RINGING:
+                phases.append((call.talk_until, CallEventKind.ANSWERED))
+            if call.outcome == ANSWERED:
+                phases.append((call.talk_until, CallEventKind.COMPLETED))
+            candidates.extend((at, _PRIORITY[kind], number, kind, call)
+                              for at, kind in phases if at is not None)
+        first = min(candidates, key=lambda c: (c[0], c[1], c[2]))
+        return first if first[0] <= until else None
+
+    # ------------------------------------------------------------ offering
+
+    def _free(self) -> list[SimMember]:
+        """Members who may ring now, longest idle first."""
+        busy = {c.extension for c in self.calls if c.outcome in (RINGING, ANSWERED)}
+        free = [m for m in self.members
+                if m.state == MemberState.AVAILABLE.value and not m.paused
+                and m.call_id is None and m.extension not in busy]
+        return sorted(free, key=lambda m: (m.last_call_at or m.added_at, m.extension))
+
+    def _waiting(self) -> list[CallRecord]:
+        waiting = [c for c in self.calls if c.outcome == WAITING]
+        return sorted(waiting, key=lambda c: (c.entered_at, _number(c.call_id)))
+
+    def _offerable(self) -> bool:
+        return bool(self._waiting()) and bool(self._free())
+
+    def _offer(self, at: datetime) -> None:
+        waiting = self._waiting()
+        if not waiting:
+            return
+        for call, member in zip(waiting, self._free(), strict=False):
+            call.outcome = RINGING
+            call.extension = member.extension
+            call.talk_until = at + self.sim.ring
+            member.state = MemberState.RINGING.value
+            member.call_id = call.call_id
+            self._emit(CallEventKind.RINGING, call, at)
+
+    # ------------------------------------------------------------ events
+
+    def _arrive(self, at: datetime) -> None:
+        number = self.arrivals.number
+        patience, _talk = self.sim.patience_and_talk(number)
+        call = CallRecord(source="sim", call_id=self.sim.call_id(number), queue=self.sim.queue,
+                          caller=self.sim.caller(number), entered_at=at, outcome=WAITING,
+                          patience_until=at + patience)
+        self.session.add(call)
+        self.calls.append(call)
+        self.arrivals.number = number + 1
+        self.arrivals.at = at + self.sim.gap(self.arrivals.rng)
+        self._emit(CallEventKind.ARRIVED, call, at)
+
+    def _answer(self, call: CallRecord, at: datetime) -> None:
+        _patience, talk = self.sim.patience_and_talk(_number(call.call_id))
+        call.outcome = ANSWERED
+        call.answered_at = at
+        call.wait_seconds = (at - call.entered_at).total_seconds()
+        call.talk_until = at + talk
+        member = self._holder(call)
+        if member is not None and member.state == MemberState.RINGING.value:
+            member.state = MemberState.IN_CALL.value
+        self._emit(CallEventKind.ANSWERED, call, at)
+
+    def _complete(self, call: CallRecord, at: datetime) -> None:
+        assert call.answered_at is not None
+        call.outcome = COMPLETED
+        call.ended_at = at
+        call.talk_seconds = (at - call.answered_at).total_seconds()
+        # A member removed (or removed and added again) mid-call is not credited with it.
+        member = self._holder(call)
+        if member is not None:
+            member.call_id = None
+            if member.state in (MemberState.IN_CALL.value, MemberState.RINGING.value):
+                member.state = MemberState.AVAILABLE.value
+            member.calls_taken += 1
+            member.seconds_in_calls += round(call.talk_seconds)
+            member.last_call_at = at
+        self._close(call, CallEventKind.COMPLETED, at)
+
+    def _abandon(self, call: CallRecord, at: datetime) -> None:
+        member = self._holder(call) if call.outcome == RINGING else None
+        if member is not None:
+            member.call_id = None
+            if member.state == MemberState.RINGING.value:
+                member.state = MemberState.AVAILABLE.value
+        call.outcome = ABANDONED
+        call.ended_at = at
+        call.wait_seconds = (at - call.entered_at).total_seconds()
+        call.talk_until = None  # it held the answer time of a ring that never ended in one
+        self._close(call, CallEventKind.ABANDONED, at)
+
+    def _holder(self, call: CallRecord) -> SimMember | None:
+        return next((m for m in self.members
+                     if m.extension == call.extension and m.call_id == call.call_id), None)
+
+    def _close(self, call: CallRecord, kind: CallEventKind, at: datetime) -> None:
+        self.calls.remove(call)
+        self._emit(kind, call, at)
+
+    def _emit(self, kind: CallEventKind, call: CallRecord, at: datetime) -> None:
+        self.events.append(CallEvent(kind, at, call.call_id, call.caller, call.extension))
