@@ -1,12 +1,189 @@
-"""Reply → Slack message (text + Block Kit blocks). Owned by the Slack door."""
+"""Reply → Slack message: a plain ``text`` (notifications, fallbacks) and Block Kit ``blocks``.
+
+Used for answers (ack, respond, chat.postMessage) and, through the outbox notifier, for
+proactive messages. Reply text is plain, so every piece of it is escaped for mrkdwn
+(``&``, ``<``, ``>``): nothing a user typed can become a link, a mention or ``<!channel>``.
+
+Slack's limits are kept here, not left to the API to reject: at most 50 blocks, section text
+≤ 3,000 characters, 10 fields per section, 25 buttons per actions block, ``text`` ≤ 40,000
+characters. Long text is split over several sections; what still does not fit is dropped
+behind a visible "… N more" context line.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from commands.core import Reply
+from commands.core import Button, Reply, Section
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS = 50
+MAX_TEXT = 40_000
+MAX_SECTION_TEXT = 3_000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2_000
+MAX_HEADER = 150
+MAX_BUTTONS = 25
+MAX_BUTTON_LABEL = 75
+MAX_BUTTON_VALUE = 2_000
+MAX_ALT_TEXT = 2_000
+ACTION_PREFIX = "switchboard:"
+
+_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+
+
+def escape(text: str) -> str:
+    """Plain text → mrkdwn that shows exactly that text."""
+    for raw, entity in _ENTITIES:
+        text = text.replace(raw, entity)
+    return text
+
+
+@dataclass(frozen=True)
+class _Block:
+    body: dict[str, Any]
+    rows: int = 0  # table rows it shows, so a cut can say how many were left out
 
 
 def render_message(reply: Reply) -> dict[str, Any]:
-    # Placeholder rendering, replaced by the full Block Kit renderer of the Slack door.
-    return {"text": reply.text}
+    """The message body for chat.postMessage / respond / ack: ``{"text": …, "blocks": […]}``."""
+    blocks: list[_Block] = []
+    if reply.text:
+        blocks.extend(_text_blocks(reply.text))
+    counter = _Counter()
+    for section in reply.sections:
+        blocks.extend(_section_blocks(section, counter))
+    return {"text": _fallback_text(reply), "blocks": _fit(blocks)}
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _text_blocks(text: str) -> Iterator[_Block]:
+    for piece in split_mrkdwn(text, MAX_SECTION_TEXT):
+        yield _Block({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
+
+
+def _section_blocks(section: Section, counter: _Counter) -> Iterator[_Block]:
+    if section.title:
+        yield _Block({"type": "header",
+                      "text": {"type": "plain_text", "text": _cut(section.title, MAX_HEADER),
+                               "emoji": True}})
+    if section.text:
+        yield from _text_blocks(section.text)
+    for start in range(0, len(section.rows), MAX_FIELDS):
+        chunk = section.rows[start:start + MAX_FIELDS]
+        fields = [{"type": "mrkdwn", "text": _field(key, value)} for key, value in chunk]
+        yield _Block({"type": "section", "fields": fields}, rows=len(chunk))
+    buttons = [b for b in (_button(button, counter) for button in section.buttons) if b]
+    for start in range(0, len(buttons), MAX_BUTTONS):
+        yield _Block({"type": "actions", "elements": buttons[start:start + MAX_BUTTONS]})
+    if section.image_url:
+        alt = section.title or section.text or "image"
+        yield _Block({"type": "image", "image_url": section.image_url,
+                      "alt_text": _cut(alt, MAX_ALT_TEXT)})
+
+
+def _field(key: str, value: str) -> str:
+    head = f"*{escape(key)}*\n" if key else ""
+    body = escape(value) if value else "—"
+    return _cut_mrkdwn(head + body, MAX_FIELD_TEXT)
+
+
+class _Counter:
+    """Numbers the buttons of one message: action ids must be unique within it."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+
+def _button(button: Button, counter: _Counter) -> dict[str, Any] | None:
+    value = json.dumps({"command": button.command, "args": button.args})
+    if len(value) > MAX_BUTTON_VALUE:
+        # A cut value would run a different command than the label promises.
+        log.warning("button %r left out: its arguments exceed Slack's %d characters",
+                    button.label, MAX_BUTTON_VALUE)
+        return None
+    return {"type": "button",
+            "text": {"type": "plain_text", "text": _cut(button.label or button.text,
+                                                        MAX_BUTTON_LABEL), "emoji": True},
+            "action_id": f"{ACTION_PREFIX}{counter.take()}",
+            "value": value}
+
+
+def _fit(blocks: list[_Block]) -> list[dict[str, Any]]:
+    if len(blocks) <= MAX_BLOCKS:
+        return [b.body for b in blocks]
+    kept, dropped = blocks[:MAX_BLOCKS - 1], blocks[MAX_BLOCKS - 1:]
+    rows = sum(b.rows for b in dropped)
+    others = sum(1 for b in dropped if not b.rows)
+    parts = ([f"{rows} more rows"] if rows else []) + ([f"{others} more items"] if others else [])
+    note = "… " + " and ".join(parts) + " not shown (too long for one Slack message)"
+    return [b.body for b in kept] + [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
+
+
+def _fallback_text(reply: Reply) -> str:
+    """The notification / screen-reader text: the reply's text, else its first title."""
+    plain = reply.text or next(
+        (s.title or s.text or "" for s in reply.sections if s.title or s.text), "") or "…"
+    text = escape(plain)
+    if len(text) <= MAX_TEXT:
+        return text
+    note_room = 60
+    head = _cut_mrkdwn(text, MAX_TEXT - note_room, ellipsis=False)
+    return f"{head}\n… {len(text) - len(head)} more characters not shown"
+
+
+# --------------------------------------------------------------------------- cutting
+
+
+def split_mrkdwn(text: str, limit: int) -> list[str]:
+    """Escape ``text`` and split it into pieces of at most ``limit`` characters.
+
+    Cuts fall at line ends where possible, and never inside an ``&amp;``-style entity.
+    """
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in escape(text).split("\n"):
+        while len(line) > limit:
+            head = _cut_mrkdwn(line, limit, ellipsis=False)
+            if current:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            pieces.append(head)
+            line = line[len(head):]
+        added = len(line) + (1 if current else 0)
+        if current and size + added > limit:
+            pieces.append("\n".join(current))
+            current, size, added = [], 0, len(line)
+        current.append(line)
+        size += added
+    if current:
+        pieces.append("\n".join(current))
+    return [p for p in pieces if p.strip()]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _cut_mrkdwn(text: str, limit: int, *, ellipsis: bool = True) -> str:
+    """At most ``limit`` characters of escaped text, not ending inside an entity."""
+    if len(text) <= limit:
+        return text
+    end = limit - 1 if ellipsis else limit
+    amp = text.rfind("&", max(0, end - 4), end)
+    if amp != -1 and ";" not in text[amp:end]:
+        end = amp
+    return text[:end] + ("…" if ellipsis else "")

@@ -76,11 +76,13 @@ class Dispatcher:
             person = people.by_chat_id(session, incoming.platform, incoming.user_id)
             if person is not None:
                 return person
-            email = incoming.email
-            if email is None and incoming.email_lookup is not None:
-                email = incoming.email_lookup()
-            if not email:
-                return None
+        email = incoming.email
+        if email is None and incoming.email_lookup is not None:
+            # A platform call (Slack users.info): made with no transaction open.
+            email = incoming.email_lookup()
+        if not email:
+            return None
+        with transaction(self.services.sessions) as session:
             person = people.by_email(session, email)
             if person is not None and person.active:
                 people.link_chat_id(session, person, incoming.platform, incoming.user_id)
