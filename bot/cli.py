@@ -12,6 +12,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
+from bot import cli_pbx
 from bot.console import Console, say
 from bot.render_text import render_text
 from bot.runtime import Runtime, build_runtime
@@ -193,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp = ppl_sub.add_parser("export", help="write everyone as YAML (stdout without FILE)")
     exp.add_argument("file", nargs="?")
     exp.set_defaults(handler=Cli.people_export)
+
+    cli_pbx.add_parsers(sub)
 
     sub.add_parser("demo", help="load the demo team").set_defaults(handler=Cli.demo)
 

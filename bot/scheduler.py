@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from commands.pause_overdue import remind_overdue
 from store.chat import prune_events
 from store.db import transaction
 
@@ -39,6 +40,7 @@ def prune_inbound_events(runtime: Runtime) -> int:
 
 
 SCHEDULE: tuple[Job, ...] = (
+    Job("pause-overdue", timedelta(minutes=1), lambda runtime: remind_overdue(runtime.services)),
     Job("prune-inbound-events", timedelta(hours=1), prune_inbound_events),
 )
 

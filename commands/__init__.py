@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from commands import help, team, whoami
+from commands import (
+    breaks,
+    help,
+    pause_overdue,
+    queue,
+    queue_board,
+    queue_members,
+    team,
+    whoami,
+)
 from commands.core import Command
 
 COMMANDS: tuple[Command, ...] = (
     help.COMMAND,
     whoami.COMMAND,
+    # The queue, for everyone: oneself; coordinators: anyone.
+    queue.PAUSE_COMMAND,
+    queue.RESUME_COMMAND,
+    queue_board.COMMAND,
+    queue_members.LOGIN,
+    queue_members.LOGOUT,
+    breaks.COMMAND,
+    # Coordinators.
+    queue_members.ADD,
+    queue_members.REMOVE,
+    pause_overdue.COMMAND,
+    # (the lead adds /announce here)
     team.PEOPLE,
     team.AUDIT,
 )

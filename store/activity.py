@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
+from store.people import Person
 
 PAUSE, SESSION = "pause", "session"
 SOURCES = ("chat", "pbx", "schedule")
@@ -43,3 +44,104 @@ class Activity(Base):
     # Over-long pauses: when the agent was reminded and when coordinators were told.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- pause reasons
+
+
+def reasons(session: Session) -> list[PauseReason]:
+    """Every pause reason, in the order people see them."""
+    return list(session.scalars(select(PauseReason).order_by(PauseReason.position,
+                                                             PauseReason.code)))
+
+
+def reason_by_code(session: Session, code: str) -> PauseReason | None:
+    return session.scalar(select(PauseReason).where(PauseReason.code == code))
+
+
+def find_reason(session: Session, word: str) -> PauseReason | None:
+    """The reason whose code or one of whose aliases is ``word`` (case-insensitive)."""
+    wanted = word.strip().casefold()
+    for reason in reasons(session):
+        if wanted == reason.code.casefold() or wanted in (a.casefold() for a in reason.aliases):
+            return reason
+    return None
+
+
+# --------------------------------------------------------------------------- the log
+
+
+def lock_person(session: Session, person_id: int) -> None:
+    """Serialise log writes for one person until the transaction ends.
+
+    PostgreSQL takes a row lock, so two writers cannot both see "no open pause" and both
+    open one; SQLite already serialises writers with BEGIN IMMEDIATE.
+    """
+    session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+
+
+def open_activity(session: Session, person_id: int, kind: str) -> Activity | None:
+    """The person's open pause or session (the latest, should there be more than one)."""
+    return session.scalar(
+        select(Activity)
+        .where(Activity.person_id == person_id, Activity.kind == kind,
+               Activity.ended_at.is_(None))
+        .order_by(Activity.started_at.desc(), Activity.id.desc())
+        .limit(1))
+
+
+def open_activities(session: Session, kind: str) -> list[Activity]:
+    """Everyone's open pauses (or sessions), oldest first."""
+    return list(session.scalars(
+        select(Activity)
+        .where(Activity.kind == kind, Activity.ended_at.is_(None))
+        .order_by(Activity.started_at, Activity.id)))
+
+
+def start(session: Session, person_id: int, kind: str, at: datetime, *,
+          reason: str | None = None, by_id: int | None = None,
+          source: str = "chat") -> Activity:
+    """Open a pause or session. ``by_id`` None means nobody in Switchboard (the PBX)."""
+    if kind not in (PAUSE, SESSION):
+        raise ValueError(f"kind must be {PAUSE!r} or {SESSION!r}, not {kind!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    row = Activity(person_id=person_id, kind=kind, reason=reason, started_at=at,
+                   started_by_id=by_id, source=source)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def finish(row: Activity, at: datetime, *, by_id: int | None = None,
+           note: str | None = None) -> Activity:
+    """Close an open pause or session; never before it started."""
+    row.ended_at = max(at, row.started_at)
+    row.ended_by_id = by_id
+    if note:
+        row.end_note = note
+    return row
+
+
+def in_period(session: Session, begin: datetime, end: datetime, *,
+              person_id: int | None = None) -> list[Activity]:
+    """Pauses and sessions that overlap [begin, end): open ones count as still running."""
+    query = (select(Activity)
+             .where(Activity.started_at < end,
+                    or_(Activity.ended_at.is_(None), Activity.ended_at > begin))
+             .order_by(Activity.person_id, Activity.started_at, Activity.id))
+    if person_id is not None:
+        query = query.where(Activity.person_id == person_id)
+    return list(session.scalars(query))
+
+
+def seconds_within(row: Activity, begin: datetime, end: datetime) -> float:
+    """How much of [begin, end) the row covers; an open row runs up to ``end``."""
+    stop = min(row.ended_at or end, end)
+    return max(0.0, seconds_between(max(row.started_at, begin), stop))
+
+
+def seconds_between(start: datetime, end: datetime) -> float:
+    """Elapsed seconds. In UTC: Python subtracts two datetimes of the same zone by their
+    wall clocks, which ignores a daylight-saving change between them."""
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
