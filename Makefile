@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## make run: set up, migrate, load the demo team, serve HTTP and open the console chat
 run: $(STAMP)
-	$(BIN)/switchboard run
+	SIM_TRAFFIC=$${SIM_TRAFFIC:-true} $(BIN)/switchboard run
 
 ## make test: set up and run every check
 test: $(STAMP) lint typecheck pytest

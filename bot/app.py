@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
 from flask import Flask, current_app, jsonify
@@ -14,8 +15,17 @@ from store.migrate import current_revision, pending_reason
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The one composition root. Given no services (gunicorn, production) it builds them
+    and, when BACKGROUND_JOBS is on, starts the scheduler; callers passing services (the
+    CLI, tests) decide themselves whether background work runs."""
     settings = settings or Settings.load()
     runtime = build_runtime(settings, services)
+    if services is None and settings.background_jobs:
+        from bot.scheduler import Background
+
+        background = Background(runtime)
+        background.start()
+        atexit.register(background.shutdown)
     app = Flask(__name__)
     app.extensions["switchboard"] = runtime
     app.add_url_rule("/healthz", "healthz", healthz)

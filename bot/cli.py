@@ -12,7 +12,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from bot import cli_pbx
+from bot import cli_outbox, cli_pbx
 from bot.console import Console, say
 from bot.render_text import render_text
 from bot.runtime import Runtime, build_runtime
@@ -124,43 +124,65 @@ class Cli:
         return EXIT_OK
 
     def serve(self, args: argparse.Namespace) -> int:
-        from bot.app import create_app
-
-        app = create_app(self.settings, self.runtime.services)
+        """The HTTP doors plus the background work, until interrupted."""
         from werkzeug.serving import run_simple
 
-        run_simple(self.settings.host, self.settings.port, app, threaded=True)
+        from bot.app import create_app
+        from bot.scheduler import Background
+
+        if reason := self.require_migrated():
+            return self.fail(reason)
+        app = create_app(self.settings, self.runtime.services)
+        background = Background(self.runtime) if self.settings.background_jobs else None
+        if background:
+            background.start()
+        try:
+            run_simple(self.settings.host, self.settings.port, app, threaded=True)
+        finally:
+            if background:
+                background.shutdown()
         return EXIT_OK
 
     def run(self, args: argparse.Namespace) -> int:
-        """make run: migrate, demo data if empty, HTTP in the background, console in front."""
+        """make run: migrate, demo data if empty, HTTP and background work, console in front."""
         from werkzeug.serving import make_server
 
         from bot.app import create_app
+        from bot.scheduler import Background
 
         migrate.upgrade(self.runtime.engine)
         services = self.runtime.services
         with transaction(services.sessions) as session:
             loaded = load_demo(session, services.clock.now())
             key = args.as_key or _default_persona(session)
+            agents = [p.extension for p in with_role(session, Role.AGENT) if p.extension]
         if loaded:
             self.out.write(f"Loaded the demo team ({len(loaded.created)} people).\n")
+        if self.settings.pbx_backend == "sim" and not services.pbx.queue_status():
+            # A fresh simulated PBX starts with the demo agents logged in, so the board is alive.
+            services.pbx.set_members(agents)
         app = create_app(self.settings, services)
         try:
             server = make_server(self.settings.host, self.settings.port, app, threaded=True)
         except OSError as exc:
             return self.fail(f"cannot listen on {self.settings.host}:{self.settings.port}: "
                              f"{exc.strerror}; set SWITCHBOARD_PORT to a free port")
+        console = Console(self.runtime.dispatcher, key, self.out)
+        background = Background(self.runtime, console_sink=console.show)
         thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         thread.start()
+        background.start()
+        traffic = "on" if background.traffic else "off"
         self.out.write(
             f"Switchboard is up on http://{self.settings.host}:{server.server_port} "
-            f"(database {self.settings.database_url}).\n"
+            f"(database {self.settings.database_url}, PBX {self.settings.pbx_backend}, "
+            f"simulated callers {traffic}).\n"
             f"Talking as {key}. Type /help; ':as KEY' talks as someone else; Ctrl-D quits.\n")
         self.out.flush()
         try:
-            Console(self.runtime.dispatcher, key, self.out).loop()
+            console.loop()
         finally:
+            background.shutdown()
             server.shutdown()
             thread.join(timeout=5)
         return EXIT_OK
@@ -213,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="migrate, load the demo, serve and open the console")
     run.add_argument("--as", dest="as_key", metavar="KEY")
     run.set_defaults(handler=Cli.run)
+
+    cli_outbox.add_parsers(sub)
     return parser
 
 
@@ -230,6 +254,8 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     cli = Cli(settings, out, err)
     handler: Callable[[Cli, argparse.Namespace], int] = args.handler
     try:

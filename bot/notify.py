@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,11 +22,16 @@ from store.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-RENDERERS: dict[str, Callable[[Reply], dict[str, Any]]] = {
-    "google": render_google.render_message,
-    "slack": render_slack.render_message,
-    "console": lambda reply: reply.to_dict(),
-}
+def renderers(settings: Settings) -> dict[str, Callable[[Reply], dict[str, Any]]]:
+    """One renderer per platform. Add-on Chat apps name the endpoint URL as the buttons'
+    function (classic apps use a function name)."""
+    google_function = (settings.google_chat_audience if settings.google_chat_auth_mode == "addon"
+                       else render_google.CLASSIC_FUNCTION)
+    return {
+        "google": partial(render_google.render_message, action_function=google_function),
+        "slack": render_slack.render_message,
+        "console": lambda reply: reply.to_dict(),
+    }
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class OutboxNotifier:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
+        self.renderers = renderers(settings)
 
     @property
     def google_enabled(self) -> bool:
@@ -58,7 +65,7 @@ class OutboxNotifier:
         added = outbox.enqueue(session, OutboxMessage(
             key=key[:200], target=target[:120], platform=destination.platform,
             space=destination.space, person_id=destination.person_id,
-            body=RENDERERS[destination.platform](reply), status=outbox.PENDING, attempts=0,
+            body=self.renderers[destination.platform](reply), status=outbox.PENDING, attempts=0,
             next_attempt_at=now, created_at=now,
         ))
         if not added:

@@ -15,6 +15,10 @@ from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import Clock, SystemClock
 from integrations.pbx import Pbx
+from integrations.pbx.ami import AmiClient
+from integrations.pbx.areavoip import AreavoipPbx
+from integrations.pbx.asterisk import AsteriskPbx
+from integrations.pbx.irontec import IrontecPbx
 from integrations.pbx.sim import SimPbx
 from store.db import make_engine, make_sessionmaker
 
@@ -51,9 +55,19 @@ def build_services(settings: Settings) -> Services:
 
 
 def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Pbx:
-    if settings.pbx_backend == "sim":
-        return SimPbx(sessions, settings.pbx_queue, clock)
-    raise NotImplementedError(f"PBX_BACKEND={settings.pbx_backend} is not wired yet")
+    if settings.pbx_backend == "areavoip":
+        return AreavoipPbx(settings.areavoip_base_url, settings.areavoip_api_key,
+                           settings.areavoip_tenant, settings.pbx_queue,
+                           timezone=settings.timezone, timeout=settings.pbx_timeout)
+    if settings.pbx_backend == "irontec":
+        return IrontecPbx(settings.irontec_base_url, settings.irontec_user,
+                          settings.irontec_password, settings.pbx_queue, clock=clock,
+                          timeout=settings.pbx_timeout)
+    if settings.pbx_backend == "asterisk":
+        client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
+                           settings.ami_secret, timeout=settings.pbx_timeout)
+        return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template)
+    return SimPbx(sessions, settings.pbx_queue, clock)
 
 
 def build_runtime(settings: Settings, services: Services | None = None) -> Runtime:

@@ -152,6 +152,9 @@ class Settings:
     port: int = _var("SWITCHBOARD_PORT", _int_in(0, 65535), "8080", "port of the HTTP server")
     log_level: str = _var("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info",
                           "logging level")
+    background_jobs: bool = _var("BACKGROUND_JOBS", _bool, "true",
+                                 "run the scheduler (outbox delivery, reminders, simulator) "
+                                 "inside the web process")
     access_contact: str = _var("ACCESS_CONTACT", _str, "",
                                "who to ask for access (defaults to the admins in the store)")
     default_region: str = _var("PHONE_REGION", _nonempty, "ES",

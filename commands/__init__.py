@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands import (
+    announce,
     breaks,
     help,
     pause_overdue,
@@ -28,7 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     queue_members.ADD,
     queue_members.REMOVE,
     pause_overdue.COMMAND,
-    # (the lead adds /announce here)
+    announce.COMMAND,
     team.PEOPLE,
     team.AUDIT,
 )

@@ -1,22 +1,29 @@
 """The outbox: every proactive message is a row first and a delivery after.
 
 States: ``pending`` (waiting for its next attempt), ``sending`` (claimed by a worker
-until ``claimed_until``), ``sent``, ``dead`` (gave up after the maximum attempts;
-``switchboard outbox retry ID`` revives it).
+until ``claimed_until``), ``sent``, ``dead`` (gave up after the maximum attempts or a
+permanent error; ``switchboard outbox retry ID`` revives it).
+
+A claim's ``claimed_until`` doubles as its fencing token: a worker records a failure or a
+deferral only while the row is still ``sending`` under the lease it took, so a worker
+that overran its lease cannot undo what the worker that took over has done.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, or_, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+STATUSES = (PENDING, SENDING, SENT, DEAD)
+ERROR_LIMIT = 2000
 
 
 class OutboxMessage(Base):
@@ -42,6 +49,18 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class NotRetryable(ValueError):
+    """``revive`` refused: the message is sent already, or a worker holds it right now."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    message: OutboxMessage
+    # True when an earlier claim expired without a recorded result (a worker died
+    # mid-send): the message may have reached the platform already.
+    recovered: bool
+
+
 def enqueue(session: Session, message: OutboxMessage) -> bool:
     """Add the message unless its key exists already; True when added."""
     try:
@@ -52,12 +71,13 @@ def enqueue(session: Session, message: OutboxMessage) -> bool:
         return False
 
 
-def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
-    """Take up to ``limit`` due messages for this worker.
+def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+    """Take up to ``limit`` due messages for this worker until ``now + lease``.
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL lets several workers claim concurrently
     without taking the same row; SQLite serialises writers (BEGIN IMMEDIATE) instead.
-    An expired claim (a worker that died mid-send) is due again.
+    An expired claim (a worker that died mid-send) is due again and counts as an attempt,
+    so a message that kills its worker every time still ends up dead, not in a loop.
     """
     query = (
         select(OutboxMessage)
@@ -69,19 +89,156 @@ def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> 
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = list(session.scalars(query))
-    for row in rows:
+    claimed: list[Claimed] = []
+    for row in session.scalars(query):
+        recovered = row.status == SENDING
+        if recovered:
+            row.attempts += 1
+            row.last_error = "the worker stopped during delivery (its claim expired)"
         row.status = SENDING
         row.claimed_until = now + lease
+        claimed.append(Claimed(row, recovered))
     session.flush()
-    return rows
+    return claimed
+
+
+def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+    """``claim`` without the recovery flags."""
+    return [c.message for c in claim(session, now, limit, lease)]
+
+
+def _held(session: Session, message_id: int, token: datetime) -> OutboxMessage | None:
+    """The row, locked, if it is still ``sending`` under the claim that ends at ``token``."""
+    row = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status != SENDING or row.claimed_until != token:
+        return None
+    return row
+
+
+def mark_sent(session: Session, message_id: int, now: datetime, remote_id: str, *,
+              space: str | None = None) -> bool:
+    """Record a delivery the platform acknowledged.
+
+    Recorded even if the claim expired meanwhile: the message did reach the platform,
+    and ``sent`` is what stops anyone from posting it again. False if it was sent already.
+    """
+    row = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status == SENT:
+        return False
+    row.status = SENT
+    row.sent_at = now
+    row.remote_id = remote_id[:200]
+    row.claimed_until = None
+    if space is not None and row.space is None:
+        row.space = space
+    session.flush()
+    return True
+
+
+def schedule_retry(session: Session, message_id: int, *, token: datetime, attempts: int,
+                   when: datetime, error: str, space: str | None = None) -> bool:
+    """A failed attempt: back to ``pending`` until ``when``. False if the claim was lost."""
+    row = _held(session, message_id, token)
+    if row is None:
+        return False
+    row.status = PENDING
+    row.attempts = attempts
+    row.next_attempt_at = when
+    row.claimed_until = None
+    row.last_error = error[:ERROR_LIMIT]
+    if space is not None and row.space is None:
+        row.space = space
+    session.flush()
+    return True
+
+
+def defer(session: Session, message_id: int, *, token: datetime, when: datetime,
+          space: str | None = None) -> bool:
+    """Not attempted (pacing, or the claim ran short): ``pending`` until ``when``, no attempt
+    counted. False if the claim was lost."""
+    row = _held(session, message_id, token)
+    if row is None:
+        return False
+    row.status = PENDING
+    row.next_attempt_at = when
+    row.claimed_until = None
+    if space is not None and row.space is None:
+        row.space = space
+    session.flush()
+    return True
+
+
+def mark_dead(session: Session, message_id: int, *, token: datetime, attempts: int,
+              error: str, space: str | None = None) -> bool:
+    """Give up: ``dead`` with the reason, until someone revives it. False if the claim was
+    lost."""
+    row = _held(session, message_id, token)
+    if row is None:
+        return False
+    row.status = DEAD
+    row.attempts = attempts
+    row.claimed_until = None
+    row.last_error = error[:ERROR_LIMIT]
+    if space is not None and row.space is None:
+        row.space = space
+    session.flush()
+    return True
+
+
+def revive(session: Session, message_id: int, now: datetime) -> OutboxMessage | None:
+    """A dead (or waiting) message goes back to ``pending`` now with its attempts reset.
+
+    None for an unknown id; NotRetryable for a message that was sent (retrying would post
+    it twice) or that a worker holds right now.
+    """
+    row = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        return None
+    if row.status == SENT:
+        raise NotRetryable(f"message {message_id} was sent already; retrying would post it twice")
+    if row.status == SENDING and row.claimed_until is not None and row.claimed_until > now:
+        raise NotRetryable(f"message {message_id} is being delivered right now")
+    row.status = PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claimed_until = None
+    row.last_error = None
+    session.flush()
+    return row
 
 
 def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
+def by_key(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key[:200]))
+
+
+def last_writes(session: Session, places: set[tuple[str, str]],
+                since: datetime) -> dict[tuple[str, str], datetime]:
+    """When each (platform, space) was last written to, for writes at or after ``since``."""
+    if not places:
+        return {}
+    query = (
+        select(OutboxMessage.platform, OutboxMessage.space, func.max(OutboxMessage.sent_at))
+        .where(OutboxMessage.status == SENT, OutboxMessage.sent_at >= since,
+               tuple_(OutboxMessage.platform, OutboxMessage.space).in_(sorted(places)))
+        .group_by(OutboxMessage.platform, OutboxMessage.space)
+    )
+    return {(platform, space): at for platform, space, at in session.execute(query)
+            if space is not None and at is not None}
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: int(n) for status, n in session.execute(query)})
+    return counts
+
+
 def listing(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[OutboxMessage]:
+    """Newest first. ``failed_only``: dead, or waiting for a retry after a failure."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if failed_only:
         query = query.where(or_(OutboxMessage.status == DEAD,

@@ -139,7 +139,8 @@ def clock() -> FixedClock:
 
 
 def make_settings(**env: str) -> Settings:
-    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", **env}, app_yaml=None)
+    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", "BACKGROUND_JOBS": "false", **env},
+                         app_yaml=None)
 
 
 @pytest.fixture

@@ -84,12 +84,15 @@ class LocalServer:
                 outer.requests.append(request)
                 response = outer.handler(request)
                 body, headers = response.encoded()
-                self.send_response(response.status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(response.status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (timeout tests do that on purpose)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

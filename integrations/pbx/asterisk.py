@@ -1,0 +1,270 @@
+"""The Asterisk backend: one app_queue queue driven over AMI.
+
+What AMI can and cannot say, and what this backend does about it:
+
+- Members come from ``QueueStatus`` (``QueueMember`` events). A member's extension
+  is read from its interface with the ``AMI_INTERFACE`` template (``PJSIP/{extension}``)
+  tried on Location, StateInterface and Name in turn; members that match none (agent
+  callback members such as ``Agent/220`` on ``Local/id-9@agentcallback``) fall back to
+  the trailing digits of their name. Pause, resume and remove use the interface
+  Asterisk reported for the member, so those members can be driven too.
+- ``Status`` is the device state (``devicestate.h``), mapped in ``_STATES``. ``InCall``
+  (Asterisk >= 13) marks a bridged member whose device still reads idle as in_call.
+- QueueMember has no talk time per member: ``seconds_in_calls`` is always 0. The
+  counters that exist (CallsTaken, LastCall, LastPause) are reported.
+- Pausing an already paused member is not an error for Asterisk (it replaces the
+  reason), so pause/resume read the queue first and refuse as the other backends do.
+- AMI cannot list devices cheaply and QueueAdd accepts any interface. Extensions must
+  look like one (``_EXTENSION``), and a member Asterisk reports as INVALID right after
+  being added (no such device for its channel driver, e.g. an unknown PJSIP endpoint or
+  technology) is removed again and refused as ``unknown_extension``.
+- Asterisk keeps no call history over AMI: ``call_records`` is unsupported (the
+  records live in queue_log, a later capability).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from integrations.pbx.ami import AmiClient, AmiError, Message
+from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+
+_STATES = {
+    0: MemberState.UNKNOWN,       # UNKNOWN
+    1: MemberState.AVAILABLE,     # NOT_INUSE
+    2: MemberState.IN_CALL,       # INUSE
+    3: MemberState.BUSY,          # BUSY
+    4: MemberState.DISCONNECTED,  # INVALID
+    5: MemberState.DISCONNECTED,  # UNAVAILABLE
+    6: MemberState.RINGING,       # RINGING
+    7: MemberState.RINGING,       # RINGINUSE
+    8: MemberState.ON_HOLD,       # ONHOLD
+}
+_INVALID = 4
+_EXTENSION_CHARS = r"[0-9A-Za-z*#+_.-]{1,32}"
+_EXTENSION = re.compile(_EXTENSION_CHARS)
+_TRAILING_DIGITS = re.compile(r"(\d+)$")
+
+
+@dataclass(frozen=True)
+class QueueMember:
+    """A member as Asterisk lists it: our status plus what AMI needs to address it."""
+
+    status: MemberStatus
+    interface: str
+    device_state: int | None
+
+
+class AsteriskPbx:
+    name = "asterisk"
+
+    def __init__(self, client: AmiClient, queue: str,
+                 interface_template: str = "PJSIP/{extension}") -> None:
+        if interface_template.count("{extension}") != 1:
+            raise ValueError("the AMI interface template must contain {extension} once, "
+                             f"like PJSIP/{{extension}}; got {interface_template!r}")
+        self.client = client
+        self.queue = queue
+        self.interface_template = interface_template
+        before, _, after = interface_template.partition("{extension}")
+        self._template = re.compile(
+            re.escape(before) + f"({_EXTENSION_CHARS})" + re.escape(after), re.IGNORECASE)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def queue_status(self) -> list[MemberStatus]:
+        return [m.status for m in self.members()]
+
+    def members(self) -> list[QueueMember]:
+        """Every member of the queue as Asterisk reports it, ordered by extension."""
+        try:
+            reply = self.client.list_action("QueueStatus", [("Queue", self.queue)],
+                                            complete="QueueStatusComplete")
+        except AmiError as exc:
+            raise self._refusal(exc, None) from None
+        ours = [e for e in reply.events if (e.get("Queue") or "").lower() == self.queue.lower()]
+        # Asterisk always sends QueueParams for a queue it knows (no Member filter here).
+        if not any(e.event == "QueueParams" for e in ours):
+            raise PbxError(f"Asterisk has no queue named {self.queue!r}", "no_such_queue")
+        found = [self._member(e) for e in ours if e.event == "QueueMember"]
+        return sorted(found, key=lambda m: m.status.extension)
+
+    def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
+        raise PbxError("call records for Asterisk come from its queue_log, which Switchboard "
+                       "does not read yet; AMI keeps no history of calls", "unsupported")
+
+    # ------------------------------------------------------------------ changing
+
+    def pause(self, extension: str, reason: str | None = None) -> None:
+        member = self._current(extension)
+        if member.status.paused:
+            why = member.status.pause_reason
+            raise PbxError(f"extension {extension} is already paused"
+                           + (f" ({why})" if why else ""), "already_paused")
+        cleaned = " ".join((reason or "").split())  # one line: it travels as a header
+        headers = [("Interface", member.interface), ("Paused", "true"), ("Queue", self.queue)]
+        self._change("QueuePause", headers + ([("Reason", cleaned)] if cleaned else []),
+                     extension)
+
+    def resume(self, extension: str) -> None:
+        member = self._current(extension)
+        if not member.status.paused:
+            raise PbxError(f"extension {extension} is not paused", "not_paused")
+        self._change("QueuePause", [("Interface", member.interface), ("Paused", "false"),
+                                    ("Queue", self.queue)], extension)
+
+    def add_member(self, extension: str) -> None:
+        self._check(extension)
+        self._add(extension)
+        problems = self._refuse_invalid([extension])
+        if problems:
+            raise problems[0]
+
+    def remove_member(self, extension: str) -> None:
+        self._remove(self._current(extension), extension)
+
+    def set_members(self, extensions: Sequence[str]) -> None:
+        """Add and remove the difference; who stays keeps their pause.
+
+        Every extension is checked before anything changes. Then each change is tried
+        on its own (AMI has no transaction): one failure does not stop the others, and
+        the failures are raised together at the end.
+        """
+        wanted = list(dict.fromkeys(extensions))
+        for extension in wanted:
+            self._check(extension)
+        current = {m.status.extension: m for m in self.members()}
+        problems: list[PbxError] = []
+        added: list[str] = []
+        for extension in wanted:
+            if extension not in current:
+                try:
+                    self._add(extension)
+                    added.append(extension)
+                except PbxError as exc:
+                    problems.append(exc)
+        for extension, member in current.items():
+            if extension not in wanted:
+                try:
+                    self._remove(member, extension)
+                except PbxError as exc:
+                    problems.append(exc)
+        if added:
+            problems += self._refuse_invalid(added)
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            raise PbxError("the queue was set except: " + "; ".join(p.message for p in problems),
+                           problems[0].code if len({p.code for p in problems}) == 1
+                           else "rejected")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check(self, extension: str) -> None:
+        if not _EXTENSION.fullmatch(extension):
+            raise PbxError(f"{extension!r} is not an extension: use 1 to 32 digits, letters "
+                           "or * # + _ . -", "unknown_extension")
+
+    def _current(self, extension: str) -> QueueMember:
+        self._check(extension)
+        for member in self.members():
+            if member.status.extension == extension:
+                return member
+        raise PbxError(f"extension {extension} is not a member of queue {self.queue}",
+                       "not_member")
+
+    def _add(self, extension: str) -> None:
+        interface = self.interface_template.format(extension=extension)
+        self._change("QueueAdd", [("Queue", self.queue), ("Interface", interface)], extension)
+
+    def _remove(self, member: QueueMember, extension: str) -> None:
+        self._change("QueueRemove", [("Queue", self.queue), ("Interface", member.interface)],
+                     extension)
+
+    def _refuse_invalid(self, added: list[str]) -> list[PbxError]:
+        """Take back the new members whose device Asterisk does not know."""
+        invalid = [m for m in self.members()
+                   if m.status.extension in added and m.device_state == _INVALID]
+        problems: list[PbxError] = []
+        for member in invalid:
+            extension = member.status.extension
+            try:
+                self._remove(member, extension)
+            except PbxError as exc:
+                problems.append(exc)
+            problems.append(PbxError(
+                f"extension {extension} does not exist on the PBX (Asterisk reports its device "
+                f"{member.interface} as invalid)", "unknown_extension"))
+        return problems
+
+    def _change(self, action: str, headers: list[tuple[str, str]], extension: str) -> None:
+        try:
+            self.client.action(action, headers)
+        except AmiError as exc:
+            raise self._refusal(exc, extension) from None
+
+    def _refusal(self, exc: AmiError, extension: str | None) -> PbxError:
+        """Asterisk's error texts (app_queue.c manager_* functions) in our terms."""
+        reason = exc.reason.lower()
+        who = f"extension {extension}"
+        if "already there" in reason:
+            return PbxError(f"{who} is already in queue {self.queue}", "already_member")
+        if "no such queue" in reason:
+            return PbxError(f"Asterisk has no queue named {self.queue!r}", "no_such_queue")
+        if "not there" in reason or "interface not found" in reason:
+            return PbxError(f"{who} is not a member of queue {self.queue}", "not_member")
+        if "not dynamic" in reason:
+            return PbxError(f"{who} is a static member of queue {self.queue} (queues.conf); "
+                            "Asterisk cannot remove it over AMI", "rejected")
+        if "permission denied" in reason:
+            return PbxError(f"the manager user {self.client.username!r} may not run "
+                            f"{exc.action}: grant it the 'agent' class in manager.conf", "auth")
+        return PbxError(exc.message, "rejected")
+
+    def _member(self, event: Message) -> QueueMember:
+        interface = event.get("Location") or event.get("Interface") or ""
+        name = event.get("Name") or event.get("MemberName") or ""
+        device_state = _int(event.get("Status"))
+        state = _STATES.get(device_state if device_state is not None else -1,
+                            MemberState.UNKNOWN)
+        if event.get("InCall") == "1" and state in (MemberState.AVAILABLE, MemberState.UNKNOWN):
+            state = MemberState.IN_CALL
+        paused = (event.get("Paused") or "").strip().lower() in ("1", "true", "yes")
+        status = MemberStatus(
+            extension=self._extension(interface, event.get("StateInterface") or "", name),
+            state=state,
+            paused=paused,
+            pause_reason=((event.get("PausedReason") or "").strip() or None) if paused else None,
+            paused_since=_epoch(event.get("LastPause")) if paused else None,
+            calls_taken=_int(event.get("CallsTaken")) or 0,
+            last_call_at=_epoch(event.get("LastCall")),
+        )
+        if not status.extension:
+            status = replace(status, extension=interface)
+        return QueueMember(status, interface, device_state)
+
+    def _extension(self, interface: str, state_interface: str, name: str) -> str:
+        for candidate in (interface, state_interface, name):
+            found = self._template.fullmatch(candidate.strip())
+            if found:
+                return found.group(1)
+        digits = _TRAILING_DIGITS.search(name.strip())
+        return digits.group(1) if digits else name.strip()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _epoch(value: str | None) -> datetime | None:
+    seconds = _int(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
