@@ -1,4 +1,4 @@
-"""The ``switchboard`` command line."""
+"""switchboard: run, serve and administer the Switchboard operations assistant."""
 
 from __future__ import annotations
 

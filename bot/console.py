@@ -33,7 +33,8 @@ class Console:
     def show(self, target: str, reply: Reply) -> None:
         """Print a proactive message (the console's notifier calls this)."""
         with self._lock:
-            self.out.write(f"\n[to {target}]\n{render_text(reply)}\n")
+            # Printed between prompts: show the prompt again so the person can keep typing.
+            self.out.write(f"\n[to {target}]\n{render_text(reply)}\n{PROMPT.format(key=self.key)}")
             self.out.flush()
 
     def loop(self) -> None:

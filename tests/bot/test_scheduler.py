@@ -1,0 +1,55 @@
+"""The schedule table run by hand with a fixed clock: the same jobs the scheduler runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.runtime import build_runtime
+from bot.scheduler import Background
+from commands.core import Reply, Where
+from commands.dispatch import Incoming
+from integrations.clock import FixedClock
+from store.db import transaction
+from store.demo import load_demo
+from store.pbx import CallRecord
+from tests.conftest import Database, make_services, make_settings
+
+
+def test_proactive_messages_reach_the_console_through_the_outbox(db: Database,
+                                                                 clock: FixedClock) -> None:
+    settings = make_settings(DATABASE_URL=db.url)
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+    printed: list[tuple[str, Reply]] = []
+    background = Background(runtime, console_sink=lambda target, reply: printed.append(
+        (target, reply)))
+    assert "sim-traffic" not in background.job_names  # SIM_TRAFFIC is off by default
+    result = runtime.dispatcher.handle(Incoming(platform="console", user_id="carla",
+                                                text="/announce Fire drill at 11",
+                                                where=Where(platform="console")))
+    assert result.ok
+    assert printed == []  # written first, delivered after
+    background.run_job("outbox-delivery")
+    assert len(printed) == 1
+    assert printed[0][0] == "team" and "Fire drill at 11" in printed[0][1].text
+    background.run_job("outbox-delivery")
+    assert len(printed) == 1  # delivered once
+
+
+def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: FixedClock) -> None:
+    settings = make_settings(DATABASE_URL=db.url, SIM_TRAFFIC="true", SIM_CALLS_PER_HOUR="120")
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+    runtime.services.pbx.set_members(["211", "212"])
+    background = Background(runtime)
+    assert background.job_names == ["outbox-delivery", "sim-traffic", "pause-overdue",
+                                    "prune-inbound-events"]
+    clock.advance(timedelta(hours=1))
+    background.run_job("sim-traffic")
+    with transaction(runtime.services.sessions) as session:
+        calls = session.scalar(select(func.count()).select_from(CallRecord))
+    assert calls is not None and calls > 0
