@@ -35,7 +35,23 @@ from store.demo import load_demo
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _shared_data() -> Path:
+    """Third-party test data lives beside the checkout in ../shared/data (never copied in).
+
+    SWITCHBOARD_SHARED_DATA overrides it; otherwise the nearest ``shared/data`` above the
+    checkout is used, so a clone anywhere under the same workspace finds it."""
+    if override := os.environ.get("SWITCHBOARD_SHARED_DATA"):
+        return Path(override)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return here.parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
 MADRID = ZoneInfo("Europe/Madrid")
 # A Monday morning in the team's zone; tests move the clock explicitly.
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
