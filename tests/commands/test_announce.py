@@ -90,7 +90,7 @@ def test_the_console_prints_the_delivered_announcement(talk: Chat, demo: Service
     worker = build_worker(settings, demo.sessions, demo.clock, console_sink=console.show)
     assert worker.deliver_due().sent == 1
     assert out.getvalue() == ("\n[to team]\n📣 Announcement from Ada Admin:\n"
-                              "The PBX restarts at 22:00\n")
+                              "The PBX restarts at 22:00\nada> ")  # and the prompt again
     [row] = rows(demo)
     assert row.status == "sent"
 
