@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot import cli_outbox, cli_pbx
 from bot.console import Console, say
+from bot.exit_status import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.render_text import render_text
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
@@ -25,7 +26,6 @@ from store.people_io import ImportRejected, export_people, import_people
 
 log = logging.getLogger("switchboard")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class Cli:
@@ -65,36 +65,53 @@ class Cli:
                        + "\n")
         return EXIT_FAILED if reason else EXIT_OK
 
-    # ------------------------------------------------------------------ people
+    # ------------------------------------------------------------------ YAML files
 
-    def people_import(self, args: argparse.Namespace) -> int:
+    def import_file(self, path: str, apply: Callable[[Session, str], str]) -> int:
+        """Read PATH and apply it in one transaction; ``apply`` returns the summary line.
+
+        An ImportRejected lists every problem and exits 1 with nothing written."""
         if reason := self.require_migrated():
             return self.fail(reason)
         try:
-            text = Path(args.file).read_text(encoding="utf-8")
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            return self.fail(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE)
+            return self.fail(f"cannot read {path}: {exc.strerror}", EXIT_USAGE)
         try:
             with transaction(self.runtime.services.sessions) as session:
-                report = import_people(session, text, self.runtime.services.clock.now())
+                summary = apply(session, text)
         except ImportRejected as exc:
             for problem in exc.problems:
-                self.err.write(f"{args.file}: {problem}\n")
+                self.err.write(f"{path}: {problem}\n")
             return self.fail(f"{exc}")
-        self.out.write(f"imported {args.file}: {len(report.created)} created, "
-                       f"{len(report.updated)} updated, {len(report.unchanged)} unchanged\n")
+        self.out.write(f"imported {path}: {summary}\n")
         return EXIT_OK
 
-    def people_export(self, args: argparse.Namespace) -> int:
+    def export_file(self, path: str | None, dump: Callable[[Session], str]) -> int:
+        """Write ``dump``'s YAML to PATH, or to stdout without one."""
         if reason := self.require_migrated():
             return self.fail(reason)
         with transaction(self.runtime.services.sessions) as session:
-            text = export_people(session)
-        if args.file:
-            Path(args.file).write_text(text, encoding="utf-8")
-        else:
+            text = dump(session)
+        if not path:
             self.out.write(text)
+            return EXIT_OK
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return self.fail(f"cannot write {path}: {exc.strerror}")
         return EXIT_OK
+
+    def people_import(self, args: argparse.Namespace) -> int:
+        def apply(session: Session, text: str) -> str:
+            report = import_people(session, text, self.runtime.services.clock.now())
+            return (f"{len(report.created)} created, {len(report.updated)} updated, "
+                    f"{len(report.unchanged)} unchanged")
+
+        return self.import_file(args.file, apply)
+
+    def people_export(self, args: argparse.Namespace) -> int:
+        return self.export_file(args.file, export_people)
 
     def demo(self, args: argparse.Namespace) -> int:
         if reason := self.require_migrated():

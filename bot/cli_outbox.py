@@ -14,6 +14,7 @@ import argparse
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from bot.exit_status import EXIT_OK, EXIT_USAGE
 from bot.outbox_worker import build_worker
 from bot.render_text import render_text
 from commands.core import Reply
@@ -24,7 +25,6 @@ from store.outbox import OutboxMessage
 if TYPE_CHECKING:  # bot.cli imports this module to add the parsers
     from bot.cli import Cli
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ERROR_WIDTH = 160  # the last column: long enough to keep the HTTP status and reason
 
 

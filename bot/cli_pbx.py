@@ -7,53 +7,28 @@ return an exit status, like bot/cli.py's own.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from store.db import transaction
-from store.pause_reasons_io import ImportRejected, export_reasons, import_reasons
+from sqlalchemy.orm import Session
+
+from store.pause_reasons_io import export_reasons, import_reasons
 
 if TYPE_CHECKING:  # bot.cli imports this module to build its parser
     from bot.cli import Cli
 
-# The same statuses as bot.cli (imported from there, this module would import in a cycle).
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
 
 def pause_reasons_import(cli: Cli, args: argparse.Namespace) -> int:
-    if reason := cli.require_migrated():
-        return cli.fail(reason)
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        return cli.fail(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE)
-    try:
-        with transaction(cli.runtime.services.sessions) as session:
-            report = import_reasons(session, text)
-    except ImportRejected as exc:
-        for problem in exc.problems:
-            cli.err.write(f"{args.file}: {problem}\n")
-        return cli.fail(f"{exc}")
-    cli.out.write(f"imported {args.file}: {len(report.created)} created, "
-                  f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-                  f"{len(report.removed)} removed"
-                  + (f" ({', '.join(report.removed)})" if report.removed else "") + "\n")
-    return EXIT_OK
+    def apply(session: Session, text: str) -> str:
+        report = import_reasons(session, text)
+        removed = f" ({', '.join(report.removed)})" if report.removed else ""
+        return (f"{len(report.created)} created, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged, {len(report.removed)} removed{removed}")
+
+    return cli.import_file(args.file, apply)
 
 
 def pause_reasons_export(cli: Cli, args: argparse.Namespace) -> int:
-    if reason := cli.require_migrated():
-        return cli.fail(reason)
-    with transaction(cli.runtime.services.sessions) as session:
-        text = export_reasons(session)
-    if args.file:
-        try:
-            Path(args.file).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            return cli.fail(f"cannot write {args.file}: {exc.strerror}")
-    else:
-        cli.out.write(text)
-    return EXIT_OK
+    return cli.export_file(args.file, export_reasons)
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:

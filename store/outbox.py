@@ -135,54 +135,49 @@ def mark_sent(session: Session, message_id: int, now: datetime, remote_id: str, 
     return True
 
 
-def schedule_retry(session: Session, message_id: int, *, token: datetime, attempts: int,
-                   when: datetime, error: str, space: str | None = None) -> bool:
-    """A failed attempt: back to ``pending`` until ``when``. False if the claim was lost."""
+def _release(session: Session, message_id: int, token: datetime, status: str, *,
+             space: str | None, when: datetime | None = None, attempts: int | None = None,
+             error: str | None = None) -> bool:
+    """End this worker's claim on a row: back to ``pending`` or ``dead``.
+
+    False (and nothing written) when the claim was lost to another worker meanwhile."""
     row = _held(session, message_id, token)
     if row is None:
         return False
-    row.status = PENDING
-    row.attempts = attempts
-    row.next_attempt_at = when
+    row.status = status
     row.claimed_until = None
-    row.last_error = error[:ERROR_LIMIT]
+    if when is not None:
+        row.next_attempt_at = when
+    if attempts is not None:
+        row.attempts = attempts
+    if error is not None:
+        row.last_error = error[:ERROR_LIMIT]
     if space is not None and row.space is None:
         row.space = space
     session.flush()
     return True
+
+
+def schedule_retry(session: Session, message_id: int, *, token: datetime, attempts: int,
+                   when: datetime, error: str, space: str | None = None) -> bool:
+    """A failed attempt: back to ``pending`` until ``when``. False if the claim was lost."""
+    return _release(session, message_id, token, PENDING, space=space, when=when,
+                    attempts=attempts, error=error)
 
 
 def defer(session: Session, message_id: int, *, token: datetime, when: datetime,
           space: str | None = None) -> bool:
     """Not attempted (pacing, or the claim ran short): ``pending`` until ``when``, no attempt
     counted. False if the claim was lost."""
-    row = _held(session, message_id, token)
-    if row is None:
-        return False
-    row.status = PENDING
-    row.next_attempt_at = when
-    row.claimed_until = None
-    if space is not None and row.space is None:
-        row.space = space
-    session.flush()
-    return True
+    return _release(session, message_id, token, PENDING, space=space, when=when)
 
 
 def mark_dead(session: Session, message_id: int, *, token: datetime, attempts: int,
               error: str, space: str | None = None) -> bool:
     """Give up: ``dead`` with the reason, until someone revives it. False if the claim was
     lost."""
-    row = _held(session, message_id, token)
-    if row is None:
-        return False
-    row.status = DEAD
-    row.attempts = attempts
-    row.claimed_until = None
-    row.last_error = error[:ERROR_LIMIT]
-    if space is not None and row.space is None:
-        row.space = space
-    session.flush()
-    return True
+    return _release(session, message_id, token, DEAD, space=space, attempts=attempts,
+                    error=error)
 
 
 def revive(session: Session, message_id: int, now: datetime) -> OutboxMessage | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,14 +34,6 @@ from tests.support.google_tokens import (
     unsigned,
 )
 from tests.support.http import LocalServer, Response
-
-
-@pytest.fixture
-def certs() -> Iterator[CertsServer]:
-    server = CertsServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def written(services: Services) -> dict[str, int]:

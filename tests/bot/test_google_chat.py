@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -91,14 +90,6 @@ def person_id(door: Door, key: str) -> int:
         person = people.by_key(session, key)
     assert person is not None
     return person.id
-
-
-@pytest.fixture
-def certs() -> Iterator[CertsServer]:
-    server = CertsServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -84,14 +84,6 @@ def from_slack(message: dict[str, Any]) -> Content:
 
 
 @pytest.fixture
-def certs() -> Iterator[CertsServer]:
-    server = CertsServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack(users={"U0CARLA": CARLA_EMAIL}) as fake:
         yield fake
