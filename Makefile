@@ -28,5 +28,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+## make bench: latency figures of the doors and commands (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

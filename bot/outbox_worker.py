@@ -14,7 +14,6 @@ running, is deferred without counting an attempt.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -33,6 +32,8 @@ from store.outbox import Claimed
 log = logging.getLogger(__name__)
 
 Place = tuple[str, str]  # (platform, space)
+# Platforms with a per-space write limit (about 1/s); the console has none.
+PACED_PLATFORMS = frozenset({"google", "slack"})
 _Write = Callable[[Session], bool]
 
 
@@ -94,7 +95,8 @@ class OutboxWorker:
         with transaction(self.sessions) as session:
             claimed = outbox.claim(session, now, limit or self.batch, self.lease)
             batch = [self._outgoing(session, c) for c in claimed]
-            places = {(m.platform, m.space) for m, _ in batch if m.space is not None}
+            places = {(m.platform, m.space) for m, _ in batch
+                      if m.space is not None and m.platform in PACED_PLATFORMS}
             recent = outbox.last_writes(session, places, now - self.pace)
         stats.claimed = len(batch)
         self._holds = {p: t for p, t in self._holds.items() if t > now}
@@ -106,19 +108,6 @@ class OutboxWorker:
         if batch:
             log.info("outbox pass: %s", stats)
         return stats
-
-    def run(self, stop: threading.Event, interval: float) -> None:
-        """Deliver until ``stop`` is set, waiting ``interval`` seconds between idle passes."""
-        while not stop.is_set():
-            try:
-                stats = self.deliver_due()
-            except Exception:
-                log.exception("outbox pass failed; trying again in %.0f s", interval)
-                stats = PassStats()
-            # A full batch that got somewhere suggests more is due right away.
-            busy = stats.claimed >= self.batch and stats.sent + stats.retrying + stats.dead > 0
-            if not busy:
-                stop.wait(interval)
 
     # ------------------------------------------------------------------ one row
 
@@ -151,7 +140,8 @@ class OutboxWorker:
         known_dm = self._dms.get((message.platform, message.person_id or 0))
         if message.space is None and known_dm is not None:
             message = replace(message, space=known_dm)
-        place = (message.platform, message.space) if message.space else None
+        place = (message.platform, message.space) \
+            if message.space and message.platform in PACED_PLATFORMS else None
         if place is not None and self._slots.get(place, now) > now:
             when = self._slots[place]
             self._slots[place] = when + self.pace
@@ -252,22 +242,3 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session], clock: Clo
     return OutboxWorker(sessions, clock,
                         build_senders(settings, clock, console_sink=console_sink),
                         max_attempts=settings.outbox_max_attempts)
-
-
-class DeliveryThread:
-    """``worker.run`` on a daemon thread: ``start()`` once, ``stop()`` on the way out."""
-
-    def __init__(self, worker: OutboxWorker, interval: float = 2.0) -> None:
-        self.worker = worker
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=worker.run, args=(self._stop, interval),
-                                        name="outbox", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)

@@ -1,23 +1,16 @@
 """A small synchronous client for the Asterisk Manager Interface (AMI).
 
-Wire format (Asterisk ``main/manager.c``): the server greets with one line,
-``Asterisk Call Manager/<version>``; then every message is ``Key: Value`` lines
-ended by an empty line. A client tags each action with an ``ActionID``, which the
-server echoes on the response and on every event of a list answer (QueueStatus
-and friends). Unsolicited events can arrive between any two messages.
-
-The parser is lenient where real servers and captures are untidy: LF-only line
-ends, ``Response: Follows`` blocks ending with ``--END COMMAND--`` (Asterisk < 14
-``Command``), and junk such as ``[218 bytes missing in capture file]Event: X``.
-List answers end on ``EventList: Complete`` (Asterisk >= 13) or, on older
-servers that send no ``EventList`` lines, on the completion event named by the caller.
+The wire format and its parser are in ``ami_wire.py``. The client logs in, tags
+each action with an ``ActionID`` and picks its answer out of the stream, skipping
+unsolicited events and answers meant for others. List answers end on
+``EventList: Complete`` (Asterisk >= 13) or, on older servers that send no
+``EventList`` lines, on the completion event named by the caller.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import secrets
 import socket
 import threading
@@ -26,119 +19,19 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from integrations.pbx.ami_wire import (
+    AmiProtocolError,
+    Message,
+    MessageParser,
+    check_action,
+    encode_action,
+    parse_banner,
+)
 from integrations.pbx.base import PbxError, PbxUnreachable
 
+__all__ = ["AmiClient", "AmiError", "AmiReply", "Headers", "Message"]
+
 log = logging.getLogger(__name__)
-
-_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9_\-()/.@]*): ?(.*)")
-_STRAY_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9_-]*): ?(.*)")
-_BANNER = re.compile(r"Call Manager[^/\r\n]*/(\S+)")
-_STARTERS = frozenset({"event", "response", "action"})
-_END_COMMAND = "--END COMMAND--"
-_MAX_LINE = 1 << 16  # a line this long means the peer is not speaking AMI
-
-
-@dataclass(frozen=True)
-class Message:
-    """One AMI message: its headers in wire order, plus the output of a Follows block."""
-
-    headers: tuple[tuple[str, str], ...]
-    output: tuple[str, ...] = ()
-
-    def get(self, key: str) -> str | None:
-        """The first value of ``key`` (AMI keys are case-insensitive), or None."""
-        wanted = key.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
-
-    @property
-    def action_id(self) -> str | None:
-        return self.get("ActionID")
-
-    @property
-    def event(self) -> str | None:
-        return self.get("Event")
-
-    @property
-    def response(self) -> str | None:
-        return self.get("Response")
-
-
-class AmiProtocolError(Exception):
-    """The peer sent something that is not AMI."""
-
-
-def parse_banner(line: str) -> str:
-    """The AMI version in the greeting line (``Asterisk Call Manager/1.3`` → ``1.3``)."""
-    found = _BANNER.search(line)
-    if found is None:
-        raise AmiProtocolError(f"expected an 'Asterisk Call Manager/…' greeting, got {line[:60]!r}")
-    return found.group(1)
-
-
-class MessageParser:
-    """Incremental parser: ``feed(bytes)`` returns the messages completed so far."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._headers: list[tuple[str, str]] = []
-        self._output: list[str] | None = None  # not None inside a Response: Follows block
-
-    def feed(self, data: bytes) -> list[Message]:
-        self._buffer += data
-        messages: list[Message] = []
-        while (end := self._buffer.find(b"\n")) >= 0:
-            line = self._buffer[:end].decode("utf-8", "replace").rstrip("\r")
-            del self._buffer[:end + 1]
-            message = self._line(line)
-            if message is not None:
-                messages.append(message)
-        if len(self._buffer) > _MAX_LINE:
-            raise AmiProtocolError(f"a line longer than {_MAX_LINE} bytes")
-        return messages
-
-    def _line(self, line: str) -> Message | None:
-        if self._output is not None:
-            return self._follows_line(line)
-        if not line.strip():
-            return self._finish()
-        header = _HEADER.fullmatch(line)
-        flushed = None
-        if header is None:
-            # Junk: keep whatever well-formed header trails it, and let a message
-            # start (Event/Response/Action) close the message the junk interrupted.
-            header = _STRAY_HEADER.search(line)
-            if header is None:
-                log.debug("AMI: ignoring junk line %r", line[:80])
-                return None
-            if self._headers and header.group(1).lower() in _STARTERS:
-                flushed = self._finish()
-        key, value = header.group(1), header.group(2)
-        self._headers.append((key, value))
-        if key.lower() == "response" and value.strip().lower() == "follows":
-            self._output = []
-        return flushed
-
-    def _follows_line(self, line: str) -> Message | None:
-        assert self._output is not None
-        end = line.find(_END_COMMAND)
-        if end >= 0:
-            if line[:end]:
-                self._output.append(line[:end])
-            return self._finish()
-        header = _HEADER.fullmatch(line)
-        # Privilege and ActionID come before the command's own output.
-        if not self._output and header and header.group(1).lower() in ("privilege", "actionid"):
-            self._headers.append((header.group(1), header.group(2)))
-        else:
-            self._output.append(line)
-        return None
-
-    def _finish(self) -> Message | None:
-        if not self._headers:
-            return None
-        message = Message(tuple(self._headers), tuple(self._output or ()))
-        self._headers, self._output = [], None
-        return message
 
 
 class AmiError(PbxError):
@@ -263,7 +156,7 @@ class AmiClient:
             if self._conn is not None:
                 # A courtesy Logoff; nobody waits for its answer.
                 with contextlib.suppress(OSError, _Dropped):
-                    self._conn.send(_encode("Logoff", self._next_id(), []),
+                    self._conn.send(encode_action("Logoff", self._next_id(), []),
                                     time.monotonic() + min(self.timeout, 0.2))
                 self._discard()
 
@@ -271,7 +164,7 @@ class AmiClient:
 
     def _run(self, name: str, headers: list[tuple[str, str]], complete: str | None,
              idempotent: bool) -> AmiReply:
-        _check(name, headers)
+        check_action(name, headers)
         with self._lock:
             for attempt in (1, 2):
                 deadline = time.monotonic() + self.timeout
@@ -279,7 +172,7 @@ class AmiClient:
                 try:
                     conn = self._ready(deadline)
                     action_id = self._next_id()
-                    conn.send(_encode(name, action_id, headers), deadline)
+                    conn.send(encode_action(name, action_id, headers), deadline)
                     sent = True
                     return self._collect(conn, name, action_id, complete, deadline)
                 except _Dropped:
@@ -314,7 +207,7 @@ class AmiClient:
             self.version = conn.read_banner(deadline)
             login = [("Username", self.username), ("Secret", self._secret), ("Events", "off")]
             action_id = self._next_id()
-            conn.send(_encode("Login", action_id, login), deadline)
+            conn.send(encode_action("Login", action_id, login), deadline)
             self._collect(conn, "Login", action_id, None, deadline)
         except AmiError as exc:
             conn.close()
@@ -381,14 +274,3 @@ class AmiClient:
     def _where(self) -> str:
         return f"{self.host}:{self.port}"
 
-
-def _check(name: str, headers: list[tuple[str, str]]) -> None:
-    for key, value in [("Action", name), *headers]:
-        # A line break inside a value would let it smuggle in headers or whole actions.
-        if not _HEADER.fullmatch(f"{key}: x") or "\r" in value or "\n" in value:
-            raise ValueError(f"AMI header {key!r} has a line break or an invalid name")
-
-
-def _encode(name: str, action_id: str, headers: list[tuple[str, str]]) -> bytes:
-    lines = [("Action", name), ("ActionID", action_id), *headers]
-    return "".join(f"{key}: {value}\r\n" for key, value in lines).encode() + b"\r\n"

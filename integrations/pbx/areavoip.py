@@ -19,7 +19,6 @@ extension exists before it changes anything.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -27,7 +26,9 @@ from typing import Any
 
 import httpx
 
+from integrations.pbx.areavoip_cdr import BadRow, parse_cdr
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
+from integrations.pbx.http import excerpt, unreachable
 
 __all__ = ["NO_REASON", "AreavoipPbx"]
 
@@ -49,17 +50,6 @@ _DEVICE_STATES: dict[str | None, MemberState] = {
     "BUSY": MemberState.BUSY,
     "ONHOLD": MemberState.ON_HOLD,
 }
-
-# Asterisk CDR dispositions. A CDR describes a finished call, so "answered" is "completed".
-_DISPOSITIONS = {
-    "ANSWERED": "completed",
-    "NO ANSWER": "abandoned",
-    "BUSY": "abandoned",
-    "FAILED": "abandoned",
-    "CONGESTION": "abandoned",
-}
-_CHANNEL_EXTENSION = re.compile(r"^[A-Za-z]+/([0-9A-Za-z_]+)")
-_CDR_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -119,12 +109,9 @@ class AreavoipPbx:
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         """Calls that started in [start, end), from ``INFO info=simplecdrs``.
 
-        The vendor does not document this answer's format. It is read as a JSON list
-        of Asterisk CDR rows (``calldate``, ``src``, ``dstchannel``, ``duration``,
-        ``billsec``, ``disposition``, ``uniqueid``) — an assumption to confirm
-        against the vendor. A row that cannot be read raises PbxError naming the
-        row and the field; nothing is silently skipped. ``calldate`` is taken as
-        the PBX's local time. Rows are per tenant: they are not filtered by queue.
+        The answer is read as a JSON list of Asterisk CDR rows (``areavoip_cdr``). A
+        row that cannot be read raises PbxError naming the row and the field; nothing
+        is silently skipped. Rows are per tenant: they are not filtered by queue.
         """
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("call_records needs timezone-aware start and end")
@@ -139,7 +126,7 @@ class AreavoipPbx:
         if isinstance(payload, dict):  # a PHP array with non-sequential keys
             payload = list(payload.values())
         if not isinstance(payload, list):
-            raise PbxError(f"Areavoip call records are not a list: {_excerpt(json.dumps(payload))}")
+            raise PbxError(f"Areavoip call records are not a list: {excerpt(json.dumps(payload))}")
         calls = [self._record(number, row) for number, row in enumerate(payload, start=1)]
         return sorted((c for c in calls if start <= c.entered_at < end),
                       key=lambda c: (c.entered_at, c.call_id))
@@ -191,7 +178,7 @@ class AreavoipPbx:
             return {}
         if not isinstance(payload, dict):
             raise PbxError(f"Areavoip queue status is not an object: "
-                           f"{_excerpt(json.dumps(payload))}")
+                           f"{excerpt(json.dumps(payload))}")
         agents: dict[str, _Agent] = {}
         for key, status in payload.items():
             try:
@@ -205,7 +192,7 @@ class AreavoipPbx:
                 )
             except (AttributeError, TypeError, ValueError):
                 raise PbxError(f"Areavoip queue status for extension {key} could not be read: "
-                               f"{_excerpt(json.dumps(status))}") from None
+                               f"{excerpt(json.dumps(status))}") from None
         return agents
 
     def _extensions(self) -> set[str]:
@@ -215,7 +202,7 @@ class AreavoipPbx:
             return {str(row["ex_number"]) for row in rows}
         except (KeyError, TypeError):
             raise PbxError("Areavoip extension list could not be read: "
-                           f"{_excerpt(json.dumps(payload))}") from None
+                           f"{excerpt(json.dumps(payload))}") from None
 
     def _member(self, extension: str) -> _Agent:
         agent = self._agents().get(extension)
@@ -265,38 +252,11 @@ class AreavoipPbx:
 
     def _record(self, number: int, row: Any) -> CallInfo:
         try:
-            return self._parse_cdr(row)
-        except _BadRow as exc:
+            return parse_cdr(row, self.queue, self.timezone)
+        except BadRow as exc:
             raise PbxError(
                 f"Areavoip call record #{number} could not be read ({exc}; the field names are "
-                f"assumed to be Asterisk CDR ones): {_excerpt(json.dumps(row))}") from None
-
-    def _parse_cdr(self, row: Any) -> CallInfo:
-        if not isinstance(row, dict):
-            raise _BadRow("it is not an object")
-        raw_date = _field(row, "calldate")
-        try:
-            entered = datetime.strptime(str(raw_date), _CDR_TIME).replace(tzinfo=self.timezone)
-        except ValueError:
-            raise _BadRow(f"calldate {raw_date!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
-        duration, billsec = _seconds(row, "duration"), _seconds(row, "billsec")
-        disposition = str(_field(row, "disposition")).strip().upper()
-        if disposition not in _DISPOSITIONS:
-            raise _BadRow(f"unknown disposition {disposition!r}")
-        call_id = str(_field(row, "uniqueid"))
-        outcome = _DISPOSITIONS[disposition]
-        caller = str(row.get("src") or "") or None
-        ended = entered + timedelta(seconds=duration)
-        if outcome == "abandoned":
-            return CallInfo(call_id=call_id, queue=self.queue, entered_at=entered,
-                            outcome=outcome, caller=caller, ended_at=ended,
-                            wait_seconds=float(duration), talk_seconds=0.0)
-        wait = max(duration - billsec, 0)
-        channel = _CHANNEL_EXTENSION.match(str(row.get("dstchannel") or ""))
-        return CallInfo(call_id=call_id, queue=self.queue, entered_at=entered, outcome=outcome,
-                        caller=caller, answered_at=entered + timedelta(seconds=wait),
-                        ended_at=ended, extension=channel.group(1) if channel else None,
-                        wait_seconds=float(wait), talk_seconds=float(billsec))
+                f"assumed to be Asterisk CDR ones): {excerpt(json.dumps(row))}") from None
 
     # ------------------------------------------------------------------ wire
 
@@ -304,13 +264,11 @@ class AreavoipPbx:
         query = {"reqtype": reqtype, "tenant": self.tenant, "key": self.api_key, **params}
         try:
             response = self._client.get(self.base_url, params=query, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise PbxUnreachable(f"Areavoip did not answer within {timeout:g} s") from exc
         except httpx.TransportError as exc:
-            raise PbxUnreachable(_transport_failure("Areavoip", exc)) from exc
+            raise unreachable("Areavoip", exc, timeout) from exc
         if response.status_code != 200:
             raise PbxError(f"Areavoip answered HTTP {response.status_code} to {reqtype}: "
-                           f"{_excerpt(response.text)}")
+                           f"{excerpt(response.text)}")
         return response.text
 
     def _json(self, reqtype: str, timeout: float, **params: str) -> Any:
@@ -319,44 +277,10 @@ class AreavoipPbx:
             return json.loads(text) if text.strip() else None
         except ValueError:
             raise PbxError(f"Areavoip answered {reqtype} with something that is not JSON: "
-                           f"{_excerpt(text)}") from None
+                           f"{excerpt(text)}") from None
 
     def _action(self, reqtype: str, **params: str) -> None:
         text = self._get(reqtype, self.timeout, params).strip()
         if text != "OK":
             raise PbxError(f"Areavoip refused {reqtype} {params.get('action', '')} "
-                           f"for queue {self.queue}: {_excerpt(text) or '(empty answer)'}")
-
-
-class _BadRow(Exception):
-    pass
-
-
-def _field(row: dict[str, Any], name: str) -> Any:
-    if row.get(name) is None:
-        raise _BadRow(f"field {name!r} is missing")
-    return row[name]
-
-
-def _seconds(row: dict[str, Any], name: str) -> int:
-    raw = _field(row, name)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise _BadRow(f"{name} {raw!r} is not a whole number of seconds") from None
-    if value < 0:
-        raise _BadRow(f"{name} {raw!r} is negative")
-    return value
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit] + "…"
-
-
-def _transport_failure(system: str, exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        if "refused" in str(exc).lower():
-            return f"{system} refused the connection"
-        return f"{system} could not be reached ({exc})"
-    return f"{system} dropped the connection ({type(exc).__name__})"
+                           f"for queue {self.queue}: {excerpt(text) or '(empty answer)'}")

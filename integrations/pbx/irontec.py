@@ -30,7 +30,8 @@ from urllib.parse import quote
 import httpx
 
 from integrations.clock import Clock
-from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
+from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+from integrations.pbx.http import excerpt, unreachable
 
 __all__ = ["IrontecPbx"]
 
@@ -90,7 +91,7 @@ class IrontecPbx:
         if payload in (None, "", {}):
             return []
         if not isinstance(payload, list):
-            raise PbxError(f"Irontec queue status is not a list: {_excerpt(json.dumps(payload))}")
+            raise PbxError(f"Irontec queue status is not a list: {excerpt(json.dumps(payload))}")
         return sorted((_member(item) for item in payload), key=lambda m: m.extension)
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
@@ -162,7 +163,7 @@ class IrontecPbx:
             return {str(item["agent"]) for item in payload or []}
         except (KeyError, TypeError):
             raise PbxError("Irontec agent list could not be read: "
-                           f"{_excerpt(json.dumps(payload))}") from None
+                           f"{excerpt(json.dumps(payload))}") from None
 
     def _add(self, extension: str) -> None:
         self._call("POST", "/queue/addagent", f"adding {extension} to queue {self.queue}",
@@ -193,12 +194,8 @@ class IrontecPbx:
         try:
             return self._client.request(method, self.base_url + path, timeout=self.timeout,
                                         **kwargs)
-        except httpx.TimeoutException as exc:
-            raise PbxUnreachable(f"Irontec did not answer within {self.timeout:g} s") from exc
         except httpx.TransportError as exc:
-            if isinstance(exc, httpx.ConnectError) and "refused" in str(exc).lower():
-                raise PbxUnreachable("Irontec refused the connection") from exc
-            raise PbxUnreachable(f"Irontec could not be reached ({type(exc).__name__})") from exc
+            raise unreachable("Irontec", exc, self.timeout) from exc
 
     def _valid_token(self) -> str:
         with self._lock:
@@ -226,7 +223,7 @@ class IrontecPbx:
             except (ValueError, AttributeError):
                 token = None
         if not isinstance(token, str) or not token:
-            detail = (f"HTTP {response.status_code}: {_excerpt(response.text)}"
+            detail = (f"HTTP {response.status_code}: {excerpt(response.text)}"
                       if response.status_code != 200 else "the answer carried no token")
             raise PbxError(f"Irontec refused the login of API user {self.user!r} ({detail})",
                            "auth")
@@ -257,15 +254,15 @@ def _message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return _excerpt(response.text)
+        return excerpt(response.text)
     if isinstance(body, dict):
         for key in ("message", "error", "msg", "detail", "errors"):
             if body.get(key):
                 value = body[key]
-                return _excerpt(value if isinstance(value, str) else json.dumps(value))
+                return excerpt(value if isinstance(value, str) else json.dumps(value))
     if isinstance(body, str):
-        return _excerpt(body)
-    return _excerpt(json.dumps(body))
+        return excerpt(body)
+    return excerpt(json.dumps(body))
 
 
 def _validation_code(message: str) -> str:
@@ -294,7 +291,7 @@ def _member(item: Any) -> MemberStatus:
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         raise PbxError(f"Irontec queue status entry could not be read: "
-                       f"{_excerpt(json.dumps(item))}") from None
+                       f"{excerpt(json.dumps(item))}") from None
 
 
 def _flag(value: Any) -> bool:
@@ -317,8 +314,3 @@ def _jwt_expiry(token: str) -> datetime | None:
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit] + "…"

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.google_chat import GoogleChatDoor, parse_event, typed_text
+from bot.google_chat import GoogleChatDoor
+from bot.google_events import parse_event, typed_text
 from commands.core import Button, Reply, Section
 from integrations.clock import FixedClock
 from store import chat, people

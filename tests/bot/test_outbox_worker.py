@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.outbox_worker import Backoff, DeliveryThread, OutboxWorker, build_worker
+from bot.outbox_worker import Backoff, OutboxWorker
 from bot.senders import (
     ConsoleSender,
     Delivered,
@@ -370,30 +370,6 @@ def test_backoff_grows_is_capped_and_never_undercuts_retry_after() -> None:
         [10, 20, 40, 80, 160, 300]
     assert backoff.delay(1, 45.0) == timedelta(seconds=45)
     assert backoff.delay(3, 5.0) == timedelta(seconds=40)
-
-
-def test_the_background_loop_delivers_and_stops(db: Database) -> None:
-    clock = FixedClock(T0)
-    settings = make_settings(DATABASE_URL=db.url)
-    services = make_services(db, settings, clock)
-    with transaction(services.sessions) as session:
-        load_demo(session, clock.now())
-    arrived = threading.Event()
-    seen: list[tuple[str, str]] = []
-
-    def show(target: str, reply: Reply) -> None:
-        seen.append((target, reply.text))
-        arrived.set()
-
-    loop = DeliveryThread(build_worker(settings, services.sessions, clock, console_sink=show),
-                          interval=0.05)
-    loop.start()
-    try:
-        queue(services, TEAM, "Queue is busy: 6 callers waiting", "alert:1")
-        assert arrived.wait(10)
-    finally:
-        loop.stop()
-    assert seen == [("team", "Queue is busy: 6 callers waiting")]
 
 
 def test_a_sender_that_raises_something_unexpected_is_retried(db: Database) -> None:

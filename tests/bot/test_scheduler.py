@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bot.runtime import build_runtime
-from bot.scheduler import Background
+from bot.scheduler import Background, Job, deliver_outbox
 from commands.core import Reply, Where
 from commands.dispatch import Incoming
 from integrations.clock import FixedClock
@@ -53,3 +54,40 @@ def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: Fixe
     with transaction(runtime.services.sessions) as session:
         calls = session.scalar(select(func.count()).select_from(CallRecord))
     assert calls is not None and calls > 0
+
+
+def test_the_scheduler_thread_delivers_the_outbox(db: Database, clock: FixedClock) -> None:
+    settings = make_settings(DATABASE_URL=db.url)
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+    arrived = threading.Event()
+    seen: list[tuple[str, str]] = []
+
+    def show(target: str, reply: Reply) -> None:
+        seen.append((target, reply.text))
+        arrived.set()
+
+    fast = (Job("outbox-delivery", timedelta(milliseconds=50), deliver_outbox),)
+    background = Background(runtime, console_sink=show, schedule=fast)
+    background.start()
+    try:
+        with transaction(runtime.services.sessions) as session:
+            runtime.services.notifier.send(session, "team", Reply("Queue is busy"), key="busy:1")
+        assert arrived.wait(10)
+    finally:
+        background.shutdown()
+    assert seen == [("team", "Queue is busy")]
+
+
+def test_console_messages_are_not_paced(db: Database, clock: FixedClock) -> None:
+    settings = make_settings(DATABASE_URL=db.url)
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    printed: list[str] = []
+    background = Background(runtime, console_sink=lambda target, reply: printed.append(
+        reply.text))
+    with transaction(runtime.services.sessions) as session:
+        for n in range(3):
+            runtime.services.notifier.send(session, "team", Reply(f"burst {n}"), key=f"b{n}")
+    background.run_job("outbox-delivery")
+    assert printed == ["burst 0", "burst 1", "burst 2"]

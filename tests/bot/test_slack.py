@@ -24,7 +24,8 @@ from werkzeug.test import TestResponse
 from bot.app import create_app
 from bot.render_slack import render_message
 from bot.runtime import Runtime
-from bot.slack import ACK_DEADLINE, EMAIL_TTL, WORKING, EmailCache, SlackDoor, strip_mention
+from bot.slack import ACK_DEADLINE, EMAIL_TTL, WORKING, SlackDoor
+from bot.slack_support import EmailCache, strip_mention
 from commands import COMMANDS
 from commands.core import Button, Command, CommandError, Context, Reply, Section, Services
 from commands.dispatch import Dispatcher

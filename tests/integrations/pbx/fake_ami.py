@@ -4,10 +4,8 @@
 Asterisk backend uses with Asterisk's own texts (PROTOCOLS-pbx.md §2), in the
 modern shape (``EventList:`` lines, PausedReason, LastPause, InCall) or the pre-13
 one (none of those). It can chatter unsolicited events between answers, drop
-connections, and go silent.
-
-``ReplayAmi`` plays the server side of a real capture back, exchange by exchange,
-only rewriting the capture's ActionID to the one the client sent.
+connections, and go silent. ``replay_ami.py`` plays real captures back on the same
+``AmiServer``.
 
 Both parse what the client sends with their own few lines, not with the code under test.
 """
@@ -15,7 +13,6 @@ Both parse what the client sends with their own few lines, not with the code und
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
@@ -36,7 +33,7 @@ NOISE: list[Pairs] = [
 ]
 
 
-class _Peer:
+class AmiPeer:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = b""
@@ -69,7 +66,7 @@ class _Peer:
         self.sock.sendall(text.encode())
 
 
-class _Server:
+class AmiServer:
     def __init__(self) -> None:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
@@ -83,7 +80,7 @@ class _Server:
     def port(self) -> int:
         return int(self._listener.getsockname()[1])
 
-    def start(self) -> _Server:
+    def start(self) -> AmiServer:
         self._thread.start()
         return self
 
@@ -116,7 +113,7 @@ class _Server:
 
     def _run(self, sock: socket.socket) -> None:
         try:
-            self.serve(_Peer(sock))
+            self.serve(AmiPeer(sock))
         except OSError:
             pass
         finally:
@@ -124,7 +121,7 @@ class _Server:
                 self._conns.discard(sock)
             sock.close()
 
-    def serve(self, peer: _Peer) -> None:
+    def serve(self, peer: AmiPeer) -> None:
         raise NotImplementedError
 
 
@@ -147,7 +144,7 @@ class FakeMember:
     login_time: int = field(default_factory=lambda: int(time.time()))
 
 
-class FakeAmi(_Server):
+class FakeAmi(AmiServer):
     """An Asterisk manager with app_queue queues. Unknown devices read INVALID (4)."""
 
     def __init__(self, *, username: str = "switchboard",
@@ -195,7 +192,7 @@ class FakeAmi(_Server):
 
     # ------------------------------------------------------------------ the protocol
 
-    def serve(self, peer: _Peer) -> None:
+    def serve(self, peer: AmiPeer) -> None:
         if not self.silent.is_set():
             peer.send(self.banner + "\r\n")
         authenticated = False
@@ -339,104 +336,3 @@ def _success(aid: str | None, message: str) -> Pairs:
 
 def _error(aid: str | None, message: str) -> Pairs:
     return _with_id([("Response", "Error"), ("Message", message)], aid)
-
-
-# ---------------------------------------------------------------------- captures
-
-_ACTION_LINE = re.compile(r"(?i)action\s*:\s*(\S+)")
-_ACTION_ID_LINE = re.compile(r"(?im)^actionid[ \t]*:[ \t]*(.+?)[ \t]*$")
-
-
-def split_capture(text: str) -> tuple[str | None, list[str]]:
-    """A capture's greeting line (if it starts with one) and its messages' raw text.
-
-    Messages are separated by blank lines, except that a ``Response: Follows`` block
-    runs to ``--END COMMAND--``.
-    """
-    lines = text.splitlines()
-    banner = lines.pop(0) if lines and "Call Manager/" in lines[0] else None
-    blocks: list[str] = []
-    current: list[str] = []
-    follows = False
-    for line in lines:
-        if follows:
-            current.append(line)
-            if "--END COMMAND--" in line:
-                blocks.append("\n".join(current))
-                current, follows = [], False
-            continue
-        if not line.strip():
-            if current:
-                blocks.append("\n".join(current))
-                current = []
-            continue
-        current.append(line)
-        follows = follows or line.strip().lower() == "response: follows"
-    if current:
-        blocks.append("\n".join(current))
-    return banner, blocks
-
-
-@dataclass
-class Exchange:
-    action: str  # the action name the client is expected to send
-    action_id: str | None  # the capture's ActionID, rewritten to the client's on replay
-    server: str  # what the server sent, raw, with LF line ends
-
-
-def exchanges(text: str) -> list[Exchange]:
-    """Pair each client action in a capture with the server messages that answer it.
-
-    An action with an ActionID gets the server's messages up to the last one that
-    echoes it (events received meanwhile included); one without gets everything up
-    to the next action. Trailing messages go to the last exchange.
-    """
-    _, blocks = split_capture(text)
-    found: list[Exchange] = []
-    pending: list[str] = []
-    for index, block in enumerate(blocks):
-        action = _ACTION_LINE.match(block)
-        if action is None:
-            continue
-        action_id = _ACTION_ID_LINE.search(block)
-        rest = blocks[index + 1:]
-        stop = next((i for i, b in enumerate(rest) if _ACTION_LINE.match(b)), len(rest))
-        replies = rest[:stop]
-        if action_id is not None:
-            echoing = [i for i, b in enumerate(replies)
-                       if (m := _ACTION_ID_LINE.search(b)) and m.group(1) == action_id.group(1)]
-            cut = echoing[-1] + 1 if echoing else len(replies)
-        else:
-            cut = len(replies)
-        found.append(Exchange(action.group(1), action_id.group(1) if action_id else None,
-                              "".join(b + "\n\n" for b in pending + replies[:cut])))
-        pending = replies[cut:]
-    if found and pending:
-        found[-1].server += "".join(b + "\n\n" for b in pending)
-    return found
-
-
-class ReplayAmi(_Server):
-    """Greets with ``banner``, then answers each action with the next scripted exchange."""
-
-    def __init__(self, banner: str, script: list[Exchange], *, crlf: bool = False) -> None:
-        super().__init__()
-        self.banner, self.script, self.crlf = banner, list(script), crlf
-        self.received: list[dict[str, str]] = []
-        self.errors: list[str] = []
-
-    def serve(self, peer: _Peer) -> None:
-        peer.send(self.banner + "\r\n")
-        while (action := peer.read_action()) is not None:
-            self.received.append(action)
-            if not self.script:
-                continue  # out of script: say nothing, as a silent server would
-            exchange = self.script.pop(0)
-            if action.get("action", "").lower() != exchange.action.lower():
-                self.errors.append(f"expected {exchange.action}, got {action.get('action')}")
-                return
-            text = exchange.server
-            if exchange.action_id is not None:
-                text = re.sub(rf"(?im)^(actionid[ \t]*:[ \t]*){re.escape(exchange.action_id)}[ \t]*$",
-                              lambda m: m.group(1) + action.get("actionid", ""), text)
-            peer.send(text.replace("\n", "\r\n") if self.crlf else text)

@@ -10,17 +10,20 @@ why the backend treats any answer other than ``OK`` as a refusal).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from tests.support.http import LocalServer, Request, Response
+from tests.integrations.pbx.fake_http import FakeHttpPbx
+from tests.support.http import Request, Response
 
 PATH = "/pbx/proxyapi.php"
 
 
-class FakeAreavoip:
+class FakeAreavoip(FakeHttpPbx):
+    base_path = PATH
+
     def __init__(self, api_key: str = "k3y", tenant: str = "tenant1", queue: str = "666") -> None:
+        super().__init__()
         self.api_key = api_key
         self.tenant = tenant
         self.queue = queue
@@ -32,26 +35,6 @@ class FakeAreavoip:
         self.seconds: dict[str, int] = {}
         self.cdrs: list[dict[str, Any]] = []
         self.cdr_delay = 0.0  # seconds the CDR answer takes (a slow report query)
-        self.silent = False
-        # Test hook: return a Response to answer a request differently, None to go on.
-        self.intercept: Callable[[Request], Response | None] | None = None
-        self._lock = threading.Lock()
-        self.server = LocalServer(self.handle)
-
-    @property
-    def url(self) -> str:
-        return self.server.url + PATH
-
-    @property
-    def requests(self) -> list[Request]:
-        return self.server.requests
-
-    def __enter__(self) -> FakeAreavoip:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
 
     # ------------------------------------------------------------------ test setup
 
@@ -72,16 +55,12 @@ class FakeAreavoip:
     # ------------------------------------------------------------------ the wire
 
     def handle(self, request: Request) -> Response:
-        if self.silent:
-            return self.server.hang()
         if request.path != PATH:
             return Response(404, "Not Found")
         if request.method != "GET":
             return Response(405, "Method Not Allowed")
-        if self.intercept is not None:
-            scripted = self.intercept(request)
-            if scripted is not None:
-                return scripted
+        if (scripted := self._scripted(request)) is not None:
+            return scripted
         if request.arg("key") != self.api_key or request.arg("tenant") != self.tenant:
             return Response(200, "ERROR: invalid tenant or key")
         with self._lock:

@@ -15,13 +15,13 @@ import base64
 import itertools
 import json
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from integrations.clock import Clock
-from tests.support.http import LocalServer, Request, Response
+from tests.integrations.pbx.fake_http import FakeHttpPbx
+from tests.support.http import Request, Response
 
 BASE = "/ApiRest/index.php/api"
 USER, PASSWORD = "apiuser", "s3cret"
@@ -39,9 +39,12 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class FakeIrontec:
+class FakeIrontec(FakeHttpPbx):
+    base_path = BASE
+
     def __init__(self, clock: Clock, user: str = USER, password: str = PASSWORD,
                  queue: str = "900") -> None:
+        super().__init__()
         self.clock = clock
         self.user = user
         self.password = password
@@ -55,26 +58,7 @@ class FakeIrontec:
         self.devices: dict[str, int] = {}
         self.calls: dict[str, int] = {}
         self.lastcall: dict[str, int] = {}
-        self.silent = False
-        self.intercept: Callable[[Request], Response | None] | None = None
         self._serial = itertools.count(1)
-        self._lock = threading.Lock()
-        self.server = LocalServer(self.handle)
-
-    @property
-    def url(self) -> str:
-        return self.server.url + BASE
-
-    @property
-    def requests(self) -> list[Request]:
-        return self.server.requests
-
-    def __enter__(self) -> FakeIrontec:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
 
     # ------------------------------------------------------------------ test setup
 
@@ -94,8 +78,6 @@ class FakeIrontec:
     # ------------------------------------------------------------------ the wire
 
     def handle(self, request: Request) -> Response:
-        if self.silent:
-            return self.server.hang()
         if not request.path.startswith(BASE + "/"):
             return Response(404, {"message": "Not found"})
         path = request.path[len(BASE):]
@@ -105,10 +87,8 @@ class FakeIrontec:
         route = next(((m, found) for m, found in matches if m == request.method), None)
         if route is None:
             return Response(403, {"code": 403, "message": "Method not allowed"})
-        if self.intercept is not None:
-            scripted = self.intercept(request)
-            if scripted is not None:
-                return scripted
+        if (scripted := self._scripted(request)) is not None:
+            return scripted
         with self._lock:
             if path == "/login":
                 return self._login(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from integrations.pbx import MemberState
 from integrations.pbx.areavoip import AreavoipPbx
 from tests.conftest import MADRID
 from tests.integrations.pbx.fake_areavoip import FakeAreavoip
+from tests.integrations.pbx.fake_http import HttpHarness
 from tests.integrations.pbx.harness import CONTRACT_TIMEOUT
 
 # How the fake spells each canonical state in ``status['2']``.
@@ -24,23 +25,8 @@ VENDOR_STATES: dict[MemberState, str | None] = {
 }
 
 
-class AreavoipHarness:
-    reports_pause_reason = False
-    states = tuple(VENDOR_STATES)
-    can_go_silent = True
-
-    def __init__(self, fake: FakeAreavoip, pbx: AreavoipPbx) -> None:
-        self.fake = fake
-        self.pbx = pbx
-
-    def seed(self, devices: Sequence[str], members: Sequence[str]) -> None:
-        self.fake.seed(devices, members)
-
-    def set_device_state(self, extension: str, state: MemberState) -> None:
-        self.fake.devices[extension] = VENDOR_STATES[state]
-
-    def go_silent(self) -> None:
-        self.fake.silent = True
+class AreavoipHarness(HttpHarness[FakeAreavoip]):
+    vendor_states = VENDOR_STATES
 
 
 @contextmanager

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from integrations.clock import FixedClock
-from integrations.pbx import MemberState
 from integrations.pbx.irontec import IrontecPbx
 from tests.conftest import T0
+from tests.integrations.pbx.fake_http import HttpHarness
 from tests.integrations.pbx.fake_irontec import FakeIrontec
 from tests.integrations.pbx.harness import CONTRACT_TIMEOUT
-
-# The DeviceStatus number the fake reports for each canonical state.
-VENDOR_STATES: dict[MemberState, int] = {
-    MemberState.AVAILABLE: 1,
-    MemberState.IN_CALL: 2,
-    MemberState.BUSY: 3,
-    MemberState.DISCONNECTED: 5,
-    MemberState.RINGING: 6,
-    MemberState.ON_HOLD: 8,
-    MemberState.UNKNOWN: 0,
-}
+from tests.integrations.pbx.harness_asterisk import DEVICE_STATES
 
 
-class IrontecHarness:
-    reports_pause_reason = False
-    states = tuple(VENDOR_STATES)
-    can_go_silent = True
-
-    def __init__(self, fake: FakeIrontec, pbx: IrontecPbx) -> None:
-        self.fake = fake
-        self.pbx = pbx
-
-    def seed(self, devices: Sequence[str], members: Sequence[str]) -> None:
-        self.fake.seed(devices, members)
-
-    def set_device_state(self, extension: str, state: MemberState) -> None:
-        self.fake.devices[extension] = VENDOR_STATES[state]
-
-    def go_silent(self) -> None:
-        self.fake.silent = True
+class IrontecHarness(HttpHarness[FakeIrontec]):
+    # Irontec's DeviceStatus numbers are Asterisk's device states (devicestate.h).
+    vendor_states = DEVICE_STATES
 
 
 @contextmanager

@@ -10,16 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from integrations.pbx import PbxError, PbxUnreachable
-from integrations.pbx.ami import (
-    AmiClient,
-    AmiError,
-    AmiProtocolError,
-    Message,
-    MessageParser,
-    parse_banner,
-)
+from integrations.pbx.ami import AmiClient, AmiError
+from integrations.pbx.ami_wire import AmiProtocolError, Message, MessageParser, parse_banner
 from tests.conftest import SHARED_DATA
-from tests.integrations.pbx.fake_ami import NOISE, Exchange, FakeAmi, ReplayAmi, exchanges
+from tests.integrations.pbx.fake_ami import NOISE, FakeAmi
+from tests.integrations.pbx.replay_ami import Exchange, ReplayAmi, exchanges
 
 CAPTURES = SHARED_DATA / "ami-captures"
 TIMEOUT = 0.5

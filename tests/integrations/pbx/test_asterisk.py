@@ -11,7 +11,8 @@ from integrations.pbx import MemberState, PbxError
 from integrations.pbx.ami import AmiClient
 from integrations.pbx.asterisk import AsteriskPbx
 from tests.conftest import SHARED_DATA, T0
-from tests.integrations.pbx.fake_ami import NOISE, Exchange, FakeAmi, ReplayAmi, exchanges
+from tests.integrations.pbx.fake_ami import NOISE, FakeAmi
+from tests.integrations.pbx.replay_ami import Exchange, ReplayAmi, exchanges
 
 CAPTURES = SHARED_DATA / "ami-captures"
 TIMEOUT = 0.5
