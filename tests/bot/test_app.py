@@ -1,3 +1,5 @@
+import pytest
+
 from bot.app import create_app
 from integrations.clock import FixedClock
 from store import migrate
@@ -24,3 +26,15 @@ def test_readiness_reports_an_unreachable_database() -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["reason"].startswith("database unreachable")
+
+
+def test_the_gunicorn_entrypoint_builds_everything_from_the_environment(
+        empty_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """app.yaml runs `gunicorn 'bot.app:create_app()'`: no arguments, settings from env."""
+    monkeypatch.setenv("DATABASE_URL", empty_db.url)
+    monkeypatch.setenv("BACKGROUND_JOBS", "false")
+    migrate.upgrade(empty_db.engine)
+    client = create_app().test_client()
+    assert client.get("/readyz").status_code == 200
+    assert client.post("/chat/google", json={}).status_code == 401
+    assert client.post("/slack/events", data="x").status_code == 401
