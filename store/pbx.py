@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Float, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
 
@@ -56,3 +56,47 @@ class CallRecord(Base):
     # Simulator bookkeeping: when the caller gives up / the talk ends.
     patience_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     talk_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------- queries
+
+OPEN_OUTCOMES = ("waiting", "ringing", "answered")
+
+
+def sim_members(session: Session, queue: str, *, lock: bool = False) -> list[SimMember]:
+    """The queue's members by extension; ``lock`` takes their rows (FOR UPDATE) and reloads."""
+    query = select(SimMember).where(SimMember.queue == queue).order_by(SimMember.extension)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(query))
+
+
+def sim_member(session: Session, queue: str, extension: str) -> SimMember | None:
+    return session.scalar(select(SimMember).where(
+        SimMember.queue == queue, SimMember.extension == extension))
+
+
+def calls_between(session: Session, source: str, queue: str, start: datetime,
+                  end: datetime) -> list[CallRecord]:
+    """Calls that entered the queue in [start, end)."""
+    return list(session.scalars(
+        select(CallRecord)
+        .where(CallRecord.source == source, CallRecord.queue == queue,
+               CallRecord.entered_at >= start, CallRecord.entered_at < end)
+        .order_by(CallRecord.entered_at, CallRecord.id)))
+
+
+def open_calls(session: Session, source: str, queue: str) -> list[CallRecord]:
+    """Calls still waiting, ringing or being answered."""
+    return list(session.scalars(
+        select(CallRecord)
+        .where(CallRecord.source == source, CallRecord.queue == queue,
+               CallRecord.outcome.in_(OPEN_OUTCOMES))
+        .order_by(CallRecord.entered_at, CallRecord.id)))
+
+
+def last_call_id(session: Session, source: str, queue: str) -> str | None:
+    return session.scalar(
+        select(CallRecord.call_id)
+        .where(CallRecord.source == source, CallRecord.queue == queue)
+        .order_by(CallRecord.entered_at.desc(), CallRecord.id.desc()).limit(1))

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+from store import people
 from store.db import transaction
-from store.pbx import CallRecord, SimMember
-from store.people import Person
+from store.pbx import CallRecord, SimMember, calls_between, sim_member, sim_members
 
 
 class SimPbx:
@@ -36,12 +35,7 @@ class SimPbx:
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         with transaction(self.sessions) as session:
-            rows = session.scalars(
-                select(CallRecord)
-                .where(CallRecord.source == "sim", CallRecord.queue == self.queue,
-                       CallRecord.entered_at >= start, CallRecord.entered_at < end)
-                .order_by(CallRecord.entered_at, CallRecord.id))
-            return [_call(r) for r in rows]
+            return [_call(r) for r in calls_between(session, "sim", self.queue, start, end)]
 
     # ------------------------------------------------------------------ changing
 
@@ -92,13 +86,10 @@ class SimPbx:
     # ------------------------------------------------------------------ helpers
 
     def _members(self, session: Session) -> list[SimMember]:
-        return list(session.scalars(
-            select(SimMember).where(SimMember.queue == self.queue)
-            .order_by(SimMember.extension)))
+        return sim_members(session, self.queue)
 
     def _member(self, session: Session, extension: str) -> SimMember:
-        member = session.scalar(select(SimMember).where(
-            SimMember.queue == self.queue, SimMember.extension == extension))
+        member = sim_member(session, self.queue, extension)
         if member is None:
             if not self._known(session, extension):
                 raise PbxError(f"extension {extension} does not exist", "unknown_extension")
@@ -107,14 +98,12 @@ class SimPbx:
         return member
 
     def _known(self, session: Session, extension: str) -> bool:
-        return session.scalar(select(Person.id).where(Person.extension == extension)) is not None
+        return people.by_extension(session, extension) is not None
 
     def _add(self, session: Session, extension: str) -> None:
         if not self._known(session, extension):
             raise PbxError(f"extension {extension} does not exist", "unknown_extension")
-        exists = session.scalar(select(SimMember.id).where(
-            SimMember.queue == self.queue, SimMember.extension == extension))
-        if exists is not None:
+        if sim_member(session, self.queue, extension) is not None:
             raise PbxError(f"extension {extension} is already in queue {self.queue}",
                            "already_member")
         session.add(SimMember(queue=self.queue, extension=extension,

@@ -25,12 +25,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.pbx.base import MemberState
 from store.db import transaction
-from store.pbx import CallRecord, SimMember
+from store.pbx import CallRecord, SimMember, last_call_id, open_calls, sim_members
 
 __all__ = ["RING_SECONDS", "CallEvent", "CallEventKind", "StepReport", "TrafficSimulator"]
 
@@ -44,7 +43,6 @@ CHUNK = timedelta(minutes=5)
 
 WAITING, RINGING, ANSWERED, COMPLETED, ABANDONED = (
     "waiting", "ringing", "answered", "completed", "abandoned")
-_OPEN = (WAITING, RINGING, ANSWERED)
 
 
 class CallEventKind(StrEnum):
@@ -150,10 +148,7 @@ class TrafficSimulator:
 
     def _first_arrivals(self, session: Session) -> _Arrivals:
         # Carry on numbering after the calls of an earlier run in the same store.
-        last = session.scalar(
-            select(CallRecord.call_id)
-            .where(CallRecord.source == "sim", CallRecord.queue == self.queue)
-            .order_by(CallRecord.entered_at.desc(), CallRecord.id.desc()).limit(1))
+        last = last_call_id(session, "sim", self.queue)
         number = _number(last) + 1 if last else 1
         rng = random.Random(f"{self.seed}:arrivals:{number}")
         return _Arrivals(number, self._cursor + self.gap(rng), rng)
@@ -210,11 +205,7 @@ class _Interval:
         self.members: list[SimMember] = []
 
     def run(self, begin: datetime, until: datetime) -> None:
-        self.calls = list(self.session.scalars(
-            select(CallRecord)
-            .where(CallRecord.source == "sim", CallRecord.queue == self.sim.queue,
-                   CallRecord.outcome.in_(_OPEN))
-            .order_by(CallRecord.entered_at, CallRecord.id)))
+        self.calls = open_calls(self.session, "sim", self.sim.queue)
         self.members = self._members(lock=False)
         if self._next(until) is None and not self._offerable():
             return  # nothing happens: read, write nothing
@@ -244,11 +235,7 @@ class _Interval:
             self._offer(at)
 
     def _members(self, *, lock: bool) -> list[SimMember]:
-        query = (select(SimMember).where(SimMember.queue == self.sim.queue)
-                 .order_by(SimMember.extension))
-        if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        return list(self.session.scalars(query))
+        return sim_members(self.session, self.sim.queue, lock=lock)
 
     def _next(self, until: datetime) -> _Due | None:
         candidates: list[_Due] = [(self.arrivals.at, _PRIORITY[CallEventKind.ARRIVED],
