@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from store import activity
 from store.activity import PauseReason
-from store.people_io import ImportRejected, Problem
+from store.people_io import ImportRejected, ImportReport, Problem, load_yaml
 
 __all__ = ["FIELDS", "ImportRejected", "Problem", "ReasonsReport", "export_reasons",
            "import_reasons", "parse_reasons"]
@@ -28,10 +28,7 @@ LABEL_MAX, ALIAS_MAX = 100, 64
 
 
 @dataclass
-class ReasonsReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+class ReasonsReport(ImportReport):
     removed: list[str] = field(default_factory=list)
 
 
@@ -40,10 +37,7 @@ class ReasonsReport:
 
 def parse_reasons(text: str) -> list[dict[str, Any]]:
     """Normalised entries in file order, or ImportRejected naming every problem."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ImportRejected([Problem("file", "yaml", f"not valid YAML: {exc}")]) from None
+    data = load_yaml(text)
     if isinstance(data, dict) and "pause_reasons" in data:
         data = data["pause_reasons"]
     if not isinstance(data, list):

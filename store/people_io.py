@@ -58,12 +58,17 @@ class ImportReport:
 # ------------------------------------------------------------------------- reading
 
 
-def parse_yaml(text: str) -> list[dict[str, Any]]:
-    """Return one raw dict per person, whichever layout the file uses."""
+def load_yaml(text: str) -> Any:
+    """The parsed document, or ImportRejected saying why it is not YAML."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ImportRejected([Problem("file", "yaml", f"not valid YAML: {exc}")]) from None
+
+
+def parse_yaml(text: str) -> list[dict[str, Any]]:
+    """Return one raw dict per person, whichever layout the file uses."""
+    data = load_yaml(text)
     if isinstance(data, dict) and "people" in data:
         data = data["people"]
     if isinstance(data, dict) and isinstance(data.get("persons"), dict):
