@@ -271,8 +271,6 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     cli = Cli(settings, out, err)
     handler: Callable[[Cli, argparse.Namespace], int] = args.handler
     try:
