@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import logging
 from typing import Any
 
 from flask import Flask, current_app, jsonify
@@ -20,8 +19,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     and, when BACKGROUND_JOBS is on, starts the scheduler; callers passing services (the
     CLI, tests) decide themselves whether background work runs."""
     settings = settings or Settings.load()
-    # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     runtime = build_runtime(settings, services)
     if services is None and settings.background_jobs:
         from bot.scheduler import Background

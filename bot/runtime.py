@@ -71,6 +71,8 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
 
 
 def build_runtime(settings: Settings, services: Services | None = None) -> Runtime:
+    # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     services = services or build_services(settings)
     return Runtime(settings=settings, services=services,
                    dispatcher=Dispatcher(COMMANDS, services))
