@@ -43,5 +43,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def update_fields(row: object, values: dict[str, Any]) -> bool:
+    """Set each attribute that differs; True when anything changed (import upserts)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)

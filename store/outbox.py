@@ -102,11 +102,6 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list
     return claimed
 
 
-def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
-    """``claim`` without the recovery flags."""
-    return [c.message for c in claim(session, now, limit, lease)]
-
-
 def _held(session: Session, message_id: int, token: datetime) -> OutboxMessage | None:
     """The row, locked, if it is still ``sending`` under the claim that ends at ``token``."""
     row = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from store import activity
 from store.activity import PauseReason
+from store.base import update_fields
 from store.people_io import ImportRejected, ImportReport, Problem, load_yaml
 
 __all__ = ["FIELDS", "ImportRejected", "Problem", "ReasonsReport", "export_reasons",
@@ -151,11 +152,7 @@ def import_reasons(session: Session, text: str) -> ReasonsReport:
             session.add(PauseReason(position=position, **entry))
             report.created.append(entry["code"])
             continue
-        changed = False
-        for name, value in (*entry.items(), ("position", position)):
-            if getattr(reason, name) != value:
-                setattr(reason, name, value)
-                changed = True
+        changed = update_fields(reason, {**entry, "position": position})
         (report.updated if changed else report.unchanged).append(entry["code"])
     session.flush()
     return report

@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from store import people
+from store.base import update_fields
 from store.people import ROLES, Person
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -229,11 +230,7 @@ def import_people(session: Session, text: str, now: datetime) -> ImportReport:
             session.add(Person(created_at=now, **entry))
             report.created.append(entry["key"])
             continue
-        changed = False
-        for name, value in entry.items():
-            if getattr(person, name) != value:
-                setattr(person, name, value)
-                changed = True
+        changed = update_fields(person, entry)
         (report.updated if changed else report.unchanged).append(entry["key"])
     session.flush()
     return report

@@ -199,7 +199,7 @@ def test_two_claimers_at_once_never_take_the_same_row(db: Database) -> None:
     def first() -> None:
         try:
             with transaction(first_sessions) as session:
-                taken["first"] = [m.id for m in outbox.claim_due(session, clock.now(), 5, LEASE)]
+                taken["first"] = [c.message.id for c in outbox.claim(session, clock.now(), 5, LEASE)]
                 first_claimed.set()
                 if holding:  # keep the row locks until the other claim has run
                     assert second_done.wait(10), "the second claim blocked on locked rows"
@@ -212,7 +212,7 @@ def test_two_claimers_at_once_never_take_the_same_row(db: Database) -> None:
     try:
         assert first_claimed.wait(10)
         with transaction(second_sessions) as session:
-            taken["second"] = [m.id for m in outbox.claim_due(session, clock.now(), 10, LEASE)]
+            taken["second"] = [c.message.id for c in outbox.claim(session, clock.now(), 10, LEASE)]
         second_done.set()
     finally:
         second_done.set()
