@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
-from bot import google_chat, slack
+from bot.doors import google_chat, slack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import Services

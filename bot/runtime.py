@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.notify import OutboxNotifier
+from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
 from commands import COMMANDS
 from commands.core import Services

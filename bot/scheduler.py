@@ -17,7 +17,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.outbox_worker import OutboxWorker, build_worker
+from bot.delivery.worker import OutboxWorker, build_worker
 from bot.runtime import Runtime
 from bot.settings import Settings
 from commands.core import Reply

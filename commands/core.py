@@ -126,6 +126,8 @@ class Context:
     args: tuple[str, ...]
     where: Where
     now: datetime
+    # Every command the dispatcher knows (what /help lists); commands never import the registry.
+    commands: tuple[Command, ...] = ()
 
     @property
     def role(self) -> Role:

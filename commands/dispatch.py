@@ -128,6 +128,7 @@ class Dispatcher:
             args=split_args(arg_text),
             where=incoming.where,
             now=self.services.clock.now(),
+            commands=self.commands,
         )
         try:
             reply = command.run(ctx, self.services)

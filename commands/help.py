@@ -9,15 +9,13 @@ _WHO = {Role.AGENT: "everyone", Role.COORDINATOR: "coordinators and admins", Rol
 
 
 def run(ctx: Context, services: Services) -> Reply:
-    from commands import COMMANDS  # the registry lists /help itself
-
     if ctx.args:
         wanted = ctx.args[0].lstrip("/").lower()
-        command = next((c for c in COMMANDS if c.name == wanted or wanted in c.aliases), None)
+        command = next((c for c in ctx.commands if c.name == wanted or wanted in c.aliases), None)
         if command is None:
             raise UsageError(f"There is no command called {ctx.args[0]!r}.")
         return Reply(command.summary, (_details(command, ctx),), private=True)
-    allowed = [c for c in COMMANDS if c.allowed(ctx.person)]
+    allowed = [c for c in ctx.commands if c.allowed(ctx.person)]
     rows = tuple((c.usage, c.summary) for c in allowed)
     return Reply(
         f"Here is what you can ask me, {ctx.person.name.split()[0]}:",

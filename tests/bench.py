@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.outbox_worker import build_worker
+from bot.delivery.worker import build_worker
 from bot.settings import Settings
 from commands import COMMANDS
 from commands.core import Reply, Services, Where

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from bot.notify import OutboxNotifier
-from bot.render_text import render_text
+from bot.delivery.notifier import OutboxNotifier
+from bot.render.text import render_text
 from bot.settings import Settings
 from commands import COMMANDS
 from commands.core import Services, Where

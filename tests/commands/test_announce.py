@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import render_google, render_slack
-from bot.console import Console
-from bot.outbox_worker import build_worker
+from bot.delivery.worker import build_worker
+from bot.doors.console import Console
+from bot.render import google as render_google
+from bot.render import slack as render_slack
 from bot.settings import Settings
 from commands import COMMANDS, announce
 from commands.core import Reply, Services

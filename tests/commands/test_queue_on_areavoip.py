@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.notify import OutboxNotifier
+from bot.delivery.notifier import OutboxNotifier
 from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher

@@ -1,0 +1,7 @@
+"""``python -m bot.cli`` runs the same command line as ``switchboard``."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

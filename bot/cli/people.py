@@ -1,0 +1,44 @@
+"""``switchboard people import FILE`` / ``export [FILE]`` (YAML) and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.orm import Session
+
+from bot.cli.base import EXIT_OK, Cli, Subparsers, add_import_export
+from store.db import transaction
+from store.demo import load_demo
+from store.people_io import export_people, import_people
+
+
+def people_import(cli: Cli, args: argparse.Namespace) -> int:
+    def apply(session: Session, text: str) -> str:
+        report = import_people(session, text, cli.runtime.services.clock.now())
+        return (f"{len(report.created)} created, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged")
+
+    return cli.import_file(args.file, apply)
+
+
+def people_export(cli: Cli, args: argparse.Namespace) -> int:
+    return cli.export_file(args.file, export_people)
+
+
+def demo(cli: Cli, args: argparse.Namespace) -> int:
+    if reason := cli.require_migrated():
+        return cli.fail(reason)
+    with transaction(cli.runtime.services.sessions) as session:
+        report = load_demo(session, cli.runtime.services.clock.now(), only_if_empty=False)
+    assert report is not None
+    cli.out.write(f"demo team: {len(report.created)} created, {len(report.updated)} updated, "
+                  f"{len(report.unchanged)} unchanged\n")
+    return EXIT_OK
+
+
+def add_parsers(sub: Subparsers) -> None:
+    add_import_export(sub, "people", "import or export people (YAML)",
+                      import_help="add or update people from a YAML file",
+                      export_help="write everyone as YAML (stdout without FILE)",
+                      on_import=people_import, on_export=people_export)
+    sub.add_parser("demo", help="load the demo team").set_defaults(handler=demo)

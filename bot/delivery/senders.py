@@ -1,0 +1,351 @@
+"""One sender per platform: deliver one outbox row, or say why not and whether to retry.
+
+Senders only talk HTTP; the worker (bot/delivery/worker.py) owns the database. None of
+them retries by itself (the worker spaces the attempts out, honouring Retry-After), and
+each one makes a repeated attempt harmless:
+
+- Google Chat: ``spaces.messages.create`` carries a ``requestId`` derived from the row,
+  the same on every attempt, so Chat answers a repeat with the message it already made.
+- Slack has no such key. Every post carries the row's key as message metadata, and an
+  attempt that may repeat an earlier one (a retry, or a claim left by a worker that died)
+  first looks for that metadata in the channel's recent history.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bot.render.text import render_text
+from bot.settings import Settings
+from commands.core import Reply
+from integrations.clock import Clock
+
+log = logging.getLogger(__name__)
+
+GOOGLE_CHAT_SCOPE = "https://www.googleapis.com/auth/chat.bot"
+SLACK_METADATA_EVENT = "switchboard_outbox"
+HTTP_TIMEOUT = 15.0  # seconds per request; the worker's lease allows for a batch of these
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender needs of an outbox row, read in the claim transaction."""
+
+    id: int
+    key: str
+    target: str
+    platform: str
+    space: str | None  # None: a DM still to be found/opened for ``recipient``
+    person_id: int | None  # whose DM it is (None for the team and coordinators' spaces)
+    recipient: str | None  # the person's platform id (users/123, U0123) for DMs
+    body: dict[str, Any]
+    attempts: int  # attempts made before this one
+    created_at: datetime
+    recovered: bool = False  # an earlier claim expired without a recorded result
+
+    @property
+    def may_repeat(self) -> bool:
+        """An earlier attempt may have reached the platform without us knowing."""
+        return self.recovered or self.attempts > 0
+
+
+@dataclass(frozen=True)
+class Delivered:
+    remote_id: str
+    space: str | None = None  # set when the sender had to find or open the DM
+
+
+class DeliveryError(Exception):
+    """Not delivered. ``retry``: worth another attempt later; ``retry_after``: seconds the
+    platform asked us to wait; ``space``: a DM found/opened before the failure."""
+
+    def __init__(self, message: str, *, retry: bool, retry_after: float | None = None,
+                 space: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry = retry
+        self.retry_after = retry_after
+        self.space = space
+
+
+class Sender(Protocol):
+    def send(self, message: Outgoing) -> Delivered: ...
+
+
+# Failures below HTTP: refused or reset connections, timeouts, DNS (URLError and socket
+# timeouts are OSErrors). All worth a retry.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException)
+MAX_RETRY_AFTER = 86_400.0  # a day: a longer (or infinite) Retry-After is taken as a day
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: ``120`` or an HTTP date. None when absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def header(headers: Any, name: str) -> str | None:
+    """A header by case-insensitive name, from whatever mapping a client library gives."""
+    if not headers:
+        return None
+    wanted = name.lower()
+    for key, value in dict(headers).items():
+        if str(key).lower() == wanted:
+            if isinstance(value, (list, tuple)):
+                return str(value[0]) if value else None
+            return str(value)
+    return None
+
+
+# --------------------------------------------------------------------------- console
+
+
+class ConsoleSender:
+    """Console mode: print through the chat console when one is attached, else log."""
+
+    def __init__(self, sink: Callable[[str, Reply], None] | None = None) -> None:
+        self.sink = sink
+
+    def attach(self, sink: Callable[[str, Reply], None] | None) -> None:
+        self.sink = sink
+
+    def send(self, message: Outgoing) -> Delivered:
+        reply = Reply.from_dict(message.body)
+        where = message.space or message.target
+        if self.sink is not None:
+            self.sink(where, reply)
+        else:
+            log.info("message to %s:\n%s", where, render_text(reply))
+        return Delivered(remote_id=f"console-{message.id}")
+
+
+# --------------------------------------------------------------------------- Google Chat
+
+
+def google_request_id(message: Outgoing) -> str:
+    """The same on every attempt at one row, and unique across databases: ids restart when a
+    database is recreated, and Chat would answer a reused requestId with the old message."""
+    created = message.created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"switchboard-outbox-{message.id}-{created}"
+
+
+class GoogleChatSender:
+    """The Chat API as the app: a service account with the chat.bot scope."""
+
+    def __init__(self, key_file: str, clock: Clock, *, api_endpoint: str = "",
+                 timeout: float = HTTP_TIMEOUT) -> None:
+        self.key_file = key_file
+        self.clock = clock
+        self.api_endpoint = api_endpoint
+        self.timeout = timeout
+        self._service: Any = None
+
+    def _chat(self) -> Any:
+        # Built on first use: a missing or broken key file then fails one delivery
+        # (visible in the outbox) instead of the process start.
+        if self._service is None:
+            import httplib2
+            from google.oauth2 import service_account
+            from google_auth_httplib2 import AuthorizedHttp
+            from googleapiclient.discovery import build
+
+            try:
+                load: Any = service_account.Credentials.from_service_account_file
+                credentials = load(self.key_file, scopes=[GOOGLE_CHAT_SCOPE])
+            except (OSError, ValueError) as exc:
+                raise DeliveryError(f"cannot use GOOGLE_CHAT_SERVICE_ACCOUNT_FILE "
+                                    f"{self.key_file}: {exc}", retry=True) from exc
+            # Our own Http rather than credentials=: it is the only way to set a timeout.
+            http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=self.timeout))
+            options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
+            self._service = build("chat", "v1", http=http, static_discovery=True,
+                                  cache_discovery=False, client_options=options)
+        return self._service
+
+    def send(self, message: Outgoing) -> Delivered:
+        chat = self._chat()
+        found: str | None = None
+        space = message.space
+        if space is None:
+            space = found = self._find_dm(chat, message)
+        request = chat.spaces().messages().create(
+            parent=space, body=message.body, requestId=google_request_id(message))
+        created = self._execute(request, "spaces.messages.create", found)
+        return Delivered(remote_id=str(created.get("name", "")), space=found)
+
+    def _find_dm(self, chat: Any, message: Outgoing) -> str:
+        if not message.recipient:
+            raise DeliveryError(f"{message.target} has no Google Chat id to find a DM with",
+                                retry=False)
+        user = message.recipient
+        if not user.startswith("users/"):
+            user = f"users/{user}"
+        request = chat.spaces().findDirectMessage(name=user)
+        try:
+            space = self._execute(request, "spaces.findDirectMessage", None)
+        except DeliveryError as exc:
+            if exc.retry:
+                raise
+            raise DeliveryError(f"no direct message with {user} (has the person added the "
+                                f"app?): {exc.message}", retry=False) from exc
+        return str(space["name"])
+
+    def _execute(self, request: Any, what: str, space: str | None) -> dict[str, Any]:
+        from google.auth.exceptions import GoogleAuthError
+        from googleapiclient.errors import HttpError
+        from httplib2 import HttpLib2Error
+
+        try:
+            # num_retries=0: execute() would retry 429/5xx itself, blindly and asleep,
+            # ignoring Retry-After. The worker does the retrying.
+            result = request.execute(num_retries=0)
+        except HttpError as exc:
+            status = int(exc.resp.status)
+            retry = status == 429 or status == 408 or status >= 500
+            wait = retry_after_seconds(header(exc.resp, "retry-after"), self.clock.now())
+            raise DeliveryError(f"Google Chat {what}: HTTP {status} {exc.reason}".strip(),
+                                retry=retry, retry_after=wait, space=space) from exc
+        except GoogleAuthError as exc:
+            # Token endpoint trouble is ours to fix (key, clock, network), never the message's.
+            raise DeliveryError(f"Google Chat {what}: no access token: {exc}", retry=True,
+                                space=space) from exc
+        except (*TRANSPORT_ERRORS, HttpLib2Error) as exc:
+            raise DeliveryError(f"Google Chat {what}: unreachable: {exc!r}", retry=True,
+                                space=space) from exc
+        return result if isinstance(result, dict) else {}
+
+
+# --------------------------------------------------------------------------- Slack
+
+# Errors that say "not now" rather than "never" (the rest: channel_not_found,
+# not_in_channel, invalid_auth, is_archived, msg_too_long, ... are permanent).
+SLACK_TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error",
+                             "service_unavailable", "request_timeout"})
+SLACK_DEFAULT_API = "https://slack.com/api/"
+
+
+class SlackSender:
+    """The Slack Web API with the bot token; retry handlers off, the worker retries."""
+
+    def __init__(self, client: Any, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+
+    @classmethod
+    def connect(cls, token: str, clock: Clock, *, api_url: str = "",
+                timeout: float = HTTP_TIMEOUT) -> SlackSender:
+        from slack_sdk import WebClient
+
+        base_url = api_url or SLACK_DEFAULT_API
+        if not base_url.endswith("/"):
+            base_url += "/"
+        client = WebClient(token=token, base_url=base_url, timeout=int(timeout),
+                           retry_handlers=[])
+        return cls(client, clock)
+
+    def send(self, message: Outgoing) -> Delivered:
+        opened: str | None = None
+        channel = message.space
+        if channel is None:
+            channel = opened = self._open_dm(message)
+        if message.may_repeat:
+            posted = self._find_posted(channel, message)
+            if posted is not None:
+                log.info("outbox %s was already in %s (ts %s); not posting it again",
+                         message.id, channel, posted)
+                return Delivered(remote_id=posted, space=opened)
+        body = message.body
+        response = self._call("chat.postMessage", opened, lambda: self.client.chat_postMessage(
+            channel=channel, text=str(body.get("text", "")), blocks=body.get("blocks"),
+            metadata={"event_type": SLACK_METADATA_EVENT,
+                      "event_payload": {"outbox_key": message.key}}))
+        return Delivered(remote_id=str(response.get("ts", "")), space=opened)
+
+    def _open_dm(self, message: Outgoing) -> str:
+        if not message.recipient:
+            raise DeliveryError(f"{message.target} has no Slack id to open a DM with",
+                                retry=False)
+        recipient = message.recipient
+        response = self._call("conversations.open", None,
+                              lambda: self.client.conversations_open(users=recipient))
+        channel = response.get("channel") or {}
+        return str(channel["id"])
+
+    def _find_posted(self, channel: str, message: Outgoing) -> str | None:
+        """The ts of a message already posted for this row, if the channel shows one."""
+        oldest = message.created_at.timestamp() - 300  # room for clock skew
+        try:
+            response = self._call("conversations.history", None,
+                                  lambda: self.client.conversations_history(
+                                      channel=channel, oldest=f"{oldest:.6f}", limit=200,
+                                      include_all_metadata=True))
+        except DeliveryError as exc:
+            # Without history (no *:history scope, say) a post is the best left to do.
+            log.warning("outbox %s: cannot check %s for an earlier post: %s",
+                        message.id, channel, exc.message)
+            return None
+        for posted in response.get("messages") or []:
+            metadata = posted.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (metadata.get("event_type") == SLACK_METADATA_EVENT
+                    and payload.get("outbox_key") == message.key):
+                return str(posted.get("ts", ""))
+        return None
+
+    def _call(self, what: str, space: str | None, call: Callable[[], Any]) -> Any:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return call()
+        except SlackApiError as exc:
+            response = exc.response
+            status = int(response.status_code)
+            data = response.data if isinstance(response.data, dict) else {}
+            error = str(data.get("error") or "")
+            retry = status == 429 or status >= 500 or error in SLACK_TRANSIENT
+            wait = retry_after_seconds(header(response.headers, "Retry-After"),
+                                       self.clock.now())
+            said = error if status == 200 else f"HTTP {status} {error}".strip()
+            raise DeliveryError(f"Slack {what}: {said}", retry=retry, retry_after=wait,
+                                space=space) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise DeliveryError(f"Slack {what}: unreachable: {exc!r}", retry=True,
+                                space=space) from exc
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def build_senders(settings: Settings, clock: Clock, *,
+                  console_sink: Callable[[str, Reply], None] | None = None
+                  ) -> dict[str, Sender]:
+    """A sender for each platform the settings enable; the console one always."""
+    senders: dict[str, Sender] = {"console": ConsoleSender(console_sink)}
+    if settings.google_chat_service_account_file:
+        senders["google"] = GoogleChatSender(settings.google_chat_service_account_file, clock,
+                                             api_endpoint=settings.google_chat_api_endpoint)
+    if settings.slack_bot_token:
+        senders["slack"] = SlackSender.connect(settings.slack_bot_token, clock,
+                                               api_url=settings.slack_api_url)
+    return senders

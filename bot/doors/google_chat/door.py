@@ -1,0 +1,192 @@
+"""Google Chat door (POST /chat/google): verify, parse, deduplicate, dispatch, render.
+
+The body is parsed into a ``ChatEvent`` by ``events``, whichever of the two request formats
+it uses; everything here is format-blind except the final wrapping of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Response, request
+
+from bot.doors.google_chat.auth import (
+    CachedCertsRequest,
+    ChatTokenVerifier,
+    KeysUnavailable,
+    Refused,
+)
+from bot.doors.google_chat.events import PLATFORM, BadEvent, ChatEvent, parse_event
+from bot.render.google import (
+    CLASSIC_FUNCTION,
+    addon_response,
+    dumps,
+    private_to,
+    render_message,
+)
+from bot.runtime import Runtime
+from commands.core import Reply
+from commands.dispatch import Incoming
+from store import chat
+from store.db import transaction
+from store.people import Person
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def register(app: Flask, runtime: Runtime) -> None:
+    """Add the Google Chat route to the app."""
+    door = GoogleChatDoor(runtime)
+    app.add_url_rule("/chat/google", "google_chat", door.view, methods=["POST"])
+    app.extensions["google_chat_door"] = door
+
+
+class GoogleChatDoor:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.certs = CachedCertsRequest(runtime.services.clock)
+        self.verifier = ChatTokenVerifier(runtime.settings, self.certs)
+        self.addon_mode = runtime.settings.google_chat_auth_mode == "addon"
+
+    def view(self) -> Response:
+        try:  # nothing is read, and nothing runs, before the caller is known to be Google
+            self.verifier.verify(request.headers.get("Authorization"))
+        except KeysUnavailable as exc:
+            log.warning("Google Chat: cannot verify callers, signing keys unavailable: %s", exc)
+            return Response(status=503)
+        except Refused as exc:
+            log.info("Google Chat: refused a request: %s", exc)
+            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        data = request.stream.read(MAX_BODY_BYTES + 1)
+        if len(data) > MAX_BODY_BYTES:
+            return _json({"error": f"the body is larger than {MAX_BODY_BYTES} bytes"}, 413)
+        try:
+            event = parse_event(json.loads(data or b"null"))
+        except ValueError as exc:  # BadEvent, or JSON that does not parse
+            reason = str(exc) if isinstance(exc, BadEvent) else "the body is not valid JSON"
+            return _json({"error": reason}, 400)
+        return _json(self.answer(event))
+
+    def answer(self, event: ChatEvent) -> dict[str, Any]:
+        """Handle an event once; a redelivery gets the first answer and runs nothing."""
+        key = event.dedupe_key
+        services = self.runtime.services
+        if key is not None:
+            with transaction(services.sessions) as session:
+                seen = chat.claim_event(session, PLATFORM, key, services.clock.now())
+                if seen is not None:
+                    log.info("Google Chat: redelivery of %s answered from the store", key)
+                    return seen.response or {}
+        try:
+            response = self.handle(event)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("Google Chat: handling %s failed (ref %s)", event.type, ref)
+            response = self.respond(event, Reply(
+                f"Something went wrong, so it may not have happened. It has been logged "
+                f"(ref {ref}).", private=True))
+        if key is not None:
+            with transaction(services.sessions) as session:
+                chat.store_response(session, PLATFORM, key, response)
+        return response
+
+    def handle(self, event: ChatEvent) -> dict[str, Any]:
+        if event.kind == "removed":
+            assert event.space_name is not None
+            with transaction(self.runtime.services.sessions) as session:
+                chat.forget_space(session, PLATFORM, event.space_name)
+            return {}  # Chat shows nothing after a removal
+        if event.kind == "added":
+            return self.respond(event, self.added(event))
+        if event.kind == "click":
+            return self.respond(event, self.click(event))
+        if event.kind == "message":
+            if event.space_dm:
+                self.remember_dm(event)
+            return self.respond(event, self.message(event))
+        log.info("Google Chat: ignoring a %s event", event.type)
+        return {}
+
+    def added(self, event: ChatEvent) -> Reply:
+        person = self.remember(event)
+        if event.space_dm:
+            first = (person.name if person else event.user_display).split()[0]
+            greeting = (f"Hi {first}! I'm Switchboard, the support team's assistant. "
+                        "Type /help to see what I can do for you.")
+        else:
+            greeting = ("Hi everyone! I'm Switchboard, the support team's assistant. "
+                        "Type /help (or mention me and say help) to see what I can do.")
+        if not (event.has_message and (event.text or event.command_id is not None)):
+            return Reply(greeting)
+        answer = self.message(event)
+        return Reply(f"{greeting}\n\n{answer.text}", answer.sections, answer.private)
+
+    def remember(self, event: ChatEvent) -> Person | None:
+        """Store the space (for a DM, whose it is: proactive messages reach people there)."""
+        person = self.runtime.dispatcher.identify(self.incoming(event, text=""))
+        services = self.runtime.services
+        assert event.space_name is not None
+        with transaction(services.sessions) as session:
+            chat.remember_space(session, PLATFORM, event.space_name,
+                                "dm" if event.space_dm else "room", services.clock.now(),
+                                display_name=event.space_display,
+                                person_id=person.id if person and event.space_dm else None)
+        return person
+
+    def remember_dm(self, event: ChatEvent) -> None:
+        # A DM opened before this deployment never sent ADDED_TO_SPACE, and one opened by a
+        # stranger has no owner yet: learn it now.
+        assert event.space_name is not None
+        with transaction(self.runtime.services.sessions) as session:
+            space = chat.find_space(session, PLATFORM, event.space_name)
+            known = space is not None and space.person_id is not None
+        if not known:
+            self.remember(event)
+
+    def message(self, event: ChatEvent) -> Reply:
+        if event.command_id is None:
+            incoming = self.incoming(event, text=event.text)
+        else:
+            name = self.runtime.settings.google_chat_commands.get(event.command_id)
+            if name is None:
+                log.warning("Google Chat: slash command id %s is not in GOOGLE_CHAT_COMMANDS",
+                            event.command_id)
+                return Reply(f"The slash command with id {event.command_id} is not set up in "
+                             "Switchboard (GOOGLE_CHAT_COMMANDS). Type /help to see what I can "
+                             "do.", private=True)
+            args = event.text
+            incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name,
+                                     args=args)
+        return self.runtime.dispatcher.handle(incoming).reply
+
+    def click(self, event: ChatEvent) -> Reply:
+        parameters = event.button or {}
+        name = parameters.get("command", "").strip().lstrip("/")
+        if not name:
+            return Reply("That button no longer does anything. Type /help to see what I can "
+                         "do.", private=True)
+        args = parameters.get("args", "").strip()
+        incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name, args=args)
+        return self.runtime.dispatcher.handle(incoming).reply
+
+    def incoming(self, event: ChatEvent, *, text: str, command: str | None = None,
+                 args: str = "") -> Incoming:
+        return Incoming(platform=PLATFORM, user_id=event.user_name, text=text,
+                        where=event.where, email=event.user_email, command=command, args=args)
+
+    def respond(self, event: ChatEvent, reply: Reply) -> dict[str, Any]:
+        function = self.runtime.settings.google_chat_audience if self.addon_mode \
+            else CLASSIC_FUNCTION
+        message = render_message(reply, action_function=function)
+        if reply.private and not event.space_dm:
+            message = private_to(message, event.user_name)
+        return addon_response(message) if event.addon else message
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(dumps(body), status=status, mimetype="application/json")

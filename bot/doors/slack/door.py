@@ -1,0 +1,309 @@
+"""Slack door: ``POST /slack/events`` through slack-bolt's Flask adapter.
+
+- Verification: Bolt's own RequestVerification middleware checks the signature of the raw
+  body (the adapter reads ``request.get_data()``; nothing here touches ``request.form``). With
+  no SLACK_SIGNING_SECRET the route refuses every request instead of running unverified.
+- Authorization: no ``auth.test``, ever. An ``authorize`` function hands Bolt the configured
+  bot token, so building the app and serving requests need no network. Without the bot's
+  own ids Bolt cannot spot its own events, so this door drops every event that carries a
+  ``bot_id``, a ``subtype`` or the bot user (named in the envelope's ``authorizations``).
+- Inputs: ``/switchboard <command> …``; any other slash command ``/name …`` as command
+  ``name``; ``app_mention``; direct messages; ``switchboard:<n>`` buttons.
+- The 3-second rule: slash commands get their reply in the 200 body when the dispatcher
+  answers within ``ack_deadline``; otherwise "Working on it…" and the reply through
+  ``response_url``. Buttons and events are acknowledged at once and answered afterwards
+  (``response_url``, chat.postMessage, chat.postEphemeral).
+- Redeliveries of an event (same ``event_id``) are claimed in the store and run once.
+
+Payload helpers, the e-mail cache and the tracked thread pools are in bot.doors.slack.support.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.doors.slack.support import (
+    EmailCache,
+    Inflight,
+    TrackedPool,
+    bot_user_id,
+    parse_button_value,
+    strip_mention,
+)
+from bot.render.slack import ACTION_PREFIX, render_message
+from bot.runtime import Runtime
+from commands.core import Reply, Where
+from commands.dispatch import Incoming, Result
+from store import chat, people
+from store.db import transaction
+
+log = logging.getLogger(__name__)
+
+ACK_DEADLINE = 2.5  # seconds; Slack gives up at 3
+WORKING = "Working on it…"
+EMAIL_TTL = timedelta(minutes=10)
+_REFUSED = ("unknown_person", "inactive")
+
+
+def register(app: Flask, runtime: Runtime) -> None:
+    """Add ``POST /slack/events``; the door itself is kept in ``app.extensions``."""
+    if not runtime.settings.slack_signing_secret:
+        if runtime.settings.slack_bot_token:
+            log.warning("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is empty: "
+                        "the Slack door refuses every request")
+        app.add_url_rule("/slack/events", "slack_events", _refuse, methods=["POST"])
+        return
+    door = SlackDoor(runtime)
+    app.extensions["switchboard.slack"] = door
+    handler = SlackRequestHandler(door.bolt)
+
+    def slack_events() -> Response:
+        return handler.handle(request)
+
+    app.add_url_rule("/slack/events", "slack_events", slack_events, methods=["POST"])
+
+
+def _refuse() -> tuple[Response, int]:
+    return jsonify(error="invalid request"), 401
+
+
+class SlackDoor:
+    """The Bolt app, its listeners and the threads they run on."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.ack_deadline = ACK_DEADLINE
+        self.emails = EmailCache(runtime.services.clock, EMAIL_TTL)
+        self.inflight = Inflight()
+        # Bolt runs listeners on its pool; commands run on ours, so a listener can wait for
+        # one with a deadline. Both count towards ``drain``.
+        self.listeners = TrackedPool(self.inflight, "slack-listener", 16)
+        self.workers = TrackedPool(self.inflight, "slack-command", 16)
+        base_url = settings.slack_api_url or WebClient.BASE_URL
+        # No token on the client: ``authorize`` supplies it per request (Bolt would otherwise
+        # warn that a client token is ignored next to an authorize function).
+        client = WebClient(
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            timeout=10,
+            retry_handlers=[ConnectionErrorRetryHandler(),
+                            RateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        token = settings.slack_bot_token or None
+
+        def authorize(enterprise_id: str | None, team_id: str | None,
+                      user_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id,
+                                   user_id=user_id, bot_token=token)
+
+        self.bolt = App(
+            name="switchboard",
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            authorize=authorize,
+            token_verification_enabled=False,
+            request_verification_enabled=True,
+            listener_executor=self.listeners,
+        )
+        # Order matters: Bolt runs the first listener that matches.
+        self.bolt.command("/switchboard")(self.on_switchboard)
+        self.bolt.command(re.compile(r"^/.+"))(self.on_named_command)
+        self.bolt.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self.on_button)
+        self.bolt.action(re.compile(".*"))(self.on_other_action)
+        self.bolt.event("app_mention")(self.on_mention)
+        self.bolt.event("message")(self.on_message)
+        self.bolt.event(re.compile(".*"))(self.on_other_event)
+
+    # ----------------------------------------------------------------- slash commands
+
+    def on_switchboard(self, ack: Ack, command: dict[str, Any], respond: Respond,
+                       client: WebClient) -> None:
+        self._slash(ack, respond, client, command, str(command.get("text") or ""))
+
+    def on_named_command(self, ack: Ack, command: dict[str, Any], respond: Respond,
+                         client: WebClient) -> None:
+        name = str(command.get("command") or "").lstrip("/")
+        args = str(command.get("text") or "").strip()
+        self._slash(ack, respond, client, command, f"/{name} {args}".strip(),
+                    command=name, args=args)
+
+    def _slash(self, ack: Ack, respond: Respond, client: WebClient, payload: dict[str, Any],
+               text: str, **explicit: str) -> None:
+        channel = str(payload.get("channel_id") or "") or None
+        is_dm = bool(channel and channel.startswith("D")) or \
+            payload.get("channel_name") == "directmessage"
+        incoming = self.incoming(client, str(payload["user_id"]), text,
+                                 Where("slack", channel, None, is_dm), **explicit)
+        future = self.workers.submit(self.handle, incoming)
+        try:
+            result = future.result(timeout=self.ack_deadline)
+        except FutureTimeout:
+            ack(text=WORKING, response_type="ephemeral")
+            self._respond(respond, future.result().reply)
+            return
+        ack({**render_message(result.reply), "response_type": _response_type(result.reply)})
+
+    # ----------------------------------------------------------------- buttons
+
+    def on_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                  respond: Respond, client: WebClient) -> None:
+        ack()  # Slack ignores a body here; the answer goes through response_url
+        channel = (body.get("channel") or {}).get("id") or \
+            (body.get("container") or {}).get("channel_id")
+        where = Where("slack", channel, None, bool(channel and str(channel).startswith("D")))
+        user_id = str((body.get("user") or {})["id"])
+        parsed = parse_button_value(action.get("value"))
+        if parsed is None:
+            reply = Reply("That button is broken: it does not say which command to run.",
+                          private=True)
+        else:
+            name, args = parsed
+            incoming = self.incoming(client, user_id, f"/{name} {args}".strip(), where,
+                                     command=name, args=args)
+            reply = self.handle(incoming).reply
+        if body.get("response_url"):
+            self._respond(respond, reply)
+        elif channel:
+            self.post(client, str(channel), user_id, reply, is_dm=where.is_dm)
+
+    def on_other_action(self, ack: Ack) -> None:
+        ack()
+
+    # ----------------------------------------------------------------- events
+
+    def on_mention(self, body: dict[str, Any], event: dict[str, Any],
+                   client: WebClient) -> None:
+        self._event(body, event, client)
+
+    def on_message(self, body: dict[str, Any], event: dict[str, Any],
+                   client: WebClient) -> None:
+        # Channel messages arrive as app_mention; only direct messages are read here.
+        if event.get("channel_type") == "im":
+            self._event(body, event, client)
+
+    def on_other_event(self) -> None:
+        """Acknowledge (Bolt does) so Slack does not retry events nobody here reads."""
+
+    def _event(self, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        bot_user = bot_user_id(body)
+        user_id = event.get("user")
+        if event.get("bot_id") or event.get("subtype") or not user_id or user_id == bot_user:
+            return
+        event_id = str(body.get("event_id") or "")
+        if event_id and not self.claim(event_id):
+            log.info("slack event %s already handled; redelivery ignored", event_id)
+            return
+        channel = str(event.get("channel") or "")
+        is_dm = event.get("channel_type") == "im" or channel.startswith("D")
+        thread = event.get("thread_ts")
+        text = strip_mention(str(event.get("text") or ""), bot_user,
+                             mentioned=event.get("type") == "app_mention")
+        where = Where("slack", channel or None, thread, is_dm)
+        result = self.handle(self.incoming(client, str(user_id), text, where))
+        if channel:
+            self.post(client, channel, str(user_id), result.reply, is_dm=is_dm, thread=thread)
+        if event_id:
+            with transaction(self.runtime.services.sessions) as session:
+                chat.store_response(session, "slack", event_id,
+                                    {"outcome": result.outcome, "command": result.command})
+
+    def claim(self, event_id: str) -> bool:
+        """True for the first delivery of an event, False for a redelivery."""
+        with transaction(self.runtime.services.sessions) as session:
+            seen = chat.claim_event(session, "slack", event_id, self.now())
+        return seen is None
+
+    # ----------------------------------------------------------------- running
+
+    def incoming(self, client: WebClient, user_id: str, text: str, where: Where,
+                 **explicit: str) -> Incoming:
+        return Incoming(platform="slack", user_id=user_id, text=text, where=where,
+                        email_lookup=lambda: self.emails.lookup(client, user_id), **explicit)
+
+    def handle(self, incoming: Incoming) -> Result:
+        """Dispatch; never raise (a listener has nobody to raise to)."""
+        try:
+            result = self.runtime.dispatcher.handle(incoming)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("slack request from %s failed (ref %s)", incoming.user_id, ref)
+            text = f"Sorry, something went wrong on my side (ref {ref}). Please try again."
+            return Result(Reply(text, private=True), "failed")
+        if incoming.where.is_dm and incoming.where.space and result.outcome not in _REFUSED:
+            self.remember_dm(incoming.user_id, incoming.where.space)
+        return result
+
+    def remember_dm(self, user_id: str, channel: str) -> None:
+        """Keep the DM channel, so proactive messages to this person can reuse it."""
+        try:
+            with transaction(self.runtime.services.sessions) as session:
+                person = people.by_chat_id(session, "slack", user_id)
+                if person is None:
+                    return
+                known = chat.find_space(session, "slack", channel)
+                if known is None or known.kind != "dm" or known.person_id != person.id:
+                    chat.remember_space(session, "slack", channel, "dm", self.now(),
+                                        person_id=person.id)
+        except Exception:
+            log.exception("could not remember the Slack DM %s of %s", channel, user_id)
+
+    # ----------------------------------------------------------------- answering
+
+    def post(self, client: WebClient, channel: str, user_id: str, reply: Reply, *,
+             is_dm: bool, thread: str | None = None) -> None:
+        """Private replies are ephemeral in channels; in a DM only the asker sees it anyway."""
+        message: dict[str, Any] = {"channel": channel, **render_message(reply)}
+        if thread:
+            message["thread_ts"] = thread
+        try:
+            if reply.private and not is_dm:
+                client.chat_postEphemeral(user=user_id, **message)
+            else:
+                client.chat_postMessage(**message)
+        except (SlackClientError, OSError) as exc:
+            log.warning("could not answer %s in Slack channel %s: %s", user_id, channel, exc)
+
+    def _respond(self, respond: Respond, reply: Reply) -> None:
+        message = render_message(reply)
+        try:
+            sent = respond(text=message["text"], blocks=message["blocks"],
+                           response_type=_response_type(reply), replace_original=False)
+        except (SlackClientError, OSError, ValueError) as exc:
+            log.warning("could not answer through response_url: %s", exc)
+            return
+        if sent.status_code != 200:  # e.g. expired (30 min) or used up (5 answers)
+            log.warning("response_url refused the answer: %s %s", sent.status_code, sent.body)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def now(self) -> datetime:
+        return self.runtime.services.clock.now()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every acknowledged request has been answered (shutdown, tests)."""
+        return self.inflight.wait_idle(timeout)
+
+    def close(self, timeout: float = 10) -> None:
+        self.drain(timeout)
+        self.listeners.shutdown(wait=False)
+        self.workers.shutdown(wait=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _response_type(reply: Reply) -> str:
+    return "ephemeral" if reply.private else "in_channel"

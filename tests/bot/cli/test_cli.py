@@ -1,0 +1,129 @@
+"""The switchboard command line, run in-process and (for `run`) as a real subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import main
+from tests.conftest import Database
+
+BAD_PEOPLE = """\
+- {key: zoe, name: Zoe, role: boss, extension: "700"}
+- {key: yan, name: Yan, email: not-an-email}
+- {key: xia, email: xia@example.org}
+"""
+
+
+class Run:
+    def __init__(self, db: Database) -> None:
+        self.env = {"DATABASE_URL": db.url, "LOG_LEVEL": "warning"}
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        status = main(list(argv), environ=self.env, out=out, err=err)
+        return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cli(empty_db: Database) -> Run:
+    return Run(empty_db)
+
+
+def test_commands_refuse_to_run_on_an_unmigrated_database(cli: Run) -> None:
+    status, _, err = cli("say", "--as", "ada", "/help")
+    assert status == 1 and "switchboard db upgrade" in err
+
+
+def test_say_exit_statuses(cli: Run) -> None:
+    assert cli("db", "upgrade")[0] == 0
+    assert cli("demo")[0] == 0
+    status, agent_help, _ = cli("say", "--as", "alice", "/help")
+    assert status == 0 and "/whoami" in agent_help
+    status, coordinator_help, _ = cli("say", "--as", "carla", "/help")
+    assert status == 0 and len(coordinator_help.splitlines()) > len(agent_help.splitlines())
+    status, refusal, _ = cli("say", "--as", "mallory", "/help")
+    assert status == 1 and "don't know you" in refusal
+    assert cli("say", "--as", "alice", "/audit")[0] == 1
+    assert cli("say", "--as", "alice", "/help nosuch")[0] == 2
+    with pytest.raises(SystemExit) as usage:
+        cli("say", "/help")  # no --as
+    assert usage.value.code == 2
+
+
+def test_a_bad_import_names_every_mistake_and_changes_nothing(cli: Run, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    cli("demo")
+    before = cli("people", "export")[1]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_PEOPLE)
+    status, _, err = cli("people", "import", str(bad))
+    assert status == 1
+    assert "entry 1 (zoe): role: 'boss' is not a role" in err
+    assert "entry 2 (yan): email: 'not-an-email' is not a valid address" in err
+    assert "entry 3 (xia): name: missing" in err
+    assert "nothing was imported" in err
+    assert cli("people", "export")[1] == before
+
+
+def test_import_then_export_to_a_file(cli: Run, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    good = tmp_path / "good.yaml"
+    good.write_text("- {key: kim, name: Kim, extension: 42}\n")
+    status, out, _ = cli("people", "import", str(good))
+    assert (status, out.strip()) == (0, f"imported {good}: 1 created, 0 updated, 0 unchanged")
+    target = tmp_path / "out.yaml"
+    assert cli("people", "export", str(target))[0] == 0
+    assert "extension: '42'" in target.read_text()
+    assert cli("people", "import", str(tmp_path / "missing.yaml"))[0] == 2
+
+
+def test_a_malformed_setting_stops_the_cli_naming_it(cli: Run) -> None:
+    cli.env["TIMEZONE"] = "Nowhere/Land"
+    status, _, err = cli("say", "--as", "ada", "/help")
+    assert status == 2 and "TIMEZONE='Nowhere/Land' is malformed" in err
+
+
+def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        banner = ""
+        while "Switchboard is up" not in banner:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            banner += line
+        port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
+        assert port is not None
+        assert httpx.get(f"http://127.0.0.1:{port.group(1)}/readyz").json()["status"] == "ready"
+        out, _ = proc.communicate("/help\n", timeout=60)
+    finally:
+        proc.kill()
+    assert "Loaded the demo team (11 people)" in banner
+    assert "carla> " in out and "/people [role|group]" in out
+    assert proc.returncode == 0
+
+
+def test_make_run_prints_only_replies_between_prompts(tmp_path: Path) -> None:
+    """With the default LOG_LEVEL=info and the simulator on, piped commands get their
+    replies and nothing else: no APScheduler, Alembic, werkzeug or reconciliation lines."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "info", "SIM_TRAFFIC": "true"}
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
+                          input="/whoami\n/queue\n/breaks today\n", capture_output=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    log_line = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR)\b [\w.]+: ")
+    assert not log_line.search(proc.stdout), proc.stdout
+    assert not log_line.search(proc.stderr), proc.stderr
+    assert "Queue support:" in proc.stdout and "Your profile" in proc.stdout

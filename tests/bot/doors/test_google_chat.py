@@ -1,0 +1,345 @@
+"""POST /chat/google end to end: both event formats, signed for real, through the dispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.doors.google_chat.door import GoogleChatDoor
+from bot.doors.google_chat.events import parse_event, typed_text
+from commands.core import Button, Reply, Section
+from integrations.clock import FixedClock
+from store import chat, people
+from store.audit import AuditEntry
+from store.chat import ChatSpace, InboundEvent
+from store.db import transaction
+from tests.conftest import Database
+from tests.support.google_tokens import ENDPOINT_URL, CertsServer, Door, open_door
+
+ALICE = {"name": "users/211", "displayName": "Alice Agent", "email": "alice@switchboard.example",
+         "type": "HUMAN"}
+CARLA = {"name": "users/201", "displayName": "Carla Coordinator",
+         "email": "carla@switchboard.example", "type": "HUMAN"}
+ADA = {"name": "users/200", "displayName": "Ada Admin", "email": "ada@switchboard.example",
+       "type": "HUMAN"}
+BOT = {"name": "users/999", "displayName": "Switchboard", "type": "BOT"}
+DM = {"name": "spaces/DM1", "type": "DM", "spaceType": "DIRECT_MESSAGE", "singleUserBotDm": True}
+ROOM = {"name": "spaces/ROOM1", "type": "ROOM", "spaceType": "SPACE",
+        "displayName": "Support team"}
+TIME = "2026-11-23T08:00:00.000000Z"
+
+
+def msg(text: str, *, user: dict[str, Any] = ALICE, space: dict[str, Any] = DM,
+        name: str = "spaces/S/messages/M1", argument: str | None = None,
+        slash: str | None = None, annotations: list[dict[str, Any]] | None = None,
+        ) -> dict[str, Any]:
+    message: dict[str, Any] = {"name": name, "sender": user, "text": text,
+                               "argumentText": text if argument is None else argument,
+                               "thread": {"name": space["name"] + "/threads/T1"},
+                               "space": space}
+    if slash is not None:
+        message["slashCommand"] = {"commandId": slash}
+    if annotations:
+        message["annotations"] = annotations
+    return message
+
+
+def classic(type_: str, *, user: dict[str, Any] = ALICE, space: dict[str, Any] = DM,
+            time: str = TIME, **extra: Any) -> dict[str, Any]:
+    return {"type": type_, "eventTime": time, "user": user, "space": space,
+            "common": {"hostApp": "CHAT", "userLocale": "en"}, **extra}
+
+
+def addon(payload_key: str, payload: dict[str, Any], *, user: dict[str, Any] = ALICE,
+          space: dict[str, Any] = DM, parameters: dict[str, str] | None = None,
+          time: str = TIME) -> dict[str, Any]:
+    common: dict[str, Any] = {"hostApp": "CHAT", "userLocale": "en"}
+    if parameters is not None:
+        common["parameters"] = parameters
+    return {"commonEventObject": common,
+            "authorizationEventObject": {"systemIdToken": "the same token as the header"},
+            "chat": {"user": user, "eventTime": time, "space": space,
+                     payload_key: {**payload, "space": space}}}
+
+
+def unwrap(response: dict[str, Any]) -> dict[str, Any]:
+    message = response["hostAppDataAction"]["chatDataAction"]["createMessageAction"]["message"]
+    assert isinstance(message, dict)
+    return message
+
+
+def rows_of(message: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(w["decoratedText"]["topLabel"], w["decoratedText"]["text"])
+            for card in message.get("cardsV2", []) for s in card["card"]["sections"]
+            for w in s["widgets"] if "decoratedText" in w]
+
+
+def audit(door: Door) -> list[AuditEntry]:
+    with transaction(door.services.sessions) as session:
+        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def spaces(door: Door) -> dict[str, tuple[str, int | None]]:
+    with transaction(door.services.sessions) as session:
+        return {s.name: (s.kind, s.person_id) for s in session.scalars(select(ChatSpace))}
+
+
+def person_id(door: Door, key: str) -> int:
+    with transaction(door.services.sessions) as session:
+        person = people.by_key(session, key)
+    assert person is not None
+    return person.id
+
+
+@pytest.fixture
+def door(db: Database, clock: FixedClock, certs: CertsServer) -> Door:
+    return open_door(db, clock, certs.certs_url)
+
+
+@pytest.fixture
+def addon_door(db: Database, clock: FixedClock, certs: CertsServer, door: Door) -> Door:
+    """An add-on-mode app on the same database as ``door``."""
+    return open_door(db, clock, certs.certs_url, mode="addon")
+
+
+def post(door: Door, body: dict[str, Any]) -> dict[str, Any]:
+    response = door.post(body)
+    assert response.status_code == 200, response.data
+    assert isinstance(response.json, dict)
+    return response.json
+
+
+# ----------------------------------------------------------------------- messages
+
+
+def test_plain_text_in_a_dm_goes_through_the_phrases_and_learns_the_dm(door: Door) -> None:
+    reply = post(door, classic("MESSAGE", message=msg("who am i")))
+    assert reply["text"] == "You are Alice Agent."
+    assert ("Google Chat", "users/211") in rows_of(reply)
+    assert "privateMessageViewer" not in reply  # a DM is private already
+    assert (audit(door)[-1].command, audit(door)[-1].text) == ("whoami", "who am i")
+    assert spaces(door) == {"spaces/DM1": ("dm", person_id(door, "alice"))}
+
+
+def test_classic_and_addon_formats_give_the_same_reply(door: Door, addon_door: Door) -> None:
+    classic_reply = post(door, classic("MESSAGE", message=msg("/whoami", name="spaces/S/messages/A")))
+    addon_reply = post(addon_door, addon("messagePayload",
+                                         {"message": msg("/whoami", name="spaces/S/messages/B")}))
+    assert unwrap(addon_reply) == classic_reply
+    assert len(rows_of(classic_reply)) == 8
+
+
+def test_a_private_reply_in_a_room_is_shown_to_the_asker_only(door: Door) -> None:
+    text = "@Switchboard whoami"
+    mention = {"type": "USER_MENTION", "startIndex": 0, "length": 12,
+               "userMention": {"user": BOT, "type": "MENTION"}}
+    reply = post(door, classic("MESSAGE", space=ROOM, message=msg(
+        text, space=ROOM, argument=" whoami", annotations=[mention])))
+    assert reply["text"] == "You are Alice Agent."
+    assert reply["privateMessageViewer"] == {"name": "users/211"}
+    entry = audit(door)[-1]
+    assert (entry.space, entry.text) == ("spaces/ROOM1", "whoami")
+    assert spaces(door) == {}  # rooms are learnt from ADDED_TO_SPACE only
+
+
+def test_mentions_of_people_reach_the_command_as_platform_ids(door: Door) -> None:
+    post(door, classic("MESSAGE", user=CARLA, message=msg("/whoami", user=CARLA)))  # links carla
+    text = "@Switchboard audit @Carla Coordinator"
+    annotations = [
+        {"type": "USER_MENTION", "startIndex": 0, "length": 12,
+         "userMention": {"user": BOT, "type": "MENTION"}},
+        {"type": "USER_MENTION", "startIndex": 19, "length": 18,
+         "userMention": {"user": CARLA, "type": "MENTION"}},
+    ]
+    reply = post(door, classic("MESSAGE", user=ADA, space=ROOM, message=msg(
+        text, user=ADA, space=ROOM, name="spaces/S/messages/M2",
+        argument=" audit @Carla Coordinator", annotations=annotations)))
+    assert reply["text"] == "Last 1 requests."  # only Carla's /whoami
+    entry = audit(door)[-1]
+    assert (entry.text, entry.command, entry.outcome) == ("audit <@users/201>", "audit", "ok")
+
+
+def test_typed_text_without_argument_text_drops_bot_mentions_and_the_slash_command() -> None:
+    assert typed_text({"text": "@Switchboard  pause lunch", "annotations": [
+        {"type": "USER_MENTION", "startIndex": 0, "length": 12,
+         "userMention": {"user": BOT}}]}) == "pause lunch"
+    assert typed_text({"text": "/people coordinator", "slashCommand": {"commandId": "2"}}) == \
+        "coordinator"
+    assert typed_text({"text": "hi @Alice Agent", "annotations": [
+        {"type": "USER_MENTION", "startIndex": 3, "length": 12,
+         "userMention": {"user": ALICE}}]}) == "hi <@users/211>"
+
+
+def test_a_stranger_is_told_who_grants_access(door: Door) -> None:
+    mallory = {"name": "users/666", "email": "mallory@elsewhere.example", "type": "HUMAN"}
+    reply = post(door, classic("MESSAGE", user=mallory, message=msg("/whoami", user=mallory)))
+    assert "I don't know you yet" in reply["text"]
+    assert audit(door)[-1].outcome == "unknown_person"
+
+
+# ----------------------------------------------------------------------- slash commands
+
+
+def test_slash_command_by_id_in_every_form(door: Door, addon_door: Door) -> None:
+    forms = [
+        (door, classic("MESSAGE", user=CARLA, message=msg(
+            "/people coordinator", user=CARLA, name="spaces/S/messages/S1",
+            argument=" coordinator", slash="2")), False),
+        (door, classic("APP_COMMAND", user=CARLA, time="2026-11-23T08:00:01Z",
+                       appCommandMetadata={"appCommandId": 2, "appCommandType": "SLASH_COMMAND"},
+                       message=msg("/people coordinator", user=CARLA,
+                                   name="spaces/S/messages/S2", argument=" coordinator")), False),
+        (addon_door, addon("appCommandPayload", {
+            "appCommandMetadata": {"appCommandId": "2", "appCommandType": "SLASH_COMMAND"},
+            "message": msg("/people coordinator", user=CARLA, name="spaces/S/messages/S3",
+                           argument=" coordinator")}, user=CARLA), True),
+    ]
+    replies = []
+    for target, body, wrapped in forms:
+        reply = post(target, body)
+        replies.append(unwrap(reply) if wrapped else reply)
+    assert replies[0] == replies[1] == replies[2]
+    assert replies[0]["text"] == "2 active people."
+    assert [r[0] for r in rows_of(replies[0])] == ["Carla Coordinator", "Dani Coordinator"]
+    assert [(e.text, e.command, e.outcome) for e in audit(door)] == \
+        [("/people coordinator", "people", "ok")] * 3
+
+
+def test_an_unknown_slash_command_id_is_named(door: Door) -> None:
+    reply = post(door, classic("MESSAGE", space=ROOM, message=msg(
+        "/frobnicate", space=ROOM, argument="", slash="7")))
+    assert "id 7" in reply["text"] and "GOOGLE_CHAT_COMMANDS" in reply["text"]
+    assert reply["privateMessageViewer"] == {"name": "users/211"}
+    assert audit(door) == []
+
+
+# ----------------------------------------------------------------------- spaces
+
+
+def test_added_to_a_dm_remembers_whose_it_is_and_greets(door: Door) -> None:
+    reply = post(door, classic("ADDED_TO_SPACE"))
+    assert "Hi Alice!" in reply["text"] and "/help" in reply["text"]
+    assert spaces(door) == {"spaces/DM1": ("dm", person_id(door, "alice"))}
+
+
+def test_added_to_a_room_with_a_command_greets_and_answers(door: Door) -> None:
+    reply = post(door, classic("ADDED_TO_SPACE", user=CARLA, space=ROOM, message=msg(
+        "/whoami", user=CARLA, space=ROOM, argument="", slash="1")))
+    assert reply["text"].startswith("Hi everyone!")
+    assert "/help" in reply["text"] and "You are Carla Coordinator." in reply["text"]
+    assert spaces(door) == {"spaces/ROOM1": ("room", None)}
+    assert audit(door)[-1].command == "whoami"
+
+
+def test_addon_added_and_removed(addon_door: Door) -> None:
+    reply = post(addon_door, addon("addedToSpacePayload", {"interactionAdd": False},
+                                   space=ROOM))
+    assert unwrap(reply)["text"].startswith("Hi everyone!")
+    assert spaces(addon_door) == {"spaces/ROOM1": ("room", None)}
+    assert post(addon_door, addon("removedFromSpacePayload", {}, space=ROOM,
+                                  time="2026-11-23T09:00:00Z")) == {}
+    assert spaces(addon_door) == {}
+
+
+def test_removed_from_space_forgets_it_and_says_nothing(door: Door) -> None:
+    post(door, classic("ADDED_TO_SPACE", space=ROOM))
+    assert post(door, classic("REMOVED_FROM_SPACE", space=ROOM,
+                              time="2026-11-23T09:00:00Z")) == {}
+    assert spaces(door) == {}
+
+
+# ----------------------------------------------------------------------- buttons
+
+
+def click(user: dict[str, Any], command: str, args: str, time: str = TIME) -> dict[str, Any]:
+    return classic("CARD_CLICKED", user=user, space=ROOM, time=time,
+                   message=msg("", user=BOT, space=ROOM, name="spaces/S/messages/CARD"),
+                   action={"actionMethodName": "switchboard", "parameters": [
+                       {"key": "command", "value": command}, {"key": "args", "value": args}]},
+                   common={"invokedFunction": "switchboard",
+                           "parameters": {"command": command, "args": args}})
+
+
+def test_a_button_runs_its_command_as_the_clicker(door: Door, addon_door: Door) -> None:
+    reply = post(door, click(CARLA, "people", "coordinator"))
+    assert reply["text"] == "2 active people."
+    assert reply["privateMessageViewer"] == {"name": "users/201"}
+    addon_reply = post(addon_door, addon(
+        "buttonClickedPayload", {"message": msg("", user=BOT, space=ROOM)}, user=CARLA,
+        space=ROOM, parameters={"command": "people", "args": "coordinator"}))
+    assert unwrap(addon_reply) == reply
+    assert [(e.text, e.outcome) for e in audit(door)] == [("/people coordinator", "ok")] * 2
+
+
+def test_a_button_is_authorized_like_typing_it(door: Door) -> None:
+    reply = post(door, click(ALICE, "people", ""))
+    assert "for coordinators" in reply["text"]
+    assert rows_of(reply) == []
+    entry = audit(door)[-1]
+    assert (entry.command, entry.outcome, entry.person_id) == (
+        "people", "denied", person_id(door, "alice"))
+
+
+def test_two_clicks_on_one_card_both_run(door: Door) -> None:
+    post(door, click(CARLA, "people", ""))
+    post(door, click(CARLA, "people", "", time="2026-11-23T08:05:00Z"))
+    assert len(audit(door)) == 2
+
+
+def test_addon_buttons_call_the_endpoint_url(addon_door: Door) -> None:
+    runtime_door = addon_door.client.application.extensions["google_chat_door"]
+    assert isinstance(runtime_door, GoogleChatDoor)
+    event = parse_event(addon("messagePayload", {"message": msg("hi")}))
+    reply = Reply("Pick one", (Section(buttons=(Button("Resume", "resume"),)),))
+    message = unwrap(runtime_door.respond(event, reply))
+    (button,) = message["cardsV2"][0]["card"]["sections"][0]["widgets"][0]["buttonList"]["buttons"]
+    assert button["onClick"]["action"]["function"] == ENDPOINT_URL
+
+
+# ----------------------------------------------------------------------- redelivery and bad input
+
+
+def test_a_redelivered_event_runs_once_and_gets_the_same_answer(door: Door) -> None:
+    body = classic("MESSAGE", message=msg("/whoami"))
+    first, second = post(door, body), post(door, body)
+    assert first == second and first["text"] == "You are Alice Agent."
+    assert len(audit(door)) == 1
+    with transaction(door.services.sessions) as session:
+        (event,) = session.scalars(select(InboundEvent))
+    assert (event.event_key, event.response) == ("MESSAGE|spaces/S/messages/M1", first)
+
+
+def test_a_redelivery_while_the_first_is_in_flight_gets_an_empty_answer(door: Door) -> None:
+    with transaction(door.services.sessions) as session:
+        chat.claim_event(session, "google", "MESSAGE|spaces/S/messages/M1",
+                         door.services.clock.now())
+    assert post(door, classic("MESSAGE", message=msg("/whoami"))) == {}
+    assert audit(door) == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ([], "JSON object"),
+    ({"hello": 1}, "neither 'type'"),
+    ({"type": "MESSAGE", "message": {"text": "hi"}, "space": DM}, "user.name"),
+    ({"type": "MESSAGE", "user": ALICE, "message": {"text": "hi"}}, "space.name"),
+    ({"chat": "nope"}, "chat must be an object"),
+    ({"type": "MESSAGE", "user": ALICE, "space": DM,
+      "message": {"text": "/x", "slashCommand": {"commandId": "one"}}}, "command id"),
+])
+def test_an_unreadable_event_is_refused_naming_the_field(door: Door, body: Any,
+                                                         field: str) -> None:
+    response = door.post(body)
+    assert response.status_code == 400
+    assert field in response.json["error"]
+    assert audit(door) == []
+    with transaction(door.services.sessions) as session:
+        assert list(session.scalars(select(InboundEvent))) == []
+
+
+def test_an_oversized_body_is_refused(door: Door) -> None:
+    body = classic("MESSAGE", message=msg("/whoami " + "x" * 1_000_001))
+    response = door.post(body)
+    assert response.status_code == 413
+    assert audit(door) == []

@@ -1,0 +1,121 @@
+"""The layout holds: imports point down (bot → commands → integrations → store) and no
+module imports another that imports it back, however long the loop.
+
+The graph is read from the source with ``ast`` (every ``import``, including those inside
+functions and under TYPE_CHECKING), so a cycle is caught even where Python would tolerate it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "commands", "integrations", "store")
+# What each top-level package may import of the others.
+ALLOWED = {
+    "bot": {"bot", "commands", "integrations", "store"},
+    "commands": {"commands", "integrations", "store"},
+    "integrations": {"integrations", "store"},
+    "store": {"store"},
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def project_modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            found[module_name(path)] = path
+    return found
+
+
+def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules ``name`` imports (``from pkg import mod`` resolves to pkg.mod)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_package = path.name == "__init__.py"
+    targets: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".") if is_package else name.split(".")[:-1]
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    return {t for t in targets if t in modules and t != name}
+
+
+def graph() -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: imports_of(name, path, modules) for name, path in modules.items()}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as a path [a, b, …, a], or None (iterative DFS, white/grey/black)."""
+    state: dict[str, int] = {}
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(edges[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            if state.get(child) == 1:
+                return [*path[path.index(child):], child]
+            if not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(sorted(edges[child]))))
+    return None
+
+
+def test_the_project_has_no_import_cycle() -> None:
+    cycle = find_cycle(graph())
+    assert cycle is None, "import cycle: " + " → ".join(cycle or [])
+
+
+def test_imports_point_down() -> None:
+    wrong = [f"{src} imports {dst}"
+             for src, targets in graph().items() for dst in targets
+             if dst.split(".")[0] not in ALLOWED[src.split(".")[0]]]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("edges, expected", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+    ({"a": {"b"}, "b": set(), "c": {"b"}}, None),
+    ({"a": {"a2"}, "a2": {"b"}, "b": {"a2"}}, ["a2", "b", "a2"]),
+])
+def test_find_cycle_sees_loops_of_any_length(edges: dict[str, set[str]],
+                                             expected: list[str] | None) -> None:
+    assert find_cycle(edges) == expected
+
+
+def test_the_graph_sees_imports_inside_functions_and_type_checking(tmp_path: Path) -> None:
+    modules = {"bot.x": tmp_path / "x.py", "store.y": tmp_path / "y.py", "store.z": tmp_path}
+    (tmp_path / "x.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from store import y\n"
+        "def f():\n    import store.z\n")
+    assert imports_of("bot.x", modules["bot.x"], modules) == {"store.y", "store.z"}
