@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import atexit
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, current_app, jsonify
 
-from bot.doors import google_chat, slack
+from bot.doors import google_chat, pbx_events, slack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import Services
 from store.migrate import current_revision, pending_reason
+
+
+class Door(Protocol):
+    """A module under bot/doors with ``register(app, runtime)`` adding its routes."""
+
+    def register(self, app: Flask, runtime: Runtime) -> None: ...
+
+
+# Every way in over HTTP. A capability with a new door adds its module here.
+DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -27,11 +37,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         background.start()
         atexit.register(background.shutdown)
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.extensions["switchboard"] = runtime
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
-    google_chat.register(app, runtime)
-    slack.register(app, runtime)
+    for door in DOORS:
+        door.register(app, runtime)
     return app
 
 

@@ -212,6 +212,92 @@ class Settings:
     sim_seed: int = _var("SIM_SEED", _int_in(0, 2**31 - 1), "7", "seed of the traffic simulator")
     logout_reason_required: bool = _var("LOGOUT_REASON_REQUIRED", _bool, "false",
                                         "refuse /logout without a reason")
+    # --- limits and retention (speed and hostile input) ---
+    max_command_chars: int = _var("MAX_COMMAND_CHARS", _int_in(1, 100_000), "4000",
+                                  "longest chat message or command text accepted")
+    max_content_length: int = _var("MAX_CONTENT_LENGTH", _int_in(1024, 100_000_000),
+                                   "1000000", "largest HTTP request body accepted (bytes)")
+    import_max_bytes: int = _var("IMPORT_MAX_BYTES", _int_in(1, 1_000_000_000), "5000000",
+                                 "largest file an import reads (bytes)")
+    audit_retention_days: int = _var("AUDIT_RETENTION_DAYS", _int_in(1, 36500), "400",
+                                     "days the audit trail is kept (pruned daily)")
+    inbound_retention_hours: int = _var("INBOUND_RETENTION_HOURS", _int_in(1, 8760), "24",
+                                        "hours redelivery keys of chat events are kept")
+    outbox_retention_days: int = _var("OUTBOX_RETENTION_DAYS", _int_in(1, 36500), "30",
+                                      "days sent outbox messages are kept (pruned daily)")
+    public_url: str = _var("PUBLIC_URL", _url, "",
+                           "the HTTPS address people reach this app at (calendar and chart "
+                           "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
+    secret_key: str = _var("SECRET_KEY", _str, "",
+                           "signs calendar and chart links; set a long random value in "
+                           "production (a development key is used when empty)")
+    # --- shifts, absences, holidays, scheduler leadership ---
+    holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
+                                 "country of the public holidays (holidays library), or empty")
+    holidays_subdiv: str = _var("HOLIDAYS_SUBDIV", _str, "",
+                                "subdivision of the public holidays, e.g. CT")
+    hr_backend: str = _var("HR_BACKEND", _choice("local", "odoo"), "local",
+                           "where absences come from")
+    odoo_url: str = _var("ODOO_URL", _url, "", "Odoo base URL (HR and directory backends)")
+    odoo_database: str = _var("ODOO_DATABASE", _str, "", "Odoo database name")
+    odoo_user: str = _var("ODOO_USER", _str, "", "Odoo login")
+    odoo_password: str = _var("ODOO_PASSWORD", _str, "", "Odoo password or API key")
+    odoo_timeout: float = _var("ODOO_TIMEOUT", _positive_float, "10",
+                               "seconds per Odoo request")
+    shift_notice_minutes: int = _var("SHIFT_NOTICE_MINUTES", _int_in(0, 120), "5",
+                                     "minutes before a turn boundary the change is announced")
+    offline_check_seconds: int = _var("OFFLINE_CHECK_SECONDS", _int_in(5, 3600), "60",
+                                      "how often agents on turn are checked for connection")
+    offline_grace_seconds: int = _var("OFFLINE_GRACE_SECONDS", _int_in(0, 86400), "120",
+                                      "how long an agent on turn may be disconnected unseen")
+    leader_ttl_seconds: int = _var("LEADER_TTL_SECONDS", _int_in(2, 3600), "30",
+                                   "how soon a dead scheduler leader is replaced")
+    misfire_grace_seconds: int = _var("MISFIRE_GRACE_SECONDS", _int_in(0, 86400), "300",
+                                      "a clock job missed by less than this still runs once")
+    tasks_token: str = _var("TASKS_TOKEN", _str, "",
+                            "bearer token for POST /tasks/<job> (refused when empty)")
+    trust_appengine_headers: bool = _var("TRUST_APPENGINE_HEADERS", _bool, "false",
+                                         "accept X-Appengine-Cron: true on /tasks/<job>")
+    # --- call statistics ---
+    pbx_timezone_name: str = _var("PBX_TIMEZONE", _str, "",
+                                  "the PBX's IANA time zone for its local times (default "
+                                  "TIMEZONE)")
+    helpline_numbers: str = _var("HELPLINE_NUMBERS", _str, "",
+                                 "the helpline's own numbers, comma-separated (Areavoip CDRs)")
+    irontec_stats_url: str = _var("IRONTEC_STATS_URL", _url, "",
+                                  "Irontec statistics Elasticsearch URL")
+    irontec_stats_user: str = _var("IRONTEC_STATS_USER", _str, "",
+                                   "Irontec statistics user")
+    irontec_stats_password: str = _var("IRONTEC_STATS_PASSWORD", _str, "",
+                                       "Irontec statistics password")
+    irontec_stats_index: str = _var("IRONTEC_STATS_INDEX", _nonempty, "sharedstats",
+                                    "Irontec statistics index")
+    pbx_webhook_secret: str = _var("PBX_WEBHOOK_SECRET", _str, "",
+                                   "HMAC secret of POST /pbx/events (refused when empty)")
+    short_abandon_seconds: int = _var("SHORT_ABANDON_SECONDS", _int_in(0, 3600), "5",
+                                      "abandons that waited less are not counted")
+    service_level_seconds: int = _var("SERVICE_LEVEL_SECONDS", _int_in(1, 3600), "20",
+                                      "the service level threshold")
+    daily_report_time: str = _var("DAILY_REPORT_TIME", _str, "",
+                                  "HH:MM of the daily stats (default: last boundary + 10 min)")
+    # --- callbacks and the IVR API ---
+    callback_horizon_days: int = _var("CALLBACK_HORIZON_DAYS", _int_in(1, 365), "7",
+                                      "how far ahead a callback may be booked")
+    callback_min_lead_minutes: int = _var("CALLBACK_MIN_LEAD_MINUTES", _int_in(0, 1440), "15",
+                                          "how soon a callback may be booked")
+    callback_retry_minutes: int = _var("CALLBACK_RETRY_MINUTES", _int_in(1, 1440), "15",
+                                       "wait before retrying an unanswered callback")
+    callback_max_attempts: int = _var("CALLBACK_MAX_ATTEMPTS", _int_in(1, 20), "3",
+                                      "attempts before a callback fails")
+    callback_expiry_minutes: int = _var("CALLBACK_EXPIRY_MINUTES", _int_in(1, 10080), "60",
+                                        "a due callback nobody handles expires after this")
+    ivr_rate_per_minute: int = _var("IVR_RATE_PER_MINUTE", _int_in(1, 1_000_000), "600",
+                                    "IVR API requests per key per minute")
+    # --- caller identification ---
+    directory_backend: str = _var("DIRECTORY_BACKEND", _choice("local", "odoo"), "local",
+                                  "where callers are identified")
+    lookup_max_results: int = _var("LOOKUP_MAX_RESULTS", _int_in(1, 500), "20",
+                                   "accounts a lookup may show before asking to narrow it")
 
     @classmethod
     def variables(cls) -> list[Var]:

@@ -1,15 +1,38 @@
-"""Engines and sessions. SQLite gets WAL and foreign keys; PostgreSQL goes through psycopg 3."""
+"""Engines and sessions. SQLite gets WAL and foreign keys; PostgreSQL goes through psycopg 3.
+
+Two kinds of unit of work:
+
+- ``transaction(sessions)`` may write. On SQLite it opens with ``BEGIN IMMEDIATE``, taking
+  the write lock up front so two writers queue instead of one failing half-way with
+  "database is locked" (SQLite's answer to ``SELECT … FOR UPDATE``).
+- ``reading(sessions)`` only reads. On SQLite it opens with a plain (deferred) ``BEGIN``:
+  under WAL a reader never waits for a writer nor holds one up. A flush inside it raises,
+  so a write cannot slip into a read-only unit of work.
+
+PostgreSQL connections are checked with a round trip only after they sat idle in the pool
+(``IDLE_PING_SECONDS``), not on every checkout; a connection that fails that check is
+replaced before anyone uses it.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = "switchboard_read_only"
+IDLE_PING_SECONDS = 30.0  # a pooled PostgreSQL connection idle longer is pinged first
+POOL_RECYCLE_SECONDS = 1800  # and none is reused after half an hour (server/proxy timeouts)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -24,23 +47,47 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    options = {"pool_recycle": POOL_RECYCLE_SECONDS, **kwargs}
+    engine = create_engine(url, **options)
+    event.listen(engine, "checkin", _mark_idle)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves (see below).
+    # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves (below).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Under WAL, NORMAL is durable against application crashes and never corrupts; only a
+    # power loss may take back the last transactions. FULL would fsync every commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of one
-    # failing half-way with "database is locked" — SQLite's answer to SELECT ... FOR UPDATE.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool replaces the connection and tries again
+        log.info("a pooled database connection was dropped (%s); reconnecting", exc)
+        raise DisconnectionError(str(exc)) from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -51,6 +98,32 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work that may write: commit on success, roll back on any exception."""
     with sessions() as session, session.begin():
         yield session
+
+
+@contextmanager
+def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work that only reads: no write lock on SQLite; a flush raises."""
+    with sessions() as session, session.begin():
+        session.info[READ_ONLY] = True
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_reading(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a write inside store.db.reading(); use store.db.transaction()")
+
+
+def optimize(engine: Engine) -> None:
+    """Keep the query planner's statistics fresh: ``PRAGMA optimize`` on SQLite (cheap; it
+    analyses only tables whose statistics went stale), ``ANALYZE`` is autovacuum's job on
+    PostgreSQL. Run at start-up and daily."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.execute(text("PRAGMA optimize=0x10002"))
+        conn.commit()

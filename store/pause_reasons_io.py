@@ -12,13 +12,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from store import activity
 from store.activity import PauseReason
 from store.base import update_fields
-from store.people_io import ImportRejected, ImportReport, Problem, load_yaml
+from store.imports import (
+    ImportRejected,
+    ImportReport,
+    Problem,
+    check_columns,
+    dump_yaml,
+    load_yaml,
+)
 
 __all__ = ["FIELDS", "ImportRejected", "Problem", "ReasonsReport", "export_reasons",
            "import_reasons", "parse_reasons"]
@@ -104,7 +110,8 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
             word = alias.strip().casefold()
             if word != code and word not in aliases:
                 aliases.append(word)
-    return {"code": code, "label": name, "max_minutes": limit, "aliases": aliases}, problems
+    entry = {"code": code, "label": name, "max_minutes": limit, "aliases": aliases}
+    return entry, problems + check_columns(PauseReason, entry, label)
 
 
 def _clashes(entries: list[dict[str, Any]]) -> list[Problem]:
@@ -161,4 +168,4 @@ def import_reasons(session: Session, text: str) -> ReasonsReport:
 def export_reasons(session: Session) -> str:
     rows = [{"code": r.code, "label": r.label, "max_minutes": r.max_minutes,
              "aliases": list(r.aliases)} for r in activity.reasons(session)]
-    return yaml.safe_dump(rows, sort_keys=False, allow_unicode=True)
+    return dump_yaml(rows)

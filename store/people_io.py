@@ -7,16 +7,25 @@ every problem is reported with its entry, field and reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from store import people
 from store.base import update_fields
+from store.imports import (
+    ImportRejected,
+    ImportReport,
+    Problem,
+    check_columns,
+    dump_yaml,
+    load_yaml,
+)
 from store.people import ROLES, Person
+
+__all__ = ["ImportRejected", "ImportReport", "Problem", "export_people", "import_people",
+           "parse_yaml", "validate"]
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -33,38 +42,7 @@ TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
 ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "coordinator"}
 
 
-@dataclass(frozen=True)
-class Problem:
-    entry: str
-    field: str
-    why: str
-
-    def __str__(self) -> str:
-        return f"{self.entry}: {self.field}: {self.why}"
-
-
-class ImportRejected(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s); nothing was imported")
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
 # ------------------------------------------------------------------------- reading
-
-
-def load_yaml(text: str) -> Any:
-    """The parsed document, or ImportRejected saying why it is not YAML."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ImportRejected([Problem("file", "yaml", f"not valid YAML: {exc}")]) from None
 
 
 def parse_yaml(text: str) -> list[dict[str, Any]]:
@@ -190,6 +168,7 @@ def _clean(raw: dict[str, Any], label: str) -> tuple[dict[str, Any], list[Proble
     for name_ in ("color", "erp_user"):
         value = raw.get(name_)
         out[name_] = None if value in (None, "") else str(value)
+    problems += check_columns(Person, out, label)
     return out, problems
 
 
@@ -241,4 +220,4 @@ def export_people(session: Session) -> str:
     for p in people.all_people(session):
         row: dict[str, Any] = {name: getattr(p, name) for name in FIELDS}
         rows.append({k: v for k, v in row.items() if v not in (None, [])})
-    return yaml.safe_dump(rows, sort_keys=False, allow_unicode=True)
+    return dump_yaml(rows)

@@ -18,7 +18,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from store import migrate
 from store.db import transaction
-from store.people_io import ImportRejected
+from store.imports import ImportRejected, read_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -60,18 +60,24 @@ class Cli:
         if reason := self.require_migrated():
             return self.fail(reason)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_file(path, self.settings.import_max_bytes)
         except OSError as exc:
             return self.fail(f"cannot read {path}: {exc.strerror}", EXIT_USAGE)
+        except ImportRejected as exc:
+            return self.rejected(path, exc)
         try:
             with transaction(self.runtime.services.sessions) as session:
                 summary = apply(session, text)
         except ImportRejected as exc:
-            for problem in exc.problems:
-                self.err.write(f"{path}: {problem}\n")
-            return self.fail(f"{exc}")
+            return self.rejected(path, exc)
         self.out.write(f"imported {path}: {summary}\n")
         return EXIT_OK
+
+    def rejected(self, path: str, exc: ImportRejected) -> int:
+        """Every problem on its own line, then exit 1: nothing was written."""
+        for problem in exc.problems:
+            self.err.write(f"{path}: {problem}\n")
+        return self.fail(f"{exc}")
 
     def export_file(self, path: str | None, dump: Callable[[Session], str]) -> int:
         """Write ``dump``'s YAML to PATH, or to stdout without one."""

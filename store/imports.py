@@ -1,0 +1,253 @@
+"""The one safe way in for every file import (YAML and CSV): bounded, strict, all-or-nothing.
+
+Every import (people, pause reasons, and every import a capability adds) goes through
+here, so each gets the same guarantees:
+
+- a size cap (``IMPORT_MAX_BYTES``) checked before anything is parsed;
+- UTF-8 required; any other encoding is refused with a message naming what it looks like;
+- YAML without aliases (a 540-byte "billion laughs" file cannot become gigabytes), without
+  duplicate keys (a second ``role:`` cannot quietly win) and without deep nesting;
+- CSV with line numbers, a bounded field size and normalised header names;
+- fields checked against their column's length and type, so the database never answers
+  with a traceback;
+- every problem collected as (entry, field, why) and raised together: nothing is written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import DeclarativeBase
+from yaml.nodes import MappingNode, Node
+
+DEFAULT_MAX_BYTES = 5_000_000
+MAX_DEPTH = 50  # nesting levels a YAML import may use; real files use three or four
+INT_RANGE = (-(2**31), 2**31 - 1)  # the narrowest integer column (PostgreSQL INTEGER)
+
+
+@dataclass(frozen=True)
+class Problem:
+    entry: str
+    field: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.entry}: {self.field}: {self.why}"
+
+
+class ImportRejected(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was imported")
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged")
+
+
+def reject(entry: str, name: str, why: str) -> ImportRejected:
+    return ImportRejected([Problem(entry, name, why)])
+
+
+# ------------------------------------------------------------------------- bytes → text
+
+
+def read_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The file's text, refusing it unread past ``max_bytes`` and unless it is UTF-8.
+
+    OSError (missing, unreadable) is left to the caller, which reports it as a usage error.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    return decode(data, max_bytes)
+
+
+def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    if len(data) > max_bytes:
+        raise reject("file", "size", f"larger than {max_bytes:,} bytes (IMPORT_MAX_BYTES); "
+                                     "split it or raise the limit")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise reject("file", "encoding",
+                     f"not UTF-8 (byte {exc.start + 1}): {_apparent_encoding(data)}; "
+                     "save it as UTF-8 and import it again") from None
+    if "\x00" in text:
+        raise reject("file", "encoding", "contains NUL characters: it looks like a binary "
+                                         "file, not text")
+    return text
+
+
+def _apparent_encoding(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "it looks like UTF-16"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "it looks like UTF-32"
+    sample = data[:4096]
+    if sample.count(b"\x00") > len(sample) // 4:
+        return "it looks like UTF-16 or a binary file"
+    if b"\x00" in sample:
+        return "it looks like a binary file"
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return "its encoding is unknown"
+    return "it looks like Latin-1 / Windows-1252"
+
+
+# ------------------------------------------------------------------------- YAML
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without aliases, duplicate keys or unbounded nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(f"line {line}: aliases (*name) are not "
+                           "accepted in imports; write the value out")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _Refused(f"line {line}: anchors (&{anchor}) are not "
+                           "accepted in imports; write the value out")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"line {line}: nested more than {MAX_DEPTH} "
+                           "levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _Refused(f"line {key_node.start_mark.line + 1}: a mapping key must be "
+                               "a plain value") from None
+            if key in seen:
+                raise _Refused(f"line {key_node.start_mark.line + 1}: duplicate key {key!r} "
+                               f"(first on line {seen[key]}); each key may appear once")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Refused(Exception):
+    pass
+
+
+def load_yaml(text: str) -> Any:
+    """The parsed document, or ImportRejected saying why it is not acceptable YAML."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as exc:
+        raise reject("file", "yaml", str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise reject("file", "yaml", f"not valid YAML: {exc}") from None
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise reject("file", "yaml", f"not acceptable YAML: {type(exc).__name__}") from None
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# ------------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int  # the line of the file the row starts on (the header is line 1)
+    values: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return f"line {self.line}"
+
+
+def read_csv(text: str, *, delimiter: str = ",",
+             header: Callable[[str], str | None] = lambda name: name.strip().lower(),
+             required: tuple[str, ...] = ()) -> Iterator[CsvRow]:
+    """Rows as dicts keyed by ``header(name)`` (None drops a column).
+
+    ImportRejected for a missing header, a missing required column, a duplicated column or
+    a line that is not CSV (an unterminated quote, a field past csv's size limit)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        names = next(reader, None)
+        if not names or not any(n.strip() for n in names):
+            raise reject("file", "header", "the first line must name the columns")
+        columns = [header(n) for n in names]
+        present = [c for c in columns if c]
+        duplicated = sorted({c for c in present if present.count(c) > 1})
+        if duplicated:
+            raise reject("file", "header", "column named twice: " + ", ".join(duplicated))
+        missing = [c for c in required if c not in present]
+        if missing:
+            raise reject("file", "header", "missing column(s): " + ", ".join(missing))
+        start = reader.line_num + 1
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                start = reader.line_num + 1
+                continue
+            values = {c: (cells[i].strip() if i < len(cells) else "")
+                      for i, c in enumerate(columns) if c}
+            extra = cells[len(columns):]
+            if any(cell.strip() for cell in extra):
+                values["__extra__"] = ";".join(extra)
+            yield CsvRow(start, values)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise reject(f"line {reader.line_num}", "csv", f"not valid CSV: {exc}") from None
+
+
+# ------------------------------------------------------------------------- columns
+
+
+def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
+                  entry: str) -> list[Problem]:
+    """Problems with ``values`` against ``model``'s columns: strings longer than the column,
+    integers outside the column's range, text with characters a database cannot store."""
+    problems: list[Problem] = []
+    table = model.__table__
+    for name, value in values.items():
+        if name not in table.c or value is None:
+            continue
+        column_type = table.c[name].type
+        if isinstance(value, str):
+            if "\x00" in value:
+                problems.append(Problem(entry, name, "contains a NUL character"))
+            elif any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+                problems.append(Problem(entry, name, "contains an unpaired surrogate"))
+            length = getattr(column_type, "length", None)
+            if isinstance(column_type, String) and length and len(value) > length:
+                problems.append(Problem(entry, name, f"too long: {len(value):,} characters, "
+                                                     f"at most {length}"))
+        elif isinstance(value, int) and not isinstance(value, bool) \
+                and isinstance(column_type, Integer) \
+                and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            problems.append(Problem(entry, name, f"out of range: {value}"))
+    return problems
