@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -34,10 +35,19 @@ DEMO_PEOPLE = """\
 """
 
 
+# What each capability adds to the demo once the team exists (a timetable, callback
+# capacity, a directory …): functions of (session, now), run in this order.
+DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = ()
+
+
 def load_demo(
     session: Session, now: datetime, *, only_if_empty: bool = True
 ) -> ImportReport | None:
-    """Load the demo team; with only_if_empty, do nothing when people already exist."""
+    """Load the demo team and every capability's demo data; with only_if_empty, do nothing
+    when people already exist."""
     if only_if_empty and people.count(session) > 0:
         return None
-    return import_people(session, DEMO_PEOPLE, now)
+    report = import_people(session, DEMO_PEOPLE, now)
+    for part in DEMO_PARTS:
+        part(session, now)
+    return report
