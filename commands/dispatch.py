@@ -1,4 +1,17 @@
-"""One dispatcher for every door: identify, parse, authorize, run, translate errors, audit."""
+"""One dispatcher for every door: clean, identify, audit, parse, authorize, run, translate.
+
+A request costs two bookkeeping transactions around whatever the command itself does:
+
+1. **in** — claim the request's redelivery key (a replay is answered from the store and
+   runs nothing), identify the asker, let the door remember what it needs (a DM space),
+   and write the audit row. The command runs only once this has committed: there is no
+   command without its audit row, and a failure to write it is an error the asker sees.
+2. **out** — the audit row gets the outcome and duration, and the answer is stored under
+   the redelivery key.
+
+No transaction is open while the command runs, nor while a door looks up an email
+address on its platform (Slack ``users.info``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +19,25 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from commands.core import Command, CommandError, Context, Reply, Services, Where
-from commands.parse import Parser, split_args
+from commands.parse import Parser
+from commands.text import clean, sanitize, split_args
 from integrations.errors import IntegrationError
-from store import people
-from store.audit import AuditEntry, record
-from store.db import transaction
+from store import audit, chat, people
+from store.audit import AuditEntry
+from store.db import reading, transaction
 from store.people import Person, Role
 
 log = logging.getLogger(__name__)
+
+AUDIT_TEXT_CHARS = 4000
+DETAIL_CHARS = 2000
+REFUSED = ("unknown_person", "inactive")
 
 
 @dataclass(frozen=True)
@@ -34,17 +55,42 @@ class Incoming:
     # then ``args`` are its arguments and ``text`` is only what gets audited.
     command: str | None = None
     args: str = ""
+    # A key naming this delivery (an event id, a slash command's trigger id): a second
+    # request with the same key is answered with the first answer and runs nothing.
+    dedupe_key: str | None = None
 
 
 @dataclass(frozen=True)
 class Result:
     reply: Reply
-    outcome: str  # ok | usage | denied | failed | unknown_command | unknown_person | inactive
+    # ok | usage | denied | failed | unknown_command | unknown_person | inactive | too_long
+    outcome: str
     command: str | None = None
+    replayed: bool = False  # answered from the store: a redelivery, nothing ran
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reply": self.reply.to_dict(), "outcome": self.outcome, "command": self.command}
+
+    @classmethod
+    def replay(cls, stored: dict[str, Any] | None) -> Result:
+        if not stored or "reply" not in stored:  # the first delivery is still running
+            return cls(Reply(""), "duplicate", replayed=True)
+        return cls(Reply.from_dict(stored["reply"]), str(stored.get("outcome", "ok")),
+                   stored.get("command"), replayed=True)
+
+
+# What a door may do inside the "in" transaction, once the asker is known (remember a DM).
+Remember = Callable[[Session, Person | None], None]
+
+
+@dataclass
+class _Asker:
+    person: Person | None
+    audit_id: int
 
 
 class Dispatcher:
@@ -56,37 +102,117 @@ class Dispatcher:
 
     # ----------------------------------------------------------------- entry point
 
-    def handle(self, incoming: Incoming) -> Result:
+    def handle(self, incoming: Incoming, *, remember: Remember | None = None) -> Result:
         started = time.monotonic()
-        person = self.identify(incoming)
+        limit = self.services.settings.max_command_chars
+        incoming = replace(incoming, text=clean(incoming.text), args=clean(incoming.args))
+        too_long = len(incoming.text) > limit or len(incoming.args) > limit
+        if too_long:
+            incoming = replace(incoming, text=incoming.text[:limit], args="", command=None)
+        try:
+            asker = self._check_in(incoming, remember)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("could not record a request from %s (ref %s); nothing ran",
+                          incoming.user_id[:80], ref)
+            return Result(Reply("Sorry, I could not record your request, so I did not run it. "
+                                f"Please try again in a moment (ref {ref}).", private=True),
+                          "failed")
+        if isinstance(asker, Result):
+            return asker
+        person = asker.person
         if person is None or not person.active:
             result = self._refuse_stranger(incoming, person)
+        elif too_long:
+            result = Result(Reply(f"That message is too long: I read at most {limit:,} "
+                                  "characters. Please shorten it.", private=True), "too_long")
         else:
             result = self._run(incoming, person)
-        self._audit(incoming, person, result, started)
+        self._check_out(incoming, asker, result, started)
         return result
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    def _check_in(self, incoming: Incoming, remember: Remember | None) -> _Asker | Result:
+        """The "in" transaction; a Result when this delivery was already handled."""
+        services = self.services
+        with transaction(services.sessions) as session:
+            if incoming.dedupe_key is not None:
+                seen = chat.claim_event(session, incoming.platform, incoming.dedupe_key,
+                                        services.clock.now())
+                if seen is not None:
+                    log.info("%s: %s already handled; answered from the store",
+                             incoming.platform, incoming.dedupe_key)
+                    return Result.replay(seen.response)
+            person = self._known(session, incoming, incoming.email)
+            if person is not None or incoming.email_lookup is None:
+                return self._admit(session, incoming, person, remember)
+        # Unknown by id and the platform did not say the email: ask it, outside any
+        # transaction, then link the account by email.
+        email = incoming.email_lookup()
+        with transaction(services.sessions) as session:
+            person = self._known(session, incoming, email) if email else None
+            return self._admit(session, incoming, person, remember)
+
+    def _admit(self, session: Session, incoming: Incoming, person: Person | None,
+               remember: Remember | None) -> _Asker:
+        if remember is not None:
+            remember(session, person if person is not None and person.active else None)
+        entry = AuditEntry(
+            at=self.services.clock.now(),
+            person_id=person.id if person else None,
+            platform=incoming.platform[:16],
+            user_ref=sanitize(incoming.user_id, 320) or "",
+            space=sanitize(incoming.where.space, 200),
+            text=incoming.text[:AUDIT_TEXT_CHARS],
+            command=None,
+            outcome=audit.RUNNING,
+            detail=None,
+            duration_ms=0,
+        )
+        return _Asker(person, audit.start(session, entry))
+
+    def _check_out(self, incoming: Incoming, asker: _Asker, result: Result,
+                   started: float) -> None:
+        detail = None if result.ok else result.reply.text[:DETAIL_CHARS]
+        try:
+            with transaction(self.services.sessions) as session:
+                audit.finish(session, asker.audit_id, outcome=result.outcome,
+                             command=result.command, detail=detail,
+                             duration_ms=int((time.monotonic() - started) * 1000))
+                if incoming.dedupe_key is not None:
+                    chat.store_response(session, incoming.platform, incoming.dedupe_key,
+                                        result.to_dict())
+        except Exception:
+            # The command has run and its audit row exists (outcome "running"); the asker
+            # still gets the answer.
+            log.exception("could not record the outcome of audit row %s", asker.audit_id)
 
     # ----------------------------------------------------------------- identity
 
+    def _known(self, session: Session, incoming: Incoming, email: str | None) -> Person | None:
+        """Person by key (console, clock) or stored chat id; else by email, then linked."""
+        if incoming.platform in ("console", "clock"):
+            return people.by_key(session, incoming.user_id)
+        person = people.by_chat_id(session, incoming.platform, incoming.user_id)
+        if person is not None or not email:
+            return person
+        person = people.by_email(session, email)
+        if person is not None and person.active:
+            people.link_chat_id(session, person, incoming.platform, incoming.user_id)
+        return person
+
     def identify(self, incoming: Incoming) -> Person | None:
-        """Person by stored chat id; else by email, which is then stored on the person."""
+        """Who is asking, without running or auditing anything (a door greeting a space)."""
         with transaction(self.services.sessions) as session:
-            if incoming.platform in ("console", "clock"):
-                return people.by_key(session, incoming.user_id)
-            person = people.by_chat_id(session, incoming.platform, incoming.user_id)
-            if person is not None:
+            person = self._known(session, incoming, incoming.email)
+            if person is not None or incoming.email_lookup is None:
                 return person
-        email = incoming.email
-        if email is None and incoming.email_lookup is not None:
-            # A platform call (Slack users.info): made with no transaction open.
-            email = incoming.email_lookup()
+        email = incoming.email_lookup()
         if not email:
             return None
         with transaction(self.services.sessions) as session:
-            person = people.by_email(session, email)
-            if person is not None and person.active:
-                people.link_chat_id(session, person, incoming.platform, incoming.user_id)
-            return person
+            return self._known(session, incoming, email)
 
     def _refuse_stranger(self, incoming: Incoming, person: Person | None) -> Result:
         contact = self.services.settings.access_contact or self._admin_contact()
@@ -95,7 +221,7 @@ class Dispatcher:
         return Result(Reply(text, private=True), "inactive" if person else "unknown_person")
 
     def _admin_contact(self) -> str:
-        with transaction(self.services.sessions) as session:
+        with reading(self.services.sessions) as session:
             admins = people.with_role(session, Role.ADMIN)
         if not admins:
             return "your Switchboard administrator"
@@ -153,33 +279,12 @@ class Dispatcher:
         word = incoming.command or self.parser.first_word(incoming.text)
         allowed = [c for c in self.commands if c.allowed(person)]
         close = self.parser.suggestions(word, allowed)
+        shown = word if len(word) <= 40 else word[:40] + "…"
         if not word:
             text = "Type /help to see what I can do for you."
         elif close:
-            text = f"I don't know {word!r}. Did you mean " + ", ".join(f"/{n}" for n in close) + "?"
+            names = ", ".join(f"/{n}" for n in close)
+            text = f"I don't know {shown!r}. Did you mean {names}?"
         else:
-            text = f"I don't know {word!r}. Type /help to see what I can do for you."
+            text = f"I don't know {shown!r}. Type /help to see what I can do for you."
         return Result(Reply(text, private=True), "unknown_command")
-
-    # ----------------------------------------------------------------- audit
-
-    def _audit(self, incoming: Incoming, person: Person | None, result: Result,
-               started: float) -> None:
-        detail = None if result.ok else result.reply.text[:2000]
-        entry = AuditEntry(
-            at=self.services.clock.now(),
-            person_id=person.id if person else None,
-            platform=incoming.platform,
-            user_ref=incoming.user_id[:320],
-            space=incoming.where.space,
-            text=incoming.text[:4000],
-            command=result.command,
-            outcome=result.outcome,
-            detail=detail,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
-        try:
-            with transaction(self.services.sessions) as session:
-                record(session, entry)
-        except Exception:
-            log.exception("could not write the audit entry for %r", incoming.text[:80])

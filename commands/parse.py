@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from commands.core import Command
+from commands.text import split_args
+
+__all__ = ["Parsed", "Parser", "split_args"]
 
 _WORD = re.compile(r"\S+")
 _EDGE_PUNCT = "?!.,:;¿¡\"“”"
@@ -22,14 +24,6 @@ def _norm(word: str) -> str:
 class Parsed:
     command: Command
     arg_text: str
-
-
-def split_args(arg_text: str) -> tuple[str, ...]:
-    """Shell-like split that tolerates an unbalanced quote (``I'm late``)."""
-    try:
-        return tuple(shlex.split(arg_text))
-    except ValueError:
-        return tuple(arg_text.split())
 
 
 class Parser:

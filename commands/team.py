@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from commands.core import Command, Context, Reply, Section, Services
 from commands.refs import require_person
+from commands.text import whole_number
 from store import audit, people
-from store.db import transaction
+from store.db import reading
 from store.people import ROLES, Role
 
 
 def run_people(ctx: Context, services: Services) -> Reply:
     wanted = ctx.args[0].lower() if ctx.args else None
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         everyone = people.all_people(session, active_only=True)
     if wanted:
         everyone = [p for p in everyone if wanted == p.role or wanted in p.groups]
@@ -31,10 +32,11 @@ def run_audit(ctx: Context, services: Services) -> Reply:
     limit = 10
     person_id = None
     tz = services.settings.timezone
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         for arg in ctx.args:
-            if arg.isdigit():
-                limit = max(1, min(int(arg), 50))
+            count = whole_number(arg)
+            if count is not None:
+                limit = max(1, min(count, 50))
             else:
                 person_id = require_person(session, arg).id
         entries = audit.recent(session, limit, person_id=person_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
@@ -28,8 +28,33 @@ class AuditEntry(Base):
     duration_ms: Mapped[int] = mapped_column()
 
 
+RUNNING = "running"  # written before the command runs; replaced by its outcome after
+
+
 def record(session: Session, entry: AuditEntry) -> None:
     session.add(entry)
+
+
+def start(session: Session, entry: AuditEntry) -> int:
+    """Write the row before anything runs and return its id (the command then runs only
+    if this write committed: no command without its audit row)."""
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
+def finish(session: Session, entry_id: int, *, outcome: str, command: str | None,
+           detail: str | None, duration_ms: int, person_id: int | None = None) -> None:
+    values: dict[str, object] = {"outcome": outcome, "command": command, "detail": detail,
+                                 "duration_ms": duration_ms}
+    if person_id is not None:
+        values["person_id"] = person_id
+    session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**values))
+
+
+def prune(session: Session, before: datetime) -> int:
+    result = session.execute(delete(AuditEntry).where(AuditEntry.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def recent(session: Session, limit: int = 50, *, person_id: int | None = None) -> list[AuditEntry]:

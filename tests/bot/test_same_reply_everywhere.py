@@ -7,8 +7,8 @@ into (text, [(title, rows)]) and compared with the neutral Reply the console sho
 from __future__ import annotations
 
 import html
+import itertools
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,8 @@ from integrations.clock import FixedClock
 from tests.conftest import Database
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.google_tokens import CertsServer, Door, open_door
+
+TRIGGERS = itertools.count(1)  # Slack's trigger_id is unique per invocation
 
 SECRET = "a-slack-signing-secret"
 CARLA_EMAIL = "carla@switchboard.example"
@@ -117,8 +119,9 @@ def ask_google(door: Door, text: str) -> Content:
 def ask_slack(door: Door, slack: FakeSlack, text: str) -> Content:
     raw = urlencode({"command": "/switchboard", "text": text, "user_id": "U0CARLA",
                      "channel_id": "C0GENERAL", "team_id": TEAM_ID,
-                     "response_url": slack.response_url("switchboard"), "trigger_id": "1"})
-    ts = str(int(time.time()))
+                     "response_url": slack.response_url("switchboard"),
+                     "trigger_id": f"{next(TRIGGERS)}.1"})
+    ts = str(int(door.services.clock.now().timestamp()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=raw)
     response = door.client.post("/slack/events", data=raw,
                                 content_type="application/x-www-form-urlencoded",

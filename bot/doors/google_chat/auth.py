@@ -228,8 +228,9 @@ class ChatTokenVerifier:
             raise KeysUnavailable(str(exc)) from exc
         except ImportError as exc:  # a JWK-format document needs pyjwt: wrong certs URL
             raise KeysUnavailable(f"{self.certs_url} is not an x509 key document") from exc
-        except (ValueError, exceptions.GoogleAuthError) as exc:
-            raise Refused(f"token rejected: {exc}") from exc
+        except (ValueError, TypeError, OverflowError, RecursionError,
+                exceptions.GoogleAuthError) as exc:  # every malformed token is a refusal
+            raise Refused(f"token rejected: {type(exc).__name__}: {str(exc)[:200]}") from exc
         self._check_sender(claims)
         return claims
 
@@ -263,7 +264,7 @@ def _header(token: str) -> dict[str, Any]:
     segment = token.split(".", 1)[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise Refused("malformed token header") from exc
     if not isinstance(header, dict):
         raise Refused("malformed token header")

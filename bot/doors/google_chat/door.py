@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, request
+from sqlalchemy.orm import Session
 
 from bot.doors.google_chat.auth import (
     CachedCertsRequest,
@@ -29,7 +30,7 @@ from bot.render.google import (
 )
 from bot.runtime import Runtime
 from commands.core import Reply
-from commands.dispatch import Incoming
+from commands.dispatch import Incoming, Remember, Result
 from store import chat
 from store.db import transaction
 from store.people import Person
@@ -67,13 +68,36 @@ class GoogleChatDoor:
             return _json({"error": f"the body is larger than {MAX_BODY_BYTES} bytes"}, 413)
         try:
             event = parse_event(json.loads(data or b"null"))
-        except ValueError as exc:  # BadEvent, or JSON that does not parse
-            reason = str(exc) if isinstance(exc, BadEvent) else "the body is not valid JSON"
-            return _json({"error": reason}, 400)
+        except BadEvent as exc:
+            return _json({"error": str(exc)}, 400)
+        except (ValueError, RecursionError):  # not JSON, or nested beyond the parser
+            return _json({"error": "the body is not valid JSON"}, 400)
         return _json(self.answer(event))
 
     def answer(self, event: ChatEvent) -> dict[str, Any]:
-        """Handle an event once; a redelivery gets the first answer and runs nothing."""
+        """Handle an event once; a redelivery gets the first answer and runs nothing.
+
+        Messages and clicks go through the dispatcher, which claims the redelivery key,
+        identifies, remembers the DM and audits in one transaction; the rarer space events
+        (added, removed) claim their key here."""
+        try:
+            if event.kind in ("message", "click"):
+                return self.converse(event)
+            return self.once(event)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("Google Chat: handling %s failed (ref %s)", event.type, ref)
+            return self.respond(event, Reply(
+                f"Something went wrong, so it may not have happened. It has been logged "
+                f"(ref {ref}).", private=True))
+
+    def converse(self, event: ChatEvent) -> dict[str, Any]:
+        result = self.message(event) if event.kind == "message" else self.click(event)
+        if result.outcome == "duplicate":
+            return {}  # the first delivery is still being answered
+        return self.respond(event, result.reply)
+
+    def once(self, event: ChatEvent) -> dict[str, Any]:
         key = event.dedupe_key
         services = self.runtime.services
         if key is not None:
@@ -82,14 +106,7 @@ class GoogleChatDoor:
                 if seen is not None:
                     log.info("Google Chat: redelivery of %s answered from the store", key)
                     return seen.response or {}
-        try:
-            response = self.handle(event)
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("Google Chat: handling %s failed (ref %s)", event.type, ref)
-            response = self.respond(event, Reply(
-                f"Something went wrong, so it may not have happened. It has been logged "
-                f"(ref {ref}).", private=True))
+        response = self.handle(event)
         if key is not None:
             with transaction(services.sessions) as session:
                 chat.store_response(session, PLATFORM, key, response)
@@ -103,12 +120,6 @@ class GoogleChatDoor:
             return {}  # Chat shows nothing after a removal
         if event.kind == "added":
             return self.respond(event, self.added(event))
-        if event.kind == "click":
-            return self.respond(event, self.click(event))
-        if event.kind == "message":
-            if event.space_dm:
-                self.remember_dm(event)
-            return self.respond(event, self.message(event))
         log.info("Google Chat: ignoring a %s event", event.type)
         return {}
 
@@ -123,7 +134,7 @@ class GoogleChatDoor:
                         "Type /help (or mention me and say help) to see what I can do.")
         if not (event.has_message and (event.text or event.command_id is not None)):
             return Reply(greeting)
-        answer = self.message(event)
+        answer = self.message(event).reply
         return Reply(f"{greeting}\n\n{answer.text}", answer.sections, answer.private)
 
     def remember(self, event: ChatEvent) -> Person | None:
@@ -138,17 +149,25 @@ class GoogleChatDoor:
                                 person_id=person.id if person and event.space_dm else None)
         return person
 
-    def remember_dm(self, event: ChatEvent) -> None:
-        # A DM opened before this deployment never sent ADDED_TO_SPACE, and one opened by a
-        # stranger has no owner yet: learn it now.
-        assert event.space_name is not None
-        with transaction(self.runtime.services.sessions) as session:
-            space = chat.find_space(session, PLATFORM, event.space_name)
-            known = space is not None and space.person_id is not None
-        if not known:
-            self.remember(event)
+    def remember_dm(self, event: ChatEvent) -> Remember | None:
+        """For a DM: learn whose it is, inside the dispatcher's first transaction. A DM
+        opened before this deployment never sent ADDED_TO_SPACE, and one opened by a
+        stranger has no owner yet."""
+        if not event.space_dm or event.space_name is None:
+            return None
+        name, display = event.space_name, event.space_display
+        now = self.runtime.services.clock.now
 
-    def message(self, event: ChatEvent) -> Reply:
+        def remember(session: Session, person: Person | None) -> None:
+            space = chat.find_space(session, PLATFORM, name)
+            if space is None or (space.person_id is None and person is not None):
+                chat.remember_space(session, PLATFORM, name, "dm", now(),
+                                    display_name=display,
+                                    person_id=person.id if person else None)
+
+        return remember
+
+    def message(self, event: ChatEvent) -> Result:
         if event.command_id is None:
             incoming = self.incoming(event, text=event.text)
         else:
@@ -156,28 +175,31 @@ class GoogleChatDoor:
             if name is None:
                 log.warning("Google Chat: slash command id %s is not in GOOGLE_CHAT_COMMANDS",
                             event.command_id)
-                return Reply(f"The slash command with id {event.command_id} is not set up in "
-                             "Switchboard (GOOGLE_CHAT_COMMANDS). Type /help to see what I can "
-                             "do.", private=True)
+                return Result(Reply(
+                    f"The slash command with id {event.command_id} is not set up in "
+                    "Switchboard (GOOGLE_CHAT_COMMANDS). Type /help to see what I can do.",
+                    private=True), "unknown_command")
             args = event.text
             incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name,
                                      args=args)
-        return self.runtime.dispatcher.handle(incoming).reply
+        return self.runtime.dispatcher.handle(incoming, remember=self.remember_dm(event))
 
-    def click(self, event: ChatEvent) -> Reply:
+    def click(self, event: ChatEvent) -> Result:
         parameters = event.button or {}
         name = parameters.get("command", "").strip().lstrip("/")
         if not name:
-            return Reply("That button no longer does anything. Type /help to see what I can "
-                         "do.", private=True)
+            return Result(Reply("That button no longer does anything. Type /help to see what "
+                                "I can do.", private=True), "unknown_command")
         args = parameters.get("args", "").strip()
         incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name, args=args)
-        return self.runtime.dispatcher.handle(incoming).reply
+        return self.runtime.dispatcher.handle(incoming)
 
     def incoming(self, event: ChatEvent, *, text: str, command: str | None = None,
                  args: str = "") -> Incoming:
         return Incoming(platform=PLATFORM, user_id=event.user_name, text=text,
-                        where=event.where, email=event.user_email, command=command, args=args)
+                        where=event.where, email=event.user_email, command=command, args=args,
+                        dedupe_key=event.dedupe_key if event.kind in ("message", "click")
+                        else None)
 
     def respond(self, event: ChatEvent, reply: Reply) -> dict[str, Any]:
         function = self.runtime.settings.google_chat_audience if self.addon_mode \

@@ -68,6 +68,8 @@ class ChatEvent:
 
 # ----------------------------------------------------------------------- parsing
 
+MAX_MENTIONS = 100  # people mentioned in one message that are turned into references
+
 
 def parse_event(body: Any) -> ChatEvent:
     if not isinstance(body, dict):
@@ -85,7 +87,8 @@ def _parse_classic(body: dict[str, Any]) -> ChatEvent:
         raise BadEvent("type must be a string")
     message = _obj(body, "message")
     parameters = {str(p.get("key")): str(p.get("value", ""))
-                  for p in _obj(body, "action").get("parameters") or [] if isinstance(p, dict)}
+                  for p in _list(_obj(body, "action").get("parameters"))
+                  if isinstance(p, dict)}
     parameters.update(_str_dict(_obj(body, "common").get("parameters")))
     return _event(
         kind=CLASSIC_KINDS.get(kind_name, "other"), addon=False, type_=kind_name,
@@ -126,7 +129,7 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
         _obj(message, "slashCommand").get("commandId")
     try:
         number = int(command_id) if command_id is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadEvent(f"the command id {command_id!r} is not a number") from None
     space_type = space.get("spaceType") or space.get("type")
     return ChatEvent(
@@ -139,7 +142,7 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
         thread=_opt_str(thread.get("name")),
         message_name=_opt_str(message.get("name")),
         event_time=event_time if isinstance(event_time, str) or event_time is None
-        else json.dumps(event_time, sort_keys=True),
+        else _canonical(event_time),
         text=typed_text(message), has_message=bool(message), command_id=number,
         button=parameters if kind == "click" else None)
 
@@ -155,8 +158,8 @@ def typed_text(message: dict[str, Any]) -> str:
         result = full.lstrip().partition(" ")[2]  # drop the /command itself
     else:
         result = full
-    mentions = [a for a in message.get("annotations") or []
-                if isinstance(a, dict) and a.get("type") == "USER_MENTION"]
+    mentions = [a for a in _list(message.get("annotations"))
+                if isinstance(a, dict) and a.get("type") == "USER_MENTION"][:MAX_MENTIONS]
     cursor = 0
     for annotation in sorted(mentions, key=lambda a: _int(a.get("startIndex"))):
         user = _obj(_obj(annotation, "userMention"), "user")
@@ -189,8 +192,20 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _int(value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
+
+
+def _canonical(value: Any) -> str:
+    """A stable text for an odd ``eventTime`` (the redelivery key), whatever its shape."""
+    try:
+        return json.dumps(value, sort_keys=True)[:200]
+    except (TypeError, ValueError, RecursionError):
+        return repr(type(value))

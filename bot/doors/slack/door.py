@@ -1,7 +1,9 @@
 """Slack door: ``POST /slack/events`` through slack-bolt's Flask adapter.
 
-- Verification: Bolt's own RequestVerification middleware checks the signature of the raw
-  body (the adapter reads ``request.get_data()``; nothing here touches ``request.form``). With
+- Verification comes first, in this module: the body is read up to MAX_BODY_BYTES and its
+  signature checked (``SignatureVerifier`` with our clock) before Bolt or anything else
+  parses it; a verified body that is not what Slack sends (broken JSON, a ``payload=`` that
+  is not JSON) gets 400. Only then does Bolt see it (its own verification runs again). With
   no SLACK_SIGNING_SECRET the route refuses every request instead of running unverified.
 - Authorization: no ``auth.test``, ever. An ``authorize`` function hands Bolt the configured
   bot token, so building the app and serving requests need no network. Without the bot's
@@ -13,27 +15,39 @@
   answers within ``ack_deadline``; otherwise "Working on it…" and the reply through
   ``response_url``. Buttons and events are acknowledged at once and answered afterwards
   (``response_url``, chat.postMessage, chat.postEphemeral).
-- Redeliveries of an event (same ``event_id``) are claimed in the store and run once.
+- Bolt runs with ``process_before_response``: listeners run in the request's thread and
+  hand slow work to this door's own pool, so no request waits on Bolt's 10 ms polling for
+  the acknowledgement, and nothing slow (a PBX) ever holds the answer past the deadline.
+- Redeliveries run once: events by ``event_id``; slash commands and button clicks by
+  their ``trigger_id`` (a replayed signed request inside the 5-minute window is answered
+  with the first answer and runs nothing).
 
 Payload helpers, the e-mail cache and the tracked thread pools are in bot.doors.slack.support.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.signature import Clock as SlackClock
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.orm import Session
 
 from bot.doors.slack.support import (
     EmailCache,
@@ -46,13 +60,15 @@ from bot.doors.slack.support import (
 from bot.render.slack import ACTION_PREFIX, render_message
 from bot.runtime import Runtime
 from commands.core import Reply, Where
-from commands.dispatch import Incoming, Result
-from store import chat, people
-from store.db import transaction
+from commands.dispatch import Incoming, Remember, Result
+from integrations.clock import Clock
+from store import chat
+from store.people import Person
 
 log = logging.getLogger(__name__)
 
 ACK_DEADLINE = 2.5  # seconds; Slack gives up at 3
+MAX_BODY_BYTES = 200_000  # Slack's payloads are a few kB; a block_actions with a big message
 WORKING = "Working on it…"
 EMAIL_TTL = timedelta(minutes=10)
 _REFUSED = ("unknown_person", "inactive")
@@ -70,7 +86,12 @@ def register(app: Flask, runtime: Runtime) -> None:
     app.extensions["switchboard.slack"] = door
     handler = SlackRequestHandler(door.bolt)
 
-    def slack_events() -> Response:
+    def slack_events() -> Response | tuple[Response, int]:
+        # Read once (bounded by the app's MAX_CONTENT_LENGTH) and cached: Bolt's adapter
+        # reads the same bytes with get_data().
+        refusal = door.precheck(request.headers, request.get_data(cache=True))
+        if refusal is not None:
+            return refusal
         return handler.handle(request)
 
     app.add_url_rule("/slack/events", "slack_events", slack_events, methods=["POST"])
@@ -87,11 +108,13 @@ class SlackDoor:
         settings = runtime.settings
         self.runtime = runtime
         self.ack_deadline = ACK_DEADLINE
+        self.verifier = SignatureVerifier(settings.slack_signing_secret, clock=_EpochClock(
+            runtime.services.clock))
         self.emails = EmailCache(runtime.services.clock, EMAIL_TTL)
         self.inflight = Inflight()
-        # Bolt runs listeners on its pool; commands run on ours, so a listener can wait for
-        # one with a deadline. Both count towards ``drain``.
-        self.listeners = TrackedPool(self.inflight, "slack-listener", 16)
+        # Listeners run in the request thread (process_before_response); commands run on
+        # this pool, so a listener can wait for one with a deadline. It counts towards
+        # ``drain``.
         self.workers = TrackedPool(self.inflight, "slack-command", 16)
         base_url = settings.slack_api_url or WebClient.BASE_URL
         # No token on the client: ``authorize`` supplies it per request (Bolt would otherwise
@@ -115,9 +138,11 @@ class SlackDoor:
             signing_secret=settings.slack_signing_secret,
             authorize=authorize,
             token_verification_enabled=False,
-            request_verification_enabled=True,
-            listener_executor=self.listeners,
+            # Bolt's own check reads the system clock; ours (below) reads the injected one.
+            request_verification_enabled=False,
+            process_before_response=True,
         )
+        self.bolt.use(_ClockedVerification(self.verifier))
         # Order matters: Bolt runs the first listener that matches.
         self.bolt.command("/switchboard")(self.on_switchboard)
         self.bolt.command(re.compile(r"^/.+"))(self.on_named_command)
@@ -146,13 +171,17 @@ class SlackDoor:
         is_dm = bool(channel and channel.startswith("D")) or \
             payload.get("channel_name") == "directmessage"
         incoming = self.incoming(client, str(payload["user_id"]), text,
-                                 Where("slack", channel, None, is_dm), **explicit)
+                                 Where("slack", channel, None, is_dm),
+                                 dedupe_key=_delivery_key("command", payload), **explicit)
         future = self.workers.submit(self.handle, incoming)
         try:
             result = future.result(timeout=self.ack_deadline)
         except FutureTimeout:
             ack(text=WORKING, response_type="ephemeral")
-            self._respond(respond, future.result().reply)
+            self._later(future, lambda done: self._respond(respond, done.reply))
+            return
+        if result.outcome == "duplicate":
+            ack()
             return
         ack({**render_message(result.reply), "response_type": _response_type(result.reply)})
 
@@ -164,20 +193,33 @@ class SlackDoor:
         channel = (body.get("channel") or {}).get("id") or \
             (body.get("container") or {}).get("channel_id")
         where = Where("slack", channel, None, bool(channel and str(channel).startswith("D")))
-        user_id = str((body.get("user") or {})["id"])
+        user_id = str((body.get("user") or {}).get("id") or "")
         parsed = parse_button_value(action.get("value"))
-        if parsed is None:
+        if parsed is None or not user_id:
             reply = Reply("That button is broken: it does not say which command to run.",
                           private=True)
-        else:
-            name, args = parsed
-            incoming = self.incoming(client, user_id, f"/{name} {args}".strip(), where,
-                                     command=name, args=args)
-            reply = self.handle(incoming).reply
+            self.workers.submit(self._answer_click, body, respond, client, channel, user_id,
+                                where, Result(reply, "failed"))
+            return
+        name, args = parsed
+        incoming = self.incoming(client, user_id, f"/{name} {args}".strip(), where,
+                                 command=name, args=args,
+                                 dedupe_key=_delivery_key("action", body, action))
+        self.workers.submit(self._click, incoming, body, respond, client, channel, where)
+
+    def _click(self, incoming: Incoming, body: dict[str, Any], respond: Respond,
+               client: WebClient, channel: str | None, where: Where) -> None:
+        result = self.handle(incoming)
+        self._answer_click(body, respond, client, channel, incoming.user_id, where, result)
+
+    def _answer_click(self, body: dict[str, Any], respond: Respond, client: WebClient,
+                      channel: str | None, user_id: str, where: Where, result: Result) -> None:
+        if result.replayed:
+            return  # a replayed click: the first answer was already given
         if body.get("response_url"):
-            self._respond(respond, reply)
+            self._respond(respond, result.reply)
         elif channel:
-            self.post(client, str(channel), user_id, reply, is_dm=where.is_dm)
+            self.post(client, str(channel), user_id, result.reply, is_dm=where.is_dm)
 
     def on_other_action(self, ack: Ack) -> None:
         ack()
@@ -186,13 +228,13 @@ class SlackDoor:
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any],
                    client: WebClient) -> None:
-        self._event(body, event, client)
+        self.workers.submit(self._event, body, event, client)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any],
                    client: WebClient) -> None:
         # Channel messages arrive as app_mention; only direct messages are read here.
         if event.get("channel_type") == "im":
-            self._event(body, event, client)
+            self.workers.submit(self._event, body, event, client)
 
     def on_other_event(self) -> None:
         """Acknowledge (Bolt does) so Slack does not retry events nobody here reads."""
@@ -202,63 +244,78 @@ class SlackDoor:
         user_id = event.get("user")
         if event.get("bot_id") or event.get("subtype") or not user_id or user_id == bot_user:
             return
-        event_id = str(body.get("event_id") or "")
-        if event_id and not self.claim(event_id):
-            log.info("slack event %s already handled; redelivery ignored", event_id)
-            return
+        event_id = str(body.get("event_id") or "") or None
         channel = str(event.get("channel") or "")
         is_dm = event.get("channel_type") == "im" or channel.startswith("D")
         thread = event.get("thread_ts")
         text = strip_mention(str(event.get("text") or ""), bot_user,
                              mentioned=event.get("type") == "app_mention")
         where = Where("slack", channel or None, thread, is_dm)
-        result = self.handle(self.incoming(client, str(user_id), text, where))
+        result = self.handle(self.incoming(client, str(user_id), text, where,
+                                           dedupe_key=event_id))
+        if result.replayed:
+            log.info("slack event %s already handled; redelivery ignored", event_id)
+            return
         if channel:
             self.post(client, channel, str(user_id), result.reply, is_dm=is_dm, thread=thread)
-        if event_id:
-            with transaction(self.runtime.services.sessions) as session:
-                chat.store_response(session, "slack", event_id,
-                                    {"outcome": result.outcome, "command": result.command})
-
-    def claim(self, event_id: str) -> bool:
-        """True for the first delivery of an event, False for a redelivery."""
-        with transaction(self.runtime.services.sessions) as session:
-            seen = chat.claim_event(session, "slack", event_id, self.now())
-        return seen is None
 
     # ----------------------------------------------------------------- running
 
-    def incoming(self, client: WebClient, user_id: str, text: str, where: Where,
-                 **explicit: str) -> Incoming:
+    def incoming(self, client: WebClient, user_id: str, text: str, where: Where, *,
+                 dedupe_key: str | None = None, **explicit: str) -> Incoming:
         return Incoming(platform="slack", user_id=user_id, text=text, where=where,
-                        email_lookup=lambda: self.emails.lookup(client, user_id), **explicit)
+                        email_lookup=lambda: self.emails.lookup(client, user_id),
+                        dedupe_key=dedupe_key, **explicit)
 
     def handle(self, incoming: Incoming) -> Result:
-        """Dispatch; never raise (a listener has nobody to raise to)."""
+        """Dispatch; never raise (a worker has nobody to raise to)."""
         try:
-            result = self.runtime.dispatcher.handle(incoming)
+            return self.runtime.dispatcher.handle(incoming, remember=self.remember_dm(incoming))
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("slack request from %s failed (ref %s)", incoming.user_id, ref)
             text = f"Sorry, something went wrong on my side (ref {ref}). Please try again."
             return Result(Reply(text, private=True), "failed")
-        if incoming.where.is_dm and incoming.where.space and result.outcome not in _REFUSED:
-            self.remember_dm(incoming.user_id, incoming.where.space)
-        return result
 
-    def remember_dm(self, user_id: str, channel: str) -> None:
-        """Keep the DM channel, so proactive messages to this person can reuse it."""
-        try:
-            with transaction(self.runtime.services.sessions) as session:
-                person = people.by_chat_id(session, "slack", user_id)
-                if person is None:
-                    return
-                known = chat.find_space(session, "slack", channel)
-                if known is None or known.kind != "dm" or known.person_id != person.id:
-                    chat.remember_space(session, "slack", channel, "dm", self.now(),
-                                        person_id=person.id)
-        except Exception:
-            log.exception("could not remember the Slack DM %s of %s", channel, user_id)
+    def remember_dm(self, incoming: Incoming) -> Remember | None:
+        """Keep the DM channel, so proactive messages to this person can reuse it (inside
+        the dispatcher's first transaction, once the asker is known)."""
+        channel = incoming.where.space
+        if not (incoming.where.is_dm and channel):
+            return None
+        now = self.now()
+
+        def remember(session: Session, person: Person | None) -> None:
+            if person is None:
+                return
+            known = chat.find_space(session, "slack", channel)
+            if known is None or known.kind != "dm" or known.person_id != person.id:
+                chat.remember_space(session, "slack", channel, "dm", now, person_id=person.id)
+
+        return remember
+
+    def _later(self, future: Future[Result], then: Any) -> None:
+        """Run ``then(result)`` when a slow command finishes, on the pool, counted by drain."""
+        def finish() -> None:
+            then(future.result())
+
+        self.workers.submit(finish)
+
+    # ----------------------------------------------------------------- verification
+
+    def precheck(self, headers: Any, body: bytes) -> tuple[Response, int] | None:
+        """Refuse before anything parses the body: too large, unsigned or badly signed
+        (401), or signed but not a Slack payload (400). None lets Bolt have it."""
+        if len(body) > MAX_BODY_BYTES:
+            return jsonify(error="request too large"), 413
+        timestamp = str(headers.get("X-Slack-Request-Timestamp") or "")
+        signature = str(headers.get("X-Slack-Signature") or "")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or \
+                not self.verifier.is_valid(body, timestamp, signature):
+            return jsonify(error="invalid request"), 401
+        if not _well_formed(body, str(headers.get("Content-Type") or "")):
+            return jsonify(error="malformed request"), 400
+        return None
 
     # ----------------------------------------------------------------- answering
 
@@ -298,7 +355,6 @@ class SlackDoor:
 
     def close(self, timeout: float = 10) -> None:
         self.drain(timeout)
-        self.listeners.shutdown(wait=False)
         self.workers.shutdown(wait=False)
 
 
@@ -307,3 +363,52 @@ class SlackDoor:
 
 def _response_type(reply: Reply) -> str:
     return "ephemeral" if reply.private else "in_channel"
+
+
+def _delivery_key(kind: str, payload: dict[str, Any],
+                  action: dict[str, Any] | None = None) -> str | None:
+    """What names one slash command or click: Slack's ``trigger_id`` (unique per
+    invocation), with the action's timestamp for clicks."""
+    trigger = payload.get("trigger_id")
+    if not isinstance(trigger, str) or not trigger:
+        return None
+    stamp = str((action or {}).get("action_ts") or "")
+    return f"{kind}:{trigger}:{stamp}"[:300]
+
+
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """Whether a verified body is shaped as Slack sends it (JSON events, form-encoded
+    commands, or a form with a JSON ``payload``), so Bolt's own parsing cannot fail."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json") or text.lstrip().startswith("{"):
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, keep_blank_values=True, max_num_fields=200)
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return True
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+
+
+class _ClockedVerification(RequestVerification):
+    """Bolt's request verification middleware, verifying with the door's clocked verifier
+    (it runs again after ``precheck``: nothing reaches a listener unverified)."""
+
+    def __init__(self, verifier: SignatureVerifier) -> None:
+        super().__init__(signing_secret="")
+        self._clocked = verifier
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        return self._clocked
+
+
+class _EpochClock(SlackClock):
+    """slack_sdk's verifier asks a clock for epoch seconds; ours gives datetimes."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return float(self.clock.now().timestamp())

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +39,7 @@ from tests.support.fake_slack import BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, Fa
 from tests.support.http import Response
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TRIGGERS = itertools.count(1)  # Slack's trigger_id is unique per invocation
 USERS = {"U0ALICE": "alice@switchboard.example", "U0CARLA": "carla@switchboard.example",
          "U0MALLORY": "mallory@elsewhere.example"}
 
@@ -65,7 +66,7 @@ class Rig:
     def post(self, body: str, content_type: str, *, secret: str = SECRET,
              timestamp: int | None = None, signed_body: str | None = None,
              headers: dict[str, str] | None = None) -> TestResponse:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
+        ts = str(int(self.services.clock.now().timestamp()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(
             timestamp=ts, body=body if signed_body is None else signed_body)
         return self.client.post("/slack/events", data=body, content_type=content_type,
@@ -85,7 +86,8 @@ class Rig:
     def click(self, value: str, *, user: str, response_url: str) -> TestResponse:
         payload = {
             "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
-            "api_app_id": "A0APP", "team": {"id": TEAM_ID}, "trigger_id": "1.2.3",
+            "api_app_id": "A0APP", "team": {"id": TEAM_ID},
+            "trigger_id": f"{next(TRIGGERS)}.2.3",
             "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL"},
             "channel": {"id": "C0GENERAL", "name": "general"}, "response_url": response_url,
             "actions": [{"action_id": "switchboard:0", "block_id": "b1", "type": "button",
@@ -100,7 +102,8 @@ def slash_body(fake: FakeSlack, text: str, *, user: str = "U0ALICE",
     return urlencode({
         "token": "legacy", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": user.lower(),
-        "command": command, "text": text, "api_app_id": "A0APP", "trigger_id": "1.2.3",
+        "command": command, "text": text, "api_app_id": "A0APP",
+        "trigger_id": f"{next(TRIGGERS)}.2.3",
         "response_url": fake.response_url(command.lstrip("/")),
     })
 
@@ -234,7 +237,8 @@ def test_unverified_requests_are_refused_and_nothing_runs(rig: Rig, forgery: str
     if forgery == "wrong secret":
         response = rig.post(body, form, secret="not-the-secret")
     elif forgery == "stale timestamp":
-        response = rig.post(body, form, timestamp=int(time.time()) - 301)
+        response = rig.post(body, form,
+                            timestamp=int(rig.services.clock.now().timestamp()) - 301)
     else:
         response = rig.post(body.replace("whoami", "people"), form, signed_body=body)
 
@@ -256,7 +260,7 @@ def test_without_a_signing_secret_every_request_is_refused(db: Database,
         app = create_app(settings, services)
         rig = Rig(fake, app, app.test_client(), services)
         body = slash_body(fake, "whoami")
-        ts = str(int(time.time()))
+        ts = str(int(clock.now().timestamp()))
         empty_key = "v0=" + hmac.new(b"", f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
         for signature in (SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
                           empty_key):
