@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.doors.google_chat.door import GoogleChatDoor
@@ -17,6 +21,8 @@ from store.chat import ChatSpace, InboundEvent
 from store.db import transaction
 from tests.conftest import Database
 from tests.support.google_tokens import ENDPOINT_URL, CertsServer, Door, open_door
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
 ALICE = {"name": "users/211", "displayName": "Alice Agent", "email": "alice@switchboard.example",
          "type": "HUMAN"}
@@ -345,3 +351,75 @@ def test_an_oversized_body_is_refused(door: Door) -> None:
     response = door.post(body)
     assert response.status_code == 413
     assert audit(door) == []
+
+
+# ----------------------------------------------------------------------- hostile input
+
+
+def _b64(data: bytes) -> str:
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("part", ["header", "payload"])
+def test_a_token_nested_thousands_deep_is_refused_not_a_crash(door: Door, part: str) -> None:
+    deep = ("[" * 2000 + "]" * 2000).encode()
+    header = deep if part == "header" else b'{"alg":"RS256","kid":"test-kid-1"}'
+    payload = deep if part == "payload" else b'{"iss":"x"}'
+    token = f"{_b64(header)}.{_b64(payload)}.{_b64(b'sig')}"
+    response = door.post(classic("MESSAGE", message=msg("/whoami")), token=token)
+    assert response.status_code == 401
+    assert audit(door) == []
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"type": "MESSAGE", "eventTime": 1e400, "user": {"name": "users/211"}}',
+    b'{"type": "MESSAGE", "user": {"name": "users/211"}, "space": {"name": "spaces/DM1"},'
+    b' "message": {"text": "hi", "annotations": 7}}',
+    b'{"type": "CARD_CLICKED", "user": {"name": "users/211"}, "space": {"name": "spaces/S"},'
+    b' "action": {"parameters": 12}, "common": {"parameters": [1, 2]}}',
+    b'{"type": "MESSAGE", "user": {"name": "users/211"}, "space": {"name": "spaces/DM1"},'
+    b' "message": {"text": "/x", "slashCommand": {"commandId": 1e400}}}',
+    b'{"chat": {"user": {"name": "users/211"}, "messagePayload": {"space": {"name": "s"},'
+    b' "message": {"text": "/whoami", "annotations": [{"type": "USER_MENTION",'
+    b' "startIndex": 1e400, "length": "x"}]}}}}',
+])
+def test_signed_bodies_of_the_wrong_shape_are_answered_not_crashed(door: Door,
+                                                                   raw: bytes) -> None:
+    response = door.client.post("/chat/google", data=raw, content_type="application/json",
+                                headers={"Authorization": f"Bearer {door.token()}"})
+    assert response.status_code in (200, 400), response.data[:200]
+
+
+def test_a_signed_message_with_nul_and_surrogates_is_answered_and_audited(door: Door) -> None:
+    raw = ('{"type": "MESSAGE", "user": {"name": "users/211", "email": '
+           '"alice@switchboard.example"}, "space": {"name": "spaces/DM1", "type": "DM"}, '
+           '"message": {"name": "spaces/DM1/messages/Z", "text": "/whoami \\u0000 \\ud800"}}')
+    response = door.client.post("/chat/google", data=raw, content_type="application/json",
+                                headers={"Authorization": f"Bearer {door.token()}"})
+    assert response.status_code == 200 and "Alice Agent" in response.json["text"]
+    (row,) = audit(door)
+    assert row.outcome == "ok" and "\x00" not in row.text
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=4),
+    max_leaves=20)
+EVENT_KEYS = st.sampled_from(["type", "user", "space", "message", "action", "common", "chat",
+                              "eventTime", "appCommandMetadata", "thread"])
+
+
+@settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=st.dictionaries(EVENT_KEYS, JSON_VALUES, max_size=6) | JSON_VALUES)
+def test_any_signed_json_gets_a_2xx_or_4xx(door: Door, body: Any) -> None:
+    if isinstance(body, dict) and isinstance(body.get("user"), dict):
+        body["user"]["name"] = "users/211"
+    response = door.client.post("/chat/google", data=json.dumps(body),
+                                content_type="application/json",
+                                headers={"Authorization": f"Bearer {door.token()}"})
+    assert response.status_code < 500
+    assert "Something went wrong" not in response.get_data(as_text=True)

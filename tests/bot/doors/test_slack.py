@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
@@ -34,12 +37,14 @@ from store import chat, people
 from store.audit import AuditEntry
 from store.db import transaction
 from store.demo import load_demo
+from store.outbox import OutboxMessage
 from tests.conftest import T0, Database, make_services, make_settings
 from tests.support.fake_slack import BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.http import Response
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TRIGGERS = itertools.count(1)  # Slack's trigger_id is unique per invocation
+TRIGGERS = itertools.count(1)
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))  # Slack's trigger_id is unique per invocation
 USERS = {"U0ALICE": "alice@switchboard.example", "U0CARLA": "carla@switchboard.example",
          "U0MALLORY": "mallory@elsewhere.example"}
 
@@ -417,3 +422,91 @@ def test_emails_are_looked_up_once_per_user_until_they_expire() -> None:
         assert cache.lookup(client, "U0NEW") is None  # a failure is not remembered...
         fake.users["U0NEW"] = "new@switchboard.example"
         assert cache.lookup(client, "U0NEW") == "new@switchboard.example"  # ...so it asks again
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(("body", "content_type", "headers"), [
+    ("{not json", "application/json", {}),
+    ("payload=AAAA", "application/x-www-form-urlencoded", {}),
+    ("command=%2Fswitchboard&text=whoami", "application/x-www-form-urlencoded",
+     {"X-Slack-Request-Timestamp": "abc"}),
+])
+def test_unsigned_or_oddly_stamped_bodies_are_refused_before_parsing(
+        rig: Rig, body: str, content_type: str, headers: dict[str, str]) -> None:
+    sent = {"X-Slack-Request-Timestamp": "1700000000", "X-Slack-Signature": "v0=00",
+            **headers}
+    response = rig.client.post("/slack/events", data=body, content_type=content_type,
+                               headers=sent)
+    assert response.status_code == 401
+    assert audit_rows(rig.services) == [] and rig.fake.calls() == []
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    ("{not json", "application/json"),
+    ("payload=AAAA", "application/x-www-form-urlencoded"),
+    ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
+    ('{"a": ' * 3000 + "1" + "}" * 3000, "application/json"),
+])
+def test_signed_bodies_slack_never_sends_get_400(rig: Rig, body: str,
+                                                 content_type: str) -> None:
+    assert rig.post(body, content_type).status_code == 400
+    assert audit_rows(rig.services) == []
+
+
+def test_a_huge_body_is_refused_without_reading_it_all(rig: Rig) -> None:
+    response = rig.client.post("/slack/events", data=b"x" * 10_000_000,
+                               content_type="application/json",
+                               headers={"X-Slack-Request-Timestamp": "1",
+                                        "X-Slack-Signature": "v0=00"})
+    assert response.status_code == 413
+
+
+def test_a_replayed_slash_command_runs_once_and_gets_the_first_answer(rig: Rig) -> None:
+    body = slash_body(rig.fake, "announce Fire drill at 11", user="U0CARLA")
+    first = rig.post(body, "application/x-www-form-urlencoded")
+    replay = rig.post(body, "application/x-www-form-urlencoded")
+    assert first.status_code == replay.status_code == 200
+    assert json.loads(first.data)["text"] == json.loads(replay.data)["text"]
+    assert "Queued your announcement" in json.loads(first.data)["text"]
+    with transaction(rig.services.sessions) as session:
+        assert len(list(session.scalars(select(OutboxMessage)))) == 1
+    assert [r.command for r in audit_rows(rig.services)] == ["announce"]
+
+
+def test_a_replayed_button_click_runs_once(rig: Rig) -> None:
+    rendered = render_message(Reply("Team", (Section(buttons=(Button("People", "people"),)),)))
+    [button] = rendered["blocks"][1]["elements"]
+    payload = {
+        "type": "block_actions", "user": {"id": "U0CARLA", "team_id": TEAM_ID},
+        "api_app_id": "A0APP", "team": {"id": TEAM_ID}, "trigger_id": "77.2.3",
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL"},
+        "channel": {"id": "C0GENERAL", "name": "general"},
+        "response_url": rig.fake.response_url("r"),
+        "actions": [{"action_id": "switchboard:0", "block_id": "b1", "type": "button",
+                     "value": button["value"], "action_ts": "1.2"}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    for _ in range(2):
+        assert rig.post(body, "application/x-www-form-urlencoded").status_code == 200
+    assert rig.door.drain(5)
+    assert len(rig.fake.calls("response:r")) == 1
+    assert [r.command for r in audit_rows(rig.services)] == ["people"]
+
+
+@settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=st.binary(max_size=400) | st.text(max_size=300).map(str.encode)
+       | st.sampled_from(["payload=", "command=%2Fswitchboard&user_id=U0ALICE&text=",
+                          '{"type":"event_callback","event":'])
+       .flatmap(lambda head: st.text(max_size=120).map(lambda tail: (head + tail).encode())),
+       content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded",
+                                     "text/plain"]))
+def test_any_signed_bytes_get_a_2xx_or_4xx(rig: Rig, body: bytes, content_type: str) -> None:
+    ts = str(int(rig.services.clock.now().timestamp()))
+    signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body,
+                                 hashlib.sha256).hexdigest()
+    response = rig.client.post("/slack/events", data=body, content_type=content_type,
+                               headers={"X-Slack-Request-Timestamp": ts,
+                                        "X-Slack-Signature": signature})
+    assert response.status_code < 500
