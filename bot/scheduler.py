@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session
 
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.runtime import Runtime
@@ -23,8 +24,9 @@ from bot.settings import Settings
 from commands.core import Reply
 from commands.pause_overdue import remind_overdue
 from integrations.pbx.traffic import TrafficSimulator
+from store import audit, outbox
 from store.chat import prune_events
-from store.db import transaction
+from store.db import optimize, transaction
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,27 @@ def remind_over_long_pauses(bg: Background) -> object:
     return remind_overdue(bg.runtime.services)
 
 
-def prune_inbound_events(bg: Background) -> int:
-    """Forget redelivery keys after a day: platforms only redeliver within minutes."""
-    services = bg.runtime.services
-    with transaction(services.sessions) as session:
-        return prune_events(session, services.clock.now() - timedelta(days=1))
+def housekeeping(bg: Background) -> dict[str, int]:
+    """Daily: forget what has outlived its retention — redelivery keys (platforms only
+    redeliver within minutes), sent outbox messages, old audit rows — and refresh SQLite's
+    planner statistics. Each prune is its own short transaction."""
+    services, settings = bg.runtime.services, bg.runtime.settings
+    now = services.clock.now()
+    pruned: dict[str, int] = {}
+    cutoffs: tuple[tuple[str, Callable[[Session], int]], ...] = (
+        ("inbound events", lambda s: prune_events(
+            s, now - timedelta(hours=settings.inbound_retention_hours))),
+        ("outbox messages", lambda s: outbox.prune_sent(
+            s, now - timedelta(days=settings.outbox_retention_days))),
+        ("audit rows", lambda s: audit.prune(
+            s, now - timedelta(days=settings.audit_retention_days))),
+    )
+    for name, prune in cutoffs:
+        with transaction(services.sessions) as session:
+            pruned[name] = prune(session)
+    optimize(bg.runtime.engine)
+    log.info("housekeeping: pruned %s", ", ".join(f"{n} {w}" for w, n in pruned.items()))
+    return pruned
 
 
 def _simulating(settings: Settings) -> bool:
@@ -65,7 +83,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("outbox-delivery", timedelta(seconds=2), deliver_outbox),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
-    Job("prune-inbound-events", timedelta(hours=1), prune_inbound_events),
+    Job("housekeeping", timedelta(days=1), housekeeping),
 )
 
 
@@ -116,6 +134,10 @@ class Background:
         return [job.name for job in self.jobs]
 
     def start(self) -> None:
+        try:
+            optimize(self.runtime.engine)  # fresh planner statistics from the first query
+        except Exception:
+            log.exception("could not refresh the database statistics at start-up")
         self.scheduler.start()
 
     def shutdown(self) -> None:

@@ -17,7 +17,7 @@ from commands.core import Command, Context, Denied, Reply, Section, Services, Us
 from commands.queue_common import duration, first_name, split_person
 from store import activity, people
 from store.activity import PAUSE, SESSION, Activity
-from store.db import transaction
+from store.db import reading
 from store.people import Role
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -76,7 +76,7 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def run(ctx: Context, services: Services) -> Reply:
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         person, words = split_person(session, ctx.args)
         if len(words) > 1:
             raise UsageError(f"Give one period ({FORMS}), not {' '.join(words)!r}.")

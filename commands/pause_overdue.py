@@ -30,7 +30,7 @@ from commands.queue_common import clock_time, duration, first_name
 from commands.queue_log import Reconciled, sync_with_pbx
 from store import activity
 from store.activity import PAUSE, Activity
-from store.db import transaction
+from store.db import reading, transaction
 from store.people import Person, Role
 
 
@@ -111,7 +111,7 @@ def run(ctx: Context, services: Services) -> Reply:
     """/overdue: the over-long pauses right now (nothing is sent)."""
     snapshot, _ = sync_with_pbx(services)
     tz = services.settings.timezone
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         items = find_overdue(session, snapshot.observed_at)
     if not items:
         return Reply("No pause is over its limit right now.", private=True)

@@ -23,7 +23,7 @@ from commands.queue_log import log_start, log_stop
 from integrations.pbx import PbxError
 from store import activity
 from store.activity import PAUSE, PauseReason
-from store.db import transaction
+from store.db import reading, transaction
 
 # What "/pause" with no reason means. If an import drops "break", the first reason is used.
 DEFAULT_REASON = "break"
@@ -32,7 +32,7 @@ _FILLERS = frozenset({"for", "a", "an", "my", "the", "on", "to", "de", "para", "
 
 
 def run_pause(ctx: Context, services: Services) -> Reply:
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         person, words = split_person(session, ctx.args)
         target = resolve_target(session, ctx, person, verb="pause",
                                 settings_contact=services.settings.access_contact)
@@ -76,7 +76,7 @@ def choose_reason(session: Session, words: Sequence[str]) -> PauseReason:
 
 
 def run_resume(ctx: Context, services: Services) -> Reply:
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         person, words = split_person(session, ctx.args)
         if words:
             # "back in 5" must not resume anyone: only a person may follow.

@@ -16,7 +16,7 @@ from commands.queue_log import Snapshot, sync_with_pbx
 from integrations.pbx import MemberState, MemberStatus
 from store import activity, people
 from store.activity import PAUSE, Activity
-from store.db import transaction
+from store.db import reading
 from store.people import Person, Role
 
 STATE_LABELS = {
@@ -48,7 +48,7 @@ def run_queue(ctx: Context, services: Services) -> Reply:
 
 def board(services: Services, snapshot: Snapshot) -> Reply:
     now = snapshot.observed_at
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         by_extension = {p.extension: p for p in people.all_people(session) if p.extension}
         open_pauses = {a.person_id: a for a in activity.open_activities(session, PAUSE)}
         reasons = activity.reasons(session)

@@ -14,7 +14,7 @@ from integrations.errors import IntegrationError
 from integrations.pbx import PbxError
 from store import activity, people
 from store.activity import PAUSE
-from store.db import transaction
+from store.db import reading
 from store.people import Person, Role
 
 
@@ -125,7 +125,7 @@ def explain(exc: PbxError, target: Target, services: Services, now: datetime) ->
 def _pause_detail(target: Target, services: Services, now: datetime) -> str:
     """" (lunch since 10:02)" from the log, else from the PBX, else nothing."""
     tz = services.settings.timezone
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         row = activity.open_activity(session, target.person.id, PAUSE)
         if row is not None:
             return f" ({row.reason or 'no reason'} since {clock_time(row.started_at, tz, now)})"

@@ -24,7 +24,8 @@ from commands.core import Services
 from integrations.pbx import MemberStatus
 from store import activity, people
 from store.activity import PAUSE, SESSION, Activity
-from store.db import transaction
+from store.db import reading, transaction
+from store.people import Person
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,34 @@ def sync_with_pbx(services: Services) -> tuple[Snapshot, Reconciled]:
     """Ask the PBX for the queue and bring the log in line with it (committed)."""
     observed_at = services.clock.now()
     snapshot = Snapshot(tuple(services.pbx.queue_status()), observed_at)
-    with transaction(services.sessions) as session:
-        report = reconcile(session, snapshot.statuses, observed_at)
+    # Usually the log already agrees: finding that out takes no write lock.
+    with reading(services.sessions) as session:
+        needed = differences(session, snapshot.statuses, observed_at).any
+    report = Reconciled()
+    if needed:
+        with transaction(services.sessions) as session:
+            report = reconcile(session, snapshot.statuses, observed_at)
     if any(vars(report).values()):
         log.info("pause/session log reconciled with the PBX: %s", report)
     return snapshot, report
 
 
-def reconcile(session: Session, statuses: Sequence[MemberStatus],
-              observed_at: datetime) -> Reconciled:
-    """Open what the PBX shows and the log lacks; close what the log holds and the PBX doesn't.
+@dataclass
+class Differences:
+    """What the log lacks (to open) and holds too much of (to close), against the PBX."""
 
-    A member paused on the PBX without an open pause gets one (source "pbx", the PBX's
-    reason if it names one of ours, else "other"); an open pause of someone not paused
-    on the PBX is closed, ended by nobody (the PBX). Queue membership is a session and
-    is reconciled the same way. Members whose extension is nobody's are left alone.
-    """
+    to_open: list[tuple[int, str]]
+    to_close: list[Activity]
+    member_of: dict[int, MemberStatus]
+    by_id: dict[int, Person]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.to_open or self.to_close)
+
+
+def differences(session: Session, statuses: Sequence[MemberStatus],
+                observed_at: datetime) -> Differences:
     by_extension = {m.extension: m for m in statuses}
     everyone = people.all_people(session)
     by_id = {p.id: p for p in everyone}
@@ -86,6 +99,21 @@ def reconcile(session: Session, statuses: Sequence[MemberStatus],
                if wanted(pid, kind) and not any(r.person_id == pid for r in open_rows[kind])]
     to_close = [row for kind in (PAUSE, SESSION) for row in open_rows[kind]
                 if not wanted(row.person_id, kind) and row.started_at < observed_at]
+    return Differences(to_open, to_close, member_of, by_id)
+
+
+def reconcile(session: Session, statuses: Sequence[MemberStatus],
+              observed_at: datetime) -> Reconciled:
+    """Open what the PBX shows and the log lacks; close what the log holds and the PBX doesn't.
+
+    A member paused on the PBX without an open pause gets one (source "pbx", the PBX's
+    reason if it names one of ours, else "other"); an open pause of someone not paused
+    on the PBX is closed, ended by nobody (the PBX). Queue membership is a session and
+    is reconciled the same way. Members whose extension is nobody's are left alone.
+    """
+    plan = differences(session, statuses, observed_at)
+    to_open, to_close, member_of, by_id = (plan.to_open, plan.to_close, plan.member_of,
+                                           plan.by_id)
     # Lock everyone concerned in one order, so two reconciliations cannot deadlock.
     for person_id in sorted({pid for pid, _ in to_open} | {r.person_id for r in to_close}):
         activity.lock_person(session, person_id)

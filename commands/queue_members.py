@@ -17,7 +17,7 @@ from commands.refs import is_person_ref
 from integrations.pbx import PbxError
 from store import activity
 from store.activity import PAUSE, SESSION
-from store.db import transaction
+from store.db import reading, transaction
 from store.people import Role
 
 
@@ -70,7 +70,7 @@ def run_login(ctx: Context, services: Services) -> Reply:
         hint = " Coordinators add someone else with /add @person." if any(
             is_person_ref(a) for a in ctx.args) else ""
         raise UsageError(f"/login takes no arguments: it adds you to the queue.{hint}")
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         target = resolve_target(session, ctx, None, verb="add",
                                 settings_contact=services.settings.access_contact)
     _join(ctx, services, target)
@@ -84,7 +84,7 @@ def run_logout(ctx: Context, services: Services) -> Reply:
     note = ctx.arg_text.strip() or None
     if note is None and services.settings.logout_reason_required:
         raise UsageError("A reason is required to log out, e.g. /logout doctor's appointment.")
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         target = resolve_target(session, ctx, None, verb="remove",
                                 settings_contact=services.settings.access_contact)
     added = _leave(ctx, services, target, note)
@@ -93,7 +93,7 @@ def run_logout(ctx: Context, services: Services) -> Reply:
 
 
 def run_add(ctx: Context, services: Services) -> Reply:
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         target = resolve_target(session, ctx, one_person(session, ctx.args), verb="add",
                                 settings_contact=services.settings.access_contact)
     _join(ctx, services, target)
@@ -101,7 +101,7 @@ def run_add(ctx: Context, services: Services) -> Reply:
 
 
 def run_remove(ctx: Context, services: Services) -> Reply:
-    with transaction(services.sessions) as session:
+    with reading(services.sessions) as session:
         target = resolve_target(session, ctx, one_person(session, ctx.args), verb="remove",
                                 settings_contact=services.settings.access_contact)
     added = _leave(ctx, services, target, f"removed by {ctx.person.key}")

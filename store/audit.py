@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, delete, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
@@ -12,12 +12,12 @@ from store.base import Base, UTCDateTime
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
+    # One person's latest requests (/audit @person) without sorting all of theirs.
+    __table_args__ = (Index("ix_audit_entry_person", "person_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", ondelete="SET NULL"), index=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     platform: Mapped[str] = mapped_column(String(16))
     user_ref: Mapped[str] = mapped_column(String(320))
     space: Mapped[str | None] = mapped_column(String(200))

@@ -48,7 +48,7 @@ def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: Fixe
     runtime.services.pbx.set_members(["211", "212"])
     background = Background(runtime)
     assert background.job_names == ["outbox-delivery", "sim-traffic", "pause-overdue",
-                                    "prune-inbound-events"]
+                                    "housekeeping"]
     clock.advance(timedelta(hours=1))
     background.run_job("sim-traffic")
     with transaction(runtime.services.sessions) as session:
@@ -91,3 +91,33 @@ def test_console_messages_are_not_paced(db: Database, clock: FixedClock) -> None
             runtime.services.notifier.send(session, "team", Reply(f"burst {n}"), key=f"b{n}")
     background.run_job("outbox-delivery")
     assert printed == ["burst 0", "burst 1", "burst 2"]
+
+
+def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: FixedClock) -> None:
+    from store import audit, chat, outbox
+    from store.audit import AuditEntry
+    from store.chat import InboundEvent
+    from store.outbox import OutboxMessage
+
+    settings = make_settings(DATABASE_URL=db.url, AUDIT_RETENTION_DAYS="30",
+                             OUTBOX_RETENTION_DAYS="7", INBOUND_RETENTION_HOURS="24")
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    background = Background(runtime, console_sink=lambda target, reply: None)
+    old, recent = clock.now() - timedelta(days=40), clock.now() - timedelta(hours=1)
+    with transaction(runtime.services.sessions) as session:
+        for n, at in enumerate((old, recent)):
+            audit.record(session, AuditEntry(at=at, platform="console", user_ref="x", text="t",
+                                             outcome="ok", duration_ms=1))
+            chat.claim_event(session, "slack", f"Ev{n}", at)
+            runtime.services.notifier.send(session, "team", Reply(f"m{n}"), key=f"k{n}")
+        runtime.services.notifier.send(session, "team", Reply("failed"), key="dead")
+    with transaction(runtime.services.sessions) as session:
+        for row in session.scalars(select(OutboxMessage)):
+            row.status = outbox.DEAD if row.key == "dead" else outbox.SENT
+            row.sent_at = old if row.key in ("k0", "dead") else recent
+    assert background.run_job("housekeeping") == {
+        "inbound events": 1, "outbox messages": 1, "audit rows": 1}
+    with transaction(runtime.services.sessions) as session:
+        assert [e.event_key for e in session.scalars(select(InboundEvent))] == ["Ev1"]
+        assert sorted(m.key for m in session.scalars(select(OutboxMessage))) == ["dead", "k1"]
+        assert [a.at for a in session.scalars(select(AuditEntry))] == [recent]

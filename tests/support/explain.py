@@ -5,16 +5,19 @@ served by an index, on SQLite and on PostgreSQL.
 SQLAlchemy compiles it and returns the tables read in full. On PostgreSQL sequential scans
 are priced out for the EXPLAIN (``enable_seqscan = off``): on a test-sized table the
 planner would rightly prefer one, so the question asked is "is there an index that can
-serve this?", which is what matters once the table has grown. On SQLite a scan in primary
-key order is reported as a full scan unless ``limited`` says the statement stops early
-(``ORDER BY id DESC LIMIT n``).
+serve this?", which is what matters once the table has grown. On SQLite any ``SCAN`` (of
+the table, or of a whole index) is a full scan unless ``limited`` says the statement stops
+early (``ORDER BY id DESC LIMIT n``); only ``SEARCH`` reads a range.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -40,7 +43,9 @@ def plan(session: Session, stmt: Executable) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-_SQLITE_SCAN = re.compile(r"^SCAN (\w+)(?: AS \w+)?$")
+# "SCAN t", "SCAN t USING INDEX i", "SCAN t USING COVERING INDEX i": every row or every
+# index entry is read. Only "SEARCH" reads a range.
+_SQLITE_SCAN = re.compile(r"^SCAN (\w+)\b(?! CONSTANT ROWS)")
 _PG_SEQ = re.compile(r"Seq Scan on (\w+)")
 
 
@@ -64,3 +69,64 @@ def assert_indexed(session: Session, stmt: Executable, *, limited: bool = False)
     scans = full_scans(session, stmt, limited=limited)
     assert not scans, (f"full scan of {', '.join(scans)}:\n  "
                        + "\n  ".join(plan(session, stmt)))
+
+
+# ----------------------------------------------------------------------- whole functions
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: Any
+
+
+def captured(session: Session, run: Callable[[], object]) -> list[Query]:
+    """Every SELECT, UPDATE and DELETE ``run`` sends through the session's connection."""
+    conn = session.connection()
+    seen: list[Query] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+               executemany: bool) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("SELECT", "UPDATE", "DELETE"):
+            seen.append(Query(statement, parameters))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+    return seen
+
+
+def plan_sql(session: Session, query: Query) -> list[str]:
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query.sql, query.params).all()
+        return [str(row[3]) for row in rows]
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    try:
+        rows = conn.exec_driver_sql("EXPLAIN " + query.sql, query.params).all()
+    finally:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    return [str(row[0]) for row in rows]
+
+
+def assert_served(session: Session, run: Callable[[], object], *,
+                  limited: bool = False) -> int:
+    """Run ``run`` and check every query it sent reaches its rows through an index;
+    returns how many queries were checked (a test asserts it is not zero)."""
+    queries = captured(session, run)
+    sqlite = session.connection().dialect.name == "sqlite"
+    for query in queries:
+        lines = plan_sql(session, query)
+        scans = []
+        for line in lines:
+            if sqlite:
+                match = _SQLITE_SCAN.match(line.strip())
+                if match and not limited:
+                    scans.append(match.group(1))
+            else:
+                scans += _PG_SEQ.findall(line)
+        assert not scans, (f"full scan of {', '.join(scans)} in\n  {query.sql}\nplan:\n  "
+                           + "\n  ".join(lines))
+    return len(queries)
