@@ -81,13 +81,17 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
         return
     try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.close()
-        dbapi_connection.rollback()
+        _ping(dbapi_connection)
     except Exception as exc:  # the pool replaces the connection and tries again
         log.info("a pooled database connection was dropped (%s); reconnecting", exc)
         raise DisconnectionError(str(exc)) from exc
+
+
+def _ping(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SELECT 1")
+    cursor.close()
+    dbapi_connection.rollback()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
