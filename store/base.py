@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -41,6 +43,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def insert_new(session: Session, model: type[Base], values: dict[str, Any],
+               unique: tuple[str, ...]) -> Any | None:
+    """Insert a row unless one with the same ``unique`` columns exists; the new row's
+    primary key, or None when it existed already.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING RETURNING``) on both databases: no
+    savepoint, no second round trip, and two concurrent inserts cannot both win."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    (key,) = inspect(model).primary_key
+    statement = (insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(key))
+    return session.execute(statement).scalar()
 
 
 def update_fields(row: object, values: dict[str, Any]) -> bool:

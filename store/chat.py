@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from store.base import Base, UTCDateTime
+from store.base import Base, UTCDateTime, insert_new
 
 
 class ChatSpace(Base):
@@ -85,26 +84,26 @@ def claim_event(session: Session, platform: str, event_key: str,
                 now: datetime) -> InboundEvent | None:
     """Record a new event and return None; for a seen one, return the earlier record.
 
-    Runs in a savepoint, so two replicas receiving the same redelivery cannot both win.
+    One conflict-ignoring insert, so two replicas receiving the same redelivery cannot
+    both win; only a redelivery costs a second query.
     """
-    try:
-        with session.begin_nested():
-            session.add(InboundEvent(platform=platform, event_key=event_key[:300],
-                                     received_at=now))
+    key = event_key[:300]
+    if insert_new(session, InboundEvent,
+                  {"platform": platform, "event_key": key, "received_at": now},
+                  ("platform", "event_key")) is not None:
         return None
-    except IntegrityError:
-        seen = session.scalar(select(InboundEvent).where(
-            InboundEvent.platform == platform, InboundEvent.event_key == event_key[:300]))
-        assert seen is not None
-        return seen
+    seen = session.scalar(select(InboundEvent).where(
+        InboundEvent.platform == platform, InboundEvent.event_key == key))
+    assert seen is not None
+    return seen
 
 
 def store_response(session: Session, platform: str, event_key: str,
                    response: dict[str, Any]) -> None:
-    event = session.scalar(select(InboundEvent).where(
-        InboundEvent.platform == platform, InboundEvent.event_key == event_key[:300]))
-    if event is not None:
-        event.response = response
+    session.execute(update(InboundEvent)
+                    .where(InboundEvent.platform == platform,
+                           InboundEvent.event_key == event_key[:300])
+                    .values(response=response))
 
 
 def prune_events(session: Session, before: datetime) -> int:

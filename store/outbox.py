@@ -28,10 +28,9 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from store.base import Base, UTCDateTime
+from store.base import Base, UTCDateTime, insert_new
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 STATUSES = (PENDING, SENDING, SENT, DEAD)
@@ -80,13 +79,15 @@ class Claimed:
 
 
 def enqueue(session: Session, message: OutboxMessage) -> bool:
-    """Add the message unless its key exists already; True when added."""
-    try:
-        with session.begin_nested():
-            session.add(message)
-        return True
-    except IntegrityError:
+    """Add the message unless its key exists already; True when added (one statement)."""
+    values = {column.key: getattr(message, column.key)
+              for column in OutboxMessage.__table__.columns
+              if getattr(message, column.key) is not None}
+    new_id = insert_new(session, OutboxMessage, values, ("key",))
+    if new_id is None:
         return False
+    message.id = new_id
+    return True
 
 
 def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
