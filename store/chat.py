@@ -45,10 +45,14 @@ class InboundEvent(Base):
 
 def remember_space(session: Session, platform: str, name: str, kind: str, now: datetime, *,
                    display_name: str | None = None, person_id: int | None = None) -> ChatSpace:
+    """Add or update the space. Two first messages in one new DM may race here: the insert
+    ignores a conflict, so the second one updates the row the first one made."""
     space = find_space(session, platform, name)
     if space is None:
-        space = ChatSpace(platform=platform, name=name, kind=kind, added_at=now)
-        session.add(space)
+        insert_new(session, ChatSpace, {"platform": platform, "name": name, "kind": kind,
+                                        "added_at": now}, ("platform", "name"))
+        space = find_space(session, platform, name)
+        assert space is not None
     space.kind = kind
     space.display_name = display_name
     if person_id is not None:

@@ -423,3 +423,34 @@ def test_any_signed_json_gets_a_2xx_or_4xx(door: Door, body: Any) -> None:
                                 headers={"Authorization": f"Bearer {door.token()}"})
     assert response.status_code < 500
     assert "Something went wrong" not in response.get_data(as_text=True)
+
+
+def test_first_messages_racing_in_a_new_dm_are_all_answered(door: Door) -> None:
+    """Several first messages in a DM nobody has seen yet, at once: each is answered and
+    the DM is remembered once (the space insert ignores the loser's conflict)."""
+    import threading
+
+    rounds, width = 4, 8
+    answers: list[int] = []
+    for r in range(rounds):
+        barrier = threading.Barrier(width)
+        space = {**DM, "name": f"spaces/NEW{r}"}
+
+        def send(n: int, space: dict[str, Any] = space, barrier: threading.Barrier = barrier
+                 ) -> None:
+            body = classic("MESSAGE", message=msg("/whoami", name=f"{space['name']}/m/{n}",
+                                                  space=space), space=space)
+            token = door.token()
+            barrier.wait()
+            response = door.post(body, token=token)
+            answers.append(200 if "Alice Agent" in response.get_data(as_text=True) else -1)
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(width)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [200] * rounds * width
+    known = spaces(door)
+    assert all(known[f"spaces/NEW{r}"] == ("dm", person_id(door, "alice"))
+               for r in range(rounds))
