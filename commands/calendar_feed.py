@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from commands import links
+import commands.links as links
 from commands.core import Config
 from commands.shift_plan import local
 from store import clockwork, people

@@ -102,6 +102,20 @@ class Reply:
         """``text`` with each mention shown by ``show`` (default ``@key``)."""
         return "".join(p if isinstance(p, str) else show(p) for p in self.pieces(text))
 
+    def sections_shown(self, show: Callable[[Mention], str]) -> tuple[Section, ...]:
+        """The sections with each mention in their text shown by ``show`` (for places,
+        like Google Chat cards, that cannot mention anyone)."""
+        if not self.mentions and not any(MENTION_OPEN in (s.text or "") for s in self.sections):
+            return self.sections
+
+        def shown(text: str | None) -> str | None:
+            return None if text is None else self.plain(text, show)
+
+        return tuple(Section(title=shown(s.title), text=shown(s.text),
+                             rows=tuple((self.plain(k, show), self.plain(v, show))
+                                        for k, v in s.rows),
+                             buttons=s.buttons, image_url=s.image_url) for s in self.sections)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
