@@ -54,6 +54,8 @@ class Week:
     lines: list[str]
     # (day code, turn index, line index) → person key | ningu | festiu
     cells: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    # What is wrong with the file; import_weeks reports them with the unknown people.
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +101,9 @@ def parse_date(value: Any) -> date | None:
 
 
 def parse_tomatic(text: str) -> Week:
-    """A Tomàtic week, or ImportRejected listing every structural problem."""
+    """A Tomàtic week with its structural problems listed in ``problems`` (import_weeks
+    adds the unknown people and rejects them all together); ImportRejected only when the
+    file is not a timetable at all."""
     data = load_yaml(text)
     if not isinstance(data, dict):
         raise reject("file", "layout", "expected a Tomàtic timetable: a mapping with week, "
@@ -179,8 +183,7 @@ def parse_tomatic(text: str) -> Week:
                                                                         "ningu or festiu"))
                     continue
                 week.cells[(code, t, n)] = str(key).strip().lower()
-    if problems:
-        raise ImportRejected(problems)
+    week.problems = problems
     return week
 
 
@@ -247,16 +250,18 @@ def import_weeks(session: Session, weeks: Iterable[Week], now: datetime,
     anything is wrong). The caller owns the transaction."""
     weeks = list(weeks)
     known = {p.key: p.id for p in people.all_people(session)}
-    problems: list[Problem] = []
+    problems: list[Problem] = [p for week in weeks for p in week.problems]
     seen: set[date] = set()
     for week in weeks:
         if week.monday in seen:
             problems.append(Problem(label, "week", f"{week.monday} is given twice"))
         seen.add(week.monday)
         for (code, t, n), key in sorted(week.cells.items()):
-            if code == "__end__" or key in (NOBODY_KEY, HOLIDAY_KEY) or key in known:
+            if code == "__end__" or key in (NOBODY_KEY, HOLIDAY_KEY) or key in known \
+                    or n >= len(week.lines):
                 continue
-            problems.append(Problem(f"week {week.monday} {code} turn {t + 1}",
+            where = f"week {week.monday} " if week.monday != date.min else ""
+            problems.append(Problem(f"{where}timetable.{code}[{t + 1}]",
                                     f"line {week.lines[n]}", f"unknown person {key!r}"))
     if problems:
         raise ImportRejected(problems)
