@@ -83,60 +83,61 @@ class AdvisoryLock:
         self.engine = engine or create_engine(url, poolclass=NullPool,
                                               connect_args=connect_args)
         self._conn: Connection | None = None
-        self._key: int | None = None
+        self._held = False
+        self._key = 0
+        self._where = ""
 
     def is_leader(self) -> bool:
-        if self._conn is not None:
-            try:
-                held = self._conn.execute(text(
+        conn = self._conn or self._connect()
+        if conn is None:
+            return False
+        try:
+            if self._held:
+                self._held = bool(conn.execute(text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                     "AND pid = pg_backend_pid() AND classid = :c AND objid = :o "
-                    "AND objsubid = 2 AND granted"), {"c": LOCK_CLASS, "o": self._objid()}
-                ).scalar()
-            except Exception as exc:
-                log.warning("lost the scheduler lock's connection (%s); stepping down", exc)
-                self._drop()
-                return False
-            if held:
-                return True
+                    "AND objsubid = 2 AND granted"), {"c": LOCK_CLASS, "o": self._key}
+                ).scalar())
+                if not self._held:
+                    log.warning("the scheduler lock is no longer held; stepping down")
+                return self._held
+            signed = self._key - (1 << 32) if self._key >= 1 << 31 else self._key  # int4
+            self._held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :o)"),
+                                           {"c": LOCK_CLASS, "o": signed}).scalar())
+        except Exception as exc:
+            log.warning("lost the scheduler lock's connection (%s); stepping down", exc)
             self._drop()
-        return self._acquire()
+            return False
+        if self._held:
+            log.info("this process is the scheduler leader (advisory lock on %s)", self._where)
+        return self._held
 
-    def _objid(self) -> int:
-        assert self._key is not None
-        return self._key & 0xFFFFFFFF
-
-    def _acquire(self) -> bool:
+    def _connect(self) -> Connection | None:
+        """The lock's own connection (kept open while following too, so that asking again
+        costs one round trip)."""
         try:
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except Exception as exc:
             log.warning("cannot reach the database to lead the scheduler: %s", exc)
-            return False
+            return None
         try:
             idle, interval = max(1, self.ttl // 3), max(1, self.ttl // 6)
             for setting, value in (("tcp_keepalives_idle", idle),
                                    ("tcp_keepalives_interval", interval),
                                    ("tcp_keepalives_count", 2)):
                 conn.execute(text(f"SET {setting} = {int(value)}"))
-            where = conn.execute(text("SELECT current_database() || '.' || current_schema()")
-                                 ).scalar()
-            key = zlib.crc32(str(where).encode())
-            signed = key - (1 << 32) if key >= 1 << 31 else key  # int4
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :o)"),
-                               {"c": LOCK_CLASS, "o": signed}).scalar()
+            self._where = str(conn.execute(
+                text("SELECT current_database() || '.' || current_schema()")).scalar())
         except Exception as exc:
-            log.warning("could not ask for the scheduler lock: %s", exc)
+            log.warning("could not prepare the scheduler lock's connection: %s", exc)
             conn.close()
-            return False
-        if not got:
-            conn.close()
-            return False
-        self._conn, self._key = conn, key
-        log.info("this process is the scheduler leader (advisory lock on %s)", where)
-        return True
+            return None
+        self._key = zlib.crc32(self._where.encode())
+        self._conn = conn
+        return conn
 
     def _drop(self) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._held = self._conn, None, False
         if conn is not None:
             try:
                 conn.close()

@@ -42,7 +42,7 @@ from integrations.pbx.traffic import TrafficSimulator
 from store import clockwork
 from store.chat import prune_events
 from store.clockwork import DONE, FAILED, SKIPPED
-from store.db import transaction
+from store.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -244,11 +244,20 @@ class Background:
         services = self.runtime.services
         now = services.clock.now()
         grace = timedelta(seconds=self.runtime.settings.misfire_grace_seconds)
-        today = now.astimezone(self.runtime.settings.timezone).date()
-        due = sorted({slot for day in (today - timedelta(days=1), today)
-                      for slot in job.slots(self, day) if slot <= now})
+        tz = self.runtime.settings.timezone
+        today = now.astimezone(tz).date()
+        days = [today]
+        if now - grace < datetime.combine(today, time(), tz):
+            days.insert(0, today - timedelta(days=1))  # yesterday's late slots may be unseen
+        due = sorted({slot for day in days for slot in job.slots(self, day) if slot <= now})
         result = ClockPass()
+        if not due:
+            return result
+        with reading(services.sessions) as session:
+            seen = {r.slot for r in clockwork.runs(session, job.name, due[0])}
         for slot in due:
+            if slot in seen:
+                continue
             late = now - slot
             with transaction(services.sessions) as session:
                 if late > grace:
