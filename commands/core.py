@@ -43,7 +43,7 @@ class Section:
 # A mention inside reply text: MENTION_OPEN + person key + MENTION_CLOSE (private-use
 # characters nobody types). Renderers turn it into the platform's own mention.
 MENTION_OPEN, MENTION_CLOSE = "\ue000", "\ue001"
-_MENTION = re.compile(f"{MENTION_OPEN}([^{MENTION_OPEN}{MENTION_CLOSE}]{{1,64}}){MENTION_CLOSE}")
+_MENTION = re.compile(f"{MENTION_OPEN}([a-z0-9][a-z0-9_.-]{{0,63}}){MENTION_CLOSE}")
 _SENTINELS = re.compile(f"[{MENTION_OPEN}{MENTION_CLOSE}]")
 
 
