@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from commands.core import COORDINATORS, Reply, Services
 from integrations.errors import IntegrationError
@@ -63,7 +63,7 @@ def sync_hr(services: Services) -> SyncReport:
             services.notifier.send(session, COORDINATORS, Reply(
                 f"I could not refresh absences from {hr.name}: {report.error}. "
                 "I keep using the last known absences and will tell you when it works again."),
-                key=f"hr-down:{state.failing_since:%Y%m%dT%H%M%S}")
+                key=f"hr-down:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
         return report
     with transaction(services.sessions) as session:
         by_email = {p.email.lower(): p.id for p in people.all_people(session) if p.email}
@@ -84,7 +84,7 @@ def sync_hr(services: Services) -> SyncReport:
         if state.failing_since is not None:
             services.notifier.send(session, COORDINATORS, Reply(
                 f"Absences from {hr.name} are up to date again."),
-                key=f"hr-back:{state.failing_since:%Y%m%dT%H%M%S}")
+                key=f"hr-back:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
         state.failing_since = None
         state.last_error = None
         state.last_success_at = now
