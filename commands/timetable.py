@@ -105,7 +105,7 @@ def assign(ctx: Context, services: Services) -> Reply:
                                   turn.lines.index(line))
     note = f" (that day has no service: {plan.closed})" if plan.closed else ""
     return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}: "
-                 f"{_who(status, previous)} → {person.name if person else 'nobody'}.{note}",
+                 f"{_who(status, previous)} → {person.name if person else 'nobody'}{note}.",
                  private=True)
 
 
