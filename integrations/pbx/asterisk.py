@@ -7,8 +7,9 @@ What AMI can and cannot say, and what this backend does about it:
   tried on Location, StateInterface and Name in turn; members that match none (agent
   callback members such as ``Agent/220`` on ``Local/id-9@agentcallback``) fall back to
   FreePBX's naming (``Local/9921@from-queue/n`` with state interface ``SIP/9921`` is
-  extension 9921 under any template), then to the trailing digits of their name. Pause, resume and remove use the interface
-  Asterisk reported for the member, so those members can be driven too.
+  extension 9921 under any template), then to the trailing digits of their name. Pause,
+  resume and remove use the interface Asterisk reported for the member, so those members
+  can be driven too.
 - ``Status`` is the device state (``devicestate.h``), mapped in ``_STATES``. ``InCall``
   (Asterisk >= 13) marks a bridged member whose device still reads idle as in_call.
 - QueueMember has no talk time per member: ``seconds_in_calls`` is always 0. The
