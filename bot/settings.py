@@ -361,6 +361,10 @@ class Settings:
                                             ("ODOO_DATABASE", self.odoo_database),
                                             ("ODOO_USER", self.odoo_user),
                                             ("ODOO_PASSWORD", self.odoo_password)) if not value]
+        from store.calendar_days import check_country
+
+        if (holidays := check_country(self.holidays_country, self.holidays_subdiv)) is not None:
+            problems.append(holidays)
         if self.gae_env and self.database_url.startswith("sqlite"):
             problems.append(f"DATABASE_URL={self.database_url!r} is SQLite, but this is App "
                             f"Engine (GAE_ENV={self.gae_env!r}): an instance's disk is not a "

@@ -26,11 +26,16 @@ def check_country(country: str, subdiv: str) -> str | None:
     if not country:
         return None
     try:
-        holidays.country_holidays(country, subdiv=subdiv or None, years=2026)
+        holidays.country_holidays(country, years=2026)
     except NotImplementedError:
         return f"HOLIDAYS_COUNTRY={country!r}: the holidays library does not know that country"
-    except Exception as exc:  # the library raises NotImplementedError or others for subdivs
-        return f"HOLIDAYS_SUBDIV={subdiv!r}: {exc}"
+    if not subdiv:
+        return None
+    try:
+        holidays.country_holidays(country, subdiv=subdiv, years=2026)
+    except NotImplementedError:
+        return (f"HOLIDAYS_SUBDIV={subdiv!r}: not a subdivision of {country} the holidays "
+                "library knows")
     return None
 
 

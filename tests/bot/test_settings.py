@@ -73,3 +73,14 @@ def test_the_odoo_hr_backend_needs_its_credentials() -> None:
         "ODOO_DATABASE is missing: required when HR_BACKEND=odoo",
         "ODOO_USER is missing: required when HR_BACKEND=odoo",
         "ODOO_PASSWORD is missing: required when HR_BACKEND=odoo"]
+
+
+def test_a_holidays_country_the_library_does_not_know() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"HOLIDAYS_COUNTRY": "XX"}, app_yaml=None)
+    assert caught.value.problems == [
+        "HOLIDAYS_COUNTRY='XX': the holidays library does not know that country"]
+    with pytest.raises(SettingsError) as subdiv:
+        Settings.load(environ={"HOLIDAYS_COUNTRY": "ES", "HOLIDAYS_SUBDIV": "ZZ"}, app_yaml=None)
+    assert subdiv.value.problems[0].startswith("HOLIDAYS_SUBDIV='ZZ': ")
+    assert Settings.load(environ={"HOLIDAYS_COUNTRY": ""}, app_yaml=None).holidays_country == ""
