@@ -22,8 +22,9 @@ def test_one_leader_on_postgresql_and_a_dead_one_is_replaced(db: Database) -> No
         # noticed): it finds out before its next run, and the follower takes over.
         assert a._conn is not None
         pid = a._conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        with db.engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with db.engine.connect() as admin:  # waits (up to 10 s) until that session is gone
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid, 10000)"),
+                                 {"pid": pid}).scalar()
         assert b.is_leader()
         assert not a.is_leader()
         b.release()  # a clean shutdown hands over at once
