@@ -14,6 +14,10 @@ from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import Clock, SystemClock
+from integrations.hr import Hr
+from integrations.hr.local import LocalHr
+from integrations.hr.odoo import OdooHr
+from integrations.odoo import OdooClient
 from integrations.pbx import Pbx
 from integrations.pbx.ami import AmiClient
 from integrations.pbx.areavoip import AreavoipPbx
@@ -51,7 +55,17 @@ def build_services(settings: Settings) -> Services:
         clock=clock,
         pbx=build_pbx(settings, sessions, clock),
         notifier=OutboxNotifier(settings, clock),
+        hr=build_hr(settings, sessions),
     )
+
+
+def build_hr(settings: Settings, sessions: sessionmaker[Session]) -> Hr:
+    if settings.hr_backend == "odoo":
+        client = OdooClient(settings.odoo_url, settings.odoo_database, settings.odoo_user,
+                            settings.odoo_password, timeout=settings.odoo_timeout)
+        return OdooHr(client, settings.timezone)
+    return LocalHr(sessions, settings.timezone, settings.holidays_country,
+                   settings.holidays_subdiv)
 
 
 def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Pbx:

@@ -1,42 +1,111 @@
 """Work run by the clock: one schedule table, APScheduler in the team's time zone.
 
-Each job is a plain function of the running ``Background`` (the runtime plus the
-long-lived workers it owns), so the same code runs from the background scheduler
-(``switchboard run`` / ``serve`` / gunicorn), from a one-shot CLI call, or from a test
-with a fixed clock. The clock's ``now`` is what jobs use; APScheduler only decides when
-to wake up.
+Two kinds of job, both plain functions of the running ``Background`` (the runtime plus
+the long-lived workers it owns), so the same code runs from the background scheduler
+(``switchboard run`` / ``serve`` / gunicorn), from ``POST /tasks/<job>``, from a one-shot
+CLI call, or from a test with a fixed clock. The clock's ``now`` is what jobs use;
+APScheduler only decides when to wake up.
+
+- ``Job(name, every, run)``: every ``every`` (a timedelta, or a function of the settings);
+- ``ClockJob(name, slots, run)``: at moments derived from data — ``slots(bg, day)`` lists
+  a local day's moments (turn boundaries, a daily hour) and ``run(bg, slot)`` does one.
+  Each (job, slot) is claimed in the store before it runs (store/clockwork.py), so it
+  runs once whichever replica, retry or restart gets there; a slot missed by less than
+  MISFIRE_GRACE_SECONDS runs late, once; an older one is recorded as skipped and logged.
+
+Exactly once, on any number of replicas: jobs marked ``leader_only`` (the default) run
+only in the scheduler leader (bot/leader.py: a PostgreSQL advisory lock, or a file lock
+for SQLite), re-checked before each run; and every proactive message carries a (job,
+slot) key in the outbox, so even two leaders could not send it twice.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
 from bot.delivery.worker import OutboxWorker, build_worker
+from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime
 from bot.settings import Settings
 from commands.core import Reply
+from commands.hr_sync import sync_hr
+from commands.offline import check_offline
 from commands.pause_overdue import remind_overdue
+from commands.shift_change import boundaries, notice, notice_slots, set_queue
 from integrations.pbx.traffic import TrafficSimulator
-from store import audit, outbox
+from store import audit, clockwork, outbox
 from store.chat import prune_events
-from store.db import optimize, transaction
+from store.clockwork import DONE, FAILED, SKIPPED
+from store.db import optimize, reading, transaction
 
 log = logging.getLogger(__name__)
+
+# How often clock jobs look for due slots (well inside MISFIRE_GRACE_SECONDS).
+CLOCK_POLL = timedelta(seconds=15)
+HR_SYNC_AT = time(5, 30)
+
+
+def _always(settings: Settings) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class Job:
+    """An interval job. ``leader_only=False`` for work safe on every replica at once."""
+
     name: str
-    every: timedelta
+    every: timedelta | Callable[[Settings], timedelta]
     run: Callable[[Background], object]
-    enabled: Callable[[Settings], bool] = lambda settings: True
+    enabled: Callable[[Settings], bool] = _always
+    leader_only: bool = True
+
+    def interval(self, settings: Settings) -> timedelta:
+        return self.every if isinstance(self.every, timedelta) else self.every(settings)
+
+
+@dataclass(frozen=True)
+class ClockJob:
+    """A job due at moments computed from data; each (job, slot) runs once."""
+
+    name: str
+    slots: Callable[[Background, date], list[datetime]]
+    run: Callable[[Background, datetime], object]
+    enabled: Callable[[Settings], bool] = _always
+    leader_only: bool = True
+
+    def interval(self, settings: Settings) -> timedelta:
+        return CLOCK_POLL
+
+
+AnyJob = Job | ClockJob
+
+
+@dataclass
+class SlotRun:
+    slot: datetime
+    outcome: str  # done | failed | skipped
+    result: object = None
+
+
+@dataclass
+class ClockPass:
+    """What one look at a clock job did."""
+
+    ran: list[SlotRun] = field(default_factory=list)
+
+    @property
+    def slots(self) -> list[datetime]:
+        return [r.slot for r in self.ran if r.outcome != SKIPPED]
+
+
+# --------------------------------------------------------------------------- the jobs
 
 
 def deliver_outbox(bg: Background) -> object:
@@ -75,16 +144,56 @@ def housekeeping(bg: Background) -> dict[str, int]:
     return pruned
 
 
+def _notice_slots(bg: Background, day: date) -> list[datetime]:
+    return notice_slots(bg.runtime.services, day)
+
+
+def _notice(bg: Background, slot: datetime) -> object:
+    ahead = timedelta(minutes=bg.runtime.settings.shift_notice_minutes)
+    return notice(bg.runtime.services, slot + ahead)
+
+
+def _boundaries(bg: Background, day: date) -> list[datetime]:
+    return boundaries(bg.runtime.services, day)
+
+
+def _set_queue(bg: Background, slot: datetime) -> object:
+    return set_queue(bg.runtime.services, slot)
+
+
+def _offline(bg: Background) -> object:
+    return check_offline(bg.runtime.services)
+
+
+def _daily_hr(bg: Background, day: date) -> list[datetime]:
+    return [datetime.combine(day, HR_SYNC_AT, bg.runtime.settings.timezone)]
+
+
+def _hr_sync(bg: Background, slot: datetime) -> object:
+    return sync_hr(bg.runtime.services).summary()
+
+
 def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
-SCHEDULE: tuple[Job, ...] = (
-    Job("outbox-delivery", timedelta(seconds=2), deliver_outbox),
+def _offline_every(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.offline_check_seconds)
+
+
+SCHEDULE: tuple[AnyJob, ...] = (
+    Job("outbox-delivery", timedelta(seconds=2), deliver_outbox, leader_only=False),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
     Job("housekeeping", timedelta(days=1), housekeeping),
+    ClockJob("shift-notice", _notice_slots, _notice),
+    ClockJob("queue-set", _boundaries, _set_queue),
+    Job("offline-monitor", _offline_every, _offline),
+    ClockJob("hr-sync", _daily_hr, _hr_sync),
 )
+
+
+# --------------------------------------------------------------------------- running
 
 
 class Background:
@@ -92,7 +201,8 @@ class Background:
 
     def __init__(self, runtime: Runtime, *,
                  console_sink: Callable[[str, Reply], None] | None = None,
-                 schedule: tuple[Job, ...] = SCHEDULE) -> None:
+                 schedule: tuple[AnyJob, ...] = SCHEDULE,
+                 leadership: Leadership | None = None) -> None:
         self.runtime = runtime
         settings, services = runtime.settings, runtime.services
         self.worker: OutboxWorker = build_worker(settings, services.sessions, services.clock,
@@ -105,25 +215,95 @@ class Background:
                 mean_talk_seconds=settings.sim_talk_seconds,
                 mean_patience_seconds=settings.sim_patience_seconds,
                 start=services.clock.now())
+        self.leadership = leadership or leadership_for(
+            runtime.engine.url.render_as_string(hide_password=False),
+            settings.leader_ttl_seconds)
         self.jobs = tuple(job for job in schedule if job.enabled(settings))
         self.scheduler = BackgroundScheduler(timezone=settings.timezone)
         for job in self.jobs:
             self.scheduler.add_job(
-                self._guarded(job), IntervalTrigger(seconds=job.every.total_seconds()),
+                self._guarded(job),
+                IntervalTrigger(seconds=job.interval(settings).total_seconds()),
                 id=job.name, name=job.name, max_instances=1, coalesce=True,
             )
 
-    def run_job(self, name: str) -> object:
-        """Run one job now, in this thread (tests, one-shot CLI calls)."""
-        job = next((j for j in self.jobs if j.name == name), None)
-        if job is None:
+    # ----------------------------------------------------------------- one job
+
+    def job(self, name: str) -> AnyJob:
+        found = next((j for j in self.jobs if j.name == name), None)
+        if found is None:
             raise KeyError(f"no enabled job {name!r}")
+        return found
+
+    def run_job(self, name: str) -> object:
+        """Run one job now, in this thread, leader or not (tests, the CLI, /tasks).
+        A clock job runs its due slots — each (job, slot) still only once."""
+        job = self.job(name)
+        if isinstance(job, ClockJob):
+            return self.run_due(job)
         return job.run(self)
 
-    def _guarded(self, job: Job) -> Callable[[], None]:
+    def tick(self, name: str) -> object | None:
+        """What the scheduler runs: the job, if this process may run it now."""
+        job = self.job(name)
+        if job.leader_only and not self.leadership.is_leader():
+            return None
+        return self.run_job(name)
+
+    def tick_all(self) -> dict[str, object | None]:
+        """Every job once, as if each had woken up (simulations and tests)."""
+        return {job.name: self.tick(job.name) for job in self.jobs}
+
+    def run_due(self, job: ClockJob) -> ClockPass:
+        """Run each slot of ``job`` that is due: at or before now, not claimed yet, and
+        late by less than the misfire grace; older unclaimed slots are recorded as
+        skipped (and logged) so they never run."""
+        services = self.runtime.services
+        now = services.clock.now()
+        grace = timedelta(seconds=self.runtime.settings.misfire_grace_seconds)
+        tz = self.runtime.settings.timezone
+        today = now.astimezone(tz).date()
+        days = [today]
+        if now - grace < datetime.combine(today, time(), tz):
+            days.insert(0, today - timedelta(days=1))  # yesterday's late slots may be unseen
+        due = sorted({slot for day in days for slot in job.slots(self, day) if slot <= now})
+        result = ClockPass()
+        if not due:
+            return result
+        with reading(services.sessions) as session:
+            seen = {r.slot for r in clockwork.runs(session, job.name, due[0])}
+        for slot in due:
+            if slot in seen:
+                continue
+            late = now - slot
+            with transaction(services.sessions) as session:
+                if late > grace:
+                    run = clockwork.claim_slot(session, job.name, slot, now, SKIPPED)
+                    if run is not None:
+                        log.warning("%s for %s skipped: missed by %s (more than the misfire "
+                                    "grace of %s)", job.name, slot, late, grace)
+                        result.ran.append(SlotRun(slot, SKIPPED))
+                    continue
+                run = clockwork.claim_slot(session, job.name, slot, now)
+                run_id = run.id if run is not None else None
+            if run_id is None:
+                continue  # someone ran it already
+            outcome, value, detail = DONE, None, None
+            try:
+                value = job.run(self, slot)
+                detail = str(value)[:4000] if value is not None else None
+            except Exception as exc:
+                log.exception("clock job %s for %s failed", job.name, slot)
+                outcome, detail = FAILED, f"{type(exc).__name__}: {exc}"
+            with transaction(services.sessions) as session:
+                clockwork.finish_slot(session, run_id, services.clock.now(), outcome, detail)
+            result.ran.append(SlotRun(slot, outcome, value))
+        return result
+
+    def _guarded(self, job: AnyJob) -> Callable[[], None]:
         def run() -> None:
             try:
-                job.run(self)
+                self.tick(job.name)
             except Exception:
                 log.exception("scheduled job %s failed", job.name)
 
@@ -143,3 +323,4 @@ class Background:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.leadership.release()

@@ -258,6 +258,8 @@ class Settings:
                             "bearer token for POST /tasks/<job> (refused when empty)")
     trust_appengine_headers: bool = _var("TRUST_APPENGINE_HEADERS", _bool, "false",
                                          "accept X-Appengine-Cron: true on /tasks/<job>")
+    gae_env: str = _var("GAE_ENV", _str, "",
+                        "set by App Engine itself; there the database must be PostgreSQL")
     # --- call statistics ---
     pbx_timezone_name: str = _var("PBX_TIMEZONE", _str, "",
                                   "the PBX's IANA time zone for its local times (default "
@@ -348,11 +350,26 @@ class Settings:
             "asterisk": [("AMI_HOST", self.ami_host), ("AMI_USER", self.ami_user),
                          ("AMI_SECRET", self.ami_secret)],
         }
-        return [
+        problems = [
             f"{env} is missing: required when PBX_BACKEND={self.pbx_backend}"
             for env, value in needs.get(self.pbx_backend, [])
             if not value
         ]
+        if self.hr_backend == "odoo":
+            problems += [f"{env} is missing: required when HR_BACKEND=odoo"
+                         for env, value in (("ODOO_URL", self.odoo_url),
+                                            ("ODOO_DATABASE", self.odoo_database),
+                                            ("ODOO_USER", self.odoo_user),
+                                            ("ODOO_PASSWORD", self.odoo_password)) if not value]
+        from store.calendar_days import check_country
+
+        if (holidays := check_country(self.holidays_country, self.holidays_subdiv)) is not None:
+            problems.append(holidays)
+        if self.gae_env and self.database_url.startswith("sqlite"):
+            problems.append(f"DATABASE_URL={self.database_url!r} is SQLite, but this is App "
+                            f"Engine (GAE_ENV={self.gae_env!r}): an instance's disk is not a "
+                            "database; use PostgreSQL (Cloud SQL)")
+        return problems
 
 
 def read_app_yaml_env(path: Path) -> dict[str, str]:

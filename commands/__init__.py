@@ -6,11 +6,15 @@ from commands import (
     announce,
     breaks,
     help,
+    offline,
+    onshift,
     pause_overdue,
     queue,
     queue_board,
     queue_members,
+    shifts,
     team,
+    timetable,
     whoami,
 )
 from commands.core import Command
@@ -32,4 +36,11 @@ COMMANDS: tuple[Command, ...] = (
     announce.COMMAND,
     team.PEOPLE,
     team.AUDIT,
+    # Shifts: everyone reads, coordinators change.
+    onshift.COMMAND,
+    shifts.COMMAND,
+    offline.COMMAND,
+    timetable.ASSIGN,
+    timetable.SWAP,
+    timetable.LOG,
 )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
+from integrations.hr import Hr
 from integrations.pbx import Pbx
 from store.people import Person, Role
 
@@ -38,18 +40,88 @@ class Section:
     image_url: str | None = None
 
 
+# A mention inside reply text: MENTION_OPEN + person key + MENTION_CLOSE (private-use
+# characters nobody types). Renderers turn it into the platform's own mention.
+MENTION_OPEN, MENTION_CLOSE = "\ue000", "\ue001"
+_MENTION = re.compile(f"{MENTION_OPEN}([a-z0-9][a-z0-9_.-]{{0,63}}){MENTION_CLOSE}")
+_SENTINELS = re.compile(f"[{MENTION_OPEN}{MENTION_CLOSE}]")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person a reply names: each platform mentions them natively when it can (their
+    linked Google Chat or Slack account), and names them in plain text otherwise."""
+
+    key: str
+    name: str
+    google_id: str | None = None
+    slack_id: str | None = None
+
+    @classmethod
+    def of(cls, person: Person) -> Mention:
+        return cls(person.key, person.name, person.google_chat_id, person.slack_id)
+
+    @property
+    def token(self) -> str:
+        """What to write in the reply text where the mention goes."""
+        return f"{MENTION_OPEN}{self.key}{MENTION_CLOSE}"
+
+
+def mention(person: Person) -> str:
+    """The text that mentions ``person`` (give ``Mention.of(person)`` to the Reply too)."""
+    return Mention.of(person).token
+
+
 @dataclass(frozen=True)
 class Reply:
-    """Platform-neutral answer. Text is plain (no markup); adapters do the formatting."""
+    """Platform-neutral answer. Text is plain (no markup); adapters do the formatting.
+
+    Text (the reply's and its sections') may hold mention tokens (``mention(person)``);
+    ``mentions`` says who they are, and ``pieces`` splits text for a renderer."""
 
     text: str
     sections: tuple[Section, ...] = ()
     private: bool = False
+    mentions: tuple[Mention, ...] = ()
+
+    def pieces(self, text: str) -> list[str | Mention]:
+        """Plain strings and the Mentions between them. A token naming nobody in
+        ``mentions`` becomes ``@key``; stray sentinel characters are dropped."""
+        known = {m.key: m for m in self.mentions}
+        result: list[str | Mention] = []
+        at = 0
+        for found in _MENTION.finditer(text):
+            result.append(_SENTINELS.sub("", text[at:found.start()]))
+            who = known.get(found.group(1))
+            result.append(who if who is not None else f"@{_SENTINELS.sub('', found.group(1))}")
+            at = found.end()
+        result.append(_SENTINELS.sub("", text[at:]))
+        return [p for p in result if p != ""]
+
+    def plain(self, text: str, show: Callable[[Mention], str] = lambda m: f"@{m.key}") -> str:
+        """``text`` with each mention shown by ``show`` (default ``@key``)."""
+        return "".join(p if isinstance(p, str) else show(p) for p in self.pieces(text))
+
+    def sections_shown(self, show: Callable[[Mention], str]) -> tuple[Section, ...]:
+        """The sections with each mention in their text shown by ``show`` (for places,
+        like Google Chat cards, that cannot mention anyone)."""
+        if not self.mentions and not any(MENTION_OPEN in (s.text or "") for s in self.sections):
+            return self.sections
+
+        def shown(text: str | None) -> str | None:
+            return None if text is None else self.plain(text, show)
+
+        return tuple(Section(title=shown(s.title), text=shown(s.text),
+                             rows=tuple((self.plain(k, show), self.plain(v, show))
+                                        for k, v in s.rows),
+                             buttons=s.buttons, image_url=s.image_url) for s in self.sections)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "private": self.private,
+            "mentions": [{"key": m.key, "name": m.name, "google_id": m.google_id,
+                          "slack_id": m.slack_id} for m in self.mentions],
             "sections": [
                 {
                     "title": s.title,
@@ -68,6 +140,9 @@ class Reply:
         return cls(
             text=str(data.get("text", "")),
             private=bool(data.get("private", False)),
+            mentions=tuple(Mention(key=str(m["key"]), name=str(m["name"]),
+                                   google_id=m.get("google_id"), slack_id=m.get("slack_id"))
+                           for m in data.get("mentions", [])),
             sections=tuple(
                 Section(
                     title=s.get("title"),
@@ -147,6 +222,23 @@ class Config(Protocol):
     def logout_reason_required(self) -> bool: ...
     @property
     def max_command_chars(self) -> int: ...
+    # Shifts: holidays, notices, offline monitor, signed calendar links.
+    @property
+    def holidays_country(self) -> str: ...
+    @property
+    def holidays_subdiv(self) -> str: ...
+    @property
+    def shift_notice_minutes(self) -> int: ...
+    @property
+    def offline_grace_seconds(self) -> int: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def public_url(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
 
 
 TEAM, COORDINATORS = "team", "coordinators"
@@ -173,6 +265,8 @@ class Services:
     clock: Clock
     pbx: Pbx
     notifier: Notifier
+    # Leaves and public holidays (integrations.hr); None: only what the store holds.
+    hr: Hr | None = field(default=None)
 
 
 CommandFn = Callable[[Context, Services], Reply]

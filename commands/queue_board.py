@@ -10,11 +10,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from commands.core import Button, Command, Context, Reply, Section, Services
+from commands.core import Button, Command, Config, Context, Reply, Section, Services
 from commands.queue_common import duration
 from commands.queue_log import Snapshot, sync_with_pbx
+from commands.shift_plan import day_plan
 from integrations.pbx import MemberState, MemberStatus
-from store import activity, people
+from store import absences, activity, people
 from store.activity import PAUSE, Activity
 from store.db import reading
 from store.people import Person, Role
@@ -32,13 +33,16 @@ STATE_LABELS = {
 COMMON_REASONS = 2
 
 
-def expected_people(session: Session) -> list[Person]:
-    """Who should be in the queue now.
-
-    Until a shifts capability exists this is every active agent with an extension;
-    replace it with "on shift now" from the timetable when there is one.
-    """
-    return [p for p in people.with_role(session, Role.AGENT) if p.extension]
+def expected_people(session: Session, config: Config, now: datetime) -> list[Person]:
+    """Who should be in the queue now: the current turn's people who are not absent, with
+    an extension. Every active agent with an extension when today has no timetable;
+    nobody outside the turns or on a day without service."""
+    plan = day_plan(session, config, now.astimezone(config.timezone).date())
+    if not plan.has_timetable:
+        return [p for p in people.with_role(session, Role.AGENT) if p.extension]
+    on_turn = plan.people_of(plan.turn_at(now))
+    away = absences.absent_at(session, now, [p.id for p in on_turn])
+    return [p for p in on_turn if p.extension and p.id not in away]
 
 
 def run_queue(ctx: Context, services: Services) -> Reply:
@@ -52,7 +56,7 @@ def board(services: Services, snapshot: Snapshot) -> Reply:
         by_extension = {p.extension: p for p in people.all_people(session) if p.extension}
         open_pauses = {a.person_id: a for a in activity.open_activities(session, PAUSE)}
         reasons = activity.reasons(session)
-        missing = [p for p in expected_people(session)
+        missing = [p for p in expected_people(session, services.settings, now)
                    if snapshot.member(p.extension or "") is None]
     limits = {r.code: r.max_minutes for r in reasons}
     rows = []

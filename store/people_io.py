@@ -24,8 +24,8 @@ from store.imports import (
 )
 from store.people import ROLES, Person
 
-__all__ = ["ImportRejected", "ImportReport", "Problem", "export_people", "import_people",
-           "parse_yaml", "validate"]
+__all__ = ["ImportRejected", "ImportReport", "Problem", "export_people", "export_tomatic",
+           "import_people", "parse_yaml", "validate"]
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -40,6 +40,10 @@ TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
                 "idealloads": "ideal_load"}
 ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "coordinator"}
+# Sections real persons.yaml files carry that Switchboard has no use for: read, not stored.
+TOMATIC_IGNORED = {"notoi_ids"}
+# Timetable placeholders ("nobody", "holiday") that Tomàtic lists among persons for colors.
+TOMATIC_PLACEHOLDERS = {"ningu", "festiu"}
 
 
 # ------------------------------------------------------------------------- reading
@@ -61,7 +65,7 @@ def parse_yaml(text: str) -> list[dict[str, Any]]:
 
 
 def _from_tomatic(data: dict[str, Any]) -> list[dict[str, Any]]:
-    unknown = set(data) - set(TOMATIC_MAPS) - {"groups"}
+    unknown = set(data) - set(TOMATIC_MAPS) - {"groups"} - TOMATIC_IGNORED
     if unknown:
         raise ImportRejected([Problem("file", name, "unknown persons.yaml section")
                               for name in sorted(unknown)])
@@ -81,6 +85,12 @@ def _from_tomatic(data: dict[str, Any]) -> list[dict[str, Any]]:
                     person["role"] = ROLE_GROUPS[group]
             else:
                 person["groups"].append(str(group))
+    for key in TOMATIC_PLACEHOLDERS:
+        entries.pop(key, None)
+    for person in entries.values():
+        # Tomàtic shows a person without a name as their key in title case.
+        if not str(person.get("name") or "").strip():
+            person["name"] = person["key"].title()
     return [entries[k] for k in sorted(entries)]
 
 
@@ -213,6 +223,27 @@ def import_people(session: Session, text: str, now: datetime) -> ImportReport:
         (report.updated if changed else report.unchanged).append(entry["key"])
     session.flush()
     return report
+
+
+def export_tomatic(session: Session) -> str:
+    """Everyone in Tomàtic's persons.yaml layout (parallel maps and groups), so a team
+    can go back; ``import`` reads it again to the same people."""
+    maps: dict[str, dict[str, Any]] = {section: {} for section in TOMATIC_MAPS}
+    groups: dict[str, list[str]] = {}
+    for p in people.all_people(session):
+        for section, name in TOMATIC_MAPS.items():
+            value = getattr(p, name)
+            if value not in (None, ""):
+                maps[section][p.key] = value
+        if p.role == "admin":
+            groups.setdefault("admin", []).append(p.key)
+        elif p.role == "coordinator":
+            groups.setdefault("coordinators", []).append(p.key)
+        for group in p.groups:
+            groups.setdefault(group, []).append(p.key)
+    document: dict[str, Any] = {k: v for k, v in maps.items() if v}
+    document["groups"] = {g: sorted(keys) for g, keys in sorted(groups.items())}
+    return dump_yaml(document)
 
 
 def export_people(session: Session) -> str:

@@ -6,10 +6,10 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from bot.cli.base import EXIT_OK, Cli, Subparsers, add_import_export
+from bot.cli.base import EXIT_OK, Cli, Subparsers
 from store.db import transaction
 from store.demo import load_demo
-from store.people_io import export_people, import_people
+from store.people_io import export_people, export_tomatic, import_people
 
 
 def people_import(cli: Cli, args: argparse.Namespace) -> int:
@@ -22,7 +22,8 @@ def people_import(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def people_export(cli: Cli, args: argparse.Namespace) -> int:
-    return cli.export_file(args.file, export_people)
+    tomatic = getattr(args, "format", None) == "tomatic"
+    return cli.export_file(args.file, export_tomatic if tomatic else export_people)
 
 
 def demo(cli: Cli, args: argparse.Namespace) -> int:
@@ -37,8 +38,15 @@ def demo(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Subparsers) -> None:
-    add_import_export(sub, "people", "import or export people (YAML)",
-                      import_help="add or update people from a YAML file",
-                      export_help="write everyone as YAML (stdout without FILE)",
-                      on_import=people_import, on_export=people_export)
+    group = sub.add_parser("people", help="import or export people (YAML)")
+    actions = group.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    imp = actions.add_parser("import", help="add or update people from a YAML file (a list, "
+                                            "or Tomàtic's persons.yaml)")
+    imp.add_argument("file")
+    imp.set_defaults(handler=people_import)
+    exp = actions.add_parser("export", help="write everyone as YAML (stdout without FILE)")
+    exp.add_argument("file", nargs="?")
+    exp.add_argument("--format", choices=("switchboard", "tomatic"), default="switchboard",
+                     help="tomatic: Tomàtic's persons.yaml layout, so a team can go back")
+    exp.set_defaults(handler=people_export)
     sub.add_parser("demo", help="load the demo team").set_defaults(handler=demo)

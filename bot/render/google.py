@@ -12,6 +12,7 @@ uses Chat's own markup, set explicitly because new apps default to Markdown.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -30,10 +31,9 @@ MAX_TEXT_CHARS = 4000
 def render_message(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> dict[str, Any]:
     """A Chat API Message body. ``action_function``: the buttons' onClick function — the
     name "switchboard" for classic apps, the endpoint's HTTPS URL for add-ons."""
-    text = reply.text if len(reply.text) <= MAX_TEXT_CHARS else \
-        reply.text[:MAX_TEXT_CHARS - 1] + "…"
+    text = chat_text(reply)
     message: dict[str, Any] = {"text": text, "markupSyntax": "MARKUP_SYNTAX_CHAT"}
-    sections = [_Section(s, action_function) for s in reply.sections]
+    sections = [_Section(s, action_function) for s in reply.sections_shown(lambda m: m.name)]
     if not sections:
         return message
     budget = MAX_MESSAGE_BYTES - HEADROOM_BYTES
@@ -57,6 +57,31 @@ def render_message(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> 
                 high = middle
         return _with(message, _assemble(sections, low, rows_only))
     raise AssertionError("a card of one line always fits")  # pragma: no cover
+
+
+# What Chat syntax turns into a mention or a link: <users/…>, <https://…|label>, <mailto:…>.
+_MARKUP = re.compile(r"<(?=\s*(users/|https?:|mailto:))", re.IGNORECASE)
+
+
+def chat_text(reply: Reply) -> str:
+    """The message text in Chat syntax: mentions as ``<users/ID>`` (the name when the
+    person has no linked Google account); anything else that Chat would read as markup
+    that reaches people (``<users/all>``, ``<url|label>``) is defused with a zero-width
+    space after ``<``. Cut at MAX_TEXT_CHARS, never inside a mention."""
+    out: list[str] = []
+    size = 0
+    for piece in reply.pieces(reply.text):
+        if isinstance(piece, str):
+            part = _MARKUP.sub("<\u200b", piece)
+        else:
+            part = f"<{piece.google_id}>" if piece.google_id else piece.name
+        if size + len(part) > MAX_TEXT_CHARS - 1:
+            room = MAX_TEXT_CHARS - 1 - size
+            out.append((part[:room] if isinstance(piece, str) else "") + "…")
+            break
+        out.append(part)
+        size += len(part)
+    return "".join(out)
 
 
 def private_to(message: dict[str, Any], user_name: str) -> dict[str, Any]:

@@ -54,31 +54,43 @@ def render_message(reply: Reply) -> dict[str, Any]:
     """The message body for chat.postMessage / respond / ack: ``{"text": …, "blocks": […]}``."""
     blocks: list[_Block] = []
     if reply.text:
-        blocks.extend(_text_blocks(reply.text))
+        blocks.extend(_text_blocks(reply.text, reply))
     counter = _Counter()
     for section in reply.sections:
-        blocks.extend(_section_blocks(section, counter))
+        blocks.extend(_section_blocks(section, counter, reply))
     return {"text": _fallback_text(reply), "blocks": _fit(blocks)}
+
+
+def mrkdwn(text: str, reply: Reply | None = None) -> str:
+    """Plain text → mrkdwn: escaped, with the reply's mentions as ``<@U…>`` (the person's
+    name, escaped, when they have no linked Slack account)."""
+    if reply is None:
+        return escape(text)
+    return "".join(escape(p) if isinstance(p, str)
+                   else f"<@{p.slack_id}>" if p.slack_id else escape(p.name)
+                   for p in reply.pieces(text))
 
 
 # --------------------------------------------------------------------------- pieces
 
 
-def _text_blocks(text: str) -> Iterator[_Block]:
-    for piece in split_mrkdwn(text, MAX_SECTION_TEXT):
+def _text_blocks(text: str, reply: Reply | None = None) -> Iterator[_Block]:
+    for piece in _split(mrkdwn(text, reply), MAX_SECTION_TEXT):
         yield _Block({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
 
 
-def _section_blocks(section: Section, counter: _Counter) -> Iterator[_Block]:
+def _section_blocks(section: Section, counter: _Counter, reply: Reply) -> Iterator[_Block]:
     if section.title:
+        title = reply.plain(section.title, lambda m: m.name)
         yield _Block({"type": "header",
-                      "text": {"type": "plain_text", "text": _cut(section.title, MAX_HEADER),
+                      "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER),
                                "emoji": True}})
     if section.text:
-        yield from _text_blocks(section.text)
+        yield from _text_blocks(section.text, reply)
     for start in range(0, len(section.rows), MAX_FIELDS):
         chunk = section.rows[start:start + MAX_FIELDS]
-        fields = [{"type": "mrkdwn", "text": _field(key, value)} for key, value in chunk]
+        fields = [{"type": "mrkdwn", "text": _field(key, value, reply)}
+                  for key, value in chunk]
         yield _Block({"type": "section", "fields": fields}, rows=len(chunk))
     buttons = [b for b in (_button(button, counter) for button in section.buttons) if b]
     for start in range(0, len(buttons), MAX_BUTTONS):
@@ -89,9 +101,9 @@ def _section_blocks(section: Section, counter: _Counter) -> Iterator[_Block]:
                       "alt_text": _cut(alt, MAX_ALT_TEXT)})
 
 
-def _field(key: str, value: str) -> str:
-    head = f"*{escape(key)}*\n" if key else ""
-    body = escape(value) if value else "—"
+def _field(key: str, value: str, reply: Reply) -> str:
+    head = f"*{mrkdwn(key, reply)}*\n" if key else ""
+    body = mrkdwn(value, reply) if value else "—"
     return _cut_mrkdwn(head + body, MAX_FIELD_TEXT)
 
 
@@ -136,7 +148,7 @@ def _fallback_text(reply: Reply) -> str:
     """The notification / screen-reader text: the reply's text, else its first title."""
     plain = reply.text or next(
         (s.title or s.text or "" for s in reply.sections if s.title or s.text), "") or "…"
-    text = escape(plain)
+    text = mrkdwn(plain, reply)
     if len(text) <= MAX_TEXT:
         return text
     note_room = 60
@@ -152,10 +164,15 @@ def split_mrkdwn(text: str, limit: int) -> list[str]:
 
     Cuts fall at line ends where possible, and never inside an ``&amp;``-style entity.
     """
+    return _split(escape(text), limit)
+
+
+def _split(text: str, limit: int) -> list[str]:
+    """Split mrkdwn (already escaped) as ``split_mrkdwn`` does."""
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for line in escape(text).split("\n"):
+    for line in text.split("\n"):
         while len(line) > limit:
             head = _cut_mrkdwn(line, limit, ellipsis=False)
             if current:

@@ -6,8 +6,10 @@ from commands.core import Reply
 
 
 def render_text(reply: Reply) -> str:
-    lines = [reply.text] if reply.text else []
-    for section in reply.sections:
+    """Mentions show as ``@key``."""
+    text = reply.plain(reply.text)
+    lines = [text] if text else []
+    for section in reply.sections_shown(lambda m: f"@{m.key}"):
         lines.append("")
         if section.title:
             lines.append(f"== {section.title} ==")

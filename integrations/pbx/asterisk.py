@@ -6,8 +6,10 @@ What AMI can and cannot say, and what this backend does about it:
   is read from its interface with the ``AMI_INTERFACE`` template (``PJSIP/{extension}``)
   tried on Location, StateInterface and Name in turn; members that match none (agent
   callback members such as ``Agent/220`` on ``Local/id-9@agentcallback``) fall back to
-  the trailing digits of their name. Pause, resume and remove use the interface
-  Asterisk reported for the member, so those members can be driven too.
+  FreePBX's naming (``Local/9921@from-queue/n`` with state interface ``SIP/9921`` is
+  extension 9921 under any template), then to the trailing digits of their name. Pause,
+  resume and remove use the interface Asterisk reported for the member, so those members
+  can be driven too.
 - ``Status`` is the device state (``devicestate.h``), mapped in ``_STATES``. ``InCall``
   (Asterisk >= 13) marks a bridged member whose device still reads idle as in_call.
 - QueueMember has no talk time per member: ``seconds_in_calls`` is always 0. The
@@ -47,6 +49,7 @@ _INVALID = 4
 _EXTENSION_CHARS = r"[0-9A-Za-z*#+_.-]{1,32}"
 _EXTENSION = re.compile(_EXTENSION_CHARS)
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
+_FREEPBX_LOCAL = re.compile(r"Local/(\d{1,32})@from-(?:queue|internal)(?:/n)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,11 @@ class AsteriskPbx:
             found = self._template.fullmatch(candidate.strip())
             if found:
                 return found.group(1)
+        # FreePBX names dynamic members Local/9921@from-queue/n with state interface
+        # SIP/9921 (or PJSIP/9921): the extension is the same under any template.
+        found = _FREEPBX_LOCAL.fullmatch(interface.strip())
+        if found:
+            return found.group(1)
         digits = _TRAILING_DIGITS.search(name.strip())
         return digits.group(1) if digits else name.strip()
 

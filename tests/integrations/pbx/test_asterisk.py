@@ -258,3 +258,19 @@ def test_the_interface_template_must_hold_the_extension(fake: FakeAmi) -> None:
     client = AmiClient("127.0.0.1", fake.port, "u", "s", TIMEOUT)
     with pytest.raises(ValueError, match=r"\{extension\}"):
         AsteriskPbx(client, "support", "PJSIP/101")
+
+
+def test_freepbx_members_map_to_their_extension_under_the_default_template(
+        fake: FakeAmi, pbx: AsteriskPbx) -> None:
+    """FreePBX adds dynamic members as Local/9921@from-queue/n with state interface
+    SIP/9921; with the default PJSIP/{extension} template they are extension 9921, so the
+    boundary's set_members keeps them (and their pause) instead of adding PJSIP/9921."""
+    fake.add_member("support", "Local/9921@from-queue/n", name="Joan Puig",
+                    state_interface="SIP/9921", paused=True)
+    fake.devices["SIP/9921"] = 1
+    [member] = pbx.queue_status()
+    assert (member.extension, member.paused) == ("9921", True)
+    pbx.set_members(["9921"])
+    assert fake.actions("QueueAdd") == [] and fake.actions("QueueRemove") == []
+    pbx.set_members([])
+    assert [a["interface"] for a in fake.actions("QueueRemove")] == ["Local/9921@from-queue/n"]

@@ -1,0 +1,65 @@
+"""POST /tasks/<job>: run one scheduled job now, for hosts without a long-lived process
+(App Engine cron, Cloud Scheduler).
+
+The caller is verified first: ``Authorization: Bearer TASKS_TOKEN`` (constant-time
+comparison; an empty TASKS_TOKEN accepts no bearer), or ``X-Appengine-Cron: true`` only
+when TRUST_APPENGINE_HEADERS=true (App Engine strips that header from outside requests).
+Anything else gets a bare 401 and nothing runs. The body is not read.
+
+The job runs with the same guarantees as in the scheduler: a clock job claims each
+(job, slot) once in the store, and every message it sends is keyed in the outbox, so a
+cron retry, a second instance or the background scheduler cannot repeat it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, Response, request
+
+from bot.doors.http import bearer_token, json_response, same_secret, unauthorized
+from bot.runtime import Runtime
+from bot.scheduler import Background, ClockPass
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask, runtime: Runtime) -> None:
+    door = TasksDoor(runtime)
+    app.add_url_rule("/tasks/<job>", "tasks", door.view, methods=["POST"])
+
+
+class TasksDoor:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._background: Background | None = None
+        self._lock = threading.Lock()
+
+    def background(self) -> Background:
+        with self._lock:
+            if self._background is None:
+                self._background = Background(self.runtime)
+            return self._background
+
+    def allowed(self) -> bool:
+        settings = self.runtime.settings
+        if same_secret(bearer_token(request), settings.tasks_token):
+            return True
+        return settings.trust_appengine_headers and \
+            request.headers.get("X-Appengine-Cron", "").strip().lower() == "true"
+
+    def view(self, job: str) -> Response:
+        if not self.allowed():
+            return unauthorized()
+        background = self.background()
+        if job not in background.job_names:
+            known = ", ".join(background.job_names)
+            return json_response({"field": "job", "reason": f"unknown job {job[:64]!r} "
+                                                            f"(known: {known})"}, 404)
+        result = background.run_job(job)
+        log.info("task %s ran on request", job)
+        if isinstance(result, ClockPass):
+            return json_response({"job": job, "slots": [
+                {"slot": r.slot.isoformat(), "outcome": r.outcome} for r in result.ran]})
+        return json_response({"job": job, "result": str(result)[:500]})

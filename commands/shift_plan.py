@@ -1,0 +1,179 @@
+"""The plan of a day: its turns, who sits on each line, and whether there is service.
+
+A day's turns are those of its timetable cells when it has any, else its weekday's turn
+definitions. A day is closed (no service) on a public holiday, a company or HR
+no-service day, or when every cell of the timetable says ``festiu``.
+
+Other capabilities ask through the small functions at the end:
+
+- ``no_service_reason(session, config, day)`` / ``is_service_day(...)``: is this a day
+  without service (and why)?
+- ``last_boundary(session, config, day)``: when the last turn of a service day ends;
+- ``outside_turns(session, config, when)``: was this moment outside every turn (or on
+  a day without service)?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands.core import Config
+from store import shifts
+from store.calendar_days import closed_reason
+from store.people import Person
+from store.shifts import HOLIDAY, TimetableCell
+
+HOLIDAY_IN_TIMETABLE = "a holiday in the timetable (festiu)"
+
+
+@dataclass(frozen=True)
+class Turn:
+    day: date
+    number: int  # 1-based, in the day's order
+    start: datetime
+    end: datetime
+    lines: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    def contains(self, when: datetime) -> bool:
+        return self.start <= when < self.end
+
+
+@dataclass(frozen=True)
+class Seat:
+    turn: Turn
+    line: str
+    status: str  # person | nobody | holiday
+    person: Person | None
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    turns: tuple[Turn, ...]
+    seats: tuple[Seat, ...]
+    closed: str | None  # why there is no service, or None
+    has_timetable: bool
+
+    @property
+    def open(self) -> bool:
+        return self.closed is None and bool(self.turns)
+
+    def turn_at(self, when: datetime) -> Turn | None:
+        return next((t for t in self.turns if t.contains(when)), None)
+
+    def seats_of(self, turn: Turn) -> list[Seat]:
+        return [s for s in self.seats if s.turn == turn]
+
+    def people_of(self, turn: Turn | None) -> list[Person]:
+        """The people on the turn's lines, in line order, each once."""
+        if turn is None or self.closed:
+            return []
+        found: dict[int, Person] = {}
+        for seat in self.seats_of(turn):
+            if seat.person is not None:
+                found.setdefault(seat.person.id, seat.person)
+        return list(found.values())
+
+    def boundaries(self) -> list[datetime]:
+        """Every moment a turn starts or ends, in order."""
+        return sorted({t.start for t in self.turns} | {t.end for t in self.turns})
+
+    def after(self, when: datetime) -> Turn | None:
+        return next((t for t in self.turns if t.start > when), None)
+
+
+def local(day: date, at: time, config: Config) -> datetime:
+    return datetime.combine(day, at, config.timezone)
+
+
+def day_plan(session: Session, config: Config, day: date) -> DayPlan:
+    cells = shifts.cells_of_day(session, day)
+    if cells:
+        turns = _turns_from_cells(cells, day, config)
+    else:
+        turns = tuple(
+            Turn(day, n, local(day, d.start, config), local(day, d.end, config),
+                 tuple(f"T{i}" for i in range(1, d.lines + 1)))
+            for n, d in enumerate(shifts.turn_definitions(session, day.weekday()), start=1))
+    by_start = {t.start.time(): t for t in turns}
+    persons = _people(session, [c.person_id for c in cells if c.person_id is not None])
+    seats = tuple(
+        Seat(by_start[c.start], c.line, c.status,
+             persons.get(c.person_id) if c.person_id is not None else None)
+        for c in cells if c.start in by_start)
+    closed = closed_reason(session, config.holidays_country, config.holidays_subdiv, day)
+    if closed is None and cells and all(c.status == HOLIDAY for c in cells):
+        closed = HOLIDAY_IN_TIMETABLE
+    return DayPlan(day, turns, seats, closed, bool(cells))
+
+
+def _turns_from_cells(cells: Sequence[TimetableCell], day: date,
+                      config: Config) -> tuple[Turn, ...]:
+    spans: dict[tuple[time, time], list[str]] = {}
+    for c in cells:  # ordered by start and line position
+        lines = spans.setdefault((c.start, c.end), [])
+        if c.line not in lines:
+            lines.append(c.line)
+    return tuple(Turn(day, n, local(day, s, config), local(day, e, config), tuple(lines))
+                 for n, ((s, e), lines) in enumerate(sorted(spans.items()), start=1))
+
+
+def _people(session: Session, ids: Sequence[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(sorted(set(ids)))))}
+
+
+def week_plans(session: Session, config: Config, monday: date) -> list[DayPlan]:
+    return [day_plan(session, config, monday + timedelta(days=n)) for n in range(7)]
+
+
+def next_turn(session: Session, config: Config, when: datetime,
+              days: int = 14) -> tuple[DayPlan, Turn] | None:
+    """The first turn starting after ``when`` on a day with service (within ``days``)."""
+    day = when.astimezone(config.timezone).date()
+    for offset in range(days + 1):
+        plan = day_plan(session, config, day + timedelta(days=offset))
+        if not plan.open:
+            continue
+        turn = plan.after(when)
+        if turn is not None:
+            return plan, turn
+    return None
+
+
+# --------------------------------------------------------------------------- for others
+
+
+def no_service_reason(session: Session, config: Config, day: date) -> str | None:
+    """Why ``day`` (a local date) has no service — a public holiday, a company or HR
+    no-service day, or a timetable of ``festiu`` — or None when it has service."""
+    return day_plan(session, config, day).closed
+
+
+def is_service_day(session: Session, config: Config, day: date) -> bool:
+    """True when ``day`` has turns and is not a day without service."""
+    return day_plan(session, config, day).open
+
+
+def last_boundary(session: Session, config: Config, day: date) -> datetime | None:
+    """When the last turn of ``day`` ends (aware, team time zone); None on a day without
+    service or without turns."""
+    plan = day_plan(session, config, day)
+    return max(t.end for t in plan.turns) if plan.open else None
+
+
+def outside_turns(session: Session, config: Config, when: datetime) -> bool:
+    """True when ``when`` falls outside every turn of its day, or on a day without
+    service (e.g. for "calls outside the turns")."""
+    plan = day_plan(session, config, when.astimezone(config.timezone).date())
+    return not plan.open or plan.turn_at(when) is None
