@@ -90,7 +90,7 @@ def last_for_person(session: Session, person_id: int) -> RegisteredCall | None:
 
 def calls_query(*, person_id: int | None = None, phone: str | None = None,
                 start: datetime | None = None, end: datetime | None = None,
-                limit: int = 20) -> Select[tuple[RegisteredCall]]:
+                limit: int = 20) -> Select[RegisteredCall]:
     """The latest calls (newest first) of a person or a number, optionally in [start, end)."""
     query = select(RegisteredCall)
     if person_id is not None:
@@ -132,7 +132,7 @@ def typification(session: Session, call_pk: int, category_id: int) -> CallTypifi
 
 
 def counts_by_category_query(start: datetime, end: datetime
-                             ) -> Select[tuple[int, int]]:
+                             ) -> Select[int, int]:
     """(category id, calls) for the calls that rang in [start, end) — the seam for
     ``/stats … by category`` (aggregated in SQL, served by ix_registered_call_rang_at and the
     typification's unique (call_id, category_id) index)."""
@@ -145,7 +145,8 @@ def counts_by_category_query(start: datetime, end: datetime
 def counts_by_category(session: Session, start: datetime, end: datetime
                        ) -> list[tuple[TypificationCategory, int]]:
     """Calls per category in [start, end), most first."""
-    counts = dict(session.execute(counts_by_category_query(start, end)).tuples())
+    counts: dict[int, int] = {category_id: count for category_id, count
+                              in session.execute(counts_by_category_query(start, end))}
     if not counts:
         return []
     categories = session.scalars(select(TypificationCategory).where(

@@ -80,10 +80,10 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
         bad("code", f"{raw.get('code')!r} is missing or malformed: up to 32 lowercase letters, "
                     "digits, '.', '_' or '-'")
         code = ""
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
+    raw_name = raw.get("name")
+    name = raw_name.strip() if isinstance(raw_name, str) else ""
+    if not name:
         bad("name", "missing: every category needs a name")
-        name = ""
     parent = raw.get("parent")
     parent = str(parent).strip().lower() if parent not in (None, "") else None
     keywords_raw = raw.get("keywords") or []
@@ -103,7 +103,7 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         bad("enabled", "expected true or false")
-    entry = {"code": code, "name": name.strip(), "parent": parent, "keywords": keywords,
+    entry = {"code": code, "name": name, "parent": parent, "keywords": keywords,
              "color": color or None, "enabled": enabled is not False}
     columns = {k: v for k, v in entry.items() if k not in ("parent", "keywords")}
     return entry, problems + check_columns(TypificationCategory, columns, label)

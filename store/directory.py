@@ -71,7 +71,7 @@ class DirectoryPhone(Base):
     __tablename__ = "directory_phone"
     __table_args__ = (
         Index("ix_directory_phone_number", "number", "account_id", "contact_id"),
-        Index("ix_directory_phone_account", "account_id"),
+        Index("ix_directory_phone_account", "account_id", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,7 +89,7 @@ class DirectoryWord(Base):
     __tablename__ = "directory_word"
     __table_args__ = (
         Index("ix_directory_word_word", "word", "account_id", "contact_id"),
-        Index("ix_directory_word_account", "account_id"),
+        Index("ix_directory_word_account", "account_id", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,14 +140,14 @@ def _prefix_range(word: str) -> tuple[str, str | None]:
 # ------------------------------------------------------------------------- queries
 
 
-def phone_matches(number: str, limit: int) -> Select[tuple[int, int | None]]:
+def phone_matches(number: str, limit: int) -> Select[int, int | None]:
     """(account id, contact id or None) pairs holding ``number``; one index probe."""
     return (select(DirectoryPhone.account_id, DirectoryPhone.contact_id)
             .where(DirectoryPhone.number == number)
             .limit(limit))
 
 
-def name_matches(query_words: Sequence[str], limit: int) -> Select[tuple[int, int | None]]:
+def name_matches(query_words: Sequence[str], limit: int) -> Select[int, int | None]:
     """(account, contact or None) whose name has a word starting with each query word."""
     selects = []
     for word in query_words:
@@ -161,7 +161,7 @@ def name_matches(query_words: Sequence[str], limit: int) -> Select[tuple[int, in
     return select(both.c.account_id, both.c.contact_id).limit(limit)
 
 
-def accounts_where(column: str, value: str, limit: int) -> Select[tuple[int]]:
+def accounts_where(column: str, value: str, limit: int) -> Select[int]:
     """Ids of accounts whose ``column`` (tax_id, crm_code or erp_code) equals ``value``."""
     attribute = {"tax_id": DirectoryAccount.tax_id, "crm_code": DirectoryAccount.crm_code,
                  "erp_code": DirectoryAccount.erp_code}[column]
@@ -174,17 +174,33 @@ def accounts_by_id(session: Session, ids: Iterable[int]) -> dict[int, DirectoryA
     return {row.id: row for row in rows}
 
 
-def contacts_of(session: Session, account_ids: Iterable[int]) -> list[DirectoryContact]:
-    return list(session.scalars(
-        select(DirectoryContact).where(DirectoryContact.account_id.in_(list(account_ids)))
-        .order_by(DirectoryContact.account_id, DirectoryContact.name_key)))
+def first_contacts(account_id: int, limit: int) -> Select[DirectoryContact]:
+    """A page of an account's contacts in name order (ix_directory_contact_account)."""
+    return (select(DirectoryContact).where(DirectoryContact.account_id == account_id)
+            .order_by(DirectoryContact.name_key).limit(limit))
 
 
-def phones_of(session: Session, account_ids: Iterable[int]) -> list[DirectoryPhone]:
-    return list(session.scalars(
-        select(DirectoryPhone).where(DirectoryPhone.account_id.in_(list(account_ids)))
-        .order_by(DirectoryPhone.account_id, DirectoryPhone.contact_id,
-                  DirectoryPhone.position)))
+def contacts_by_id(session: Session, ids: Iterable[int]) -> list[DirectoryContact]:
+    return list(session.scalars(select(DirectoryContact).where(
+        DirectoryContact.id.in_(list(ids)))))
+
+
+def contact_counts(account_ids: Iterable[int]) -> Select[int, int]:
+    return (select(DirectoryContact.account_id, func.count())
+            .where(DirectoryContact.account_id.in_(list(account_ids)))
+            .group_by(DirectoryContact.account_id))
+
+
+def own_phones(account_ids: Iterable[int]) -> Select[DirectoryPhone]:
+    """The accounts' own numbers (not their contacts'), by ix_directory_phone_account."""
+    return (select(DirectoryPhone).where(DirectoryPhone.account_id.in_(list(account_ids)),
+                                         DirectoryPhone.contact_id.is_(None))
+            .order_by(DirectoryPhone.account_id, DirectoryPhone.position))
+
+
+def contact_phones(contact_ids: Iterable[int]) -> Select[DirectoryPhone]:
+    return (select(DirectoryPhone).where(DirectoryPhone.contact_id.in_(list(contact_ids)))
+            .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
 
 
 def count_accounts(session: Session) -> int:

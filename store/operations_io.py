@@ -74,31 +74,31 @@ def _clean(raw: dict[Any, Any], label: str,
 
     for name in sorted(str(k) for k in set(raw) - set(FIELDS)):
         bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
-    code = raw.get("code").strip() if isinstance(raw.get("code"), str) else ""
+    raw_code = raw.get("code")
+    code = raw_code.strip() if isinstance(raw_code, str) else ""
     if not CODE.match(code):
         bad("code", f"{raw.get('code')!r} is missing or malformed: a lowercase letter, then up "
                     "to 31 lowercase letters, digits, '_' or '-'")
         code = ""
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
+    raw_name = raw.get("name")
+    name = raw_name.strip() if isinstance(raw_name, str) else ""
+    if not name:
         bad("name", "missing: the button's label")
-        name = ""
-    url = raw.get("url")
+    raw_url = raw.get("url")
     asks_detail = raw.get("asks_detail", False)
     enabled = raw.get("enabled", True)
     for flag, value in (("asks_detail", asks_detail), ("enabled", enabled)):
         if not isinstance(value, bool):
             bad(flag, "expected true or false")
-    if not isinstance(url, str) or not url.strip():
+    url = raw_url.strip() if isinstance(raw_url, str) else ""
+    if not url:
         bad("url", "missing: the URL template")
-        url = ""
     else:
-        url = url.strip()
         problems += _check_url(url, bool(asks_detail), label)
     if raw.get("builtin") is True and code and code not in builtin_codes:
         bad("builtin", "only the default operations are built in ("
                        + ", ".join(sorted(builtin_codes)) + ")")
-    entry = {"code": code, "name": name.strip(), "url": url,
+    entry = {"code": code, "name": name, "url": url,
              "asks_detail": asks_detail is True, "enabled": enabled is not False}
     return entry, problems + check_columns(Operation, entry, label)
 
@@ -138,12 +138,12 @@ def import_operations(session: Session, text: str) -> OperationsReport:
     position = 0
     for entry in entries:
         position += 1
-        op = stored.get(entry["code"])
-        if op is None:
+        existing = stored.get(entry["code"])
+        if existing is None:
             session.add(Operation(position=position, builtin=False, **entry))
             report.created.append(entry["code"])
             continue
-        changed = update_fields(op, {**entry, "position": position})
+        changed = update_fields(existing, {**entry, "position": position})
         (report.updated if changed else report.unchanged).append(entry["code"])
     for code in report.kept:  # defaults left out go after the file's, in their old order
         position += 1
