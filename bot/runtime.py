@@ -9,11 +9,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.notifier import OutboxNotifier
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import Clock, SystemClock
+from integrations.directory import Directory
+from integrations.directory.local import LocalDirectory
+from integrations.directory.odoo import OdooDirectory
+from integrations.odoo import OdooClient
 from integrations.pbx import Pbx
 from integrations.pbx.ami import AmiClient
 from integrations.pbx.areavoip import AreavoipPbx
@@ -51,7 +55,28 @@ def build_services(settings: Settings) -> Services:
         clock=clock,
         pbx=build_pbx(settings, sessions, clock),
         notifier=OutboxNotifier(settings, clock),
+        directory=build_directory(settings, sessions),
     )
+
+
+def build_directory(settings: Settings, sessions: sessionmaker[Session],
+                    odoo: OdooClient | None = None) -> Directory:
+    """DIRECTORY_BACKEND: ``local`` (the store) or ``odoo`` (res.partner over JSON-RPC; pass
+    the Odoo client another capability already built to share it)."""
+    if settings.directory_backend == "odoo":
+        missing = [name for name, value in (("ODOO_URL", settings.odoo_url),
+                                            ("ODOO_DATABASE", settings.odoo_database),
+                                            ("ODOO_USER", settings.odoo_user),
+                                            ("ODOO_PASSWORD", settings.odoo_password))
+                   if not value]
+        if missing:
+            raise SettingsError([f"{name} is missing: required when DIRECTORY_BACKEND=odoo"
+                                 for name in missing])
+        client = odoo or OdooClient(settings.odoo_url, settings.odoo_database,
+                                    settings.odoo_user, settings.odoo_password,
+                                    timeout=settings.odoo_timeout)
+        return OdooDirectory(client, settings.default_region, settings.crm_url)
+    return LocalDirectory(sessions, settings.crm_url)
 
 
 def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Pbx:

@@ -298,6 +298,9 @@ class Settings:
                                   "where callers are identified")
     lookup_max_results: int = _var("LOOKUP_MAX_RESULTS", _int_in(1, 500), "20",
                                    "accounts a lookup may show before asking to narrow it")
+    crm_url: str = _var("CRM_URL", _url, "",
+                        "web address that operations with a relative URL template open "
+                        "(default: ODOO_URL with the Odoo directory)")
 
     @classmethod
     def variables(cls) -> list[Var]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from commands import (
     announce,
     breaks,
+    calls,
     help,
+    lookup,
+    operation,
     pause_overdue,
     queue,
     queue_board,
     queue_members,
     team,
+    typify,
     whoami,
 )
 from commands.core import Command
@@ -32,4 +36,9 @@ COMMANDS: tuple[Command, ...] = (
     announce.COMMAND,
     team.PEOPLE,
     team.AUDIT,
+    # Caller identification and the call registry.
+    lookup.COMMAND,
+    operation.COMMAND,
+    typify.COMMAND,
+    calls.COMMAND,
 )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
+from integrations.directory import Directory
+from integrations.directory.local import LocalDirectory
 from integrations.pbx import Pbx
 from store.people import Person, Role
 
@@ -145,6 +147,10 @@ class Config(Protocol):
     def pbx_timeout(self) -> float: ...
     @property
     def logout_reason_required(self) -> bool: ...
+    @property
+    def default_region(self) -> str: ...
+    @property
+    def lookup_max_results(self) -> int: ...
 
 
 TEAM, COORDINATORS = "team", "coordinators"
@@ -162,6 +168,10 @@ class Notifier(Protocol):
     def send(self, session: Session, target: str, reply: Reply, *, key: str) -> bool: ...
 
 
+# Services' default directory: replaced in __post_init__ by the local one on its sessions.
+_LOCAL_DIRECTORY = cast("Directory", None)
+
+
 @dataclass
 class Services:
     """Everything a command may use; built once by the composition root."""
@@ -171,6 +181,14 @@ class Services:
     clock: Clock
     pbx: Pbx
     notifier: Notifier
+    # The ERP/CRM (DIRECTORY_BACKEND, chosen in bot/runtime.py); left out, the local
+    # directory in this same store.
+    directory: Directory = _LOCAL_DIRECTORY
+
+    def __post_init__(self) -> None:
+        if cast(object, self.directory) is None:
+            self.directory = LocalDirectory(self.sessions,
+                                            str(getattr(self.settings, "crm_url", "")))
 
 
 CommandFn = Callable[[Context, Services], Reply]

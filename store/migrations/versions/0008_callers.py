@@ -223,7 +223,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_phone")),
     )
     with op.batch_alter_table("directory_phone", schema=None) as batch_op:
-        batch_op.create_index("ix_directory_phone_account", ["account_id"], unique=False)
+        batch_op.create_index(
+            "ix_directory_phone_account", ["account_id", "contact_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_directory_phone_contact_id"), ["contact_id"], unique=False
         )
@@ -252,7 +254,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_word")),
     )
     with op.batch_alter_table("directory_word", schema=None) as batch_op:
-        batch_op.create_index("ix_directory_word_account", ["account_id"], unique=False)
+        batch_op.create_index(
+            "ix_directory_word_account", ["account_id", "contact_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_directory_word_contact_id"), ["contact_id"], unique=False
         )
