@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import (
+    CompoundSelect,
     ForeignKey,
     Index,
     Select,
@@ -147,7 +148,8 @@ def phone_matches(number: str, limit: int) -> Select[int, int | None]:
             .limit(limit))
 
 
-def name_matches(query_words: Sequence[str], limit: int) -> Select[int, int | None]:
+def name_matches(query_words: Sequence[str], limit: int
+                 ) -> Select[int, int | None] | CompoundSelect[int, int | None]:
     """(account, contact or None) whose name has a word starting with each query word."""
     selects = []
     for word in query_words:
@@ -157,8 +159,7 @@ def name_matches(query_words: Sequence[str], limit: int) -> Select[int, int | No
         selects.append(query if high is None else query.where(DirectoryWord.word < high))
     if len(selects) == 1:
         return selects[0].distinct().limit(limit)
-    both = intersect(*selects).subquery()
-    return select(both.c.account_id, both.c.contact_id).limit(limit)
+    return intersect(*selects).limit(limit)
 
 
 def accounts_where(column: str, value: str, limit: int) -> Select[int]:
