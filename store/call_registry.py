@@ -121,7 +121,7 @@ def typifications_of(session: Session, call_ids: list[int]
         .join(TypificationCategory, TypificationCategory.id == CallTypification.category_id)
         .where(CallTypification.call_id.in_(call_ids))
         .order_by(CallTypification.call_id, CallTypification.id))
-    for typification, category in rows.tuples():
+    for typification, category in rows:
         found.setdefault(typification.call_id, []).append((typification, category))
     return found
 

@@ -7,11 +7,13 @@ crm_code;erp_code`` in any order, names case-insensitive, in English, Portuguese
 
 A row with a ``company`` is a contact of that company's account (the codes and tax id
 are the company's); a row without one is a private customer: an account of its own with
-its own phones. Every row needs a name and at least one valid phone, validated for the
+its own phones — or, when its name and codes are a company's, that company's own phones.
+Every row needs a name and at least one valid phone, validated for the
 country it belongs to (``PHONE_REGION`` for national forms).
 
 The whole file is checked first. By default any bad row rejects the file and nothing is
-written; with ``skip_bad`` the good rows are imported and the bad ones reported. An
+written; with ``skip_bad`` the good rows are imported and the bad ones reported. The first
+import into an empty directory is written in bulk (multi-row INSERTs). An
 import updates what is already stored (matched by ERP code, CRM code, tax id, else by
 name — and for a private customer without codes, by name and a shared phone): importing
 the same file twice changes nothing the second time. Empty cells leave stored values as
@@ -28,9 +30,10 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import directory, phones, tax_ids
+from store import directory, directory_bulk, phones, tax_ids
 from store.base import update_fields
 from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, fold
+from store.directory_bulk import NewAccount, NewContact
 from store.imports import ImportRejected, Problem, check_columns, read_csv
 
 COLUMNS = ("name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code",
@@ -195,12 +198,14 @@ def _phone_hint(raw: str, region: str) -> str | None:
 
 
 def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
-    """Rows that contradict an earlier row: the same contact twice, or one account given
-    two different names, codes or tax ids."""
+    """Rows that contradict an earlier row: the same contact twice, an account's own row
+    twice, or one account given two different names, codes or tax ids. (A row without a
+    company whose codes are a company's is that company's own row: its phones.)"""
     problems: list[Problem] = []
     kept: list[Row] = []
     accounts: dict[tuple[str, ...], Row] = {}
     contacts: dict[tuple[tuple[str, ...], str], Row] = {}
+    own: dict[tuple[str, ...], Row] = {}  # accounts' own rows (no company column)
     for row in rows:
         first = accounts.get(row.account_key)
         why = None
@@ -214,7 +219,13 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
                                  f"given for the same account on {first.line}")
                     break
             if why is None and not row.company:
-                why = ("name", f"the same customer is already on {first.line}")
+                # The account's own row (its phones) may come once, under its own name.
+                if row.account_key in own:
+                    why = ("name", f"the same customer is already on "
+                                   f"{own[row.account_key].line}")
+                elif first.company and fold(first.company) != fold(row.name):
+                    why = ("name", f"{row.name!r} differs from {first.company!r} given for "
+                                   f"the same account on {first.line}")
         if why is None and row.company:
             key = (row.account_key, fold(row.name))
             if key in contacts:
@@ -226,6 +237,8 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
             problems.append(Problem(row.line, *why))
             continue
         accounts.setdefault(row.account_key, row)
+        if not row.company:
+            own.setdefault(row.account_key, row)
         kept.append(row)
     return kept, problems
 
@@ -240,10 +253,32 @@ def import_directory(session: Session, text: str, now: datetime, region: str, *,
     if problems and not skip_bad:
         raise ImportRejected(problems)
     report = DirectoryReport(skipped=problems, ignored_columns=ignored)
+    if directory_bulk.is_empty(session):
+        # Nothing stored to match against: write everything in a few multi-row INSERTs.
+        counts = directory_bulk.bulk_insert(session, _grouped(rows), now)
+        report.accounts_created, report.contacts_created = counts.accounts, counts.contacts
+        return report
     for row in rows:
         _apply(session, row, now, report)
     session.flush()
     return report
+
+
+def _grouped(rows: list[Row]) -> list[NewAccount]:
+    """The rows as new accounts, merged the way ``_apply`` would merge them one by one."""
+    accounts: dict[tuple[str, ...], NewAccount] = {}
+    for row in rows:
+        account = accounts.setdefault(row.account_key, NewAccount(name=row.company or row.name))
+        account.name = row.company or row.name
+        for name in ("tax_id", "crm_code", "erp_code"):
+            if getattr(row, name):
+                setattr(account, name, getattr(row, name))
+        if row.company:
+            account.contacts.append(NewContact(row.name, list(row.phones), row.email))
+        else:
+            account.phones = list(row.phones)
+            account.email = row.email or account.email
+    return list(accounts.values())
 
 
 def _apply(session: Session, row: Row, now: datetime, report: DirectoryReport) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from commands.core import Services
 from store import directory
@@ -14,7 +14,7 @@ from store.db import transaction
 from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone
 from store.directory_io import import_directory, parse_rows
 from store.imports import ImportRejected
-from tests.conftest import T0
+from tests.conftest import T0, Database, make_services, make_settings
 
 GOOD = """\
 name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code
@@ -166,3 +166,51 @@ def test_any_file_is_imported_or_refused_with_reasons(rows: list[list[str]]) -> 
         assert problem.entry.startswith("line ") and problem.why
     for row in good:
         assert row.name and row.phones and all(p.startswith("+") for p in row.phones)
+
+
+def dump(services: Services, skip: str) -> list[tuple[object, ...]]:
+    """Accounts with their contacts and numbers, ids left out."""
+    with transaction(services.sessions) as session:
+        accounts = session.scalars(select(DirectoryAccount).where(
+            DirectoryAccount.name != skip).order_by(DirectoryAccount.name)).all()
+        found = []
+        for a in accounts:
+            contacts = session.scalars(select(DirectoryContact).where(
+                DirectoryContact.account_id == a.id).order_by(DirectoryContact.name)).all()
+            numbers = session.execute(select(DirectoryPhone.number, DirectoryContact.name)
+                                      .outerjoin(DirectoryContact)
+                                      .where(DirectoryPhone.account_id == a.id)
+                                      .order_by(DirectoryPhone.number)).all()
+            found.append((a.name, a.email, a.tax_id, a.crm_code, a.erp_code,
+                          [(c.name, c.email) for c in contacts], [tuple(n) for n in numbers]))
+        return found
+
+
+def test_the_bulk_first_import_and_the_row_by_row_one_agree(db: Database,
+                                                            services: Services) -> None:
+    from tests.integrations.directory.harness import COMPANY_PHONES_CSV, CSV
+
+    load(services, CSV + COMPANY_PHONES_CSV.split("\n", 1)[1].replace(
+        "Acme SL;912 345 678;;", "Acme SL;912 345 678;;;;;").replace(
+        "Beta Logistics SA;933333333;;", "Beta Logistics SA;933333333;;;;;").replace(
+        "Alfa Bank;911 000 000;;", "Alfa Bank;911 000 000;;;;;"))
+    bulk = dump(services, skip="")
+    other = make_services(db, make_settings(DATABASE_URL=db.url), services.clock)  # type: ignore[arg-type]
+    with transaction(other.sessions) as session:
+        session.execute(delete(DirectoryAccount))
+    load(other, "name;phone1\nSomeone Else;699 123 456\n")
+    load(other, CSV)
+    load(other, COMPANY_PHONES_CSV)
+    assert dump(other, skip="Someone Else") == bulk
+
+
+def test_a_company_s_own_row_comes_once_and_under_its_name() -> None:
+    text = ("name;phone1;company;crm_code\n"
+            "Ana;600112233;Acme SL;1001\n"
+            "Acme SL;912345678;;1001\n"        # Acme's own phone: fine
+            "ACME sl;913000000;;1001\n"        # a second own row
+            "Acme Group;914000000;;1001\n")    # another name for the same CRM code
+    rows, problems, _ = parse_rows(text, "ES")
+    assert [r.line for r in rows] == ["line 2", "line 3"]
+    assert [(p.entry, p.field) for p in problems] == [("line 4", "name"), ("line 5", "name")]
+    assert "already on line 3" in problems[0].why
