@@ -79,7 +79,7 @@ def candidates(query: str, region: str) -> list[Candidate]:
     if any(ch.isalpha() for ch in text):
         found.append(Candidate("name", text))
     if not found:
-        if _PHONE_CHARS.match(text):
+        if _PHONE_CHARS.match(text) and sum(ch.isdigit() for ch in text) >= 3:
             try:
                 normalize("phone", text, region)
             except BadValue as exc:
@@ -118,20 +118,22 @@ def call_candidates(caller: str | None, data: Mapping[str, Any] | None,
             if value is not None:
                 found.append(Candidate("phone", value))
             continue
-        raw = _data_value(data or {}, DATA_KEYS[field])
-        if raw is not None:
+        for raw in _data_values(data or {}, DATA_KEYS[field]):
             value = try_normalize(field, raw, region)
             if value is not None:
                 found.append(Candidate(field, value))
+                break
     return found
 
 
-def _data_value(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+def _data_values(data: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """The values under any of ``keys`` (text or whole numbers), in the keys' order."""
+    values = []
     for key in keys:
         value = data.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
-    return None
+            values.append(str(value).strip())
+    return values
 
 
 def identify_call(directory: Directory, tried: list[Candidate], limit: int) -> Found | None:
