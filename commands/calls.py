@@ -25,8 +25,6 @@ def run(ctx: Context, services: Services) -> Reply:
     day: date | None = None
     if words and _is_date(words[-1]):
         day = date.fromisoformat(words.pop())
-    if len(words) > 1:
-        raise UsageError("Give one of: mine, @agent or a phone number, and optionally a date.")
     masked = not ctx.where.is_dm
     tz = services.settings.timezone
     start = end = None
@@ -34,7 +32,7 @@ def run(ctx: Context, services: Services) -> Reply:
         start = datetime.combine(day, time(0), tz)
         end = datetime.combine(day + timedelta(days=1), time(0), tz)
     with reading(services.sessions) as session:
-        scope = words[0] if words else "mine"
+        scope = " ".join(words) or "mine"  # a number may come in several pieces
         person_id, phone = None, None
         if scope.lower() in ("mine", "me"):
             person_id, whose = ctx.person.id, "your"
