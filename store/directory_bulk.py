@@ -1,5 +1,6 @@
-"""Writing many accounts at once: multi-row INSERTs with the ids chosen here, so accounts,
-contacts, phones and name words go in a few statements per thousand rows.
+"""Writing many accounts at once, with the ids chosen here: multi-row INSERTs (COPY on
+PostgreSQL), a few statements per thousand accounts with their contacts, phones and name
+words.
 
 Used by the first import into an empty directory (nothing to match against, so nothing to
 look up row by row), by the demo, and by ``switchboard bench lookup`` to generate a million
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from store.base import Base
 from store.directory import (
     DirectoryAccount,
     DirectoryContact,
@@ -84,12 +86,32 @@ def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
                 rows["w"] += _words(contact.name, aid, cid)
         for model, key in ((DirectoryAccount, "a"), (DirectoryContact, "c"),
                            (DirectoryPhone, "p"), (DirectoryWord, "w")):
-            if rows[key]:
-                session.execute(insert(model), rows[key])
+            _write(session, model, rows[key])
         counts.accounts += len(rows["a"])
         counts.contacts += len(rows["c"])
     _advance_sequences(session)
     return counts
+
+
+def _write(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Multi-row INSERTs; on PostgreSQL a COPY in the session's own transaction (ten times
+    faster than executemany there)."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    table = model.__table__
+    types = [table.c[name].type for name in columns]
+    processors = [t.bind_processor(connection.dialect) for t in types]
+    sql = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    driver: Any = connection.connection.driver_connection  # psycopg's, in our transaction
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([p(row[c]) if p else row[c]
+                            for c, p in zip(columns, processors, strict=True)])
 
 
 def _phones(numbers: list[str], account_id: int, contact_id: int | None
