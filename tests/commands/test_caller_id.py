@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commands.caller_id import (
     Candidate,
@@ -118,3 +120,18 @@ def test_a_lookup_stops_at_the_first_field_that_finds_someone() -> None:
     directory = Recording({("crm_code", "1001"): TooManyResults("crm_code", 20)})
     with pytest.raises(TooManyResults):
         lookup(directory, tried, 20)
+
+
+@settings(derandomize=True, max_examples=200)
+@given(st.text(max_size=60))
+def test_any_text_is_a_list_of_candidates_or_a_usage_error(text: str) -> None:
+    try:
+        found = candidates(text, "ES")
+    except UsageError as exc:
+        assert exc.message
+        return
+    assert found and all(c.field in ("phone", "tax_id", "crm_code", "erp_code", "name")
+                         for c in found)
+    for c in found:
+        if c.field == "phone":
+            assert c.value.startswith("+")
