@@ -208,10 +208,6 @@ def count_accounts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(DirectoryAccount)) or 0
 
 
-def count_contacts(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(DirectoryContact)) or 0
-
-
 # ------------------------------------------------------------------------- writing
 
 
