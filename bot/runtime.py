@@ -14,6 +14,9 @@ from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import Clock, SystemClock
+from integrations.directory import Directory
+from integrations.directory.local import LocalDirectory
+from integrations.directory.odoo import OdooDirectory
 from integrations.hr import Hr
 from integrations.hr.local import LocalHr
 from integrations.hr.odoo import OdooHr
@@ -49,23 +52,41 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     clock = SystemClock(settings.timezone)
+    # One Odoo client serves both Odoo-backed interfaces (HR and the directory).
+    odoo = build_odoo(settings) if "odoo" in (settings.hr_backend,
+                                              settings.directory_backend) else None
     return Services(
         sessions=sessions,
         settings=settings,
         clock=clock,
         pbx=build_pbx(settings, sessions, clock),
         notifier=OutboxNotifier(settings, clock),
-        hr=build_hr(settings, sessions),
+        directory=build_directory(settings, sessions, odoo),
+        hr=build_hr(settings, sessions, odoo),
     )
 
 
-def build_hr(settings: Settings, sessions: sessionmaker[Session]) -> Hr:
+def build_odoo(settings: Settings) -> OdooClient:
+    return OdooClient(settings.odoo_url, settings.odoo_database, settings.odoo_user,
+                      settings.odoo_password, timeout=settings.odoo_timeout)
+
+
+def build_hr(settings: Settings, sessions: sessionmaker[Session],
+             odoo: OdooClient | None = None) -> Hr:
+    """HR_BACKEND: ``local`` (the store and the holidays library) or ``odoo``."""
     if settings.hr_backend == "odoo":
-        client = OdooClient(settings.odoo_url, settings.odoo_database, settings.odoo_user,
-                            settings.odoo_password, timeout=settings.odoo_timeout)
-        return OdooHr(client, settings.timezone)
+        return OdooHr(odoo or build_odoo(settings), settings.timezone)
     return LocalHr(sessions, settings.timezone, settings.holidays_country,
                    settings.holidays_subdiv)
+
+
+def build_directory(settings: Settings, sessions: sessionmaker[Session],
+                    odoo: OdooClient | None = None) -> Directory:
+    """DIRECTORY_BACKEND: ``local`` (the store) or ``odoo`` (res.partner over JSON-RPC)."""
+    if settings.directory_backend == "odoo":
+        return OdooDirectory(odoo or build_odoo(settings), settings.default_region,
+                             settings.crm_url)
+    return LocalDirectory(sessions, settings.crm_url)
 
 
 def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Pbx:

@@ -300,6 +300,9 @@ class Settings:
                                   "where callers are identified")
     lookup_max_results: int = _var("LOOKUP_MAX_RESULTS", _int_in(1, 500), "20",
                                    "accounts a lookup may show before asking to narrow it")
+    crm_url: str = _var("CRM_URL", _url, "",
+                        "web address that operations with a relative URL template open "
+                        "(default: ODOO_URL with the Odoo directory)")
 
     @classmethod
     def variables(cls) -> list[Var]:
@@ -355,8 +358,10 @@ class Settings:
             for env, value in needs.get(self.pbx_backend, [])
             if not value
         ]
-        if self.hr_backend == "odoo":
-            problems += [f"{env} is missing: required when HR_BACKEND=odoo"
+        for backend in ("HR_BACKEND", "DIRECTORY_BACKEND"):
+            if getattr(self, backend.lower()) != "odoo":
+                continue
+            problems += [f"{env} is missing: required when {backend}=odoo"
                          for env, value in (("ODOO_URL", self.odoo_url),
                                             ("ODOO_DATABASE", self.odoo_database),
                                             ("ODOO_USER", self.odoo_user),

@@ -5,9 +5,12 @@ from __future__ import annotations
 from commands import (
     announce,
     breaks,
+    calls,
     help,
+    lookup,
     offline,
     onshift,
+    operation,
     pause_overdue,
     queue,
     queue_board,
@@ -15,6 +18,7 @@ from commands import (
     shifts,
     team,
     timetable,
+    typify,
     whoami,
 )
 from commands.core import Command
@@ -43,4 +47,9 @@ COMMANDS: tuple[Command, ...] = (
     timetable.ASSIGN,
     timetable.SWAP,
     timetable.LOG,
+    # Caller identification and the call registry.
+    lookup.COMMAND,
+    operation.COMMAND,
+    typify.COMMAND,
+    calls.COMMAND,
 )

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
+from integrations.directory import Directory
 from integrations.hr import Hr
 from integrations.pbx import Pbx
 from store.people import Person, Role
@@ -239,6 +240,10 @@ class Config(Protocol):
     def host(self) -> str: ...
     @property
     def port(self) -> int: ...
+    @property
+    def default_region(self) -> str: ...
+    @property
+    def lookup_max_results(self) -> int: ...
 
 
 TEAM, COORDINATORS = "team", "coordinators"
@@ -265,6 +270,8 @@ class Services:
     clock: Clock
     pbx: Pbx
     notifier: Notifier
+    # The ERP/CRM (DIRECTORY_BACKEND, chosen in bot/runtime.py).
+    directory: Directory
     # Leaves and public holidays (integrations.hr); None: only what the store holds.
     hr: Hr | None = field(default=None)
 

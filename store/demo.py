@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from store import people
+from store.demo_callers import load_demo_callers
 from store.demo_shifts import load_demo_timetable
 from store.people_io import ImportReport, import_people
 
@@ -38,7 +39,10 @@ DEMO_PEOPLE = """\
 
 # What each capability adds to the demo once the team exists (a timetable, callback
 # capacity, a directory …): functions of (session, now), run in this order.
-DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = (load_demo_timetable,)
+DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = (
+    load_demo_timetable,
+    load_demo_callers,
+)
 
 
 def load_demo(

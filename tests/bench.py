@@ -127,7 +127,7 @@ def main() -> int:
                 sessions=services.sessions, settings=settings, clock=clock,
                 pbx=AreavoipPbx(pbx_server.url, pbx_server.api_key, pbx_server.tenant,
                                 pbx_server.queue, timezone=MADRID, timeout=timeout),
-                notifier=services.notifier)
+                notifier=services.notifier, directory=services.directory)
 
             def unanswered() -> None:
                 result = Dispatcher(COMMANDS, silent).handle(Incoming(

@@ -28,6 +28,7 @@ from commands import COMMANDS
 from commands.core import Services, Where
 from commands.dispatch import Dispatcher, Incoming, Result
 from integrations.clock import FixedClock
+from integrations.directory.local import LocalDirectory
 from integrations.pbx.sim import SimPbx
 from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
@@ -168,7 +169,8 @@ def make_services(db: Database, settings: Settings, clock: FixedClock) -> Servic
     sessions = make_sessionmaker(db.engine)
     return Services(sessions=sessions, settings=settings, clock=clock,
                     pbx=SimPbx(sessions, settings.pbx_queue, clock),
-                    notifier=OutboxNotifier(settings, clock))
+                    notifier=OutboxNotifier(settings, clock),
+                    directory=LocalDirectory(sessions, settings.crm_url))
 
 
 @pytest.fixture

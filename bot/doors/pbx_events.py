@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from bot.doors.http import json_response, read_body, sign, unauthorized, verify_signature
 from bot.runtime import Runtime
 from commands.core import Services
+from commands.screen_pop import Ringing, on_ringing
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,19 @@ class PbxEvent(BaseModel):
 
 Handler = Callable[[Services, PbxEvent, datetime], dict[str, Any]]
 
+
+def call_ringing(services: Services, event: PbxEvent, at: datetime) -> dict[str, Any]:
+    """Caller identification: register the call, DM the ringing extension's person."""
+    return on_ringing(services, Ringing(call_id=event.call_id, caller=event.caller,
+                                        extension=event.extension, queue=event.queue,
+                                        data=event.data, at=at))
+
+
 # event type → handler; each capability adds its own (statistics: entered, answered,
 # ended; caller identification: ringing).
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "call.ringing": call_ringing,
+}
 
 
 def register(app: Flask, runtime: Runtime) -> None:

@@ -13,6 +13,7 @@ from commands import COMMANDS
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import FixedClock
+from integrations.directory.local import LocalDirectory
 from integrations.pbx.areavoip import AreavoipPbx
 from store import activity, people
 from store.activity import PAUSE
@@ -38,7 +39,8 @@ def services(db: Database, clock: FixedClock, pbx_server: FakeAreavoip) -> Servi
     pbx = AreavoipPbx(pbx_server.url, pbx_server.api_key, pbx_server.tenant, pbx_server.queue,
                       timezone=MADRID, timeout=TIMEOUT)
     services = Services(sessions=sessions, settings=settings, clock=clock, pbx=pbx,
-                        notifier=OutboxNotifier(settings, clock))
+                        notifier=OutboxNotifier(settings, clock),
+                        directory=LocalDirectory(sessions, settings.crm_url))
     with transaction(sessions) as session:
         load_demo(session, clock.now())
     return services

@@ -8,12 +8,15 @@
 
 Models are in-memory record lists; ``search_read`` understands the domain operators the
 project uses (``=``, ``!=``, ``in``, ``<=``, ``>=``, ``<``, ``>``, ``ilike``, ``=ilike``,
-and ``|`` / ``&`` prefixes). ``fail_next`` makes the next call answer an HTTP status or an
+and ``|`` / ``&`` prefixes), and ``phone_mobile_search`` the way Odoo's phone mixin does
+(separators ignored in ``phone`` and ``mobile``; a value with ``+`` or ``00`` matches the
+start of the number in either form, any other value matches anywhere). ``fail_next`` makes the next call answer an HTTP status or an
 Odoo error, for the failure tests.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +95,11 @@ class FakeOdoo:
 
     def search_read(self, model: str, domain: list[Any], kwargs: dict[str, Any]) -> Any:
         rows = [r for r in self.models[model] if _matches(r, domain)]
+        for part in reversed(str(kwargs.get("order") or "").split(",")):
+            if part.strip():
+                name, _, direction = part.strip().partition(" ")
+                rows.sort(key=lambda r: (r.get(name) is False, r.get(name) or 0),
+                          reverse=direction.lower() == "desc")
         fields = kwargs.get("fields")
         limit = kwargs.get("limit")
         if limit:
@@ -106,8 +114,27 @@ class _OdooRaise(Exception):
         self.error = error
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\\./()\-]")
+
+
+def _phone_search(row: dict[str, Any], value: str) -> bool:
+    value = value.strip()
+    if len(value) < 3:
+        raise _OdooRaise(odoo_error("odoo.exceptions.UserError",
+                                    "Please enter at least 3 characters when searching a "
+                                    "Phone/Mobile number."))
+    stored = [_PHONE_SEPARATORS.sub("", str(row.get(f) or "")) for f in ("phone", "mobile")]
+    if value.startswith(("+", "00")):
+        rest = _PHONE_SEPARATORS.sub("", value[1 if value.startswith("+") else 2:])
+        return any(s.startswith(("00" + rest, "+" + rest)) for s in stored if s)
+    term = _PHONE_SEPARATORS.sub("", value)
+    return any(term in s for s in stored if s)
+
+
 def _term(row: dict[str, Any], term: list[Any]) -> bool:
     name, op, value = term
+    if name == "phone_mobile_search":
+        return _phone_search(row, str(value))
     field = row.get(name, False)
     if isinstance(field, list) and len(field) == 2 and isinstance(field[0], int):
         field = field[0]  # many2one [id, name]

@@ -1,0 +1,65 @@
+"""``switchboard directory import FILE.csv [--skip-bad]``, ``operations import|export``,
+``categories import|export``: the data of caller identification and typification."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.orm import Session
+
+from bot.cli.base import Cli, Subparsers, add_import_export
+from store.categories_io import export_categories, import_categories
+from store.directory_io import import_directory
+from store.operations_io import export_operations, import_operations
+
+
+def directory_import(cli: Cli, args: argparse.Namespace) -> int:
+    def apply(session: Session, text: str) -> str:
+        report = import_directory(session, text, cli.runtime.services.clock.now(),
+                                  cli.settings.default_region, skip_bad=args.skip_bad)
+        for problem in report.skipped:
+            cli.err.write(f"{args.file}: skipped {problem}\n")
+        return report.summary()
+
+    return cli.import_file(args.file, apply)
+
+
+def operations_import(cli: Cli, args: argparse.Namespace) -> int:
+    return cli.import_file(args.file, lambda s, text: import_operations(s, text).summary())
+
+
+def operations_export(cli: Cli, args: argparse.Namespace) -> int:
+    return cli.export_file(args.file, export_operations)
+
+
+def categories_import(cli: Cli, args: argparse.Namespace) -> int:
+    return cli.import_file(args.file, lambda s, text: import_categories(s, text).summary())
+
+
+def categories_export(cli: Cli, args: argparse.Namespace) -> int:
+    return cli.export_file(args.file, export_categories)
+
+
+def add_parsers(sub: Subparsers) -> None:
+    group = sub.add_parser("directory", help="the local directory of customers (CSV import)")
+    actions = group.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    imp = actions.add_parser(
+        "import", help="add or update accounts and contacts from a ';'-separated dialer CSV "
+                       "(name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code)")
+    imp.add_argument("file")
+    imp.add_argument("--skip-bad", action="store_true",
+                     help="import the good rows and report the bad ones (default: any bad "
+                          "row and nothing is imported)")
+    imp.set_defaults(handler=directory_import)
+    add_import_export(
+        sub, "operations", "import or export the caller card's operations (YAML)",
+        import_help="set the operations from a YAML list of {code, name, url, asks_detail, "
+                    "enabled}; the defaults can be switched off, never deleted",
+        export_help="write the operations as YAML (stdout without FILE)",
+        on_import=operations_import, on_export=operations_export)
+    add_import_export(
+        sub, "categories", "import or export the typification categories (YAML)",
+        import_help="set the categories from a YAML list of {code, name, parent, keywords, "
+                    "color, enabled}; categories left out are disabled",
+        export_help="write the categories as YAML (stdout without FILE)",
+        on_import=categories_import, on_export=categories_export)
