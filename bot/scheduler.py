@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.runtime import Runtime
 from bot.settings import Settings
+from commands.callback_dispatch import dispatch_callbacks
 from commands.core import Reply
 from commands.pause_overdue import remind_overdue
 from integrations.pbx.traffic import TrafficSimulator
@@ -57,6 +58,10 @@ def prune_inbound_events(bg: Background) -> int:
         return prune_events(session, services.clock.now() - timedelta(days=1))
 
 
+def dispatch_due_callbacks(bg: Background) -> object:
+    return dispatch_callbacks(bg.runtime.services)
+
+
 def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
@@ -66,6 +71,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
     Job("prune-inbound-events", timedelta(hours=1), prune_inbound_events),
+    Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
 )
 
 

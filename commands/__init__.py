@@ -5,11 +5,14 @@ from __future__ import annotations
 from commands import (
     announce,
     breaks,
+    callbacks,
+    callbacks_list,
     help,
     pause_overdue,
     queue,
     queue_board,
     queue_members,
+    slots,
     team,
     whoami,
 )
@@ -25,6 +28,10 @@ COMMANDS: tuple[Command, ...] = (
     queue_members.LOGIN,
     queue_members.LOGOUT,
     breaks.COMMAND,
+    # Callbacks (/slots changes and the report: coordinators).
+    callbacks.COMMAND,
+    callbacks_list.COMMAND,
+    slots.COMMAND,
     # Coordinators.
     queue_members.ADD,
     queue_members.REMOVE,

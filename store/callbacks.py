@@ -204,9 +204,9 @@ def refusal_counts(session: Session, start: datetime, end: datetime
 
 
 def still_due(session: Session, end: datetime) -> list[tuple[str, str | None, str, int]]:
-    """(queue, campaign, status, count) of open callbacks due before ``end`` (today's end),
-    overdue ones included."""
-    query = (select(Callback.queue, Callback.campaign, Callback.status, func.count())
+    """(queue, campaign, source, count) of open callbacks due before ``end`` (today's
+    end), overdue ones included."""
+    query = (select(Callback.queue, Callback.campaign, Callback.source, func.count())
              .where(Callback.status.in_(OPEN), Callback.due_at < end)
-             .group_by(Callback.queue, Callback.campaign, Callback.status))
+             .group_by(Callback.queue, Callback.campaign, Callback.source))
     return [(q, c, s, int(n)) for q, c, s, n in session.execute(query)]

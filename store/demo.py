@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from store import people
+from store.callback_capacity_io import load_demo_capacity
 from store.people_io import ImportReport, import_people
 
 DEMO_PEOPLE = """\
@@ -37,7 +38,9 @@ DEMO_PEOPLE = """\
 
 # What each capability adds to the demo once the team exists (a timetable, callback
 # capacity, a directory …): functions of (session, now), run in this order.
-DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = ()
+DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = (
+    load_demo_capacity,
+)
 
 
 def load_demo(

@@ -48,7 +48,7 @@ def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: Fixe
     runtime.services.pbx.set_members(["211", "212"])
     background = Background(runtime)
     assert background.job_names == ["outbox-delivery", "sim-traffic", "pause-overdue",
-                                    "prune-inbound-events"]
+                                    "prune-inbound-events", "callback-dispatch"]
     clock.advance(timedelta(hours=1))
     background.run_job("sim-traffic")
     with transaction(runtime.services.sessions) as session:
