@@ -124,8 +124,9 @@ def _change(ctx: Context, services: Services) -> Reply:
         booked = sum(cap.booked_between(session, pool.key, start,
                                         start + timedelta(days=1)).values())
     what = f"on template {template.name}" if template is not None else "closed for callbacks"
-    warning = (f" {booked} callback{'s are' if booked != 1 else ' is'} already booked that "
-               "day and stay booked." if booked else "")
+    plural = booked != 1
+    warning = (f" {booked} callback{'s are' if plural else ' is'} already booked that day "
+               f"and {'stay' if plural else 'stays'} booked." if booked else "")
     return Reply(f"{name} is {what} on {day:%a %d %b %Y}.{warning}")
 
 
