@@ -16,7 +16,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from commands import callback_flow as flow
+import commands.callback_flow as flow
 from commands.callback_booking import Booked, Refused, Request, book
 from commands.callback_when import looks_like_when, parse_when, spoken, typed
 from commands.core import (

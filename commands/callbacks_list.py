@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from commands import callback_report
+import commands.callback_report as callback_report
 from commands.callback_flow import describe, handling_buttons
 from commands.callback_when import spoken
 from commands.core import Button, Command, Context, Denied, Reply, Section, Services, UsageError
