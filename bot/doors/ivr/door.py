@@ -30,6 +30,7 @@ from bot.doors.ivr.models import (
     RateLimited,
     SlotsOut,
     Variables,
+    storable,
 )
 from bot.runtime import Runtime
 from commands import callback_booking as booking
@@ -103,9 +104,13 @@ class IvrDoor:
         campaign = request.args.get("campaign", "").strip() or None
         if not queue:
             return problem("queue", "required: the queue to look at")
-        if len(queue) > 64 or (campaign and len(campaign) > 64):
-            return problem("campaign" if len(queue) <= 64 else "queue", "longer than 64 "
-                           "characters")
+        for name, value in (("queue", queue), ("campaign", campaign or "")):
+            if len(value) > 64:
+                return problem(name, "longer than 64 characters")
+            try:
+                storable(value)
+            except ValueError as exc:
+                return problem(name, str(exc))
         raw_dates = [d.strip() for value in request.args.getlist("date")
                      for d in value.split(",") if d.strip()]
         if len(raw_dates) > 3:

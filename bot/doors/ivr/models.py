@@ -9,10 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Status = Literal["scheduled", "dispatched", "taken", "done", "failed", "expired", "cancelled"]
 Scalar = str | int | float | bool | None
+
+
+def storable(text: str) -> str:
+    """The text, unless a database could not store it (PostgreSQL refuses NUL; UTF-8 has
+    no lone surrogates)."""
+    if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise ValueError("contains a NUL character or an unpaired surrogate")
+    return text
 
 
 class _Out(BaseModel):
@@ -22,7 +30,8 @@ class _Out(BaseModel):
 class BookingRequest(BaseModel):
     """A callback the IVR books for a caller."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # NaN and Infinity are not JSON values a database or a client can take back.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     phone: str = Field(min_length=1, max_length=64,
                        description="the number to call back; national numbers are read in "
@@ -41,6 +50,28 @@ class BookingRequest(BaseModel):
     data: dict[str, Scalar] | None = Field(default=None, max_length=50,
                                            description="anything the dialer should get back "
                                                        "(at most 50 plain values)")
+
+    @field_validator("phone", "queue", "campaign", "customer_id", "customer_name", "agent")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        return None if value is None else storable(value)
+
+    @field_validator("data")
+    @classmethod
+    def _storable_data(cls, value: dict[str, Scalar] | None) -> dict[str, Scalar] | None:
+        for key, item in (value or {}).items():
+            storable(key)
+            if isinstance(item, str):
+                storable(item)
+        return value
+
+    @field_validator("when")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        # Far-off years cannot even be moved to another time zone (datetime overflows).
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("is not a plausible date (years 2000 to 2100)")
+        return value
 
 
 class CallbackOut(_Out):

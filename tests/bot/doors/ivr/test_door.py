@@ -107,9 +107,13 @@ def test_slots_for_dates_list_each_interval(ivr: Ivr) -> None:
     ("", "queue"), ("?queue=nosuch", "queue"), ("?queue=soporte&campaign=x", "campaign"),
     ("?queue=soporte&date=2026-02-30", "date"),
     ("?queue=soporte&date=2026-11-24&date=2026-11-25&date=2026-11-26&date=2026-11-27",
-     "date")])
-def test_bad_slot_queries_name_the_field(ivr: Ivr, query: str, field: str) -> None:
+     "date"), ("?queue=sop%00orte", "queue"), ("?queue=soporte&campaign=%00", "campaign"),
+    ("?queue=soporte&date=9999-12-31", None)])
+def test_bad_slot_queries_name_the_field(ivr: Ivr, query: str, field: str | None) -> None:
     answer = ivr.get("/slots" + query)
+    if field is None:  # outside the horizon: nothing to book, nothing wrong
+        assert answer.status_code == 200 and answer.json["days"][0]["intervals"] == []
+        return
     assert answer.status_code == 422 and answer.json["field"] == field
 
 
@@ -150,6 +154,10 @@ def test_a_time_without_offset_is_read_in_the_team_zone(ivr: Ivr) -> None:
     ({"when": "tomorrow"}, "when", "datetime"),
     ({"colour": "blue"}, "colour", "Extra inputs"),
     ({"data": {"nested": {"a": 1}}}, "data.nested", ""),
+    ({"when": "9999-12-31T23:59:59-12:00"}, "when", "plausible"),
+    ({"queue": "sop\x00orte"}, "queue", "NUL"),
+    ({"customer_name": "Ana\ud800"}, "body", ""),  # a lone surrogate is not even JSON text
+    ({"data": {"k": "v\x00"}}, "data", "NUL"),
 ])
 def test_each_unacceptable_booking_is_a_422_naming_the_field(
         ivr: Ivr, demo: Services, change: dict[str, Any], field: str, words: str) -> None:
@@ -159,11 +167,14 @@ def test_each_unacceptable_booking_is_a_422_naming_the_field(
     assert count(demo, Callback) == 0 and count(demo, CallbackRefusal) == 0
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1,2]", b"", b"null"])
-def test_malformed_bodies_are_422(ivr: Ivr, raw: bytes) -> None:
+@pytest.mark.parametrize("raw, field", [
+    (b"{not json", "body"), (b"[1,2]", "body"), (b"", "body"), (b"null", "body"),
+    (b'{"phone": "612345678", "when": "2026-11-24T10:00:00", "queue": "soporte", '
+     b'"data": {"x": NaN}}', "data.x")])
+def test_malformed_bodies_are_422(ivr: Ivr, raw: bytes, field: str) -> None:
     answer = ivr.client.post("/ivr/v1/callbacks", data=raw, headers=ivr.auth,
                              content_type="application/json")
-    assert answer.status_code == 422 and answer.json["field"] == "body"
+    assert answer.status_code == 422 and answer.json["field"].startswith(field)
 
 
 def test_a_body_over_the_cap_is_413(ivr: Ivr) -> None:
