@@ -43,7 +43,8 @@ from store import ivr_keys, migrate
 from store.callback_capacity_io import import_capacity
 from store.db import make_engine, make_sessionmaker, transaction
 
-_ROOMY = ", ".join(f'"{h:02d}:{m:02d}": 10000' for h in range(24) for m in (0, 30))
+# A working day of 20 intervals (09:00–19:00) with room for every booking the run makes.
+_ROOMY = ", ".join(f'"{h:02d}:{m:02d}": 10000' for h in range(9, 19) for m in (0, 30))
 CAPACITY = f"""\
 templates:
   roomy: {{{_ROOMY}}}
@@ -243,10 +244,10 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         dates = "&".join(f"date={day + timedelta(days=n)}" for n in range(3))
         slots = _request("GET", f"/ivr/v1/slots?queue=bench&{dates}", key)
         bare = _request("GET", "/healthz")
-        # Spread over 12 intervals, as real callers spread over the day.
+        # Spread over 10 intervals, as real callers spread over the day.
 
         def booking(n: int) -> bytes:
-            when = f"{day}T{8 + n % 12:02d}:00:00"
+            when = f"{day}T{9 + n % 10:02d}:00:00"
             body = json.dumps({"phone": f"+346{n % 10**8:08d}", "when": when,
                                "queue": "bench"}).encode()
             return _request("POST", "/ivr/v1/callbacks", key, body)

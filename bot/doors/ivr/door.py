@@ -145,8 +145,10 @@ class IvrDoor:
         return answer(SlotsOut(queue=queue, campaign=campaign, days=days))
 
     def interval(self, i: Interval) -> IntervalOut:
-        return IntervalOut(start=i.start.astimezone(self.tz), end=i.end.astimezone(self.tz),
-                           capacity=i.capacity, booked=i.booked, free=i.free)
+        # Built from values the store has already typed: no validation pass needed.
+        return IntervalOut.model_construct(start=i.start.astimezone(self.tz),
+                                           end=i.end.astimezone(self.tz),
+                                           capacity=i.capacity, booked=i.booked, free=i.free)
 
     # ------------------------------------------------------------------ booking
 
