@@ -101,7 +101,8 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
     if settings.pbx_backend == "asterisk":
         client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                            settings.ami_secret, timeout=settings.pbx_timeout)
-        return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template)
+        return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
+                           dial_context=settings.callback_dial_context)
     return SimPbx(sessions, settings.pbx_queue, clock)
 
 

@@ -34,13 +34,14 @@ from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime
 from bot.settings import Settings
+from commands.callback_dispatch import dispatch_callbacks
 from commands.core import Reply
 from commands.hr_sync import sync_hr
 from commands.offline import check_offline
 from commands.pause_overdue import remind_overdue
 from commands.shift_change import boundaries, notice, notice_slots, set_queue
 from integrations.pbx.traffic import TrafficSimulator
-from store import audit, clockwork, outbox
+from store import audit, clockwork, ivr_keys, outbox
 from store.chat import prune_events
 from store.clockwork import DONE, FAILED, SKIPPED
 from store.db import optimize, reading, transaction
@@ -135,6 +136,10 @@ def housekeeping(bg: Background) -> dict[str, int]:
             s, now - timedelta(days=settings.outbox_retention_days))),
         ("audit rows", lambda s: audit.prune(
             s, now - timedelta(days=settings.audit_retention_days))),
+        ("IVR rate windows", lambda s: ivr_keys.prune_windows(s, now)),
+        # An IVR retries within minutes; a day of idempotent answers is plenty.
+        ("IVR idempotent answers", lambda s: ivr_keys.prune_idempotency(
+            s, now - timedelta(days=1))),
     )
     for name, prune in cutoffs:
         with transaction(services.sessions) as session:
@@ -173,6 +178,10 @@ def _hr_sync(bg: Background, slot: datetime) -> object:
     return sync_hr(bg.runtime.services).summary()
 
 
+def dispatch_due_callbacks(bg: Background) -> object:
+    return dispatch_callbacks(bg.runtime.services)
+
+
 def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
@@ -190,6 +199,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
     ClockJob("hr-sync", _daily_hr, _hr_sync),
+    Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
 )
 
 

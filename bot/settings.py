@@ -295,6 +295,9 @@ class Settings:
                                         "a due callback nobody handles expires after this")
     ivr_rate_per_minute: int = _var("IVR_RATE_PER_MINUTE", _int_in(1, 1_000_000), "600",
                                     "IVR API requests per key per minute")
+    callback_dial_context: str = _var("CALLBACK_DIAL_CONTEXT", _nonempty, "from-internal",
+                                      "Asterisk dialplan context a callback's Call now "
+                                      "dials the customer from")
     # --- caller identification ---
     directory_backend: str = _var("DIRECTORY_BACKEND", _choice("local", "odoo"), "local",
                                   "where callers are identified")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from commands import (
     announce,
     breaks,
+    callbacks,
+    callbacks_list,
     calls,
     help,
     lookup,
@@ -16,6 +18,7 @@ from commands import (
     queue_board,
     queue_members,
     shifts,
+    slots,
     team,
     timetable,
     typify,
@@ -33,6 +36,10 @@ COMMANDS: tuple[Command, ...] = (
     queue_members.LOGIN,
     queue_members.LOGOUT,
     breaks.COMMAND,
+    # Callbacks (/slots changes and the report: coordinators).
+    callbacks.COMMAND,
+    callbacks_list.COMMAND,
+    slots.COMMAND,
     # Coordinators.
     queue_members.ADD,
     queue_members.REMOVE,

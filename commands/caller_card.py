@@ -3,8 +3,8 @@ buttons, and what else is known about the number — shared by /lookup and the s
 
 In a shared space phone numbers and tax ids are masked (last 3 characters shown); in a DM
 they are shown in full. What the card shows beyond the directory is a table of sections
-(``CARD_EXTRAS``): recent calls from the call registry are here; pending callbacks for the
-number are the callbacks capability's to add.
+(``CARD_EXTRAS``): recent calls from the call registry and the callbacks still pending
+for the number.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import Button, Section
 from integrations.directory import Account, Contact
-from store import call_registry, people, phones
+from store import call_registry, callbacks, people, phones
 from store.call_registry import RegisteredCall
 from store.operations import NEW_CONTACT, Operation
 
@@ -162,8 +162,22 @@ def call_rows(session: Session, found: Sequence[RegisteredCall], tz: tzinfo, now
     return rows
 
 
+def pending_callbacks(session: Session, ctx: CardContext) -> Section | None:
+    """Callbacks still to be made to this number (scheduled, handed out or taken)."""
+    if ctx.phone is None:
+        return None
+    found = [c for c in callbacks.by_phone(session, ctx.phone, limit=20)
+             if c.status in callbacks.OPEN]
+    if not found:
+        return None
+    rows = tuple((f"#{c.id} " + c.due_at.astimezone(ctx.timezone).strftime("%a %d %b %H:%M"),
+                  f"{c.status} · queue {c.queue}" + (f" · {c.note}" if c.note else ""))
+                 for c in found)
+    return Section(title="Pending callbacks", rows=rows)
+
+
 # Sections added to every caller card, in order. Each returns None when it has nothing.
-CARD_EXTRAS: tuple[CardExtra, ...] = (recent_calls,)
+CARD_EXTRAS: tuple[CardExtra, ...] = (recent_calls, pending_callbacks)
 
 
 def extra_sections(session: Session, ctx: CardContext) -> list[Section]:

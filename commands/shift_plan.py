@@ -172,6 +172,15 @@ def last_boundary(session: Session, config: Config, day: date) -> datetime | Non
     return max(t.end for t in plan.turns) if plan.open else None
 
 
+def on_turn_ids(session: Session, config: Config, when: datetime) -> set[int] | None:
+    """The ids of the people on the turn at ``when``; None when the day has no timetable
+    (then nobody's presence is planned, and callers treat everyone as on turn)."""
+    plan = day_plan(session, config, when.astimezone(config.timezone).date())
+    if not plan.has_timetable:
+        return None
+    return {p.id for p in plan.people_of(plan.turn_at(when))}
+
+
 def outside_turns(session: Session, config: Config, when: datetime) -> bool:
     """True when ``when`` falls outside every turn of its day, or on a day without
     service (e.g. for "calls outside the turns")."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from store import people
+from store.callback_capacity_io import load_demo_capacity
 from store.demo_callers import load_demo_callers
 from store.demo_shifts import load_demo_timetable
 from store.people_io import ImportReport, import_people
@@ -42,6 +43,7 @@ DEMO_PEOPLE = """\
 DEMO_PARTS: tuple[Callable[[Session, datetime], object], ...] = (
     load_demo_timetable,
     load_demo_callers,
+    load_demo_capacity,
 )
 
 

@@ -5,9 +5,19 @@ from store.activity import Activity, PauseReason
 from store.audit import AuditEntry
 from store.base import Base
 from store.call_registry import CallTypification, RegisteredCall, TypificationCategory
+from store.callback_capacity import (
+    CapacityOverride,
+    CapacityPool,
+    CapacityTemplate,
+    SlotCounter,
+    WeekDay,
+    WeeklySchedule,
+)
+from store.callbacks import Callback, CallbackEvent, CallbackRefusal
 from store.chat import ChatSpace, InboundEvent
 from store.clockwork import CalendarFeed, ClockRun, OfflineEpisode
 from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, DirectoryWord
+from store.ivr_keys import IvrIdempotency, IvrKey, IvrRateWindow
 from store.operations import Operation
 from store.outbox import OutboxMessage
 from store.pbx import CallRecord, SimMember
@@ -15,8 +25,10 @@ from store.people import Person
 from store.shifts import TimetableCell, TimetableChange, TimetableWeek, TurnDefinition
 
 __all__ = ["Absence", "Activity", "AuditEntry", "Base", "CalendarFeed", "CallRecord",
-           "CallTypification", "ChatSpace", "ClockRun", "DirectoryAccount", "DirectoryContact",
-           "DirectoryPhone", "DirectoryWord", "HrSyncState", "InboundEvent", "NoServiceDay",
-           "OfflineEpisode", "Operation", "OutboxMessage", "PauseReason", "Person",
-           "RegisteredCall", "SimMember", "TimetableCell", "TimetableChange", "TimetableWeek",
-           "TurnDefinition", "TypificationCategory"]
+           "CallTypification", "Callback", "CallbackEvent", "CallbackRefusal", "CapacityOverride",
+           "CapacityPool", "CapacityTemplate", "ChatSpace", "ClockRun", "DirectoryAccount",
+           "DirectoryContact", "DirectoryPhone", "DirectoryWord", "HrSyncState", "InboundEvent",
+           "IvrIdempotency", "IvrKey", "IvrRateWindow", "NoServiceDay", "OfflineEpisode",
+           "Operation", "OutboxMessage", "PauseReason", "Person", "RegisteredCall", "SimMember",
+           "SlotCounter", "TimetableCell", "TimetableChange", "TimetableWeek", "TurnDefinition",
+           "TypificationCategory", "WeekDay", "WeeklySchedule"]

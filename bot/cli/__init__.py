@@ -9,14 +9,28 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TextIO
 
-from bot.cli import bench, callers, db, outbox, pause_reasons, people, serve, shifts, talk
+from bot.cli import (
+    bench,
+    callbacks,
+    callers,
+    db,
+    ivr_keys,
+    outbox,
+    pause_reasons,
+    people,
+    serve,
+    shifts,
+    slots,
+    talk,
+)
 from bot.cli.base import EXIT_USAGE, Cli, Handler
 from bot.settings import Settings, SettingsError
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, people, pause_reasons, talk, serve, outbox, bench,
-                                  shifts, callers)
+                                  shifts, callers, slots, ivr_keys,
+                                  callbacks)
 
 # Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
 # context, werkzeug's request lines). Between the console's prompts only replies and

@@ -106,6 +106,10 @@ class AreavoipPbx:
             for a in agents
         ]
 
+    def originate(self, extension: str, number: str) -> None:
+        raise PbxError("the Areavoip proxy API has no call origination; "
+                       "dial the number from your phone", "unsupported")
+
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         """Calls that started in [start, end), from ``INFO info=simplecdrs``.
 

@@ -50,6 +50,8 @@ _EXTENSION_CHARS = r"[0-9A-Za-z*#+_.-]{1,32}"
 _EXTENSION = re.compile(_EXTENSION_CHARS)
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
 _FREEPBX_LOCAL = re.compile(r"Local/(\d{1,32})@from-(?:queue|internal)(?:/n)?", re.IGNORECASE)
+_NUMBER = re.compile(r"\+?\d{3,20}")
+ORIGINATE_RING_MS = 30_000  # how long the agent's phone rings before Asterisk gives up
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,15 @@ class AsteriskPbx:
     name = "asterisk"
 
     def __init__(self, client: AmiClient, queue: str,
-                 interface_template: str = "PJSIP/{extension}") -> None:
+                 interface_template: str = "PJSIP/{extension}",
+                 dial_context: str = "from-internal") -> None:
         if interface_template.count("{extension}") != 1:
             raise ValueError("the AMI interface template must contain {extension} once, "
                              f"like PJSIP/{{extension}}; got {interface_template!r}")
         self.client = client
         self.queue = queue
         self.interface_template = interface_template
+        self.dial_context = dial_context
         before, _, after = interface_template.partition("{extension}")
         self._template = re.compile(
             re.escape(before) + f"({_EXTENSION_CHARS})" + re.escape(after), re.IGNORECASE)
@@ -166,6 +170,22 @@ class AsteriskPbx:
             raise PbxError("the queue was set except: " + "; ".join(p.message for p in problems),
                            problems[0].code if len({p.code for p in problems}) == 1
                            else "rejected")
+
+    def originate(self, extension: str, number: str) -> None:
+        """AMI ``Originate`` with ``Async: true``: Asterisk rings the extension's device
+        (the AMI_INTERFACE template) and, once it answers, sends it to ``number`` at
+        priority 1 of the dial context (CALLBACK_DIAL_CONTEXT). The answer only says the
+        call is queued (``Originate successfully queued``); Asterisk reports the outcome
+        later in an ``OriginateResponse`` event, which nobody waits for here. Never
+        retried: a second attempt could ring the agent twice."""
+        self._check(extension)
+        if not _NUMBER.fullmatch(number):
+            raise PbxError(f"{number!r} is not a number Asterisk can dial", "rejected")
+        self._change("Originate", [
+            ("Channel", self.interface_template.format(extension=extension)),
+            ("Context", self.dial_context), ("Exten", number), ("Priority", "1"),
+            ("CallerID", f"Callback <{number}>"), ("Timeout", str(ORIGINATE_RING_MS)),
+            ("Async", "true"), ("Variable", f"SWITCHBOARD_CALLBACK_TO={number}")], extension)
 
     # ------------------------------------------------------------------ helpers
 

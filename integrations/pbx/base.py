@@ -55,7 +55,7 @@ class PbxError(IntegrationError):
     """The PBX answered and refused. ``code`` says why, for commands that care.
 
     Codes: unknown_extension, not_member, already_member, already_paused, not_paused,
-    no_such_queue, auth, rejected (anything else).
+    no_such_queue, auth, unsupported (this PBX cannot do it), rejected (anything else).
     """
 
     def __init__(self, message: str, code: str = "rejected") -> None:
@@ -92,4 +92,10 @@ class Pbx(Protocol):
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         """Calls that entered the queue in [start, end)."""
+        ...
+
+    def originate(self, extension: str, number: str) -> None:
+        """Ring ``extension`` and, once it answers, dial ``number`` (E.164): a callback's
+        "Call now". Returns when the PBX has accepted the call (it proceeds on its own);
+        a PBX that cannot place calls raises PbxError with code ``unsupported``."""
         ...

@@ -94,6 +94,10 @@ class IrontecPbx:
             raise PbxError(f"Irontec queue status is not a list: {excerpt(json.dumps(payload))}")
         return sorted((_member(item) for item in payload), key=lambda m: m.extension)
 
+    def originate(self, extension: str, number: str) -> None:
+        raise PbxError("the Irontec REST API offers no call origination; "
+                       "dial the number from your phone", "unsupported")
+
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         raise PbxError("Irontec serves call statistics from a separate Elasticsearch index, "
                        "not from its REST API, so call records are not available through "

@@ -7,6 +7,7 @@ has them, which is how a real PBX would know an extension.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from store import people
 from store.db import transaction
 from store.pbx import CallRecord, SimMember, calls_between, sim_member, sim_members
 
+log = logging.getLogger(__name__)
+
 
 class SimPbx:
     name = "sim"
@@ -26,6 +29,7 @@ class SimPbx:
         self.sessions = sessions
         self.queue = queue
         self.clock = clock
+        self.originated: list[tuple[str, str, datetime]] = []
 
     # ------------------------------------------------------------------ reading
 
@@ -77,6 +81,17 @@ class SimPbx:
             for extension, member in current.items():
                 if extension not in wanted:
                     session.delete(member)
+
+    def originate(self, extension: str, number: str) -> None:
+        """Place a simulated call: the extension must exist. Calls are kept in
+        ``originated`` (this process only) and logged; no call record is written."""
+        with transaction(self.sessions) as session:
+            if not self._known(session, extension):
+                raise PbxError(f"extension {extension} does not exist", "unknown_extension")
+        if not number.startswith("+") or not number[1:].isdigit():
+            raise PbxError(f"{number!r} is not an E.164 number", "rejected")
+        self.originated.append((extension, number, self.clock.now()))
+        log.info("sim PBX: ringing %s, then dialling %s", extension, number)
 
     def set_state(self, extension: str, state: MemberState) -> None:
         """Change a member's device state (what a phone registering or dropping would do)."""

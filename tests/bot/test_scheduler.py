@@ -116,7 +116,8 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
             row.status = outbox.DEAD if row.key == "dead" else outbox.SENT
             row.sent_at = old if row.key in ("k0", "dead") else recent
     assert background.run_job("housekeeping") == {
-        "inbound events": 1, "outbox messages": 1, "audit rows": 1}
+        "inbound events": 1, "outbox messages": 1, "audit rows": 1, "IVR rate windows": 0,
+        "IVR idempotent answers": 0}
     with transaction(runtime.services.sessions) as session:
         assert [e.event_key for e in session.scalars(select(InboundEvent))] == ["Ev1"]
         assert sorted(m.key for m in session.scalars(select(OutboxMessage))) == ["dead", "k1"]

@@ -231,7 +231,8 @@ class FakeAmi(AmiServer):
         if name.lower() in self.denied:
             return [_error(aid, "Permission denied")]
         handler = {"ping": self._ping, "queuestatus": self._status, "queuepause": self._pause,
-                   "queueadd": self._add, "queueremove": self._remove}.get(name.lower())
+                   "queueadd": self._add, "queueremove": self._remove,
+                   "originate": self._originate}.get(name.lower())
         if handler is None:
             return [_error(aid, f"Invalid/unknown command: {name}. "
                                 "Use Action: ListCommands to show available commands.")]
@@ -320,6 +321,21 @@ class FakeAmi(AmiServer):
             return [_error(aid, "Member not dynamic")]
         del self.queues[queue][interface]
         return [_success(aid, "Removed interface from queue")]
+
+
+    def _originate(self, a: dict[str, str], aid: str | None) -> list[Pairs]:
+        """Async Originate: queued at once; its fate follows as an OriginateResponse."""
+        channel = a.get("channel", "")
+        if not channel or not (a.get("exten") or a.get("application")):
+            return [_error(aid, "Channel not specified" if not channel
+                            else "Exten or Application not specified")]
+        state = self.devices.get(channel, 4)
+        answered = state == 1
+        return [_success(aid, "Originate successfully queued"),
+                [("Event", "OriginateResponse"), *_id(aid),
+                 ("Response", "Success" if answered else "Failure"), ("Channel", channel),
+                 ("Context", a.get("context", "")), ("Exten", a.get("exten", "")),
+                 ("Reason", "4" if answered else "0"), ("Uniqueid", "1700000000.42")]]
 
 
 def _id(aid: str | None) -> Pairs:

@@ -1,0 +1,276 @@
+"""The IVR API's views: verify the key, count the request, then read the request.
+
+Every route but the OpenAPI document needs ``Authorization: Bearer KEY``. A missing,
+malformed, unknown or revoked key gets a bare 401 before anything else of the request
+is read, and nothing is stored. A verified key's request is counted in its minute
+(``store.ivr_keys.count_request``, in the database so every worker and replica shares
+the count); past ``IVR_RATE_PER_MINUTE`` it gets 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from bot.doors.http import bearer_token, json_response, read_body, unauthorized
+from bot.doors.ivr.models import (
+    BookingRequest,
+    CallbackList,
+    CallbackOut,
+    Conflict,
+    DayOut,
+    IntervalOut,
+    Problem,
+    RateLimited,
+    SlotsOut,
+    Variables,
+    storable,
+)
+from bot.runtime import Runtime
+from commands import callback_booking as booking
+from commands.callback_booking import Refused, SlotFull
+from commands.capacity import Interval, PoolCalendar, bookable, next_days_with_room
+from store import callbacks, ivr_keys
+from store.callbacks import Callback
+from store.db import reading, transaction
+from store.ivr_keys import IvrKey
+from store.people import Person
+
+MAX_BODY_BYTES = 16_000
+MAX_ID = 2**31 - 1
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+View = Callable[..., Response]
+
+
+def answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+           ) -> Response:
+    return json_response(model.model_dump(mode="json"), status, headers)
+
+
+def problem(field: str, reason: str, status: int = 422) -> Response:
+    return answer(Problem(field=field, reason=reason), status)
+
+
+def not_found() -> Response:
+    return problem("id", "no such callback", 404)
+
+
+def first_error(exc: ValidationError) -> Response:
+    error = exc.errors()[0]
+    field = ".".join(str(p) for p in error["loc"]) or "body"
+    return problem(field, error["msg"])
+
+
+class IvrDoor:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.services = runtime.services
+        self.settings = runtime.settings
+        self.tz = runtime.settings.timezone
+
+    # ------------------------------------------------------------------ the guard
+
+    def guarded(self, view: Callable[..., Response]) -> View:
+        def run(**kwargs: Any) -> Response:
+            token = bearer_token(request)
+            if token is None:
+                return unauthorized()
+            now = self.services.clock.now()
+            with transaction(self.services.sessions) as session:
+                key = ivr_keys.verify(session, token)
+                if key is None:
+                    return unauthorized()
+                allowance = ivr_keys.count_request(session, key.id, now,
+                                                   self.settings.ivr_rate_per_minute)
+            if not allowance.allowed:
+                return answer(RateLimited(reason="rate_limited",
+                                          retry_after=allowance.retry_after), 429,
+                              {"Retry-After": str(allowance.retry_after)})
+            return view(key, **kwargs)
+
+        run.__name__ = view.__name__
+        return run
+
+    # ------------------------------------------------------------------ slots
+
+    def get_slots(self, key: IvrKey) -> Response:
+        queue = request.args.get("queue", "").strip()
+        campaign = request.args.get("campaign", "").strip() or None
+        if not queue:
+            return problem("queue", "required: the queue to look at")
+        for name, value in (("queue", queue), ("campaign", campaign or "")):
+            if len(value) > 64:
+                return problem(name, "longer than 64 characters")
+            try:
+                storable(value)
+            except ValueError as exc:
+                return problem(name, str(exc))
+        raw_dates = [d.strip() for value in request.args.getlist("date")
+                     for d in value.split(",") if d.strip()]
+        if len(raw_dates) > 3:
+            return problem("date", "at most 3 dates")
+        dates: list[date] = []
+        for raw in raw_dates:
+            try:
+                dates.append(date.fromisoformat(raw))
+            except ValueError:
+                return problem("date", f"{raw[:40]!r} is not a date (YYYY-MM-DD)")
+        now = self.services.clock.now()
+        rules = booking.rules_of(self.settings)
+        with reading(self.services.sessions) as session:
+            try:
+                pool = booking.pool_for(session, queue, campaign)
+            except Refused as exc:
+                return problem(exc.field, exc.reason)
+            if not dates:
+                days = [DayOut(date=day, free=sum(i.free for i in found), intervals=None)
+                        for day, found in next_days_with_room(session, pool, now, rules)]
+            else:
+                today = now.astimezone(self.tz).date()
+                inside = [d for d in dates if today <= d <= rules.last_day(now)]
+                calendar = (PoolCalendar(session, pool, min(inside), max(inside), rules)
+                            if inside else None)
+                days = []
+                for day in dates:
+                    found = bookable(calendar, day, now, rules) \
+                        if calendar is not None and day in inside else []
+                    days.append(DayOut(date=day, free=sum(i.free for i in found),
+                                       intervals=[self.interval(i) for i in found]))
+        return answer(SlotsOut(queue=queue, campaign=campaign, days=days))
+
+    def interval(self, i: Interval) -> IntervalOut:
+        # Built from values the store has already typed: no validation pass needed.
+        return IntervalOut.model_construct(start=i.start.astimezone(self.tz),
+                                           end=i.end.astimezone(self.tz),
+                                           capacity=i.capacity, booked=i.booked, free=i.free)
+
+    # ------------------------------------------------------------------ booking
+
+    def post_callback(self, key: IvrKey) -> Response:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413)
+        body = read_body(request, MAX_BODY_BYTES)
+        if body is None:
+            return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413)
+        idempotency = request.headers.get("Idempotency-Key")
+        if idempotency is not None and not IDEMPOTENCY_KEY.match(idempotency):
+            return problem("Idempotency-Key", "1 to 255 printable ASCII characters, no spaces")
+        try:
+            sent = BookingRequest.model_validate_json(body)
+        except ValidationError as exc:
+            return first_error(exc)
+        when = sent.when if sent.when.tzinfo is not None else sent.when.replace(tzinfo=self.tz)
+        wanted = booking.Request(
+            phone=sent.phone, when=when, queue=sent.queue, campaign=sent.campaign,
+            customer_id=sent.customer_id, customer_name=sent.customer_name, agent=sent.agent,
+            data=dict(sent.data or {}), source=callbacks.IVR, actor=f"ivr:{key.name}")
+        digest = ivr_keys.request_digest("POST", request.path, body)
+        now = self.services.clock.now()
+        try:
+            with transaction(self.services.sessions) as session:
+                if idempotency is not None:
+                    prior = ivr_keys.claim_idempotency(session, key.id, idempotency, digest, now)
+                    if prior is not None:
+                        if prior.request_sha256 != digest:
+                            return problem("Idempotency-Key", "already used with another "
+                                                              "request body")
+                        return json_response(prior.body, prior.status)
+                booked = booking.book_in(session, self.settings, wanted, now)
+                status = 201 if booked.created else 200
+                out = self.callback_out(session, booked.callback).model_dump(mode="json")
+                if idempotency is not None:
+                    ivr_keys.remember(session, key.id, idempotency, digest, status, out, now)
+            return json_response(out, status)
+        except Refused as exc:
+            return problem(exc.field, exc.reason)
+        except SlotFull as full:
+            with transaction(self.services.sessions) as session:
+                booking.note_refusal(session, self.settings, wanted, now)
+                found = booking.alternatives(session, self.settings, full, now)
+                conflict = Conflict(
+                    reason="slot_full",
+                    message=f"{full.kind} {full.name} has no place left at "
+                            f"{full.slot:%Y-%m-%d %H:%M}",
+                    alternatives=[self.interval(i) for i in found]).model_dump(mode="json")
+                if idempotency is not None:
+                    ivr_keys.remember(session, key.id, idempotency, digest, 409, conflict, now)
+            return json_response(conflict, 409)
+
+    # ------------------------------------------------------------------ callbacks
+
+    def find_callbacks(self, key: IvrKey) -> Response:
+        raw = request.args.get("phone", "")
+        try:
+            phone = booking.normalise_phone(raw, self.settings.default_region)
+        except Refused as exc:
+            return problem(exc.field, exc.reason)
+        with reading(self.services.sessions) as session:
+            found = [self.callback_out(session, c) for c in callbacks.by_phone(session, phone)]
+        return answer(CallbackList(callbacks=found))
+
+    def get_callback(self, key: IvrKey, cid: str) -> Response:
+        number = _id(cid)
+        with reading(self.services.sessions) as session:
+            callback = callbacks.get(session, number) if number else None
+            if callback is None:
+                return not_found()
+            return answer(self.callback_out(session, callback))
+
+    def cancel_callback(self, key: IvrKey, cid: str) -> Response:
+        number = _id(cid)
+        now = self.services.clock.now()
+        with transaction(self.services.sessions) as session:
+            callback = callbacks.get(session, number, lock=True) if number else None
+            if callback is None:
+                return not_found()
+            if not booking.cancel_in(session, callback, f"ivr:{key.name}", now) \
+                    and callback.status != callbacks.CANCELLED:
+                return answer(Conflict(reason="not_cancellable",
+                                       message=f"callback {callback.id} is {callback.status} "
+                                               "already"), 409)
+            return answer(self.callback_out(session, callback))
+
+    def get_variables(self, key: IvrKey, cid: str) -> Response:
+        number = _id(cid)
+        with reading(self.services.sessions) as session:
+            callback = callbacks.get(session, number) if number else None
+            if callback is None:
+                return not_found()
+            agent = session.get(Person, callback.agent_id) if callback.agent_id else None
+            return answer(Variables(
+                id=callback.id, phone=callback.phone, queue=callback.queue,
+                campaign=callback.campaign, customer_id=callback.customer_id,
+                customer_name=callback.customer_name, agent=agent.key if agent else None,
+                agent_extension=agent.extension if agent else None,
+                attempts=callback.attempts, scheduled_for=self.local(callback.requested_for),
+                data=dict(callback.data or {})))
+
+    # ------------------------------------------------------------------ helpers
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    def callback_out(self, session: Session, c: Callback) -> CallbackOut:
+        agent = session.get(Person, c.agent_id) if c.agent_id else None
+        return CallbackOut(
+            id=c.id, status=c.status,  # type: ignore[arg-type]
+            scheduled_for=self.local(c.requested_for), slot_start=self.local(c.slot_start),
+            due_at=self.local(c.due_at), phone=c.phone, queue=c.queue, campaign=c.campaign,
+            customer_id=c.customer_id, customer_name=c.customer_name,
+            agent=agent.key if agent else None, attempts=c.attempts,
+            source=c.source,  # type: ignore[arg-type]
+            created_at=self.local(c.created_at))
+
+
+def _id(raw: str) -> int | None:
+    """A callback id from the path; None for anything that cannot be one."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if 1 <= number <= MAX_ID else None
