@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.settings import Settings
 from store import migrate
 from store.db import make_engine
 
@@ -74,3 +75,10 @@ def schema_url(url: str, schema: str) -> str:
     options = str(parsed.query.get("options") or "")
     pinned = f"{options} -csearch_path={schema}".strip()
     return parsed.update_query_dict({"options": pinned}).render_as_string(hide_password=False)
+
+
+def bench_settings(base: Settings, database: BenchDatabase) -> Settings:
+    """The configuration as given, but on the bench database with the sim PBX, no background
+    work and no team spaces: only what is timed runs, and nothing reaches real people."""
+    return base.replace(database_url=database.url, background_jobs=False, pbx_backend="sim",
+                        sim_traffic=False, team_space="", coordinators_space="")

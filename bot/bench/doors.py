@@ -28,7 +28,7 @@ from werkzeug.test import EnvironBuilder
 
 from bot.app import create_app
 from bot.bench import chat
-from bot.bench.database import bench_database
+from bot.bench.database import BenchDatabase, bench_database, bench_settings
 from bot.bench.google_tokens import CertsServer
 from bot.bench.local_server import LocalServer
 from bot.bench.report import footer, header, latency_line, quiet_logs, timed
@@ -68,7 +68,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         db = stack.enter_context(bench_database(cli.settings.database_url))
         certs = stack.enter_context(CertsServer())
         sink = stack.enter_context(chat.SlackSink())
-        settings = bench_settings(cli.settings, db.url, certs.certs_url, sink.api_url)
+        settings = doors_settings(cli.settings, db, certs.certs_url, sink.api_url)
         runtime = build_runtime(settings)
         stack.callback(runtime.close)
         chat.prepare_team(runtime.services)
@@ -86,13 +86,11 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def bench_settings(base: Settings, url: str, certs_url: str, slack_api_url: str) -> Settings:
-    """The configuration as given, on the bench database, with the bench's doors and the
-    sim PBX; no background work (only what is timed runs)."""
+def doors_settings(base: Settings, database: BenchDatabase, certs_url: str,
+                   slack_api_url: str) -> Settings:
+    """``bench_settings`` with the doors pointed at the bench's certificates and Slack."""
     env = chat.chat_env(certs_url, slack_api_url)
-    return base.replace(
-        database_url=url, background_jobs=False, pbx_backend="sim", sim_traffic=False,
-        team_space="", coordinators_space="",
+    return bench_settings(base, database).replace(
         google_chat_auth_mode=env["GOOGLE_CHAT_AUTH_MODE"],
         google_chat_audience=env["GOOGLE_CHAT_AUDIENCE"],
         google_chat_certs_url=env["GOOGLE_CHAT_CERTS_URL"], google_chat_addon_email="",
