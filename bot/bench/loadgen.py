@@ -88,7 +88,8 @@ class Run:
         elif check(*outcome):
             self.latencies.append(finished - started)
         else:
-            self.errors[f"HTTP {outcome[0]}"] += 1
+            status = outcome[0]
+            self.errors[f"HTTP {status}" + (", unexpected body" if status == 200 else "")] += 1
 
 
 async def _attempt(connection: Connection, raw: bytes) -> tuple[int, bytes] | str:
