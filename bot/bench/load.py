@@ -94,7 +94,11 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         env = {"DATABASE_URL": db.url, "BACKGROUND_JOBS": "false", "PBX_BACKEND": "sim",
                "SIM_TRAFFIC": "false", "TEAM_SPACE": "", "COORDINATORS_SPACE": "",
                **chat.chat_env(certs.certs_url, sink.api_url)}
-        server = stack.enter_context(Gunicorn(env, workers=args.workers, threads=args.threads))
+        try:
+            server = stack.enter_context(Gunicorn(env, workers=args.workers,
+                                                  threads=args.threads))
+        except (RuntimeError, ValueError, OSError) as exc:  # it did not start: say why
+            return cli.fail(f"bench load: {exc}")
         header(cli.out, "switchboard bench load: the doors under gunicorn, many clients",
                db.description,
                f"server:   {' '.join(server.command[2:])} (background jobs off)",

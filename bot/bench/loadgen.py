@@ -201,7 +201,8 @@ def _ms(seconds: float) -> str:
 def print_runs(runs: Sequence[Run], out: TextIO, *, floor: Run | None = None) -> None:
     """One line per run: rate, share of the floor's rate (closed loop), p50/p99/max, errors,
     and the CPU each side used (as a share of one core)."""
-    out.write(f"{'endpoint':<34} {'load':<18} {'req/s':>8} {'of floor':>8} {'p50 ms':>8} "
+    width = max([len(run.name) for run in runs] + [len("endpoint")])
+    out.write(f"{'endpoint':<{width}} {'load':<18} {'req/s':>8} {'of floor':>8} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'max ms':>8} {'errors':>7} {'client CPU':>10} "
               f"{'server CPU':>10}\n")
     for run in runs:
@@ -211,10 +212,10 @@ def print_runs(runs: Sequence[Run], out: TextIO, *, floor: Run | None = None) ->
         server = (f"{run.server_cpu / run.elapsed:10.0%}"
                   if run.server_cpu is not None and run.elapsed else f"{'n/a':>10}")
         client = f"{run.client_cpu / run.elapsed:10.0%}" if run.elapsed else f"{'n/a':>10}"
-        out.write(f"{run.name:<34} {run.mode:<18} {run.rate:8.1f} {share} "
+        out.write(f"{run.name:<{width}} {run.mode:<18} {run.rate:8.1f} {share} "
                   f"{_ms(run.percentile(50))} {_ms(run.percentile(99))} {_ms(top)} "
                   f"{run.failed:7d} {client} {server}\n")
         for reason, count in run.errors.most_common(3):
-            out.write(f"{'':<34}   error: {reason} × {count}\n")
+            out.write(f"{'':<{width}}   error: {reason} × {count}\n")
     out.flush()
 

@@ -59,3 +59,12 @@ def test_gunicorn_serves_both_loops_and_leaves_nothing_running(tmp_path: Path) -
     print_runs([closed, missing], out, floor=closed)
     lines = out.getvalue().splitlines()
     assert "req/s" in lines[0] and "100.0%" in lines[1] and "HTTP 404 × 10" in lines[-1]
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    server = Gunicorn({"DATABASE_URL": "mysql://nobody", "BACKGROUND_JOBS": "false"})
+    with pytest.raises(RuntimeError, match="gunicorn exited") as failure:
+        server.start()
+    assert "DATABASE_URL" in str(failure.value)  # the tail of its log says why
+    assert server.process is not None and server.process.poll() is not None
+    assert not server.log_path.parent.exists()
