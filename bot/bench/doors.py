@@ -32,7 +32,7 @@ from bot.bench.database import BenchDatabase, bench_database, bench_settings
 from bot.bench.google_tokens import CertsServer
 from bot.bench.local_server import LocalServer
 from bot.bench.report import footer, header, latency_line, quiet_logs, timed
-from bot.cli.base import EXIT_OK, Cli, Subparsers
+from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.delivery.worker import build_worker
 from bot.doors.console import say
 from bot.runtime import Runtime, build_runtime
@@ -61,7 +61,8 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(cli: Cli, args: argparse.Namespace) -> int:
     if args.rounds < 1 or args.silent_rounds < 0:
-        return cli.fail("--rounds must be at least 1 and --silent-rounds at least 0", 2)
+        return cli.fail("--rounds must be at least 1 and --silent-rounds at least 0",
+                        EXIT_USAGE)
     started = time.monotonic()
     quiet_logs()
     with ExitStack() as stack:

@@ -11,10 +11,10 @@ Slack signing secret of the bench's. ``bot.bench.loadgen`` then drives each endp
   of requests sees (measured from each request's scheduled start).
 
 Endpoints: ``/healthz``; ``POST /chat/google`` ``/whoami`` and ``/queue`` (a new message
-each time, signed tokens from a pool of distinct ones minted first); ``POST /slack/events``
-``/switchboard queue`` (a pool of signed bodies made first). Each endpoint is warmed up,
-and its answer checked, before it is timed. The background scheduler is off: only
-requests run.
+each time, signed tokens from a pool of distinct ones minted first, valid for an hour);
+``POST /slack/events`` ``/switchboard queue`` (a pool of bodies, signed again every
+minute). Each endpoint is warmed up, and its answer checked, before it is timed. The
+background scheduler is off: only requests run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TextIO
@@ -47,6 +48,7 @@ from bot.runtime import build_runtime
 
 POOL = 256  # distinct signed tokens / Slack bodies, made before the runs and cycled
 WARM_UP = 20  # untimed requests per endpoint (links chat ids, fetches certificates)
+RESIGN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -124,16 +126,30 @@ def endpoints(sink: chat.SlackSink) -> list[Endpoint]:
         headers = [chat.google_headers(token) for token in tokens]
         return lambda n: Request("POST", "/chat/google", headers[n % POOL], bodies(n))
 
-    slack_bodies = chat.slack_bodies("queue", sink.response_url)
-    slack = [(body, chat.slack_headers(body)) for body in map(slack_bodies, range(POOL))]
     return [
         Endpoint("GET /healthz (floor)", constant(Request("GET", "/healthz")), b"ok"),
         Endpoint("POST /chat/google /whoami", google("/whoami"), b"You are "),
         Endpoint("POST /chat/google /queue", google("/queue"), b"Queue "),
         Endpoint("POST /slack/events /switchboard queue",
-                 lambda n: Request("POST", "/slack/events", slack[n % POOL][1],
-                                   slack[n % POOL][0]), b"Queue "),
+                 SlackPool(chat.slack_bodies("queue", sink.response_url)), b"Queue "),
     ]
+
+
+class SlackPool:
+    """Signed slash commands, cycled; signed again every minute (Bolt refuses signatures
+    older than five minutes), so no request waits on an HMAC and none goes stale."""
+
+    def __init__(self, bodies: Callable[[int], bytes]) -> None:
+        self.bodies = [bodies(n) for n in range(POOL)]
+        self.signed_at = float("-inf")
+        self.requests: list[Request] = []
+
+    def __call__(self, number: int) -> Request:
+        if time.monotonic() - self.signed_at > RESIGN_SECONDS:
+            self.requests = [Request("POST", "/slack/events", chat.slack_headers(body), body)
+                             for body in self.bodies]
+            self.signed_at = time.monotonic()
+        return self.requests[number % POOL]
 
 
 def drive(server: Gunicorn, targets: list[Endpoint], args: argparse.Namespace,

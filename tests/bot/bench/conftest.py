@@ -32,11 +32,14 @@ class Bench:
         return status, out.getvalue(), err.getvalue()
 
     def assert_nothing_left(self) -> None:
-        assert list(self.scratch.iterdir()) == [], "temporary files left behind"
+        left = list(self.scratch.iterdir())
+        assert left == [], f"temporary files left behind: {left}"
         if self.configured is not None:
             assert not self.configured.exists(), "the configured database was touched"
-        assert bench_schemas() <= self.schemas, "a bench schema was left behind"
-        assert children() == [], "a child process is still running"
+        schemas = bench_schemas() - self.schemas
+        assert not schemas, f"bench schemas left behind: {schemas}"
+        running = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children()}
+        assert not running, f"child processes still running: {running}"
 
 
 def bench_schemas() -> set[str]:
