@@ -3,8 +3,8 @@
 - Google Chat: a classic MESSAGE event in a DM from Alice, each with its own message name
   (the door answers a repeated name from the store without running anything), and
   genuinely signed bearer tokens, each with its own ``jti`` (``bot.bench.google_tokens``).
-- Slack: ``/switchboard TEXT`` slash commands from Alice, each with its own ``trigger_id``,
-  signed with the bench's signing secret as Slack signs them.
+- Slack: ``/switchboard TEXT`` slash commands from Alice, each with its own ``trigger_id``
+  (a repeated one would be a redelivery), signed with the bench's secret as Slack signs.
 - ``SlackSink``: the Slack Web API and response URLs, answering ``ok``; a slash command
   only reaches it when the dispatcher misses the acknowledgement deadline, so the bench
   counts those as late answers.
@@ -85,10 +85,13 @@ def google_headers(token: str) -> dict[str, str]:
 
 
 def slack_bodies(text: str, response_url: str) -> Callable[[int], bytes]:
-    """``/switchboard TEXT`` from Alice in a channel; body number N has its own trigger id."""
+    """``/switchboard TEXT`` from Alice in a channel; body number N has a trigger id of its
+    own (with the run's tag: a door that answers a repeated trigger id from the store, as
+    Slack's redeliveries deserve, must not be timed on that cheap path)."""
+    run = uuid.uuid4().hex[:8]
     template = urlencode({"command": "/switchboard", "text": text, "user_id": SLACK_USER,
                           "user_name": ALICE, "channel_id": "C0BENCH", "channel_name": "general",
-                          "team_id": SLACK_TEAM, "trigger_id": f"bench.{_N}",
+                          "team_id": SLACK_TEAM, "trigger_id": f"bench.{run}.{_N}",
                           "response_url": response_url}).encode()
     return lambda number: template.replace(_N.encode(), str(number).encode())
 

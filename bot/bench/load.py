@@ -12,9 +12,9 @@ Slack signing secret of the bench's. ``bot.bench.loadgen`` then drives each endp
 
 Endpoints: ``/healthz``; ``POST /chat/google`` ``/whoami`` and ``/queue`` (a new message
 each time, signed tokens from a pool of distinct ones minted first, valid for an hour);
-``POST /slack/events`` ``/switchboard queue`` (a pool of bodies, signed again every
-minute). Each endpoint is warmed up, and its answer checked, before it is timed. The
-background scheduler is off: only requests run.
+``POST /slack/events`` ``/switchboard queue`` (a new trigger id each time, signed as the
+request is built: an HMAC, microseconds). Each endpoint is warmed up, and its answer
+checked, before it is timed. The background scheduler is off: only requests run.
 """
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ from bot.bench.report import footer, header, quiet_logs
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.runtime import build_runtime
 
-POOL = 256  # distinct signed tokens / Slack bodies, made before the runs and cycled
+POOL = 256  # distinct signed Chat tokens, minted before the runs and cycled
 WARM_UP = 20  # untimed requests per endpoint (links chat ids, fetches certificates)
-RESIGN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -131,25 +130,18 @@ def endpoints(sink: chat.SlackSink) -> list[Endpoint]:
         Endpoint("POST /chat/google /whoami", google("/whoami"), b"You are "),
         Endpoint("POST /chat/google /queue", google("/queue"), b"Queue "),
         Endpoint("POST /slack/events /switchboard queue",
-                 SlackPool(chat.slack_bodies("queue", sink.response_url)), b"Queue "),
+                 slack_requests(chat.slack_bodies("queue", sink.response_url)), b"Queue "),
     ]
 
 
-class SlackPool:
-    """Signed slash commands, cycled; signed again every minute (Bolt refuses signatures
-    older than five minutes), so no request waits on an HMAC and none goes stale."""
+def slack_requests(bodies: Callable[[int], bytes]) -> RequestFactory:
+    """Slash command number N, each with its own trigger id, signed as it is built (one
+    HMAC, microseconds: Slack's five-minute window rules out signing them all first)."""
+    def request(number: int) -> Request:
+        body = bodies(number)
+        return Request("POST", "/slack/events", chat.slack_headers(body), body)
 
-    def __init__(self, bodies: Callable[[int], bytes]) -> None:
-        self.bodies = [bodies(n) for n in range(POOL)]
-        self.signed_at = float("-inf")
-        self.requests: list[Request] = []
-
-    def __call__(self, number: int) -> Request:
-        if time.monotonic() - self.signed_at > RESIGN_SECONDS:
-            self.requests = [Request("POST", "/slack/events", chat.slack_headers(body), body)
-                             for body in self.bodies]
-            self.signed_at = time.monotonic()
-        return self.requests[number % POOL]
+    return request
 
 
 def drive(server: Gunicorn, targets: list[Endpoint], args: argparse.Namespace,

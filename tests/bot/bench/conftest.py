@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,11 +25,13 @@ class Bench:
     env: dict[str, str]
     scratch: Path  # the temporary directory the benchmark's files go to
     configured: Path | None = None  # the SQLite file DATABASE_URL names (never created)
-    schemas: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)  # the schemas its runs said they used
 
     def __call__(self, *argv: str, **env: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
         status = main(["bench", *argv], environ={**self.env, **env}, out=out, err=err)
+        self.schemas.update(re.findall(r"\(schema (bench_[0-9a-f]+), dropped afterwards\)",
+                                       out.getvalue()))
         return status, out.getvalue(), err.getvalue()
 
     def assert_nothing_left(self) -> None:
@@ -36,20 +39,19 @@ class Bench:
         assert left == [], f"temporary files left behind: {left}"
         if self.configured is not None:
             assert not self.configured.exists(), "the configured database was touched"
-        schemas = bench_schemas() - self.schemas
-        assert not schemas, f"bench schemas left behind: {schemas}"
+        if self.backend == "postgresql":
+            assert self.schemas, "the benchmark did not name its schema"
+            left_schemas = self.schemas & existing_schemas()
+            assert not left_schemas, f"bench schemas left behind: {left_schemas}"
         running = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children()}
         assert not running, f"child processes still running: {running}"
 
 
-def bench_schemas() -> set[str]:
-    if not PG_URL:
-        return set()
+def existing_schemas() -> set[str]:
     engine = create_engine(PG_URL)
     try:
         with engine.connect() as conn:
-            return set(conn.scalars(text(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'")))
+            return set(conn.scalars(text("SELECT nspname FROM pg_namespace")))
     finally:
         engine.dispose()
 
@@ -81,5 +83,4 @@ def bench(request: pytest.FixtureRequest, tmp_path: Path,
         yield Bench("sqlite", {**env, "DATABASE_URL": f"sqlite:///{configured}"}, scratch,
                     configured)
     else:
-        yield Bench("postgresql", {**env, "DATABASE_URL": PG_URL}, scratch,
-                    schemas=bench_schemas())
+        yield Bench("postgresql", {**env, "DATABASE_URL": PG_URL}, scratch)
