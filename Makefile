@@ -28,9 +28,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## make bench: latency figures of the doors and commands (not part of make test)
+## make bench: latency figures of the doors and commands (not part of make test);
+## the other benchmarks: switchboard bench --help
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/switchboard bench doors
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -48,10 +48,12 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_services(settings: Settings) -> Services:
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
-    clock = SystemClock(settings.timezone)
+def build_services(settings: Settings, *, sessions: sessionmaker[Session] | None = None,
+                   clock: Clock | None = None) -> Services:
+    """Every client from the settings; ``sessions`` and ``clock`` default to an engine on
+    DATABASE_URL and the system clock (benchmarks and simulations pass their own)."""
+    sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
+    clock = clock or SystemClock(settings.timezone)
     # One Odoo client serves both Odoo-backed interfaces (HR and the directory).
     odoo = build_odoo(settings) if "odoo" in (settings.hr_backend,
                                               settings.directory_backend) else None
