@@ -6,8 +6,9 @@ https://www.googleapis.com/oauth2/v1/certs does, with ``Cache-Control``. The app
 at it through GOOGLE_CHAT_CERTS_URL, so verification runs for real, signature included.
 The benchmarks and the tests (``tests.support.google_tokens``) both mint with it.
 
-google-auth checks ``iat``/``exp`` against the real clock, so tokens are minted relative to
-the real current time. Minting costs an RSA signature (about a millisecond); the key is
+The door judges ``iat``/``exp``/``nbf`` by the app's clock, so tokens are minted at a given
+``now`` (default the system clock's: what a server with the system clock expects). Minting
+costs an RSA signature (about a millisecond); the key is
 parsed once per process, and benchmarks mint before they start timing.
 """
 
@@ -70,17 +71,19 @@ def mint(claims: dict[str, Any], key: SigningKey | None = None) -> str:
     return token.decode()
 
 
-def project_number_claims(**overrides: Any) -> dict[str, Any]:
-    """What Chat sends in project-number mode: a JWT self-signed by its service account."""
-    now = int(time.time())
+def project_number_claims(now: int | None = None, **overrides: Any) -> dict[str, Any]:
+    """What Chat sends in project-number mode: a JWT self-signed by its service account,
+    issued at ``now`` (epoch seconds; default the system clock's)."""
+    now = int(time.time()) if now is None else now
     claims = {"iss": CHAT_ISSUER, "aud": PROJECT_NUMBER, "iat": now, "exp": now + 3600}
     claims.update(overrides)
     return claims
 
 
-def id_token_claims(email: str = CHAT_ISSUER, **overrides: Any) -> dict[str, Any]:
-    """A Google ID token (endpoint-URL and add-on modes)."""
-    now = int(time.time())
+def id_token_claims(email: str = CHAT_ISSUER, now: int | None = None,
+                    **overrides: Any) -> dict[str, Any]:
+    """A Google ID token (endpoint-URL and add-on modes), issued at ``now``."""
+    now = int(time.time()) if now is None else now
     claims = {"iss": "https://accounts.google.com", "aud": ENDPOINT_URL, "azp": "1234",
               "sub": "1234", "email": email, "email_verified": True,
               "iat": now, "exp": now + 3600}
@@ -88,10 +91,10 @@ def id_token_claims(email: str = CHAT_ISSUER, **overrides: Any) -> dict[str, Any
     return claims
 
 
-def good_claims(mode: str) -> dict[str, Any]:
+def good_claims(mode: str, now: int | None = None) -> dict[str, Any]:
     if mode == "project_number":
-        return project_number_claims()
-    return id_token_claims(ADDON_EMAIL if mode == "addon" else CHAT_ISSUER)
+        return project_number_claims(now)
+    return id_token_claims(ADDON_EMAIL if mode == "addon" else CHAT_ISSUER, now)
 
 
 class CertsServer(LocalServer):

@@ -51,7 +51,7 @@ class GoogleChatDoor:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.certs = CachedCertsRequest(runtime.services.clock)
-        self.verifier = ChatTokenVerifier(runtime.settings, self.certs)
+        self.verifier = ChatTokenVerifier(runtime.settings, self.certs, runtime.services.clock)
         self.addon_mode = runtime.settings.google_chat_auth_mode == "addon"
 
     def view(self) -> Response:

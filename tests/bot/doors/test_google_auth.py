@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +34,8 @@ from tests.support.google_tokens import (
 )
 from tests.support.http import LocalServer, Response
 
+ISSUED = int(T0.timestamp())  # tokens are judged by the fixed clock, which starts at T0
+
 
 def written(services: Services) -> dict[str, int]:
     with transaction(services.sessions) as session:
@@ -60,31 +61,36 @@ def test_a_genuine_token_runs_the_command_as_the_person_matched_by_email(
 
 
 def _expired() -> str:
-    now = int(time.time())
-    return mint(project_number_claims(iat=now - 7200, exp=now - 3600))
+    return mint(project_number_claims(ISSUED, iat=ISSUED - 7200, exp=ISSUED - 3600))
 
 
 def _tampered() -> str:
-    header, _, signature = mint(project_number_claims()).split(".")
-    other_payload = mint(project_number_claims(aud="999")).split(".")[1]
+    header, _, signature = mint(project_number_claims(ISSUED)).split(".")
+    other_payload = mint(project_number_claims(ISSUED, aud="999")).split(".")[1]
     return f"{header}.{other_payload}.{signature}"
 
 
 REFUSED: dict[str, Callable[[], dict[str, str]]] = {
-    "wrong audience": lambda: {"Authorization": "Bearer " + mint(project_number_claims(aud="999"))},
+    "wrong audience": lambda: {"Authorization": "Bearer " + mint(project_number_claims(ISSUED, aud="999"))},
     "wrong issuer": lambda: {"Authorization": "Bearer " + mint(
-        project_number_claims(iss="https://accounts.google.com"))},
+        project_number_claims(ISSUED, iss="https://accounts.google.com"))},
     "expired": lambda: {"Authorization": "Bearer " + _expired()},
+    "not valid yet (nbf)": lambda: {"Authorization": "Bearer " + mint(
+        project_number_claims(ISSUED, nbf=ISSUED + 600))},
+    "issued in the future": lambda: {"Authorization": "Bearer " + mint(
+        project_number_claims(ISSUED, iat=ISSUED + 600, exp=ISSUED + 4200))},
+    "a time that is not a number": lambda: {"Authorization": "Bearer " + mint(
+        project_number_claims(ISSUED, exp="tomorrow"))},
     "another key, same kid": lambda: {"Authorization": "Bearer " + mint(
-        project_number_claims(), key=signing_key(variant=1))},
+        project_number_claims(ISSUED), key=signing_key(variant=1))},
     "unknown kid": lambda: {"Authorization": "Bearer " + mint(
-        project_number_claims(), key=signing_key("kid-nobody-published"))},
+        project_number_claims(ISSUED), key=signing_key("kid-nobody-published"))},
     "tampered payload": lambda: {"Authorization": "Bearer " + _tampered()},
-    "alg none": lambda: {"Authorization": "Bearer " + unsigned(project_number_claims())},
+    "alg none": lambda: {"Authorization": "Bearer " + unsigned(project_number_claims(ISSUED))},
     "alg none, fake signature": lambda: {
-        "Authorization": "Bearer " + unsigned(project_number_claims(), "c2lnbmF0dXJl")},
+        "Authorization": "Bearer " + unsigned(project_number_claims(ISSUED), "c2lnbmF0dXJl")},
     "missing header": lambda: {},
-    "not bearer": lambda: {"Authorization": "Basic " + mint(project_number_claims())},
+    "not bearer": lambda: {"Authorization": "Basic " + mint(project_number_claims(ISSUED))},
     "bearer without token": lambda: {"Authorization": "Bearer"},
     "not a jwt": lambda: {"Authorization": "Bearer not-a-jwt"},
     "garbage jwt": lambda: {"Authorization": "Bearer aaaa.bbbb.cccc"},
@@ -119,7 +125,7 @@ def test_the_token_is_checked_before_the_body_is_read(
 
 
 MODES: list[tuple[str, str, dict[str, Any], bool]] = [
-    ("project_number", "chat's own JWT", project_number_claims(), True),
+    ("project_number", "chat's own JWT", project_number_claims(ISSUED), True),
     ("project_number", "an ID token", id_token_claims(aud="123456789012"), False),
     ("endpoint_url", "chat's ID token", id_token_claims(), True),
     ("endpoint_url", "http:// issuer spelling", id_token_claims(iss="accounts.google.com"), True),
@@ -142,7 +148,8 @@ def test_each_mode_accepts_only_its_own_sender(
         mode: str, what: str, claims: dict[str, Any], accepted: bool,
         db: Database, clock: FixedClock, certs: CertsServer) -> None:
     door = open_door(db, clock, certs.certs_url, mode=mode)
-    fresh = {**claims, "iat": int(time.time()), "exp": int(time.time()) + 600}
+    now = int(clock.now().timestamp())
+    fresh = {**claims, "iat": now, "exp": now + 600}
     response = door.post(classic_dm("/whoami"), token=mint(fresh))
     assert response.status_code == (200 if accepted else 401)
     assert written(door.services)["audit_entry"] == (1 if accepted else 0)
