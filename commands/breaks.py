@@ -21,7 +21,7 @@ from store.db import reading
 from store.people import Role
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FORMS = "today, yesterday, week, or a date as YYYY-MM-DD"
+FORMS = "today, yesterday, week, month, or a date as YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ def period_for(word: str | None, now: datetime, tz: tzinfo) -> Period:
     if word == "week":
         monday = today - timedelta(days=today.weekday())
         return Period(_midnight(monday, tz), now, f"this week (since {monday:%a %d %b})")
+    if word == "month":
+        first = today.replace(day=1)
+        return Period(_midnight(first, tz), now, f"this month (since {first:%a %d %b})")
     if _DATE.match(word):
         try:
             day = date.fromisoformat(word)
@@ -125,6 +128,6 @@ COMMAND = Command(
     name="breaks",
     run=run,
     summary="Pauses per reason and time logged in, yours or (coordinators) everyone's",
-    usage="/breaks [today|yesterday|week|YYYY-MM-DD] [@person]",
+    usage="/breaks [today|yesterday|week|month|YYYY-MM-DD] [@person]",
     aliases=("pauses report",),
 )

@@ -120,7 +120,7 @@ def test_bad_periods_name_the_accepted_forms(chat: Chat, logged: Services, text:
     reply = chat.say("bruno", text)
     assert chat.last is not None and chat.last.outcome == "usage"
     assert why in reply
-    assert "today, yesterday, week, or a date as YYYY-MM-DD" in reply
+    assert "today, yesterday, week, month, or a date as YYYY-MM-DD" in reply
 
 
 def test_a_day_of_25_hours_when_summer_time_ends(chat: Chat, demo: Services,
@@ -135,3 +135,11 @@ def test_a_day_of_25_hours_when_summer_time_ends(chat: Chat, demo: Services,
         "25 h 00 min")
     assert figures(chat, "bruno", "/breaks yesterday")["Bruno Agent"]["logged in"] == (
         "25 h 00 min")
+
+
+def test_the_month_runs_from_the_first_to_now(chat: Chat, logged: Services) -> None:
+    # November holds this week and, before it, Alice's one break of the week before.
+    month = figures(chat, "dani", "/breaks month")
+    assert month == {**figures(chat, "dani", "/breaks week"),
+                     "Alice Agent": {"break": "1 pause, 15 min", "logged in": "0 min"}}
+    assert "this month (since Sun 01 Nov)" in chat.say("dani", "/breaks month")
