@@ -176,13 +176,13 @@ class Dispatcher:
                    started: float) -> None:
         detail = None if result.ok else result.reply.text[:DETAIL_CHARS]
         try:
+            stored = None if incoming.dedupe_key is None else chat.response_update(
+                incoming.platform, incoming.dedupe_key, result.to_dict())
             with transaction(self.services.sessions) as session:
                 audit.finish(session, asker.audit_id, outcome=result.outcome,
                              command=result.command, detail=detail,
-                             duration_ms=int((time.monotonic() - started) * 1000))
-                if incoming.dedupe_key is not None:
-                    chat.store_response(session, incoming.platform, incoming.dedupe_key,
-                                        result.to_dict())
+                             duration_ms=int((time.monotonic() - started) * 1000),
+                             also=stored)
         except Exception:
             # The command has run and its audit row exists (outcome "running"); the asker
             # still gets the answer.

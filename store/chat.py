@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Update
 
 from store.base import Base, UTCDateTime, insert_new
 
@@ -104,10 +105,14 @@ def claim_event(session: Session, platform: str, event_key: str,
 
 def store_response(session: Session, platform: str, event_key: str,
                    response: dict[str, Any]) -> None:
-    session.execute(update(InboundEvent)
-                    .where(InboundEvent.platform == platform,
-                           InboundEvent.event_key == event_key[:300])
-                    .values(response=response))
+    session.execute(response_update(platform, event_key, response))
+
+
+def response_update(platform: str, event_key: str, response: dict[str, Any]) -> Update:
+    """The statement that stores the answer given to an event (see ``store_response``)."""
+    return (update(InboundEvent)
+            .where(InboundEvent.platform == platform, InboundEvent.event_key == event_key[:300])
+            .values(response=response))
 
 
 def prune_events(session: Session, before: datetime) -> int:

@@ -21,6 +21,7 @@ from bot.doors.google_chat.auth import (
     Refused,
 )
 from bot.doors.google_chat.events import PLATFORM, BadEvent, ChatEvent, parse_event
+from bot.doors.known import KnownOwners
 from bot.render.google import (
     CLASSIC_FUNCTION,
     addon_response,
@@ -53,6 +54,9 @@ class GoogleChatDoor:
         self.certs = CachedCertsRequest(runtime.services.clock)
         self.verifier = ChatTokenVerifier(runtime.settings, self.certs, runtime.services.clock)
         self.addon_mode = runtime.settings.google_chat_auth_mode == "addon"
+        # DM space → its owner, once the store is seen to hold it: later messages in that
+        # DM skip the lookup.
+        self.dm_owners = KnownOwners()
 
     def view(self) -> Response:
         try:  # nothing is read, and nothing runs, before the caller is known to be Google
@@ -117,6 +121,7 @@ class GoogleChatDoor:
             assert event.space_name is not None
             with transaction(self.runtime.services.sessions) as session:
                 chat.forget_space(session, PLATFORM, event.space_name)
+            self.dm_owners.forget(event.space_name)
             return {}  # Chat shows nothing after a removal
         if event.kind == "added":
             return self.respond(event, self.added(event))
@@ -157,13 +162,18 @@ class GoogleChatDoor:
             return None
         name, display = event.space_name, event.space_display
         now = self.runtime.services.clock.now
+        known = self.dm_owners
 
         def remember(session: Session, person: Person | None) -> None:
+            if person is not None and known.get(name) == person.id:
+                return  # stored already (seen committed by an earlier request)
             space = chat.find_space(session, PLATFORM, name)
             if space is None or (space.person_id is None and person is not None):
                 chat.remember_space(session, PLATFORM, name, "dm", now(),
                                     display_name=display,
                                     person_id=person.id if person else None)
+            elif person is not None and space.person_id == person.id:
+                known.remember(name, person.id)
 
         return remember
 

@@ -51,6 +51,7 @@ from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
+from bot.doors.known import KnownOwners
 from bot.doors.slack.support import (
     EmailCache,
     Inflight,
@@ -115,6 +116,7 @@ class SlackDoor:
         self.verifier = SignatureVerifier(settings.slack_signing_secret, clock=_EpochClock(
             runtime.services.clock))
         self.emails = EmailCache(runtime.services.clock, EMAIL_TTL)
+        self.dm_owners = KnownOwners()  # DM channels seen stored with their owner
         self.inflight = Inflight()
         # Listeners run in the request thread (process_before_response); commands run on
         # this pool, so a listener can wait for one with a deadline. It counts towards
@@ -288,13 +290,16 @@ class SlackDoor:
         if not (incoming.where.is_dm and channel):
             return None
         now = self.now()
+        known = self.dm_owners
 
         def remember(session: Session, person: Person | None) -> None:
-            if person is None:
+            if person is None or known.get(channel) == person.id:
                 return
-            known = chat.find_space(session, "slack", channel)
-            if known is None or known.kind != "dm" or known.person_id != person.id:
+            space = chat.find_space(session, "slack", channel)
+            if space is None or space.kind != "dm" or space.person_id != person.id:
                 chat.remember_space(session, "slack", channel, "dm", now, person_id=person.id)
+            else:
+                known.remember(channel, person.id)
 
         return remember
 
