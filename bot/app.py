@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, jsonify
 
-from bot.doors import google_chat, pbx_events, slack
+from bot.doors import charts, google_chat, pbx_events, slack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import Services
@@ -21,7 +21,7 @@ class Door(Protocol):
 
 
 # Every way in over HTTP. A capability with a new door adds its module here.
-DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events)
+DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events, charts)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

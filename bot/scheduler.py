@@ -20,8 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.runtime import Runtime
 from bot.settings import Settings
+from commands.calls_pull import pull_recent
 from commands.core import Reply
 from commands.pause_overdue import remind_overdue
+from commands.stats_daily import send_daily_stats
 from integrations.pbx.traffic import TrafficSimulator
 from store.chat import prune_events
 from store.db import transaction
@@ -61,11 +63,29 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def daily_stats(bg: Background) -> object:
+    """The day's stats card to the team space once, at the report time (key per day)."""
+    return send_daily_stats(bg.runtime.services)
+
+
+def pull_call_records(bg: Background) -> object:
+    return pull_recent(bg.runtime.services)
+
+
+def _pulls_calls(settings: Settings) -> bool:
+    """Backends with call records to pull (sim writes its own; AMI needs the queue_log)."""
+    return (settings.pbx_backend == "areavoip"
+            or (settings.pbx_backend == "irontec" and bool(settings.irontec_stats_url))
+            or (settings.pbx_backend == "asterisk" and bool(settings.asterisk_queue_log)))
+
+
 SCHEDULE: tuple[Job, ...] = (
     Job("outbox-delivery", timedelta(seconds=2), deliver_outbox),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
     Job("prune-inbound-events", timedelta(hours=1), prune_inbound_events),
+    Job("daily-stats", timedelta(minutes=1), daily_stats),
+    Job("calls-pull", timedelta(minutes=10), pull_call_records, _pulls_calls),
 )
 
 

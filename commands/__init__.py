@@ -10,6 +10,7 @@ from commands import (
     queue,
     queue_board,
     queue_members,
+    stats,
     team,
     whoami,
 )
@@ -32,4 +33,6 @@ COMMANDS: tuple[Command, ...] = (
     announce.COMMAND,
     team.PEOPLE,
     team.AUDIT,
+    # Call statistics, for everyone (agents: team totals and their own row).
+    stats.COMMAND,
 )

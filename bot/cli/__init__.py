@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TextIO
 
-from bot.cli import bench, db, outbox, pause_reasons, people, serve, talk
+from bot.cli import bench, calls, db, outbox, pause_reasons, people, serve, stats, talk
 from bot.cli.base import EXIT_USAGE, Cli, Handler
 from bot.settings import Settings, SettingsError
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
-GROUPS: tuple[ModuleType, ...] = (db, people, pause_reasons, talk, serve, outbox, bench)
+GROUPS: tuple[ModuleType, ...] = (db, people, pause_reasons, talk, serve, outbox, bench,
+                                  calls, stats)
 
 # Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
 # context, werkzeug's request lines). Between the console's prompts only replies and

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from bot.bench import stats
 from bot.cli.base import Subparsers
 
 # Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
 # module under bot/bench with ``add_parser(subparsers)`` setting its handler.
-BENCHES: tuple[ModuleType, ...] = ()
+BENCHES: tuple[ModuleType, ...] = (stats,)
 
 
 def add_parsers(sub: Subparsers) -> None:

@@ -12,9 +12,9 @@ from bot.scheduler import Background, Job, deliver_outbox
 from commands.core import Reply, Where
 from commands.dispatch import Incoming
 from integrations.clock import FixedClock
+from store.calls import CallRecord
 from store.db import transaction
 from store.demo import load_demo
-from store.pbx import CallRecord
 from tests.conftest import Database, make_services, make_settings
 
 
@@ -48,7 +48,7 @@ def test_simulated_callers_arrive_when_the_clock_moves(db: Database, clock: Fixe
     runtime.services.pbx.set_members(["211", "212"])
     background = Background(runtime)
     assert background.job_names == ["outbox-delivery", "sim-traffic", "pause-overdue",
-                                    "prune-inbound-events"]
+                                    "prune-inbound-events", "daily-stats"]
     clock.advance(timedelta(hours=1))
     background.run_job("sim-traffic")
     with transaction(runtime.services.sessions) as session:

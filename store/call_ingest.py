@@ -1,0 +1,127 @@
+"""Writing call records: one upsert for every source, rollups refreshed in the same breath.
+
+``save_calls`` is the only writer of ``call_record``. It takes every source's calls as
+``CallInfo``, keeps callers in E.164 (``PHONE_REGION``), links the answering extension to
+its person, inserts what is new, updates what changed and leaves the rest alone, then
+rebuilds the hourly rollups of every hour a change touched. Saving the same facts twice
+therefore changes nothing, not even the rollups.
+
+Writers are serialised (``callstats.lock_writers``): on PostgreSQL two imports of one
+new call cannot both insert it, and two refreshes of one hour cannot interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from store import callstats
+from store.calls import CHUNK, CallInfo, CallRecord, SaveReport, check, check_source, hour_of
+from store.people import Person
+from store.phones import try_e164
+
+_VALUE_COLUMNS = ("caller", "dialled", "entered_at", "answered_at", "ended_at", "extension",
+                  "person_id", "outcome", "wait_seconds", "talk_seconds", "wrapup_seconds")
+
+
+def save_calls(session: Session, source: str, calls: Iterable[CallInfo], *, region: str,
+               existing: dict[tuple[str, str], dict[str, Any]] | None = None) -> SaveReport:
+    """Insert or update each call (the last one given wins for a repeated key).
+
+    ``existing``: what ``stored_rows`` returned for these keys in this transaction, when
+    the caller looked already (saves a second look)."""
+    check_source(source)
+    latest: dict[tuple[str, str], CallInfo] = {}
+    for call in calls:
+        check(call)
+        latest[(call.call_id, call.queue)] = call
+    report = SaveReport()
+    if not latest:
+        return report
+    callstats.lock_writers(session)
+    persons = extension_owners(session)
+    if existing is None:
+        existing = stored_rows(session, source, latest)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, call in latest.items():
+        values = _values(call, region, persons)
+        old = existing.get(key)
+        if old is None:
+            inserts.append({"source": source, "call_id": call.call_id, "queue": call.queue,
+                            **values})
+            report.hours.add((call.queue, hour_of(call.entered_at)))
+        elif any(old[name] != value for name, value in values.items()):
+            updates.append({"id": old["id"], **values})
+            report.hours |= {(call.queue, hour_of(old["entered_at"])),
+                             (call.queue, hour_of(call.entered_at))}
+        else:
+            report.unchanged += 1
+    table = CallRecord.__table__
+    assert isinstance(table, Table)
+    for start in range(0, len(inserts), CHUNK * 10):
+        session.execute(table.insert(), inserts[start:start + CHUNK * 10])
+    for start in range(0, len(updates), CHUNK):
+        session.execute(update(CallRecord), updates[start:start + CHUNK])
+    report.created, report.updated = len(inserts), len(updates)
+    callstats.refresh(session, report.hours)
+    return report
+
+
+def extension_owners(session: Session) -> dict[str, int]:
+    """extension → person id, for everyone with an extension (a small table)."""
+    return {ext: pid for ext, pid in session.execute(
+        select(Person.extension, Person.id).where(Person.extension.is_not(None))) if ext}
+
+
+@lru_cache(maxsize=100_000)
+def _e164(raw: str | None, region: str) -> str | None:
+    """``try_e164``, remembered: the same callers call again and again."""
+    return try_e164(raw, region)
+
+
+def _values(call: CallInfo, region: str, persons: dict[str, int]) -> dict[str, Any]:
+    dialled = (call.dialled or "").strip()[:32] or None
+    extension = (call.extension or "").strip()[:32] or None
+    return {
+        "caller": _e164(call.caller, region),
+        "dialled": _e164(dialled, region) or dialled,
+        "entered_at": call.entered_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "extension": extension,
+        "person_id": persons.get(extension) if extension else None,
+        "outcome": call.outcome,
+        "wait_seconds": call.wait_seconds,
+        "talk_seconds": call.talk_seconds,
+        "wrapup_seconds": call.wrapup_seconds,
+    }
+
+
+def stored_rows(session: Session, source: str,
+                keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored values of these (call id, queue) keys, as plain dicts (missing: absent)."""
+    wanted = set(keys)
+    call_ids = sorted({call_id for call_id, _ in wanted})
+    columns = [CallRecord.id, CallRecord.call_id, CallRecord.queue,
+               *(getattr(CallRecord, name) for name in _VALUE_COLUMNS)]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(call_ids), CHUNK):
+        rows = session.execute(select(*columns).where(
+            CallRecord.source == source,
+            CallRecord.call_id.in_(call_ids[start:start + CHUNK])))
+        for row in rows.mappings():
+            key = (row["call_id"], row["queue"])
+            if key in wanted:
+                found[key] = dict(row)
+    return found
+
+
+def as_info(row: dict[str, Any]) -> CallInfo:
+    """A stored row (``stored_rows``) as the CallInfo it was saved from."""
+    return CallInfo(call_id=row["call_id"], queue=row["queue"],
+                    **{name: row[name] for name in _VALUE_COLUMNS if name != "person_id"})
