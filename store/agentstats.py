@@ -72,6 +72,7 @@ def _earliest(dialect: str, a: Any, b: Any) -> ColumnElement[Any]:
 
 def _seconds_between(dialect: str, start: ColumnElement[Any],
                      stop: ColumnElement[Any]) -> ColumnElement[Any]:
-    if dialect == "sqlite":  # ISO text in UTC: julianday reads it, fractions included
-        return (func.julianday(stop) - func.julianday(start)) * 86400.0
+    if dialect == "sqlite":  # ISO text in UTC: julianday reads it, fractions included;
+        # its floating point is good to tens of microseconds, so keep milliseconds.
+        return func.round((func.julianday(stop) - func.julianday(start)) * 86400.0, 3)
     return extract("epoch", stop - start)
