@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from commands.queue_log import pbx_reason
 from integrations.pbx.queue_log_calls import AgentChange
@@ -107,10 +108,13 @@ def _stop(session: Session, person: Person, change: AgentChange, report: AgentRe
 
 def _covering(session: Session, person_id: int, kind: str, at: datetime) -> Activity | None:
     """A closed row of the person's that already covers ``at``."""
-    return session.scalar(
-        select(Activity)
-        .where(Activity.person_id == person_id, Activity.kind == kind,
-               Activity.ended_at.is_not(None), Activity.ended_at > at,
-               Activity.started_at <= at)
-        .order_by(Activity.ended_at).limit(1))
+    return session.scalar(covering_query(person_id, kind, at))
+
+
+def covering_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
+    return (select(Activity)
+            .where(Activity.person_id == person_id, Activity.kind == kind,
+                   Activity.ended_at.is_not(None), Activity.ended_at > at,
+                   Activity.started_at <= at)
+            .order_by(Activity.ended_at).limit(1))
 

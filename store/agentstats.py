@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import extract, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.activity import PAUSE, SESSION, Activity
@@ -33,21 +34,23 @@ class AgentTime:
         return sum(seconds for _, seconds in self.pauses.values())
 
 
-def agent_times(session: Session, begin: datetime, end: datetime,
-                person_ids: list[int] | None = None) -> dict[int, AgentTime]:
-    """Per person id: pauses by reason and time logged in within [begin, end)."""
+def times_query(dialect: str, begin: datetime, end: datetime) -> Select[Any]:
+    """Per person, kind and reason: rows overlapping [begin, end) and their clipped seconds."""
     a = Activity
-    dialect = session.get_bind().dialect.name
     start = _latest(dialect, a.started_at, literal(begin, UTCDateTime()))
     stop = _earliest(dialect, func.coalesce(a.ended_at, literal(end, UTCDateTime())),
                      literal(end, UTCDateTime()))
     seconds = _seconds_between(dialect, start, stop)
-    query = (select(a.person_id, a.kind, a.reason, func.count().label("n"),
-                    func.sum(seconds).label("seconds"))
-             .where(a.started_at < end, or_(a.ended_at.is_(None), a.ended_at > begin))
-             .group_by(a.person_id, a.kind, a.reason))
-    if person_ids is not None:
-        query = query.where(a.person_id.in_(person_ids))
+    columns: list[Any] = [a.person_id, a.kind, a.reason, func.count().label("n"),
+                          func.sum(seconds).label("seconds")]
+    return (select(*columns)
+            .where(a.started_at < end, or_(a.ended_at.is_(None), a.ended_at > begin))
+            .group_by(a.person_id, a.kind, a.reason))
+
+
+def agent_times(session: Session, begin: datetime, end: datetime) -> dict[int, AgentTime]:
+    """Per person id: pauses by reason and time logged in within [begin, end)."""
+    query = times_query(session.get_bind().dialect.name, begin, end)
     totals: dict[int, AgentTime] = defaultdict(AgentTime)
     for row in session.execute(query):
         spent = max(float(row.seconds or 0.0), 0.0)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from store import callstats
 from store.calls import CHUNK, CallInfo, CallRecord, SaveReport, check, check_source, hour_of
@@ -107,18 +108,20 @@ def stored_rows(session: Session, source: str,
     """The stored values of these (call id, queue) keys, as plain dicts (missing: absent)."""
     wanted = set(keys)
     call_ids = sorted({call_id for call_id, _ in wanted})
-    columns = [CallRecord.id, CallRecord.call_id, CallRecord.queue,
-               *(getattr(CallRecord, name) for name in _VALUE_COLUMNS)]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(call_ids), CHUNK):
-        rows = session.execute(select(*columns).where(
-            CallRecord.source == source,
-            CallRecord.call_id.in_(call_ids[start:start + CHUNK])))
+        rows = session.execute(stored_query(source, call_ids[start:start + CHUNK]))
         for row in rows.mappings():
             key = (row["call_id"], row["queue"])
             if key in wanted:
                 found[key] = dict(row)
     return found
+
+
+def stored_query(source: str, call_ids: list[str]) -> Select[Any]:
+    columns: list[Any] = [CallRecord.id, CallRecord.call_id, CallRecord.queue,
+                          *(getattr(CallRecord, name) for name in _VALUE_COLUMNS)]
+    return select(*columns).where(CallRecord.source == source, CallRecord.call_id.in_(call_ids))
 
 
 def as_info(row: dict[str, Any]) -> CallInfo:

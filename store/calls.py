@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Select
 
 from store.base import Base, UTCDateTime
 
@@ -147,14 +148,23 @@ def to_info(row: CallRecord) -> CallInfo:
         talk_seconds=row.talk_seconds, wrapup_seconds=row.wrapup_seconds)
 
 
+def between_query(source: str, queue: str, start: datetime,
+                  end: datetime) -> Select[CallRecord]:
+    return (select(CallRecord)
+            .where(CallRecord.queue == queue, CallRecord.entered_at >= start,
+                   CallRecord.entered_at < end, CallRecord.source == source)
+            .order_by(CallRecord.entered_at, CallRecord.id))
+
+
 def calls_between(session: Session, source: str, queue: str, start: datetime,
                   end: datetime) -> list[CallInfo]:
     """One source's calls that entered ``queue`` in [start, end), in order."""
-    return [to_info(r) for r in session.scalars(
-        select(CallRecord)
-        .where(CallRecord.queue == queue, CallRecord.entered_at >= start,
-               CallRecord.entered_at < end, CallRecord.source == source)
-        .order_by(CallRecord.entered_at, CallRecord.id))]
+    return [to_info(r) for r in session.scalars(between_query(source, queue, start, end))]
+
+
+def keys_query(source: str, call_ids: list[str]) -> Select[CallRecord]:
+    return select(CallRecord).where(CallRecord.source == source,
+                                    CallRecord.call_id.in_(call_ids))
 
 
 def by_keys(session: Session, source: str,
@@ -164,8 +174,7 @@ def by_keys(session: Session, source: str,
     ids = sorted({call_id for call_id, _ in wanted})
     found: dict[tuple[str, str], CallInfo] = {}
     for start in range(0, len(ids), CHUNK):
-        for row in session.scalars(select(CallRecord).where(
-                CallRecord.source == source, CallRecord.call_id.in_(ids[start:start + CHUNK]))):
+        for row in session.scalars(keys_query(source, ids[start:start + CHUNK])):
             if (row.call_id, row.queue) in wanted:
                 found[(row.call_id, row.queue)] = to_info(row)
     return found
@@ -174,17 +183,24 @@ def by_keys(session: Session, source: str,
 def last_answered_by(session: Session, source: str, extension: str,
                      at: datetime) -> CallInfo | None:
     """The agent's call that ended last at or before ``at`` (wrap-up follows it)."""
-    row = session.scalar(
-        select(CallRecord)
-        .where(CallRecord.extension == extension, CallRecord.ended_at <= at,
-               CallRecord.source == source)
-        .order_by(CallRecord.ended_at.desc()).limit(1))
+    row = session.scalar(last_answered_query(source, extension, at))
     return to_info(row) if row is not None else None
+
+
+def last_answered_query(source: str, extension: str,
+                        at: datetime) -> Select[CallRecord]:
+    return (select(CallRecord)
+            .where(CallRecord.extension == extension, CallRecord.ended_at <= at,
+                   CallRecord.source == source)
+            .order_by(CallRecord.ended_at.desc()).limit(1))
 
 
 def last_call_id(session: Session, source: str, queue: str) -> str | None:
     """The id of the call that entered ``queue`` last (the simulator numbers after it)."""
-    return session.scalar(
-        select(CallRecord.call_id)
-        .where(CallRecord.queue == queue, CallRecord.source == source)
-        .order_by(CallRecord.entered_at.desc()).limit(1))
+    return session.scalar(last_call_query(source, queue))
+
+
+def last_call_query(source: str, queue: str) -> Select[str]:
+    return (select(CallRecord.call_id)
+            .where(CallRecord.queue == queue, CallRecord.source == source)
+            .order_by(CallRecord.entered_at.desc()).limit(1))

@@ -35,6 +35,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.base import Base, UTCDateTime
@@ -242,14 +243,20 @@ def refresh(session: Session, hours: Iterable[tuple[str, datetime]]) -> None:
     h = CallStatsHour
     for queue, hour in wanted:
         session.execute(delete(h).where(h.queue == queue, h.hour == hour))
-        extension = func.coalesce(CallRecord.extension, "")
-        query = (select(literal(queue, String()), literal(hour, UTCDateTime()), extension,
-                        func.max(CallRecord.person_id), *definitions.values())
-                 .where(CallRecord.queue == queue, CallRecord.entered_at >= hour,
-                        CallRecord.entered_at < hour + HOUR)
-                 .group_by(extension))
         session.execute(insert(h).from_select(
-            ["queue", "hour", "extension", "person_id", *names], query))
+            ["queue", "hour", "extension", "person_id", *names],
+            hour_query(queue, hour, definitions)))
+
+
+def hour_query(queue: str, hour: datetime,
+               definitions: dict[str, ColumnElement[Any]]) -> Select[Any]:
+    """One hour of one queue's records, summed per answering extension (a rollup's rows)."""
+    extension = func.coalesce(CallRecord.extension, "")
+    return (select(literal(queue, String()), literal(hour, UTCDateTime()), extension,
+                   func.max(CallRecord.person_id), *definitions.values())
+            .where(CallRecord.queue == queue, CallRecord.entered_at >= hour,
+                   CallRecord.entered_at < hour + HOUR)
+            .group_by(extension))
 
 
 def rebuild(session: Session, basis: Basis) -> int:
@@ -313,8 +320,9 @@ def _ceil_hour(when: datetime) -> datetime:
     return floor if floor == when else floor + HOUR
 
 
-def _from_rollups(session: Session, first: datetime, last: datetime, queue: str | None,
-                  by: str | None) -> dict[Any, Sums]:
+def rollup_query(first: datetime, last: datetime, queue: str | None,
+                 by: str | None) -> Select[Any]:
+    """The rollups' sums over whole UTC hours [first, last), grouped ``by``."""
     h = CallStatsHour
     options: dict[str | None, list[Any]] = {None: [], "agent": [h.extension], "hour": [h.hour],
                                             "queue": [h.queue]}
@@ -326,14 +334,19 @@ def _from_rollups(session: Session, first: datetime, last: datetime, queue: str 
              .where(h.hour >= first, h.hour < last))
     if queue is not None:
         query = query.where(h.queue == queue)
-    if keys:
-        query = query.group_by(*keys)
-    return {(row["key"] if keys else None): Sums.from_row(row)
+    return query.group_by(*keys) if keys else query
+
+
+def _from_rollups(session: Session, first: datetime, last: datetime, queue: str | None,
+                  by: str | None) -> dict[Any, Sums]:
+    query = rollup_query(first, last, queue, by)
+    return {(row["key"] if by else None): Sums.from_row(row)
             for row in session.execute(query).mappings() if row["received"]}
 
 
-def _from_records(session: Session, start: datetime, stop: datetime, queue: str | None,
-                  by: str | None, basis: Basis) -> dict[Any, Sums]:
+def record_query(start: datetime, stop: datetime, queue: str | None, by: str | None,
+                 basis: Basis) -> Select[Any]:
+    """The same sums straight from the records entered in [start, stop)."""
     r = CallRecord
     options: dict[str | None, list[Any]] = {None: [], "agent": [func.coalesce(r.extension, "")],
                                             "hour": [], "queue": [r.queue]}
@@ -345,13 +358,17 @@ def _from_records(session: Session, start: datetime, stop: datetime, queue: str 
              .where(r.entered_at >= start, r.entered_at < stop))
     if queue is not None:
         query = query.where(r.queue == queue)
-    if keys:
-        query = query.group_by(*keys)
+    return query.group_by(*keys) if keys else query
+
+
+def _from_records(session: Session, start: datetime, stop: datetime, queue: str | None,
+                  by: str | None, basis: Basis) -> dict[Any, Sums]:
     found: dict[Any, Sums] = {}
-    for row in session.execute(query).mappings():
+    for row in session.execute(record_query(start, stop, queue, by, basis)).mappings():
         if not row["received"]:
             continue
-        key = row["key"] if keys else (hour_of(start) if by == "hour" else None)
+        key = row["key"] if by in ("agent", "queue") else (
+            hour_of(start) if by == "hour" else None)
         found[key] = Sums.from_row(row)
     return found
 
