@@ -5,7 +5,9 @@ the start of the file they are in. A line still being written (no newline yet) w
 the next poll. When the file is rotated — the path now names another file (logrotate's
 rename and create) or the file got shorter (copytruncate) — what was left in the old
 file is read first and numbering starts again at 1 in the new one. A file that does not
-exist yet (between rename and create) is simply waited for.
+exist yet (between rename and create) is simply waited for. As with ``tail -F``, a file
+truncated in place and written past the point already read between two polls is not
+noticed; logrotate's default (rename and create) has no such gap.
 """
 
 from __future__ import annotations

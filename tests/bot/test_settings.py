@@ -54,3 +54,14 @@ def test_space_settings_name_their_platform() -> None:
         Settings.load(environ={"TEAM_SPACE": "spaces/AAA"}, app_yaml=None)
     settings = Settings.load(environ={"TEAM_SPACE": "google:spaces/AAA"}, app_yaml=None)
     assert settings.team_space == "google:spaces/AAA"
+
+
+def test_call_statistics_settings_are_checked() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"PBX_TIMEZONE": "Atlantis/Capital", "DAILY_REPORT_TIME": "6pm",
+                               "SHORT_ABANDON_SECONDS": "-1"}, app_yaml=None)
+    assert [p.split("=")[0] for p in caught.value.problems] == [
+        "PBX_TIMEZONE", "SHORT_ABANDON_SECONDS", "DAILY_REPORT_TIME"]
+    good = Settings.load(environ={"PBX_TIMEZONE": "Atlantic/Canary",
+                                  "DAILY_REPORT_TIME": "18:10"}, app_yaml=None)
+    assert (good.pbx_timezone_name, good.daily_report_time) == ("Atlantic/Canary", "18:10")
