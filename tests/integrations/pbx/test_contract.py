@@ -141,10 +141,15 @@ def at_once(work: Callable[[], object], threads: int = THREADS) -> list[object]:
     return results
 
 
-def test_many_threads_can_share_one_backend(harness: Harness) -> None:
-    harness.seed(["101", "102"], ["101", "102"])
-    views = at_once(lambda: {m.extension: m.paused for m in harness.pbx.queue_status()})
+def test_many_threads_can_share_one_backend(stored: Harness) -> None:
+    """Threads of one process (gunicorn's) read and change the store-backed queue at once;
+    the networked backends' fakes are single peers with a 0.5 s timeout, so they are not
+    load-tested here."""
+    stored.seed(["101", "102", "103"], ["101", "102"])
+    views = at_once(lambda: {m.extension: m.paused for m in stored.pbx.queue_status()})
     assert views == [{"101": False, "102": False}] * THREADS
+    outcomes = at_once(lambda: stored.pbx.add_member("103") or "added")
+    assert sorted(map(str, outcomes)) == ["added"] + ["already_member"] * (THREADS - 1)
 
 
 def test_concurrent_pauses_of_one_member_succeed_once(stored: Harness) -> None:
