@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from commands import links
 from commands.core import Command, Context, Denied, Reply, Section, Services, UsageError
+from commands.links import url as signed_url
 from commands.metrics import Figures, clock, percent
 from commands.queue_common import duration, first_name, split_person
 from commands.stats_data import AgentRow, StatsReport, collect, ensure_basis
@@ -25,7 +25,7 @@ CHART_LINK_DAYS = 30  # chat clients fetch card images when they show them, mayb
 
 def chart_url(services: Services, day: date, queue: str | None) -> str:
     expires = services.clock.now() + timedelta(days=CHART_LINK_DAYS)
-    return links.url(services.settings, CHART_PURPOSE, {"d": day.isoformat(), "q": queue},
+    return signed_url(services.settings, CHART_PURPOSE, {"d": day.isoformat(), "q": queue},
                      suffix=".png", expires=expires)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from commands.core import Config, Services
 from commands.metrics import Figures
 from commands.stats_period import Period
-from store import callstats, people
+from store import callstats, callstats_query, people
 from store.agentstats import AgentTime, agent_times
 from store.callstats import Basis, Sums
 from store.db import reading, transaction
@@ -71,7 +71,7 @@ def collect(session: Session, period: Period, *, basis: Basis, tz: tzinfo, now: 
             queue: str | None = None, agents: bool = True, hourly: bool = False
             ) -> StatsReport:
     begin, end = period.begin, period.end
-    by_queue = callstats.period_sums(session, begin, end, by="queue")
+    by_queue = callstats_query.period_sums(session, begin, end, by="queue")
     total = (by_queue.get(queue, Sums()) if queue is not None
              else sum(by_queue.values(), Sums()))
     rows: tuple[AgentRow, ...] = ()
@@ -80,7 +80,7 @@ def collect(session: Session, period: Period, *, basis: Basis, tz: tzinfo, now: 
     hours: tuple[tuple[datetime, Figures], ...] = ()
     if hourly:
         per_hour: dict[datetime, Sums] = defaultdict(Sums)
-        for hour, sums in callstats.period_sums(session, begin, end, queue=queue,
+        for hour, sums in callstats_query.period_sums(session, begin, end, queue=queue,
                                                 by="hour").items():
             local = hour.astimezone(tz).replace(minute=0, second=0, microsecond=0)
             per_hour[local] = per_hour[local] + sums
@@ -93,7 +93,7 @@ def collect(session: Session, period: Period, *, basis: Basis, tz: tzinfo, now: 
 
 def _agent_rows(session: Session, period: Period, basis: Basis, queue: str | None,
                 now: datetime) -> tuple[AgentRow, ...]:
-    calls = callstats.period_sums(session, period.begin, period.end, queue=queue, by="agent")
+    calls = callstats_query.period_sums(session, period.begin, period.end, queue=queue, by="agent")
     times = agent_times(session, period.begin, min(period.end, now))
     everyone = {p.id: p for p in people.all_people(session)}
     by_extension = {p.extension: p for p in everyone.values() if p.extension}

@@ -110,3 +110,18 @@ def test_a_quiet_day(chat: Chat, demo: Services) -> None:
     card = chat.say("carla", "/stats")
     assert card.startswith("No calls today (Mon 23 Nov).")
     assert "Answered                                      0 · — of offered" in card
+
+
+def test_the_chart_is_an_image_in_google_and_slack_cards(chat: Chat, calls: Services) -> None:
+    from bot.render.google import render_message as google
+    from bot.render.slack import render_message as slack
+
+    chat.say("carla", "/stats")
+    assert chat.last is not None
+    reply = chat.last.reply
+    url = reply.sections[-1].image_url
+    assert url is not None and url.startswith("http://127.0.0.1:8080/charts/")
+    widgets = [w for s in google(reply)["cardsV2"][0]["card"]["sections"] for w in s["widgets"]]
+    assert {"image": {"imageUrl": url, "altText": "Calls per hour"}} in widgets
+    assert {"type": "image", "image_url": url, "alt_text": "Calls per hour"} in slack(
+        reply)["blocks"]

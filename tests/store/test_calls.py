@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.calls_activity import covering_query
-from store import calls, callstats
+from store import calls, callstats, callstats_query
 from store.agentstats import times_query
 from store.call_ingest import save_calls, stored_query
 from store.calls import CallInfo, CallRecord
@@ -89,14 +89,14 @@ def test_rollups_and_records_give_the_same_sums(session: Session) -> None:
                   extension="211" if n % 3 == 0 else None) for n in range(60)]
     save_calls(session, "sim", facts, region="ES")
     end = T0 + timedelta(hours=8)
-    from_rollups = callstats.period_sums(session, T0, end)[None]
+    from_rollups = callstats_query.period_sums(session, T0, end)[None]
     straight = callstats.Sums.from_row(
         session.execute(select(*[e.label(n) for n, e in aggregates(Basis()).items()])
                         .where(CallRecord.entered_at >= T0, CallRecord.entered_at < end))
         .mappings().one())
     assert from_rollups == straight
     assert callstats.rebuild(session, Basis(0, 30)) == 7  # 60 calls, 09:00 to 15:53
-    assert callstats.period_sums(session, T0, end)[None].short_abandons == 0
+    assert callstats_query.period_sums(session, T0, end)[None].short_abandons == 0
 
 
 # --------------------------------------------------------------------------- EXPLAIN
@@ -120,11 +120,11 @@ def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None
         "an agent's last call": calls.last_answered_query("asterisk", "211", T0),
         "the simulator's last call id": calls.last_call_query("sim", "support"),
         "rollup of one hour": callstats.hour_query("support", T0, aggregates(basis)),
-        "rollups of a period, one queue": callstats.rollup_query(*WEEK, "support", "agent"),
-        "rollups of a period, every queue": callstats.rollup_query(*WEEK, None, "queue"),
-        "records of a part hour, one queue": callstats.record_query(
+        "rollups of a period, one queue": callstats_query.rollup_query(*WEEK, "support", "agent"),
+        "rollups of a period, every queue": callstats_query.rollup_query(*WEEK, None, "queue"),
+        "records of a part hour, one queue": callstats_query.record_query(
             T0, T0 + timedelta(minutes=20), "support", "agent", basis),
-        "records of a part hour, every queue": callstats.record_query(
+        "records of a part hour, every queue": callstats_query.record_query(
             T0, T0 + timedelta(minutes=20), None, "queue", basis),
         "pauses and sessions overlapping a period": times_query(
             session.get_bind().dialect.name, *WEEK),
