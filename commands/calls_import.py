@@ -96,6 +96,10 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
             return calls.last_answered_by(session, SOURCE, extension, at)
 
         folded = fold(events, known, template=template, last_call_of=last_call_of)
+        # Wrap-up lines touch an earlier call of the agent's: look its row up too.
+        others = [key for key in folded.calls if key not in rows]
+        if others:
+            rows.update(stored_rows(session, SOURCE, others))
         changed = [c for key, c in folded.calls.items() if known.get(key) != c]
         result.calls.add(save_calls(session, SOURCE, changed, region=settings.default_region,
                                     existing=rows))

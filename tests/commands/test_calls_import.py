@@ -107,3 +107,13 @@ def test_a_pause_the_reconciliation_saw_late_is_moved_back(demo: Services) -> No
                        source="pbx")
     import_lines(demo, numbered(f"{E + 170}|NONE|support|PJSIP/212|PAUSE|lunch\n"))
     assert [(a[0], a[2]) for a in activities(demo)] == [(PAUSE, T0 + timedelta(seconds=170))]
+
+
+def test_wrapup_read_later_lands_on_the_call_already_stored(demo: Services) -> None:
+    first = (f"{E}|9.1|support|NONE|ENTERQUEUE||600111222|1\n"
+             f"{E + 5}|9.1|support|PJSIP/211|CONNECT|5|9.2|1\n"
+             f"{E + 65}|9.1|support|PJSIP/211|COMPLETECALLER|5|60|1\n")
+    import_lines(demo, numbered(first))
+    later = import_lines(demo, numbered(f"{E + 66}|NONE|NONE|PJSIP/211|WRAPUPSTART|25\n"))
+    assert (later.calls.created, later.calls.updated) == (0, 1)
+    assert calls(demo)["9.1"][5] == 25.0
