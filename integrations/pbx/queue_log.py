@@ -104,6 +104,8 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
 
 
 def _check_seconds(event: str, index: int, value: str) -> None:
+    if len(value) <= 16 and value.replace(".", "", 1).isdigit() and value.isascii():
+        return  # the usual case, checked without a regular expression
     if not _NUMBER.fullmatch(value):
         raise BadLine(f"{event} data{index + 1} {value[:20]!r} is not a number of seconds")
     if value.startswith("-"):

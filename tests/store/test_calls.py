@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from commands.calls_activity import covering_query
@@ -148,3 +148,21 @@ def test_writers_are_serialised(db: Database) -> None:
         save_calls(one, "webhook", [call("a")], region="ES")
     with transaction(sessions) as two:
         assert save_calls(two, "webhook", [call("a")], region="ES").unchanged == 1
+
+
+def test_the_fast_insert_stores_what_the_orm_would(session: Session) -> None:
+    """save_calls inserts through the driver; the stored text (SQLite) or values
+    (PostgreSQL) must be exactly what SQLAlchemy itself writes, or range queries miss rows
+    (a datetime without microseconds sorts before the hour it is on)."""
+    on_the_hour = T0.replace(minute=0)
+    session.add(CallRecord(source="sim", call_id="orm", queue="support", caller=None,
+                           entered_at=on_the_hour, answered_at=on_the_hour,
+                           outcome="answered", wait_seconds=0.0))
+    save_calls(session, "asterisk", [CallInfo("fast", "support", on_the_hour, "answered",
+                                              answered_at=on_the_hour, wait_seconds=0.0)],
+               region="ES")
+    raw = session.execute(text("SELECT call_id, entered_at, answered_at, wait_seconds "
+                               "FROM call_record ORDER BY call_id")).all()
+    assert raw[0][1:] == raw[1][1:]
+    assert callstats_query.period_sums(session, on_the_hour,
+                                       on_the_hour + timedelta(hours=1))[None].received == 2
