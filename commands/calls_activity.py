@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -51,6 +51,7 @@ def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
                         create_people: bool = False) -> AgentReport:
     report = AgentReport()
     persons: dict[str, Person | None] = {}
+    reasons: dict[str | None, str] = {}  # the PBX's reason → ours
     for change in sorted(changes, key=lambda c: (c.at, c.line)):
         person = _person(session, change, persons, create_people)
         if person is None:
@@ -58,7 +59,7 @@ def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
             continue
         activity.lock_person(session, person.id)
         if change.starts:
-            _start(session, person, change, report)
+            _start(session, person, change, report, reasons)
         else:
             _stop(session, person, change, report)
     return report
@@ -79,11 +80,13 @@ def _person(session: Session, change: AgentChange, cache: dict[str, Person | Non
     return person
 
 
-def _start(session: Session, person: Person, change: AgentChange, report: AgentReport) -> None:
-    if _covering(session, person.id, change.kind, change.at) is not None:
+def _start(session: Session, person: Person, change: AgentChange, report: AgentReport,
+           reasons: dict[str | None, str]) -> None:
+    rows = list(session.scalars(around_query(person.id, change.kind, change.at)))
+    if any(row.ended_at is not None for row in rows):  # an interval we hold covers it
         report.unchanged += 1
         return
-    current = activity.open_activity(session, person.id, change.kind)
+    current = rows[0] if rows else None  # the open one (the latest, should there be two)
     if current is not None:
         if (current.started_at > change.at and current.source == "pbx"
                 and current.started_at - change.at <= ADOPT_WINDOW):
@@ -92,7 +95,11 @@ def _start(session: Session, person: Person, change: AgentChange, report: AgentR
         else:
             report.unchanged += 1
         return
-    reason = pbx_reason(session, change.reason) if change.kind == activity.PAUSE else None
+    reason = None
+    if change.kind == activity.PAUSE:
+        if change.reason not in reasons:
+            reasons[change.reason] = pbx_reason(session, change.reason)
+        reason = reasons[change.reason]
     activity.start(session, person.id, change.kind, change.at, reason=reason, source="pbx")
     report.opened += 1
 
@@ -106,15 +113,10 @@ def _stop(session: Session, person: Person, change: AgentChange, report: AgentRe
     report.closed += 1
 
 
-def _covering(session: Session, person_id: int, kind: str, at: datetime) -> Activity | None:
-    """A closed row of the person's that already covers ``at``."""
-    return session.scalar(covering_query(person_id, kind, at))
-
-
-def covering_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
+def around_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
+    """The person's open row of this kind, and any closed one that covers ``at``."""
     return (select(Activity)
             .where(Activity.person_id == person_id, Activity.kind == kind,
-                   Activity.ended_at.is_not(None), Activity.ended_at > at,
-                   Activity.started_at <= at)
-            .order_by(Activity.ended_at).limit(1))
-
+                   or_(Activity.ended_at.is_(None),
+                       and_(Activity.ended_at > at, Activity.started_at <= at)))
+            .order_by(Activity.started_at.desc(), Activity.id.desc()))

@@ -66,21 +66,23 @@ def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
     result = result or ImportResult()
     zone = pbx_zone(services.settings)
     batch: list[QueueLogEvent] = []
+    append, problems, count = batch.append, result.problems, 0
     for number, text in lines:
-        result.lines += 1
+        count += 1
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
-            result.problems.append((number, str(exc)))
+            problems.append((number, str(exc)))
             continue
-        if event is None:
-            continue
-        batch.append(event)
-        if len(batch) >= BATCH:
-            _import_batch(services, batch, result, create_people)
-            batch = []
+        if event is not None:
+            append(event)
+            if len(batch) >= BATCH:
+                _import_batch(services, batch, result, create_people)
+                batch = []
+                append = batch.append
     if batch:
         _import_batch(services, batch, result, create_people)
+    result.lines += count
     return result
 
 

@@ -103,9 +103,13 @@ def _insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
         raise RuntimeError(f"unexpected driver parameter style {dialect.paramstyle}")
     # Only the model's own quoted names are in the text; every value is a parameter.
     sql = f"INSERT INTO {prepared.format_table(table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    values = [tuple(row[name] if process is None else process(row[name])
-                    for name, process in zip(_INSERT_COLUMNS, processors, strict=True))
-              for row in rows]
+    converted = [(name, process) for name, process in zip(_INSERT_COLUMNS, processors,
+                                                            strict=True) if process is not None]
+    values = []
+    for row in rows:
+        for name, process in converted:
+            row[name] = process(row[name])
+        values.append(tuple(row[name] for name in _INSERT_COLUMNS))
     conn.exec_driver_sql(sql, values)
 
 

@@ -115,13 +115,12 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
                 "pause" if name in _PAUSES else "session", starts, reason))
         else:
             result.ignored += 1
-    result.calls = {key: CallInfo(call_id=key[0], queue=key[1], **stint)
+    result.calls = {key: CallInfo._make((key[0], key[1], *(stint[f] for f in _FIELDS)))
                     for key, stint in state.items()}
     return result
 
 
-_FIELDS = ("entered_at", "outcome", "caller", "dialled", "answered_at", "ended_at", "extension",
-           "wait_seconds", "talk_seconds", "wrapup_seconds")
+_FIELDS = CallInfo._fields[2:]  # every field but the key (call id, queue), in order
 
 
 def _as_dict(call: CallInfo) -> dict[str, Any]:

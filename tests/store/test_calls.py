@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from commands.calls_activity import covering_query
+from commands.calls_activity import around_query
 from store import calls, callstats, callstats_query
 from store.agentstats import times_query
 from store.call_ingest import save_calls, stored_query
@@ -109,7 +109,7 @@ WEEK = (T0, T0 + timedelta(days=7))
     "an agent's last call", "the simulator's last call id", "rollup of one hour",
     "rollups of a period, one queue", "rollups of a period, every queue",
     "records of a part hour, one queue", "records of a part hour, every queue",
-    "pauses and sessions overlapping a period", "a pause already covering a moment",
+    "pauses and sessions overlapping a period", "a pause open or covering a moment",
 ])
 def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None:
     basis = Basis()
@@ -128,7 +128,7 @@ def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None
             T0, T0 + timedelta(minutes=20), None, "queue", basis),
         "pauses and sessions overlapping a period": times_query(
             session.get_bind().dialect.name, *WEEK),
-        "a pause already covering a moment": covering_query(1, "pause", T0),
+        "a pause open or covering a moment": around_query(1, "pause", T0),
     }[name]
     assert_indexed(session, statement, limited=name == "the simulator's last call id")
 
