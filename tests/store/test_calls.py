@@ -114,7 +114,8 @@ WEEK = (T0, T0 + timedelta(days=7))
 def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None:
     basis = Basis()
     statement = {
-        "stored rows by key": stored_query("asterisk", ["1.1", "1.2"]),
+        "stored rows by key": stored_query("asterisk", ["1.1", "1.2"],
+                                           session.get_bind().dialect.name),
         "records by key": calls.keys_query("asterisk", ["1.1", "1.2"]),
         "one source's calls of a period": calls.between_query("sim", "support", *WEEK),
         "an agent's last call": calls.last_answered_query("asterisk", "211", T0),
