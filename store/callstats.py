@@ -241,8 +241,14 @@ def refresh(session: Session, hours: Iterable[tuple[str, datetime]]) -> None:
     definitions = aggregates(basis)
     names = list(definitions)
     h = CallStatsHour
+    by_queue: dict[str, list[datetime]] = {}
     for queue, hour in wanted:
-        session.execute(delete(h).where(h.queue == queue, h.hour == hour))
+        by_queue.setdefault(queue, []).append(hour)
+    for queue, hours_of_queue in by_queue.items():  # one DELETE per queue and 500 hours
+        for start in range(0, len(hours_of_queue), 500):
+            session.execute(delete(h).where(h.queue == queue,
+                                            h.hour.in_(hours_of_queue[start:start + 500])))
+    for queue, hour in wanted:
         session.execute(insert(h).from_select(
             ["queue", "hour", "extension", "person_id", *names],
             hour_query(queue, hour, definitions)))
