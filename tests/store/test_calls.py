@@ -167,3 +167,14 @@ def test_the_fast_insert_stores_what_the_orm_would(session: Session) -> None:
     assert raw[0][1:] == raw[1][1:]
     assert callstats_query.period_sums(session, on_the_hour,
                                        on_the_hour + timedelta(hours=1))[None].received == 2
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("600 11 22 33", "+34600112233"), ("0034600112233", "+34600112233"),
+    ("+44 20 7946 0958", "+442079460958"),
+    ("+34 000 000 000", "+34000000000"),  # the right length, a range not (yet) assigned
+    ("1003", None), ("anonymous", None), ("", None), ("6" * 80, None),
+])
+def test_callers_are_kept_in_e164(session: Session, raw: str, stored: str | None) -> None:
+    save_calls(session, "asterisk", [call("a", caller=raw)], region="ES")
+    assert session.scalar(select(CallRecord.caller)) == stored
