@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, jsonify
 
-from bot.doors import calendar, google_chat, ivr, pbx_events, slack, tasks
+from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import Services
@@ -21,7 +21,7 @@ class Door(Protocol):
 
 
 # Every way in over HTTP. A capability with a new door adds its module here.
-DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events, tasks, calendar, ivr)
+DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events, tasks, calendar, ivr, charts)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

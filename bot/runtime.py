@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
 from commands import COMMANDS
+from commands.calls_import import pbx_zone
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from integrations.clock import Clock, SystemClock
@@ -26,10 +27,13 @@ from integrations.pbx.ami import AmiClient
 from integrations.pbx.areavoip import AreavoipPbx
 from integrations.pbx.asterisk import AsteriskPbx
 from integrations.pbx.irontec import IrontecPbx
+from integrations.pbx.irontec_stats import IrontecStats
 from integrations.pbx.sim import SimPbx
 from store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
+
+STATS_TIMEOUT = 10.0  # seconds: call records are bigger answers than queue status
 
 
 @dataclass
@@ -95,16 +99,28 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
     if settings.pbx_backend == "areavoip":
         return AreavoipPbx(settings.areavoip_base_url, settings.areavoip_api_key,
                            settings.areavoip_tenant, settings.pbx_queue,
-                           timezone=settings.timezone, timeout=settings.pbx_timeout)
+                           timezone=pbx_zone(settings), timeout=settings.pbx_timeout,
+                           helpline_numbers=settings.helpline_numbers.split(","),
+                           region=settings.default_region)
     if settings.pbx_backend == "irontec":
+        stats = None
+        if settings.irontec_stats_url:
+            stats = IrontecStats(settings.irontec_stats_url, settings.irontec_stats_index,
+                                 user=settings.irontec_stats_user,
+                                 password=settings.irontec_stats_password,
+                                 queue=settings.pbx_queue,
+                                 timeout=max(settings.pbx_timeout, STATS_TIMEOUT))
         return IrontecPbx(settings.irontec_base_url, settings.irontec_user,
                           settings.irontec_password, settings.pbx_queue, clock=clock,
-                          timeout=settings.pbx_timeout)
+                          timeout=settings.pbx_timeout, stats=stats)
     if settings.pbx_backend == "asterisk":
         client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                            settings.ami_secret, timeout=settings.pbx_timeout)
         return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
-                           dial_context=settings.callback_dial_context)
+                           dial_context=settings.callback_dial_context,
+                           queue_log=settings.asterisk_queue_log,
+                           queue_log_zone=pbx_zone(settings),
+                           queue_log_max_bytes=max(settings.import_max_bytes, 100_000_000))
     return SimPbx(sessions, settings.pbx_queue, clock)
 
 

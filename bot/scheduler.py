@@ -35,11 +35,13 @@ from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime
 from bot.settings import Settings
 from commands.callback_dispatch import dispatch_callbacks
+from commands.calls_pull import pull_recent
 from commands.core import Reply
 from commands.hr_sync import sync_hr
 from commands.offline import check_offline
 from commands.pause_overdue import remind_overdue
 from commands.shift_change import boundaries, notice, notice_slots, set_queue
+from commands.stats_daily import send_daily_stats
 from integrations.pbx.traffic import TrafficSimulator
 from store import audit, clockwork, ivr_keys, outbox
 from store.chat import prune_events
@@ -190,6 +192,22 @@ def _offline_every(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.offline_check_seconds)
 
 
+def daily_stats(bg: Background) -> object:
+    """The day's stats card to the team space once, at the report time (key per day)."""
+    return send_daily_stats(bg.runtime.services)
+
+
+def pull_call_records(bg: Background) -> object:
+    return pull_recent(bg.runtime.services)
+
+
+def _pulls_calls(settings: Settings) -> bool:
+    """Backends with call records to pull (sim writes its own; AMI needs the queue_log)."""
+    return (settings.pbx_backend == "areavoip"
+            or (settings.pbx_backend == "irontec" and bool(settings.irontec_stats_url))
+            or (settings.pbx_backend == "asterisk" and bool(settings.asterisk_queue_log)))
+
+
 SCHEDULE: tuple[AnyJob, ...] = (
     Job("outbox-delivery", timedelta(seconds=2), deliver_outbox, leader_only=False),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
@@ -200,6 +218,8 @@ SCHEDULE: tuple[AnyJob, ...] = (
     Job("offline-monitor", _offline_every, _offline),
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
+    Job("daily-stats", timedelta(minutes=1), daily_stats),
+    Job("calls-pull", timedelta(minutes=10), pull_call_records, _pulls_calls),
 )
 
 

@@ -81,6 +81,24 @@ def _zone(raw: str) -> ZoneInfo:
         raise ValueError("expected an IANA time zone such as Europe/Madrid") from None
 
 
+def _zone_name(raw: str) -> str:
+    """An IANA zone name or empty (kept as text: empty means "the team's zone")."""
+    if raw.strip():
+        _zone(raw)
+    return raw.strip()
+
+
+def _hhmm(raw: str) -> str:
+    """HH:MM or empty."""
+    value = raw.strip()
+    if value:
+        hours, sep, minutes = value.partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+                and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("expected a time of day as HH:MM, e.g. 18:10")
+    return value
+
+
 def _database_url(raw: str) -> str:
     url = raw.strip()
     if not url.startswith(("sqlite:", "postgresql")):
@@ -261,7 +279,7 @@ class Settings:
     gae_env: str = _var("GAE_ENV", _str, "",
                         "set by App Engine itself; there the database must be PostgreSQL")
     # --- call statistics ---
-    pbx_timezone_name: str = _var("PBX_TIMEZONE", _str, "",
+    pbx_timezone_name: str = _var("PBX_TIMEZONE", _zone_name, "",
                                   "the PBX's IANA time zone for its local times (default "
                                   "TIMEZONE)")
     helpline_numbers: str = _var("HELPLINE_NUMBERS", _str, "",
@@ -280,8 +298,11 @@ class Settings:
                                       "abandons that waited less are not counted")
     service_level_seconds: int = _var("SERVICE_LEVEL_SECONDS", _int_in(1, 3600), "20",
                                       "the service level threshold")
-    daily_report_time: str = _var("DAILY_REPORT_TIME", _str, "",
+    daily_report_time: str = _var("DAILY_REPORT_TIME", _hhmm, "",
                                   "HH:MM of the daily stats (default: last boundary + 10 min)")
+    asterisk_queue_log: str = _var("ASTERISK_QUEUE_LOG", _str, "",
+                                   "path of the PBX's queue_log file: the asterisk backend's "
+                                   "call records (empty: import it with the CLI)")
     # --- callbacks and the IVR API ---
     callback_horizon_days: int = _var("CALLBACK_HORIZON_DAYS", _int_in(1, 365), "7",
                                       "how far ahead a callback may be booked")

@@ -19,6 +19,7 @@ from commands import (
     queue_members,
     shifts,
     slots,
+    stats,
     team,
     timetable,
     typify,
@@ -59,4 +60,6 @@ COMMANDS: tuple[Command, ...] = (
     operation.COMMAND,
     typify.COMMAND,
     calls.COMMAND,
+    # Call statistics, for everyone (agents: team totals and their own row).
+    stats.COMMAND,
 )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from commands.core import Button, Command, Config, Context, Reply, Section, Services
 from commands.queue_common import duration
 from commands.queue_log import Snapshot, sync_with_pbx
+from commands.queue_waiting import waiting_section, with_waiting
 from commands.shift_plan import day_plan
 from integrations.pbx import MemberState, MemberStatus
 from store import absences, activity, people
@@ -47,7 +48,8 @@ def expected_people(session: Session, config: Config, now: datetime) -> list[Per
 
 def run_queue(ctx: Context, services: Services) -> Reply:
     snapshot, _ = sync_with_pbx(services)
-    return board(services, snapshot)
+    waiting = waiting_section(services, full_numbers=ctx.where.is_dm)
+    return with_waiting(board(services, snapshot), waiting)
 
 
 def board(services: Services, snapshot: Snapshot) -> Reply:

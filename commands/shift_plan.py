@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import Config
 from store import shifts
-from store.calendar_days import closed_reason
+from store.calendar_days import closed_days, closed_reason
 from store.people import Person
 from store.shifts import HOLIDAY, TimetableCell
 
@@ -179,6 +179,33 @@ def on_turn_ids(session: Session, config: Config, when: datetime) -> set[int] | 
     if not plan.has_timetable:
         return None
     return {p.id for p in plan.people_of(plan.turn_at(when))}
+
+
+def service_windows(session: Session, config: Config, first: date,
+                    last: date) -> list[tuple[datetime, datetime]]:
+    """The moments of first..last (local days) inside a turn, as merged [start, end)
+    windows in order: turns from the timetable where a day has one, else from the turn
+    definitions; days without service have none. Three queries whatever the range."""
+    closed = closed_days(session, config.holidays_country, config.holidays_subdiv, first, last)
+    cells: dict[date, list[TimetableCell]] = {}
+    for c in shifts.cells_between(session, first, last):
+        cells.setdefault(c.day, []).append(c)
+    definitions = shifts.turn_definitions(session)
+    windows: list[tuple[datetime, datetime]] = []
+    day = first
+    while day <= last:
+        found = cells.get(day, [])
+        if day not in closed and not (found and all(c.status == HOLIDAY for c in found)):
+            spans = ({(c.start, c.end) for c in found} if found else
+                     {(d.start, d.end) for d in definitions if d.weekday == day.weekday()})
+            for start, end in sorted(spans):
+                begin, stop = local(day, start, config), local(day, end, config)
+                if windows and begin <= windows[-1][1]:
+                    windows[-1] = (windows[-1][0], max(windows[-1][1], stop))
+                else:
+                    windows.append((begin, stop))
+        day += timedelta(days=1)
+    return windows
 
 
 def outside_turns(session: Session, config: Config, when: datetime) -> bool:

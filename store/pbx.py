@@ -1,10 +1,15 @@
-"""State of the simulated PBX (shared by every process) and call records."""
+"""State of the simulated PBX (shared by every process): queue members and open calls.
+
+The simulator's bookkeeping of a call still in progress lives in ``sim_call`` and is
+deleted when the call ends; what the call was (who called, waits, outcome) is a
+``call_record`` like every other source's (``store.calls``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
@@ -32,35 +37,33 @@ class SimMember(Base):
     call_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class CallRecord(Base):
-    """One call through a queue: written by the traffic simulator, read by the stats.
+class SimCall(Base):
+    """A simulated call still in progress, and when its current phase ends.
 
-    ``outcome``: waiting | ringing | answered (in progress) | completed | abandoned.
+    ``phase``: waiting (in the queue) | ringing (a member's phone rings) | talking.
+    ``patience_until``: when the caller hangs up unless answered. ``talk_until``: when
+    the ring ends in an answer (ringing) or the conversation ends (talking).
     """
 
-    __tablename__ = "call_record"
-    __table_args__ = (UniqueConstraint("source", "call_id"),)
+    __tablename__ = "sim_call"
+    __table_args__ = (UniqueConstraint("queue", "call_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(16))  # sim | areavoip | irontec | asterisk
+    queue: Mapped[str] = mapped_column(String(64))
     call_id: Mapped[str] = mapped_column(String(64))
-    queue: Mapped[str] = mapped_column(String(64), index=True)
-    caller: Mapped[str | None] = mapped_column(String(32))  # E.164
-    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    caller: Mapped[str] = mapped_column(String(32))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phase: Mapped[str] = mapped_column(String(8))
     extension: Mapped[str | None] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(16))
-    wait_seconds: Mapped[float | None] = mapped_column(Float)
-    talk_seconds: Mapped[float | None] = mapped_column(Float)
-    # Simulator bookkeeping: when the caller gives up / the talk ends.
-    patience_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    patience_until: Mapped[datetime] = mapped_column(UTCDateTime)
     talk_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-# ------------------------------------------------------------------------- queries
+WAITING, RINGING, TALKING = "waiting", "ringing", "talking"
 
-OPEN_OUTCOMES = ("waiting", "ringing", "answered")
+
+# ------------------------------------------------------------------------- queries
 
 
 def sim_members(session: Session, queue: str, *, lock: bool = False) -> list[SimMember]:
@@ -71,32 +74,17 @@ def sim_members(session: Session, queue: str, *, lock: bool = False) -> list[Sim
     return list(session.scalars(query))
 
 
-def sim_member(session: Session, queue: str, extension: str) -> SimMember | None:
-    return session.scalar(select(SimMember).where(
-        SimMember.queue == queue, SimMember.extension == extension))
+def sim_member(session: Session, queue: str, extension: str, *,
+               lock: bool = False) -> SimMember | None:
+    """One member; ``lock`` holds its row until the transaction ends, so two concurrent
+    changes of one member (two /pause at once) are applied one after the other."""
+    query = select(SimMember).where(SimMember.queue == queue, SimMember.extension == extension)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
-def calls_between(session: Session, source: str, queue: str, start: datetime,
-                  end: datetime) -> list[CallRecord]:
-    """Calls that entered the queue in [start, end)."""
-    return list(session.scalars(
-        select(CallRecord)
-        .where(CallRecord.source == source, CallRecord.queue == queue,
-               CallRecord.entered_at >= start, CallRecord.entered_at < end)
-        .order_by(CallRecord.entered_at, CallRecord.id)))
-
-
-def open_calls(session: Session, source: str, queue: str) -> list[CallRecord]:
-    """Calls still waiting, ringing or being answered."""
-    return list(session.scalars(
-        select(CallRecord)
-        .where(CallRecord.source == source, CallRecord.queue == queue,
-               CallRecord.outcome.in_(OPEN_OUTCOMES))
-        .order_by(CallRecord.entered_at, CallRecord.id)))
-
-
-def last_call_id(session: Session, source: str, queue: str) -> str | None:
-    return session.scalar(
-        select(CallRecord.call_id)
-        .where(CallRecord.source == source, CallRecord.queue == queue)
-        .order_by(CallRecord.entered_at.desc(), CallRecord.id.desc()).limit(1))
+def sim_calls(session: Session, queue: str) -> list[SimCall]:
+    """The queue's calls in progress, in the order they arrived."""
+    return list(session.scalars(select(SimCall).where(SimCall.queue == queue)
+                                .order_by(SimCall.entered_at, SimCall.call_id)))

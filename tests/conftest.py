@@ -8,6 +8,7 @@ quietly skips. With ``CI=true`` the variable is required.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -205,3 +206,15 @@ class Chat:
 @pytest.fixture
 def chat(demo: Services) -> Chat:
     return Chat(Dispatcher(COMMANDS, demo))
+
+
+@pytest.fixture(autouse=True)
+def _logging_levels_restored() -> Iterator[None]:
+    """Code under test may set logging levels (the CLI, benchmarks quieting their output);
+    each test starts from the levels the previous one found."""
+    root = logging.getLogger()
+    saved = {name: logging.getLogger(name).level
+             for name in ("", *logging.root.manager.loggerDict)}
+    yield
+    for name, level in saved.items():
+        (root if name == "" else logging.getLogger(name)).setLevel(level)

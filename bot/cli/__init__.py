@@ -13,6 +13,7 @@ from bot.cli import (
     bench,
     callbacks,
     callers,
+    calls,
     db,
     ivr_keys,
     outbox,
@@ -21,6 +22,7 @@ from bot.cli import (
     serve,
     shifts,
     slots,
+    stats,
     talk,
 )
 from bot.cli.base import EXIT_USAGE, Cli, Handler
@@ -30,7 +32,7 @@ from bot.settings import Settings, SettingsError
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, people, pause_reasons, talk, serve, outbox, bench,
                                   shifts, callers, slots, ivr_keys,
-                                  callbacks)
+                                  callbacks, calls, stats)
 
 # Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
 # context, werkzeug's request lines). Between the console's prompts only replies and

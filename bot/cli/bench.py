@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.bench import doors, history, ivr, load, lookup
+from bot.bench import doors, history, ivr, load, lookup, stats
 from bot.cli.base import Subparsers
 
 # Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
 # module under bot/bench with ``add_parser(subparsers)`` setting its handler.
-BENCHES: tuple[ModuleType, ...] = (doors, load, history, lookup, ivr)
+BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, lookup, ivr)
 
 
 def add_parsers(sub: Subparsers) -> None:

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from bot.doors.http import json_response, read_body, sign, unauthorized, verify_signature
 from bot.runtime import Runtime
+from commands import call_events
 from commands.core import Services
 from commands.screen_pop import Ringing, on_ringing
 
@@ -64,6 +65,9 @@ def call_ringing(services: Services, event: PbxEvent, at: datetime) -> dict[str,
 # event type → handler; each capability adds its own (statistics: entered, answered,
 # ended; caller identification: ringing).
 HANDLERS: dict[str, Handler] = {
+    "call.entered": call_events.call_entered,
+    "call.answered": call_events.call_answered,
+    "call.ended": call_events.call_ended,
     "call.ringing": call_ringing,
 }
 
@@ -101,7 +105,10 @@ class PbxEventsDoor:
                                   "reason": f"unknown event {event.event!r} (known: {known})"},
                                  422)
         now = services.clock.now()
-        result = handler(services, event, event.time or now)
+        try:
+            result = handler(services, event, event.time or now)
+        except call_events.BadEvent as exc:
+            return json_response({"field": exc.field, "reason": exc.why}, 422)
         log.info("PBX event %s for call %s handled", event.event, event.call_id)
         return json_response({"ok": True, **result})
 

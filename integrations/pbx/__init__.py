@@ -2,11 +2,14 @@
 
 from integrations.pbx.base import (
     CallInfo,
+    LiveQueue,
     MemberState,
     MemberStatus,
     Pbx,
     PbxError,
     PbxUnreachable,
+    WaitingCall,
 )
 
-__all__ = ["CallInfo", "MemberState", "MemberStatus", "Pbx", "PbxError", "PbxUnreachable"]
+__all__ = ["CallInfo", "LiveQueue", "MemberState", "MemberStatus", "Pbx", "PbxError",
+           "PbxUnreachable", "WaitingCall"]

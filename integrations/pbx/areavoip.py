@@ -19,16 +19,19 @@ extension exists before it changes anything.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import httpx
 
-from integrations.pbx.areavoip_cdr import BadRow, parse_cdr
+from integrations.pbx.areavoip_cdr import BadRow, parse_simplecdr
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
 from integrations.pbx.http import excerpt, unreachable
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NO_REASON", "AreavoipPbx"]
 
@@ -74,9 +77,13 @@ class AreavoipPbx:
         timezone: tzinfo,
         timeout: float = 3.0,
         cdr_timeout: float = 10.0,
+        helpline_numbers: Sequence[str] = (),
+        region: str = "ES",
         client: httpx.Client | None = None,
     ) -> None:
-        """``timezone`` is the PBX's local zone (CDR times are local, without offset)."""
+        """``timezone`` is the PBX's local zone (CDR times are local, without offset);
+        ``helpline_numbers`` the numbers whose inbound calls are the statistics (none:
+        every inbound call of the tenant)."""
         self.base_url = base_url
         self.api_key = api_key
         self.tenant = tenant
@@ -84,6 +91,8 @@ class AreavoipPbx:
         self.timezone = timezone
         self.timeout = timeout
         self.cdr_timeout = max(cdr_timeout, timeout)
+        self.helpline_numbers = tuple(n.strip() for n in helpline_numbers if n.strip())
+        self.region = region
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(timeout=timeout)
 
@@ -111,11 +120,11 @@ class AreavoipPbx:
                        "dial the number from your phone", "unsupported")
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
-        """Calls that started in [start, end), from ``INFO info=simplecdrs``.
+        """Inbound calls to the helpline that started in [start, end), from ``INFO
+        info=simplecdrs``, asked one local day per request (``areavoip_cdr``).
 
-        The answer is read as a JSON list of Asterisk CDR rows (``areavoip_cdr``). A
-        row that cannot be read raises PbxError naming the row and the field; nothing
-        is silently skipped. Rows are per tenant: they are not filtered by queue.
+        A row that cannot be read is left out with a warning naming it, so one odd row
+        does not lose a day's report. Rows are per tenant: they are not filtered by queue.
         """
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("call_records needs timezone-aware start and end")
@@ -123,17 +132,39 @@ class AreavoipPbx:
             return []
         first = start.astimezone(self.timezone).date()
         last = (end.astimezone(self.timezone) - timedelta(microseconds=1)).date()
+        calls: list[CallInfo] = []
+        day = first
+        while day <= last:
+            calls += self._day(day)
+            day += timedelta(days=1)
+        return sorted((c for c in calls if start <= c.entered_at < end),
+                      key=lambda c: (c.entered_at, c.call_id))
+
+    def waiting_calls(self) -> None:
+        """The API reports agents, not the callers waiting: not available."""
+        return None
+
+    def _day(self, day: date) -> list[CallInfo]:
         payload = self._json("INFO", self.cdr_timeout, info="simplecdrs",
-                             start=f"{first:%Y-%m-%d} 00:00:00", end=f"{last:%Y-%m-%d} 23:59:59")
+                             start=f"{day:%Y-%m-%d} 00:00:00", end=f"{day:%Y-%m-%d} 23:59:59")
         if payload in (None, "", [], {}):
             return []
         if isinstance(payload, dict):  # a PHP array with non-sequential keys
             payload = list(payload.values())
         if not isinstance(payload, list):
             raise PbxError(f"Areavoip call records are not a list: {excerpt(json.dumps(payload))}")
-        calls = [self._record(number, row) for number, row in enumerate(payload, start=1)]
-        return sorted((c for c in calls if start <= c.entered_at < end),
-                      key=lambda c: (c.entered_at, c.call_id))
+        calls: list[CallInfo] = []
+        for number, row in enumerate(payload, start=1):
+            try:
+                call = parse_simplecdr(row, self.queue, self.timezone,
+                                       helpline=self.helpline_numbers, region=self.region)
+            except BadRow as exc:
+                log.warning("Areavoip call record #%d of %s left out (%s): %s", number, day,
+                            exc, excerpt(json.dumps(row)))
+                continue
+            if call is not None:
+                calls.append(call)
+        return calls
 
     # ------------------------------------------------------------------ changing
 
@@ -253,14 +284,6 @@ class AreavoipPbx:
         if failures:
             raise PbxError(f"queue {self.queue} was emptied to remove members, but these could "
                            f"not be restored: {'; '.join(failures)}")
-
-    def _record(self, number: int, row: Any) -> CallInfo:
-        try:
-            return parse_cdr(row, self.queue, self.timezone)
-        except BadRow as exc:
-            raise PbxError(
-                f"Areavoip call record #{number} could not be read ({exc}; the field names are "
-                f"assumed to be Asterisk CDR ones): {excerpt(json.dumps(row))}") from None
 
     # ------------------------------------------------------------------ wire
 

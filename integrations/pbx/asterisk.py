@@ -20,8 +20,12 @@ What AMI can and cannot say, and what this backend does about it:
   look like one (``_EXTENSION``), and a member Asterisk reports as INVALID right after
   being added (no such device for its channel driver, e.g. an unknown PJSIP endpoint or
   technology) is removed again and refused as ``unknown_extension``.
-- Asterisk keeps no call history over AMI: ``call_records`` is unsupported (the
-  records live in queue_log, a later capability).
+- ``waiting_calls`` reads the same ``QueueStatus`` answer's ``QueueParams`` (Calls,
+  Completed, Abandoned, ServicelevelPerf) and one ``QueueEntry`` per waiting caller
+  (Position, CallerIDNum, Wait).
+- AMI keeps no call history: ``call_records`` reads the PBX's queue_log file when its
+  path is configured (``ASTERISK_QUEUE_LOG``), with the same reading as
+  ``switchboard calls import-queue-log``; otherwise it is unsupported.
 """
 
 from __future__ import annotations
@@ -29,10 +33,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
-from integrations.pbx.ami import AmiClient, AmiError, Message
-from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+from integrations.pbx.ami import AmiClient, AmiError, AmiReply, Message
+from integrations.pbx.base import (
+    CallInfo,
+    LiveQueue,
+    MemberState,
+    MemberStatus,
+    PbxError,
+    WaitingCall,
+)
+from integrations.pbx.queue_log_file import calls_in_file
 
 _STATES = {
     0: MemberState.UNKNOWN,       # UNKNOWN
@@ -68,7 +80,9 @@ class AsteriskPbx:
 
     def __init__(self, client: AmiClient, queue: str,
                  interface_template: str = "PJSIP/{extension}",
-                 dial_context: str = "from-internal") -> None:
+                 dial_context: str = "from-internal", *,
+                 queue_log: str = "", queue_log_zone: tzinfo = UTC,
+                 queue_log_max_bytes: int = 100_000_000) -> None:
         if interface_template.count("{extension}") != 1:
             raise ValueError("the AMI interface template must contain {extension} once, "
                              f"like PJSIP/{{extension}}; got {interface_template!r}")
@@ -76,6 +90,9 @@ class AsteriskPbx:
         self.queue = queue
         self.interface_template = interface_template
         self.dial_context = dial_context
+        self.queue_log = queue_log
+        self.queue_log_zone = queue_log_zone
+        self.queue_log_max_bytes = queue_log_max_bytes
         before, _, after = interface_template.partition("{extension}")
         self._template = re.compile(
             re.escape(before) + f"({_EXTENSION_CHARS})" + re.escape(after), re.IGNORECASE)
@@ -90,21 +107,48 @@ class AsteriskPbx:
 
     def members(self) -> list[QueueMember]:
         """Every member of the queue as Asterisk reports it, ordered by extension."""
+        found = [self._member(e) for e in self._status() if e.event == "QueueMember"]
+        return sorted(found, key=lambda m: m.status.extension)
+
+    def waiting_calls(self) -> LiveQueue:
+        events = self._status()
+        params = next(e for e in events if e.event == "QueueParams")
+        entries = [e for e in events if e.event == "QueueEntry"]
+        waiting = tuple(sorted(
+            (WaitingCall(position=_int(e.get("Position")) or n,
+                         caller=(e.get("CallerIDNum") or "").strip() or None,
+                         wait_seconds=float(_int(e.get("Wait")) or 0))
+             for n, e in enumerate(entries, start=1)), key=lambda w: w.position))
+        level = params.get("ServicelevelPerf") or params.get("ServiceLevelPerf")
         try:
-            reply = self.client.list_action("QueueStatus", [("Queue", self.queue)],
-                                            complete="QueueStatusComplete")
+            level_pct = float(level) if level not in (None, "") else None
+        except ValueError:
+            level_pct = None
+        return LiveQueue(calls=_int(params.get("Calls")) or len(waiting), waiting=waiting,
+                         completed=_int(params.get("Completed")),
+                         abandoned=_int(params.get("Abandoned")), service_level_pct=level_pct)
+
+    def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
+        if not self.queue_log:
+            raise PbxError("AMI keeps no history of calls: set ASTERISK_QUEUE_LOG to the "
+                           "queue_log file, or import it with switchboard calls "
+                           "import-queue-log", "unsupported")
+        return calls_in_file(self.queue_log, start, end, zone=self.queue_log_zone,
+                             template=self.interface_template,
+                             max_bytes=self.queue_log_max_bytes)
+
+    def _status(self) -> list[Message]:
+        """This queue's events of one QueueStatus answer (QueueParams first)."""
+        try:
+            reply: AmiReply = self.client.list_action("QueueStatus", [("Queue", self.queue)],
+                                                      complete="QueueStatusComplete")
         except AmiError as exc:
             raise self._refusal(exc, None) from None
         ours = [e for e in reply.events if (e.get("Queue") or "").lower() == self.queue.lower()]
         # Asterisk always sends QueueParams for a queue it knows (no Member filter here).
         if not any(e.event == "QueueParams" for e in ours):
             raise PbxError(f"Asterisk has no queue named {self.queue!r}", "no_such_queue")
-        found = [self._member(e) for e in ours if e.event == "QueueMember"]
-        return sorted(found, key=lambda m: m.status.extension)
-
-    def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
-        raise PbxError("call records for Asterisk come from its queue_log, which Switchboard "
-                       "does not read yet; AMI keeps no history of calls", "unsupported")
+        return ours
 
     # ------------------------------------------------------------------ changing
 

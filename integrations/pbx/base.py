@@ -9,8 +9,10 @@ from enum import StrEnum
 from typing import Protocol
 
 from integrations.errors import IntegrationError, Unreachable
+from store.calls import CallInfo
 
-__all__ = ["CallInfo", "MemberState", "MemberStatus", "Pbx", "PbxError", "PbxUnreachable"]
+__all__ = ["CallInfo", "LiveQueue", "MemberState", "MemberStatus", "Pbx", "PbxError",
+           "PbxUnreachable", "WaitingCall"]
 
 
 class MemberState(StrEnum):
@@ -36,19 +38,31 @@ class MemberStatus:
 
 
 @dataclass(frozen=True)
-class CallInfo:
-    """One call through the queue, as the PBX reports it (for the stats)."""
+class WaitingCall:
+    """A caller waiting in the queue right now."""
 
-    call_id: str
-    queue: str
-    entered_at: datetime
-    outcome: str  # answered | abandoned | waiting | ringing | completed
-    caller: str | None = None
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
-    extension: str | None = None
-    wait_seconds: float | None = None
-    talk_seconds: float | None = None
+    position: int
+    caller: str | None
+    wait_seconds: float
+
+
+@dataclass(frozen=True)
+class LiveQueue:
+    """What the PBX says about the queue's callers right now (``waiting_calls``).
+
+    ``calls`` is the PBX's own count of waiting callers (it may list fewer); the
+    counters since the PBX's last reset are None when it does not report them.
+    """
+
+    calls: int
+    waiting: tuple[WaitingCall, ...] = ()
+    completed: int | None = None
+    abandoned: int | None = None
+    service_level_pct: float | None = None
+
+    @property
+    def longest_wait(self) -> float | None:
+        return max((w.wait_seconds for w in self.waiting), default=None)
 
 
 class PbxError(IntegrationError):
@@ -91,7 +105,12 @@ class Pbx(Protocol):
         ...
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
-        """Calls that entered the queue in [start, end)."""
+        """Calls that entered the queue(s) in [start, end); PbxError "unsupported" when
+        the backend has no call history."""
+        ...
+
+    def waiting_calls(self) -> LiveQueue | None:
+        """The callers waiting now, or None when the backend cannot tell."""
         ...
 
     def originate(self, extension: str, number: str) -> None:

@@ -8,7 +8,12 @@ are not repeated here:
   clock) or the API answers 401; then we log in again once and retry once;
 - every request has a timeout; a network failure is ``PbxUnreachable``;
 - 420 (validation) and 550 (no such agent) are errors, never silence;
-- pause and resume are separate calls (no pause-after-resume).
+- pause and resume are separate calls (no pause-after-resume);
+- a member's ``lastcall`` is seconds since their last call and ``incall`` the seconds
+  spent in calls (as the production tool shows them), not timestamps or flags.
+
+Call records come from the vendor's statistics index (``irontec_stats``), when one is
+configured.
 
 Pause/resume/add/remove read the queue first, so a refusal says exactly why
 (``not_member``, ``already_paused``…) whatever wording the vendor uses; the
@@ -32,6 +37,7 @@ import httpx
 from integrations.clock import Clock
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
 from integrations.pbx.http import excerpt, unreachable
+from integrations.pbx.irontec_stats import IrontecStats
 
 __all__ = ["IrontecPbx"]
 
@@ -66,8 +72,10 @@ class IrontecPbx:
         clock: Clock,
         timeout: float = 3.0,
         client: httpx.Client | None = None,
+        stats: IrontecStats | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.stats = stats
         self.user = user
         self.password = password
         self.queue = queue
@@ -82,6 +90,8 @@ class IrontecPbx:
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+        if self.stats is not None:
+            self.stats.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -92,16 +102,23 @@ class IrontecPbx:
             return []
         if not isinstance(payload, list):
             raise PbxError(f"Irontec queue status is not a list: {excerpt(json.dumps(payload))}")
-        return sorted((_member(item) for item in payload), key=lambda m: m.extension)
+        now = self.clock.now()
+        return sorted((_member(item, now) for item in payload), key=lambda m: m.extension)
 
     def originate(self, extension: str, number: str) -> None:
         raise PbxError("the Irontec REST API offers no call origination; "
                        "dial the number from your phone", "unsupported")
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
-        raise PbxError("Irontec serves call statistics from a separate Elasticsearch index, "
-                       "not from its REST API, so call records are not available through "
-                       "this backend", "unsupported")
+        if self.stats is None:
+            raise PbxError("Irontec serves call statistics from its Elasticsearch index, not "
+                           "from its REST API: set IRONTEC_STATS_URL to read them",
+                           "unsupported")
+        return self.stats.calls(start, end)
+
+    def waiting_calls(self) -> None:
+        """The queue status lists agents, not the callers waiting: not available."""
+        return None
 
     # ------------------------------------------------------------------ changing
 
@@ -281,17 +298,21 @@ def _validation_code(message: str) -> str:
     return "rejected"
 
 
-def _member(item: Any) -> MemberStatus:
+def _member(item: Any, now: datetime) -> MemberStatus:
     try:
         status = item["status"]
         device = _DEVICE_STATES.get(int(status.get("status", 0)), MemberState.UNKNOWN)
-        last = int(status.get("lastcall") or 0)
+        calls = int(status.get("callstaken") or 0)
+        # Seconds since the last call; 0 (or no calls taken) means no last call to show.
+        since = int(status.get("lastcall") or 0)
         return MemberStatus(
             extension=str(item["agent"]),
             state=device,
             paused=_flag(status.get("paused")),
-            calls_taken=int(status.get("callstaken") or 0),
-            last_call_at=datetime.fromtimestamp(last, UTC) if last > 0 else None,
+            calls_taken=calls,
+            seconds_in_calls=max(int(status.get("incall") or 0), 0),
+            last_call_at=(now - timedelta(seconds=since)).astimezone(UTC)
+            if calls > 0 and 0 < since < 10 * 365 * 86400 else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         raise PbxError(f"Irontec queue status entry could not be read: "

@@ -3,6 +3,10 @@
 Every process (web server, console, CLI) sees the same queue because the state is a
 table, not memory. Extensions are "registered devices" when some person in the store
 has them, which is how a real PBX would know an extension.
+
+A change to a member locks its row first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+serialises writers anyway), so two /pause of one agent at the same moment are applied
+one after the other and the second is refused as already paused, as a real PBX would.
 """
 
 from __future__ import annotations
@@ -11,13 +15,23 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import Clock
-from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+from integrations.pbx.base import (
+    CallInfo,
+    LiveQueue,
+    MemberState,
+    MemberStatus,
+    PbxError,
+    WaitingCall,
+)
 from store import people
-from store.db import transaction
-from store.pbx import CallRecord, SimMember, calls_between, sim_member, sim_members
+from store.calls import calls_between
+from store.db import reading, transaction
+from store.pbx import RINGING, WAITING, SimMember, sim_calls, sim_member, sim_members
+from store.people import Person
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +48,29 @@ class SimPbx:
     # ------------------------------------------------------------------ reading
 
     def queue_status(self) -> list[MemberStatus]:
-        with transaction(self.sessions) as session:
+        with reading(self.sessions) as session:
             return [_status(m) for m in self._members(session)]
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
-        with transaction(self.sessions) as session:
-            return [_call(r) for r in calls_between(session, "sim", self.queue, start, end)]
+        """What the traffic simulator recorded (it writes call records as calls go)."""
+        with reading(self.sessions) as session:
+            return calls_between(session, "sim", self.queue, start, end)
+
+    def waiting_calls(self) -> LiveQueue:
+        """The simulated callers not answered yet (waiting, or with a phone ringing)."""
+        now = self.clock.now()
+        with reading(self.sessions) as session:
+            calls = [c for c in sim_calls(session, self.queue) if c.phase in (WAITING, RINGING)]
+        waiting = tuple(WaitingCall(position=n, caller=c.caller,
+                                    wait_seconds=max((now - c.entered_at).total_seconds(), 0.0))
+                        for n, c in enumerate(calls, start=1))
+        return LiveQueue(calls=len(waiting), waiting=waiting)
 
     # ------------------------------------------------------------------ changing
 
     def pause(self, extension: str, reason: str | None = None) -> None:
         with transaction(self.sessions) as session:
-            member = self._member(session, extension)
+            member = self._member(session, extension, lock=True)
             if member.paused:
                 raise PbxError(f"extension {extension} is already paused"
                                + (f" ({member.pause_reason})" if member.pause_reason else ""),
@@ -56,7 +81,7 @@ class SimPbx:
 
     def resume(self, extension: str) -> None:
         with transaction(self.sessions) as session:
-            member = self._member(session, extension)
+            member = self._member(session, extension, lock=True)
             if not member.paused:
                 raise PbxError(f"extension {extension} is not paused", "not_paused")
             member.paused = False
@@ -69,12 +94,12 @@ class SimPbx:
 
     def remove_member(self, extension: str) -> None:
         with transaction(self.sessions) as session:
-            session.delete(self._member(session, extension))
+            session.delete(self._member(session, extension, lock=True))
 
     def set_members(self, extensions: Sequence[str]) -> None:
         wanted = list(dict.fromkeys(extensions))
         with transaction(self.sessions) as session:
-            current = {m.extension: m for m in self._members(session)}
+            current = {m.extension: m for m in self._members(session, lock=True)}
             for extension in wanted:
                 if extension not in current:
                     self._add(session, extension)
@@ -96,15 +121,15 @@ class SimPbx:
     def set_state(self, extension: str, state: MemberState) -> None:
         """Change a member's device state (what a phone registering or dropping would do)."""
         with transaction(self.sessions) as session:
-            self._member(session, extension).state = state.value
+            self._member(session, extension, lock=True).state = state.value
 
     # ------------------------------------------------------------------ helpers
 
-    def _members(self, session: Session) -> list[SimMember]:
-        return sim_members(session, self.queue)
+    def _members(self, session: Session, *, lock: bool = False) -> list[SimMember]:
+        return sim_members(session, self.queue, lock=lock)
 
-    def _member(self, session: Session, extension: str) -> SimMember:
-        member = sim_member(session, self.queue, extension)
+    def _member(self, session: Session, extension: str, *, lock: bool = False) -> SimMember:
+        member = sim_member(session, self.queue, extension, lock=lock)
         if member is None:
             if not self._known(session, extension):
                 raise PbxError(f"extension {extension} does not exist", "unknown_extension")
@@ -112,11 +137,14 @@ class SimPbx:
                            "not_member")
         return member
 
-    def _known(self, session: Session, extension: str) -> bool:
-        return people.by_extension(session, extension) is not None
+    def _known(self, session: Session, extension: str, *, lock: bool = False) -> bool:
+        person = people.by_extension(session, extension)
+        if person is not None and lock:  # two adds of one extension wait for each other
+            session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+        return person is not None
 
     def _add(self, session: Session, extension: str) -> None:
-        if not self._known(session, extension):
+        if not self._known(session, extension, lock=True):
             raise PbxError(f"extension {extension} does not exist", "unknown_extension")
         if sim_member(session, self.queue, extension) is not None:
             raise PbxError(f"extension {extension} is already in queue {self.queue}",
@@ -138,10 +166,3 @@ def _status(m: SimMember) -> MemberStatus:
         last_call_at=m.last_call_at,
     )
 
-
-def _call(r: CallRecord) -> CallInfo:
-    return CallInfo(
-        call_id=r.call_id, queue=r.queue, entered_at=r.entered_at, outcome=r.outcome,
-        caller=r.caller, answered_at=r.answered_at, ended_at=r.ended_at,
-        extension=r.extension, wait_seconds=r.wait_seconds, talk_seconds=r.talk_seconds,
-    )

@@ -1,14 +1,17 @@
 """Callers for the embedded ``sim`` PBX: they arrive, ring a member, talk, hang up or give up.
 
 A discrete-event simulation whose state between steps is the store — the queue's members
-(``SimMember``) and its open calls (``CallRecord`` waiting, ringing or answered) — plus the
-arrival stream kept in this object. So the web server, the console and the CLI see the
+(``SimMember``) and its calls in progress (``SimCall`` waiting, ringing or talking) — plus
+the arrival stream kept in this object. So the web server, the console and the CLI see the
 same queue, commands may pause, resume, add or remove members between two steps, and a
-restarted simulator carries on with the calls left open.
+restarted simulator carries on with the calls left open. What each call was is written as
+a call record (``store.call_ingest.save_calls``, source ``sim``) in the same transaction,
+like every other source's calls: ``waiting`` from its arrival, ``answered`` once a member
+picks up, and its end.
 
-Bookkeeping on an open call: ``patience_until`` is when the caller hangs up if nobody has
-answered yet; ``talk_until`` is when the member's current phase ends — the answer while the
-call rings, the hang-up once it is answered.
+Bookkeeping on a call in progress: ``patience_until`` is when the caller hangs up if
+nobody has answered yet; ``talk_until`` is when the member's current phase ends — the
+answer while the call rings, the hang-up once it is answered.
 
 Repeatable: each call's caller, patience and talk time come from RNGs seeded with (seed,
 call number), the arrivals from an RNG of their own, and simultaneous events are handled in
@@ -23,13 +26,16 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import phonenumbers
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.pbx.base import MemberState
+from store.call_ingest import save_calls
+from store.calls import ABANDONED, ANSWERED, WAITING, CallInfo, last_call_id
 from store.db import transaction
-from store.pbx import CallRecord, SimMember, last_call_id, open_calls, sim_members
+from store.pbx import RINGING, TALKING, SimCall, SimMember, sim_calls, sim_members
 
 __all__ = ["RING_SECONDS", "CallEvent", "CallEventKind", "StepReport", "TrafficSimulator"]
 
@@ -40,9 +46,8 @@ REGULAR_SHARE = 0.2
 # The longest stretch of simulated time handled in one transaction (a catch-up after the
 # laptop slept is split, so commands never wait long for the store).
 CHUNK = timedelta(minutes=5)
-
-WAITING, RINGING, ANSWERED, COMPLETED, ABANDONED = (
-    "waiting", "ringing", "answered", "completed", "abandoned")
+# Callers are drawn in E.164 already; any region reads them.
+REGION = "ES"
 
 
 class CallEventKind(StrEnum):
@@ -189,7 +194,7 @@ def _number(call_id: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-_Due = tuple[datetime, int, int, CallEventKind, CallRecord | None]
+_Due = tuple[datetime, int, int, CallEventKind, SimCall | None]
 
 
 class _Interval:
@@ -201,17 +206,23 @@ class _Interval:
         self.session = session
         self.arrivals = arrivals
         self.events = events
-        self.calls: list[CallRecord] = []
+        self.calls: list[SimCall] = []
         self.members: list[SimMember] = []
+        self.records: dict[str, CallInfo] = {}  # what changed, written once at the end
 
     def run(self, begin: datetime, until: datetime) -> None:
-        self.calls = open_calls(self.session, "sim", self.sim.queue)
+        self.calls = sim_calls(self.session, self.sim.queue)
         self.members = self._members(lock=False)
         if self._next(until) is None and not self._offerable():
             return  # nothing happens: read, write nothing
         # Lock the members only now: a pause or removal committed meanwhile is seen, and
         # one arriving while we work waits for us instead of losing its update.
         self.members = self._members(lock=True)
+        self._simulate(begin, until)
+        if self.records:
+            save_calls(self.session, "sim", self.records.values(), region=REGION)
+
+    def _simulate(self, begin: datetime, until: datetime) -> None:
         offered_at_begin = False
         while True:
             due = self._next(until)
@@ -243,11 +254,11 @@ class _Interval:
         for call in self.calls:
             number = _number(call.call_id)
             phases: list[tuple[datetime | None, CallEventKind]] = []
-            if call.outcome in (WAITING, RINGING):
+            if call.phase in (WAITING, RINGING):
                 phases.append((call.patience_until, CallEventKind.ABANDONED))
-            if call.outcome == RINGING:
+            if call.phase == RINGING:
                 phases.append((call.talk_until, CallEventKind.ANSWERED))
-            if call.outcome == ANSWERED:
+            if call.phase == TALKING:
                 phases.append((call.talk_until, CallEventKind.COMPLETED))
             candidates.extend((at, _PRIORITY[kind], number, kind, call)
                               for at, kind in phases if at is not None)
@@ -258,14 +269,14 @@ class _Interval:
 
     def _free(self) -> list[SimMember]:
         """Members who may ring now, longest idle first."""
-        busy = {c.extension for c in self.calls if c.outcome in (RINGING, ANSWERED)}
+        busy = {c.extension for c in self.calls if c.phase in (RINGING, TALKING)}
         free = [m for m in self.members
                 if m.state == MemberState.AVAILABLE.value and not m.paused
                 and m.call_id is None and m.extension not in busy]
         return sorted(free, key=lambda m: (m.last_call_at or m.added_at, m.extension))
 
-    def _waiting(self) -> list[CallRecord]:
-        waiting = [c for c in self.calls if c.outcome == WAITING]
+    def _waiting(self) -> list[SimCall]:
+        waiting = [c for c in self.calls if c.phase == WAITING]
         return sorted(waiting, key=lambda c: (c.entered_at, _number(c.call_id)))
 
     def _offerable(self) -> bool:
@@ -276,7 +287,7 @@ class _Interval:
         if not waiting:
             return
         for call, member in zip(waiting, self._free(), strict=False):
-            call.outcome = RINGING
+            call.phase = RINGING
             call.extension = member.extension
             call.talk_until = at + self.sim.ring
             member.state = MemberState.RINGING.value
@@ -288,31 +299,33 @@ class _Interval:
     def _arrive(self, at: datetime) -> None:
         number = self.arrivals.number
         patience, _talk = self.sim.patience_and_talk(number)
-        call = CallRecord(source="sim", call_id=self.sim.call_id(number), queue=self.sim.queue,
-                          caller=self.sim.caller(number), entered_at=at, outcome=WAITING,
-                          patience_until=at + patience)
+        call = SimCall(call_id=self.sim.call_id(number), queue=self.sim.queue,
+                       caller=self.sim.caller(number), entered_at=at, phase=WAITING,
+                       patience_until=at + patience)
         self.session.add(call)
         self.calls.append(call)
+        self.records[call.call_id] = CallInfo(
+            call_id=call.call_id, queue=call.queue, entered_at=at, outcome=WAITING,
+            caller=call.caller)
         self.arrivals.number = number + 1
         self.arrivals.at = at + self.sim.gap(self.arrivals.rng)
         self._emit(CallEventKind.ARRIVED, call, at)
 
-    def _answer(self, call: CallRecord, at: datetime) -> None:
+    def _answer(self, call: SimCall, at: datetime) -> None:
         _patience, talk = self.sim.patience_and_talk(_number(call.call_id))
-        call.outcome = ANSWERED
+        call.phase = TALKING
         call.answered_at = at
-        call.wait_seconds = (at - call.entered_at).total_seconds()
         call.talk_until = at + talk
         member = self._holder(call)
         if member is not None and member.state == MemberState.RINGING.value:
             member.state = MemberState.IN_CALL.value
+        self._record(call, outcome=ANSWERED, answered_at=at, extension=call.extension,
+                     wait_seconds=(at - call.entered_at).total_seconds())
         self._emit(CallEventKind.ANSWERED, call, at)
 
-    def _complete(self, call: CallRecord, at: datetime) -> None:
+    def _complete(self, call: SimCall, at: datetime) -> None:
         assert call.answered_at is not None
-        call.outcome = COMPLETED
-        call.ended_at = at
-        call.talk_seconds = (at - call.answered_at).total_seconds()
+        talk = (at - call.answered_at).total_seconds()
         # A member removed (or removed and added again) mid-call is not credited with it.
         member = self._holder(call)
         if member is not None:
@@ -320,29 +333,42 @@ class _Interval:
             if member.state in (MemberState.IN_CALL.value, MemberState.RINGING.value):
                 member.state = MemberState.AVAILABLE.value
             member.calls_taken += 1
-            member.seconds_in_calls += round(call.talk_seconds)
+            member.seconds_in_calls += round(talk)
             member.last_call_at = at
+        self._record(call, ended_at=at, talk_seconds=talk)
         self._close(call, CallEventKind.COMPLETED, at)
 
-    def _abandon(self, call: CallRecord, at: datetime) -> None:
-        member = self._holder(call) if call.outcome == RINGING else None
+    def _abandon(self, call: SimCall, at: datetime) -> None:
+        member = self._holder(call) if call.phase == RINGING else None
         if member is not None:
             member.call_id = None
             if member.state == MemberState.RINGING.value:
                 member.state = MemberState.AVAILABLE.value
-        call.outcome = ABANDONED
-        call.ended_at = at
-        call.wait_seconds = (at - call.entered_at).total_seconds()
-        call.talk_until = None  # it held the answer time of a ring that never ended in one
+        self._record(call, outcome=ABANDONED, ended_at=at,
+                     wait_seconds=(at - call.entered_at).total_seconds())
         self._close(call, CallEventKind.ABANDONED, at)
 
-    def _holder(self, call: CallRecord) -> SimMember | None:
+    def _record(self, call: SimCall, **changes: Any) -> None:
+        current = self.records.get(call.call_id) or CallInfo(
+            call_id=call.call_id, queue=call.queue, entered_at=call.entered_at,
+            outcome=WAITING if call.answered_at is None else ANSWERED, caller=call.caller,
+            answered_at=call.answered_at,
+            extension=call.extension if call.answered_at is not None else None,
+            wait_seconds=(None if call.answered_at is None
+                          else (call.answered_at - call.entered_at).total_seconds()))
+        self.records[call.call_id] = current._replace(**changes)
+
+    def _holder(self, call: SimCall) -> SimMember | None:
         return next((m for m in self.members
                      if m.extension == call.extension and m.call_id == call.call_id), None)
 
-    def _close(self, call: CallRecord, kind: CallEventKind, at: datetime) -> None:
+    def _close(self, call: SimCall, kind: CallEventKind, at: datetime) -> None:
         self.calls.remove(call)
         self._emit(kind, call, at)
+        if call in self.session.new:  # arrived and ended within this interval
+            self.session.expunge(call)
+        else:
+            self.session.delete(call)
 
-    def _emit(self, kind: CallEventKind, call: CallRecord, at: datetime) -> None:
+    def _emit(self, kind: CallEventKind, call: SimCall, at: datetime) -> None:
         self.events.append(CallEvent(kind, at, call.call_id, call.caller, call.extension))

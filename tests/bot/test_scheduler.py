@@ -12,9 +12,9 @@ from bot.scheduler import Background, Job, deliver_outbox
 from commands.core import Reply, Where
 from commands.dispatch import Incoming
 from integrations.clock import FixedClock
+from store.calls import CallRecord
 from store.db import transaction
 from store.demo import load_demo
-from store.pbx import CallRecord
 from tests.conftest import Database, make_services, make_settings
 
 
@@ -122,3 +122,41 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
         assert [e.event_key for e in session.scalars(select(InboundEvent))] == ["Ev1"]
         assert sorted(m.key for m in session.scalars(select(OutboxMessage))) == ["dead", "k1"]
         assert [a.at for a in session.scalars(select(AuditEntry))] == [recent]
+
+
+def test_the_daily_stats_job_sends_once(db: Database, clock: FixedClock) -> None:
+    from store.call_ingest import save_calls
+    from store.calls import CallInfo
+    from store.outbox import OutboxMessage
+
+    settings = make_settings(DATABASE_URL=db.url, DAILY_REPORT_TIME="17:00")
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+        save_calls(session, "sim", [CallInfo("a", "support", clock.now(), "abandoned",
+                                             wait_seconds=30)], region="ES")
+    printed: list[Reply] = []
+    background = Background(runtime, console_sink=lambda target, reply: printed.append(reply))
+    assert "calls-pull" not in background.job_names  # the sim writes its own records
+    clock.set(clock.now().replace(hour=17, minute=1))
+    assert background.run_job("daily-stats") == "daily-stats:2026-11-23"
+    assert background.run_job("daily-stats") is None
+    background.run_job("outbox-delivery")
+    assert [r.text for r in printed] == [
+        "Calls today (Mon 23 Nov): 1 offered, 0 answered (0.0 %), 1 abandoned."]
+    with transaction(runtime.services.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_pulling_call_records_is_scheduled_where_there_are_some() -> None:
+    from bot.scheduler import _pulls_calls
+
+    assert _pulls_calls(make_settings(PBX_BACKEND="areavoip", AREAVOIP_BASE_URL="http://x",
+                                      AREAVOIP_API_KEY="k", AREAVOIP_TENANT="t"))
+    irontec = {"PBX_BACKEND": "irontec", "IRONTEC_BASE_URL": "http://x", "IRONTEC_USER": "u",
+               "IRONTEC_PASSWORD": "p"}
+    assert not _pulls_calls(make_settings(**irontec))
+    assert _pulls_calls(make_settings(**irontec, IRONTEC_STATS_URL="http://es:9200"))
+    asterisk = {"PBX_BACKEND": "asterisk", "AMI_HOST": "pbx", "AMI_USER": "u", "AMI_SECRET": "s"}
+    assert not _pulls_calls(make_settings(**asterisk))
+    assert _pulls_calls(make_settings(**asterisk, ASTERISK_QUEUE_LOG="/var/log/asterisk/queue_log"))

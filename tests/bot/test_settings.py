@@ -84,3 +84,14 @@ def test_a_holidays_country_the_library_does_not_know() -> None:
         Settings.load(environ={"HOLIDAYS_COUNTRY": "ES", "HOLIDAYS_SUBDIV": "ZZ"}, app_yaml=None)
     assert subdiv.value.problems[0].startswith("HOLIDAYS_SUBDIV='ZZ': ")
     assert Settings.load(environ={"HOLIDAYS_COUNTRY": ""}, app_yaml=None).holidays_country == ""
+
+
+def test_call_statistics_settings_are_checked() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"PBX_TIMEZONE": "Atlantis/Capital", "DAILY_REPORT_TIME": "6pm",
+                               "SHORT_ABANDON_SECONDS": "-1"}, app_yaml=None)
+    assert [p.split("=")[0] for p in caught.value.problems] == [
+        "PBX_TIMEZONE", "SHORT_ABANDON_SECONDS", "DAILY_REPORT_TIME"]
+    good = Settings.load(environ={"PBX_TIMEZONE": "Atlantic/Canary",
+                                  "DAILY_REPORT_TIME": "18:10"}, app_yaml=None)
+    assert (good.pbx_timezone_name, good.daily_report_time) == ("Atlantic/Canary", "18:10")

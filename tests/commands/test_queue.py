@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -10,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from commands import COMMANDS
-from commands.core import Services
-from commands.dispatch import Dispatcher
+from commands.core import Services, Where
+from commands.dispatch import Dispatcher, Incoming
 from commands.queue_log import log_start, reconcile, sync_with_pbx
 from integrations.clock import FixedClock
 from integrations.pbx import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
@@ -184,6 +185,9 @@ class RefusingPbx:
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         return []
+
+    def waiting_calls(self) -> None:
+        return None
 
 
 def chat_with(services: Services, **errors: Exception) -> Chat:
@@ -406,3 +410,27 @@ def test_members_nobody_has_are_shown_and_left_out_of_the_log(chat: Chat, queued
     assert "ext 212 (nobody in Switchboard)  available" in board
     assert {r.person_id for r in log(queued, SESSION)} == {
         person_id(queued, "alice"), person_id(queued, "chen")}
+
+
+def test_concurrent_pauses_of_one_agent_get_one_paused_reply(queued: Services) -> None:
+    """Many /pause of one agent at the same moment (double clicks, two devices): the PBX
+    applies one, refuses the others, and the log holds exactly one pause."""
+    dispatcher = Dispatcher(COMMANDS, queued)
+    barrier = threading.Barrier(6)
+    replies: list[str] = []
+
+    def pause() -> None:
+        barrier.wait()
+        result = dispatcher.handle(Incoming(platform="console", user_id="alice",
+                                            text="/pause lunch",
+                                            where=Where(platform="console")))
+        replies.append(result.reply.text)
+
+    workers = [threading.Thread(target=pause) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(replies) == ["Paused: lunch (max 60 min)."] + [
+        "You are already paused (lunch since 09:00)."] * 5
+    assert [(row.reason, row.ended_at) for row in log(queued)] == [("lunch", None)]

@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.doors import pbx_events
 from bot.doors.http import verify_signature
 from bot.doors.pbx_events import PbxEvent, signed_headers
 from commands.core import Services
+from integrations.clock import FixedClock
+from store.calls import CallRecord
+from store.db import transaction
 from tests.conftest import make_settings
 
 SECRET = "whsec-test"
@@ -113,3 +117,76 @@ def test_signature_parsing_is_strict() -> None:
     for bad in ("", "t=1700000000", "v1=abc", "t=1e9,v1=abc", "t=" + "9" * 40 + ",v1=0",
                 good.replace("t=", "t=-"), "x" * 2000):
         assert not verify_signature(bad, body, SECRET, now)
+
+
+# --------------------------------------------------------------------------- call events
+
+
+def stored_calls(services: Services) -> list[tuple[Any, ...]]:
+    with transaction(services.sessions) as session:
+        return [(r.source, r.call_id, r.queue, r.outcome, r.caller, r.extension, r.wait_seconds,
+                 r.talk_seconds, r.wrapup_seconds)
+                for r in session.scalars(select(CallRecord).order_by(CallRecord.id))]
+
+
+def test_signed_call_events_make_and_update_the_call(client: FlaskClient, services: Services,
+                                                     clock: FixedClock) -> None:
+    entered = {"event": "call.entered", "call_id": "1764.7", "queue": "support",
+               "caller": "600 11 22 33", "data": {"dialled": "900123456"}}
+    assert post(client, entered).json == {"ok": True, "call_id": "1764.7",
+                                          "queue": "support", "outcome": "waiting",
+                                          "changed": True}
+    clock.advance(timedelta(seconds=25))
+    answered = {"event": "call.answered", "call_id": "1764.7", "queue": "support",
+                "extension": "211"}
+    assert post(client, answered).json["outcome"] == "answered"
+    assert post(client, answered).json["changed"] is False  # posted twice: nothing new
+    clock.advance(timedelta(minutes=3))
+    ended = {"event": "call.ended", "call_id": "1764.7", "queue": "support",
+             "data": {"wrapup_seconds": 30}}
+    assert post(client, ended).json["outcome"] == "answered"
+    assert stored_calls(services) == [
+        ("webhook", "1764.7", "support", "answered", "+34600112233", "211", 25.0, 180.0, 30.0)]
+
+
+def test_an_unanswered_call_ends_abandoned_or_as_the_pbx_says(client: FlaskClient,
+                                                              services: Services,
+                                                              clock: FixedClock) -> None:
+    post(client, {"event": "call.entered", "call_id": "a", "caller": "600112233"})
+    post(client, {"event": "call.entered", "call_id": "b", "caller": "600112244"})
+    clock.advance(timedelta(seconds=42))
+    post(client, {"event": "call.ended", "call_id": "a"})
+    post(client, {"event": "call.ended", "call_id": "b", "data": {"outcome": "timeout"}})
+    assert [(c[1], c[2], c[3], c[6]) for c in stored_calls(services)] == [
+        ("a", "support", "abandoned", 42.0), ("b", "support", "timeout", 42.0)]
+
+
+def test_events_out_of_order_still_give_the_right_waits(client: FlaskClient,
+                                                        services: Services) -> None:
+    now = services.clock.now()
+    post(client, {"event": "call.answered", "call_id": "c", "extension": "212",
+                  "time": (now + timedelta(seconds=30)).isoformat()})
+    post(client, {"event": "call.entered", "call_id": "c", "caller": "600112233",
+                  "time": now.isoformat()})
+    assert stored_calls(services)[0][3:7] == ("answered", "+34600112233", "212", 30.0)
+
+
+@pytest.mark.parametrize("how", ["unsigned", "wrong secret", "stale"])
+def test_forged_call_events_store_nothing(client: FlaskClient, services: Services,
+                                          how: str) -> None:
+    now = services.clock.now()
+    kwargs: dict[str, Any] = {"unsigned": {"headers": {"Content-Type": "application/json"}},
+                              "wrong secret": {"secret": "guess"},
+                              "stale": {"at": now - timedelta(minutes=6)}}[how]
+    answer = post(client, {"event": "call.entered", "call_id": "x", "caller": "600112233"},
+                  **kwargs)
+    assert answer.status_code == 401 and answer.data == b""
+    assert stored_calls(services) == []
+
+
+def test_an_impossible_outcome_is_refused_by_field(client: FlaskClient,
+                                                   services: Services) -> None:
+    answer = post(client, {"event": "call.ended", "call_id": "x",
+                           "data": {"outcome": "teleported"}})
+    assert answer.status_code == 422 and answer.json["field"] == "data.outcome"
+    assert stored_calls(services) == []

@@ -154,6 +154,9 @@ class FakeAmi(AmiServer):
         self.username, self.secret, self.modern = username, secret, modern
         self.banner = "Asterisk Call Manager/" + ("5.0.1" if modern else "1.3")
         self.queues: dict[str, dict[str, FakeMember]] = {q: {} for q in queues}
+        # Callers waiting per queue: (caller id number, seconds waited), in position order.
+        self.waiting: dict[str, list[tuple[str, int]]] = {q: [] for q in queues}
+        self.completed, self.abandoned, self.service_level_perf = 0, 0, "0.0"
         self.devices: dict[str, int] = {}
         self.received: list[dict[str, str]] = []
         self.noise: list[Pairs] = []  # sent before every answer and between list events
@@ -251,14 +254,27 @@ class FakeAmi(AmiServer):
                 continue
             if not member_filter:
                 events.append([("Event", "QueueParams"), ("Queue", queue), ("Max", "0"),
-                               ("Strategy", "ringall"), ("Calls", "0"), ("Holdtime", "0"),
-                               ("TalkTime", "0"), ("Completed", "0"), ("Abandoned", "0"),
-                               ("ServiceLevel", "0"), ("ServicelevelPerf", "0.0")]
+                               ("Strategy", "ringall"),
+                               ("Calls", str(len(self.waiting.get(queue, [])))),
+                               ("Holdtime", "0"), ("TalkTime", "0"),
+                               ("Completed", str(self.completed)),
+                               ("Abandoned", str(self.abandoned)), ("ServiceLevel", "20"),
+                               ("ServicelevelPerf", self.service_level_perf)]
                               + ([("ServicelevelPerf2", "0.0")] if self.modern else [])
                               + [("Weight", "0")])
             for m in members.values():
                 if member_filter in ("", m.interface, m.name):
                     events.append(self._member_event(queue, m))
+            if not member_filter:
+                for position, (caller, wait) in enumerate(self.waiting.get(queue, []), 1):
+                    events.append([("Event", "QueueEntry"), ("Queue", queue),
+                                   ("Position", str(position)),
+                                   ("Channel", f"PJSIP/trunk-{position:08x}"),
+                                   ("Uniqueid", f"1764000000.{position}"),
+                                   ("CallerIDNum", caller), ("CallerIDName", "unknown"),
+                                   ("ConnectedLineNum", "unknown"),
+                                   ("ConnectedLineName", "unknown"), ("Wait", str(wait)),
+                                   ("Priority", "0")])
         start = [("EventList", "start")] if self.modern else []
         done = [("EventList", "Complete"), ("ListItems", str(len(events)))] if self.modern else []
         return ([_with_id([("Response", "Success")], aid) + start

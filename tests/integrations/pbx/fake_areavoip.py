@@ -134,5 +134,7 @@ class FakeAreavoip(FakeHttpPbx):
             return Response(200, "ERROR: invalid dates")
         if self.cdr_delay:
             self.server.release.wait(self.cdr_delay)
-        return Response(200, [row for row in self.cdrs
-                              if start <= str(row.get("calldate", "")) <= end])
+        rows = [row for row in self.cdrs if start <= str(row.get("sc_start", "")) <= end]
+        # The real answer repeats every value under positional keys "0".."10" too.
+        return Response(200, [{**{str(n): v for n, v in enumerate(row.values())}, **row}
+                              for row in rows])

@@ -57,7 +57,8 @@ class FakeIrontec(FakeHttpPbx):
         self.paused: set[str] = set()
         self.devices: dict[str, int] = {}
         self.calls: dict[str, int] = {}
-        self.lastcall: dict[str, int] = {}
+        self.lastcall: dict[str, int] = {}  # seconds since the member's last call
+        self.incall: dict[str, int] = {}  # seconds the member has spent in calls
         self._serial = itertools.count(1)
 
     # ------------------------------------------------------------------ test setup
@@ -175,7 +176,7 @@ class FakeIrontec(FakeHttpPbx):
                 "status": {"paused": 1 if extension in self.paused else 0,
                            "status": self.devices.get(extension, 5),
                            "callstaken": self.calls.get(extension, 0),
-                           "incall": 1 if self.devices.get(extension) == 2 else 0,
+                           "incall": self.incall.get(extension, 0),
                            "lastcall": self.lastcall.get(extension, 0)}}
 
 

@@ -260,49 +260,95 @@ def test_a_refused_connection_says_so() -> None:
 
 # ---------------------------------------------------------------------- call records
 
+HELPLINE = ("900123456", "+34 931 234 567")
 
-def cdr(calldate: str, disposition: str = "ANSWERED", duration: int = 100, billsec: int = 70,
-        **extra: Any) -> dict[str, Any]:
-    row = {"calldate": calldate, "src": "600111222", "dst": "666",
-           "dstchannel": "SIP/101-0000002a", "duration": str(duration), "billsec": str(billsec),
-           "disposition": disposition, "uniqueid": f"u-{calldate[-8:]}"}
+
+@pytest.fixture
+def cdr_pbx(fake: FakeAreavoip) -> Iterator[AreavoipPbx]:
+    backend = AreavoipPbx(fake.url, fake.api_key, fake.tenant, fake.queue, timezone=MADRID,
+                          timeout=TIMEOUT, helpline_numbers=HELPLINE, region="ES")
+    yield backend
+    backend.close()
+
+
+def simplecdr(start: str, disposition: str = "ANSWERED", duration: int = 100,
+              billsec: int | None = 70, **extra: Any) -> dict[str, Any]:
+    """A row in the production layout (``sc_*``), as the vendor sends it."""
+    row = {"sc_te_id": "12", "tenantcode": "tenant1", "sc_start": start, "sc_direction": "IN",
+           "sc_calleridnum": "600111222", "sc_calleridname": "", "sc_dialednum": "900123456",
+           "sc_disposition": disposition, "sc_duration": str(duration),
+           "sc_uniqueid": f"1763884800.{start[-8:].replace(':', '')}",
+           "sc_whoanswered": "101-tenant1" if disposition == "ANSWERED" else ""}
+    if billsec is not None:
+        row["sc_billsec"] = str(billsec)
     return {**row, **extra}
 
 
-def test_call_records_ask_for_whole_local_days(fake: FakeAreavoip, pbx: AreavoipPbx) -> None:
+def test_call_records_ask_one_whole_local_day_per_request(fake: FakeAreavoip,
+                                                          cdr_pbx: AreavoipPbx) -> None:
     # 23:00 UTC on the 22nd is midnight in Madrid; the end (exclusive) is midnight on the 25th.
-    pbx.call_records(datetime(2026, 11, 22, 23, 0, tzinfo=UTC),
-                     datetime(2026, 11, 25, 0, 0, tzinfo=MADRID))
-    [request] = fake.requests
-    assert query(request) == {"reqtype": "INFO", **AUTH, "info": "simplecdrs",
-                              "start": "2026-11-23 00:00:00", "end": "2026-11-24 23:59:59",
-                              "format": "json"}
+    cdr_pbx.call_records(datetime(2026, 11, 22, 23, 0, tzinfo=UTC),
+                         datetime(2026, 11, 25, 0, 0, tzinfo=MADRID))
+    assert [query(r) for r in fake.requests] == [
+        {"reqtype": "INFO", **AUTH, "info": "simplecdrs", "start": f"2026-11-{d} 00:00:00",
+         "end": f"2026-11-{d} 23:59:59", "format": "json"} for d in (23, 24)]
 
 
-def test_call_records_map_dispositions_and_keep_the_period(fake: FakeAreavoip,
-                                                          pbx: AreavoipPbx) -> None:
+def test_a_day_of_production_rows_keeps_inbound_helpline_calls(fake: FakeAreavoip,
+                                                             cdr_pbx: AreavoipPbx) -> None:
     fake.cdrs = [
-        cdr("2026-11-23 08:59:59"),  # before the period
-        cdr("2026-11-23 09:00:00"),
-        cdr("2026-11-23 09:10:00", "NO ANSWER", duration=45, billsec=0),
-        cdr("2026-11-23 09:20:00", "BUSY", duration=5, billsec=0),
-        cdr("2026-11-23 09:30:00", "FAILED", duration=0, billsec=0, src=""),
-        cdr("2026-11-23 12:00:00"),  # the end is exclusive
+        simplecdr("2026-11-23 09:00:00"),
+        simplecdr("2026-11-23 09:05:00", sc_direction="OUT", sc_dialednum="600999888"),
+        simplecdr("2026-11-23 09:06:00", sc_dialednum="931234567"),  # the other helpline number
+        simplecdr("2026-11-23 09:07:00", sc_dialednum="932000000"),  # the tenant's, not ours
+        simplecdr("2026-11-23 09:08:00", sc_direction="LOCAL"),
+        simplecdr("2026-11-23 09:10:00", "NO ANSWER", duration=45, billsec=0),
+        simplecdr("2026-11-23 09:20:00", "BUSY", duration=2, billsec=0),
+        simplecdr("2026-11-24 09:00:00"),  # another day
     ]
-    start = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
-    calls = pbx.call_records(start, start + timedelta(hours=3))
+    start = datetime(2026, 11, 23, tzinfo=MADRID)
+    calls = cdr_pbx.call_records(start, start + timedelta(days=1))
+    nine = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
     assert calls[0] == CallInfo(
-        call_id="u-09:00:00", queue="666", entered_at=start, outcome="completed",
-        caller="600111222", answered_at=start + timedelta(seconds=30),
-        ended_at=start + timedelta(seconds=100), extension="101",
-        wait_seconds=30.0, talk_seconds=70.0)
-    assert [(c.outcome, c.wait_seconds, c.talk_seconds, c.answered_at, c.extension, c.caller)
-            for c in calls[1:]] == [
-        ("abandoned", 45.0, 0.0, None, None, "600111222"),
-        ("abandoned", 5.0, 0.0, None, None, "600111222"),
-        ("abandoned", 0.0, 0.0, None, None, None),
+        call_id="1763884800.090000", queue="666", entered_at=nine, outcome="answered",
+        caller="600111222", dialled="900123456", answered_at=nine + timedelta(seconds=30),
+        ended_at=nine + timedelta(seconds=100), extension="101", wait_seconds=30.0,
+        talk_seconds=70.0)
+    assert [(c.entered_at.strftime("%H:%M"), c.outcome, c.wait_seconds, c.dialled)
+            for c in calls] == [
+        ("09:00", "answered", 30.0, "900123456"),
+        ("09:06", "answered", 30.0, "931234567"),
+        ("09:10", "abandoned", 45.0, "900123456"),
+        ("09:20", "full", 2.0, "900123456"),
     ]
     assert all(c.entered_at.utcoffset() == timedelta(hours=1) for c in calls)
+
+
+def test_an_unknown_disposition_is_a_timeout_with_a_warning(
+        fake: FakeAreavoip, cdr_pbx: AreavoipPbx, caplog: pytest.LogCaptureFixture) -> None:
+    fake.cdrs = [simplecdr("2026-11-23 09:00:00", "TRANSFERRED-ELSEWHERE", duration=12)]
+    start = datetime(2026, 11, 23, tzinfo=MADRID)
+    [call] = cdr_pbx.call_records(start, start + timedelta(days=1))
+    assert (call.outcome, call.wait_seconds) == ("timeout", 12.0)
+    assert "unknown disposition 'TRANSFERRED-ELSEWHERE'" in caplog.text
+
+
+def test_rows_without_billsec_do_not_invent_a_wait(fake: FakeAreavoip,
+                                                   cdr_pbx: AreavoipPbx) -> None:
+    fake.cdrs = [simplecdr("2026-11-23 09:00:00", billsec=None)]
+    start = datetime(2026, 11, 23, tzinfo=MADRID)
+    [call] = cdr_pbx.call_records(start, start + timedelta(days=1))
+    assert (call.outcome, call.wait_seconds, call.talk_seconds, call.answered_at,
+            call.extension) == ("answered", None, None, None, "101")
+
+
+def test_without_helpline_numbers_every_inbound_call_counts(fake: FakeAreavoip,
+                                                            pbx: AreavoipPbx) -> None:
+    fake.cdrs = [simplecdr("2026-11-23 09:00:00", sc_dialednum="932000000"),
+                 simplecdr("2026-11-23 09:01:00", sc_direction="OUT")]
+    start = datetime(2026, 11, 23, tzinfo=MADRID)
+    assert [c.dialled for c in pbx.call_records(start, start + timedelta(days=1))] == [
+        "932000000"]
 
 
 def test_no_call_records_is_an_empty_list(fake: FakeAreavoip, pbx: AreavoipPbx) -> None:
@@ -311,22 +357,22 @@ def test_no_call_records_is_an_empty_list(fake: FakeAreavoip, pbx: AreavoipPbx) 
 
 
 @pytest.mark.parametrize(("row", "problem"), [
-    ({"src": "1", "duration": "1", "billsec": "1", "disposition": "ANSWERED", "uniqueid": "u"},
-     "field 'calldate' is missing"),
-    (cdr("23/11/2026 09:00"), "is not 'YYYY-MM-DD HH:MM:SS'"),
-    (cdr("2026-11-23 09:00:00", billsec="seventy"), "billsec 'seventy' is not a whole number"),
-    (cdr("2026-11-23 09:00:00", "TRANSFERRED"), "unknown disposition 'TRANSFERRED'"),
-    (cdr("2026-11-23 09:00:00", uniqueid=None), "field 'uniqueid' is missing"),
+    ({"sc_direction": "IN", "sc_duration": "1", "sc_disposition": "ANSWERED",
+      "sc_dialednum": "900123456"},
+     "field 'sc_start' is missing"),
+    (simplecdr("23/11/2026 09:00"), "is not 'YYYY-MM-DD HH:MM:SS'"),
+    (simplecdr("2026-11-23 09:00:00", sc_duration="seventy"),
+     "sc_duration 'seventy' is not a whole number"),
     (["2026-11-23 09:00:00", "ANSWERED"], "it is not an object"),
 ])
-def test_an_unreadable_call_record_is_an_error(fake: FakeAreavoip, pbx: AreavoipPbx,
-                                               row: Any, problem: str) -> None:
-    fake.intercept = lambda r: Response(200, [cdr("2026-11-23 08:00:00"), row])
+def test_an_unreadable_row_is_left_out_and_named(
+        fake: FakeAreavoip, cdr_pbx: AreavoipPbx, caplog: pytest.LogCaptureFixture,
+        row: Any, problem: str) -> None:
+    fake.intercept = lambda r: Response(200, [simplecdr("2026-11-23 08:00:00"), row])
     start = datetime(2026, 11, 23, tzinfo=MADRID)
-    with pytest.raises(PbxError, match="call record #2 could not be read") as caught:
-        pbx.call_records(start, start + timedelta(days=1))
-    assert problem in caught.value.message
-    assert "assumed to be Asterisk CDR" in caught.value.message
+    calls = cdr_pbx.call_records(start, start + timedelta(days=1))
+    assert [c.entered_at.hour for c in calls] == [8]
+    assert "call record #2 of 2026-11-23 left out" in caplog.text and problem in caplog.text
 
 
 def test_call_records_get_the_longer_timeout(fake: FakeAreavoip) -> None:
@@ -346,3 +392,7 @@ def test_call_records_get_the_longer_timeout(fake: FakeAreavoip) -> None:
 def test_call_records_need_aware_times(pbx: AreavoipPbx) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         pbx.call_records(datetime(2026, 11, 23), datetime(2026, 11, 24))  # noqa: DTZ001
+
+
+def test_waiting_callers_are_not_reported(pbx: AreavoipPbx) -> None:
+    assert pbx.waiting_calls() is None

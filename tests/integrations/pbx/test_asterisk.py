@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from integrations.pbx import MemberState, PbxError
+from integrations.pbx import LiveQueue, MemberState, PbxError, WaitingCall
 from integrations.pbx.ami import AmiClient
 from integrations.pbx.asterisk import AsteriskPbx
 from tests.conftest import SHARED_DATA, T0
@@ -248,10 +249,52 @@ def test_set_members_goes_on_past_one_failure_and_reports_it(fake: FakeAmi,
     assert [a["interface"] for a in fake.actions("QueueAdd")] == ["PJSIP/555", "PJSIP/103"]
 
 
-def test_call_records_are_not_available_over_ami(pbx: AsteriskPbx) -> None:
-    with pytest.raises(PbxError, match="queue_log") as unsupported:
+def test_call_records_without_a_queue_log_are_unsupported(pbx: AsteriskPbx) -> None:
+    with pytest.raises(PbxError, match="ASTERISK_QUEUE_LOG") as unsupported:
         pbx.call_records(T0, T0)
     assert unsupported.value.code == "unsupported"
+
+
+def test_call_records_come_from_the_queue_log_file(fake: FakeAmi, tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    start = int(T0.timestamp())
+    log.write_text(
+        f"{start}|1.1|support|NONE|ENTERQUEUE||600111222|1\n"
+        f"{start + 9}|1.1|support|PJSIP/101|CONNECT|9|1.2|3\n"
+        f"{start + 99}|1.1|support|PJSIP/101|COMPLETEAGENT|9|90|1\n"
+        f"{start + 100}|2.1|support|NONE|ENTERQUEUE||600333444|1\n"
+        "garbage line\n"
+        f"{start + 140}|2.1|support|NONE|ABANDON|1|1|40\n"
+        f"{start + 7200}|3.1|support|NONE|ENTERQUEUE||600555666|1\n")
+    client = AmiClient("127.0.0.1", fake.port, fake.username, fake.secret, TIMEOUT)
+    pbx = AsteriskPbx(client, "support", queue_log=str(log))
+    calls = pbx.call_records(T0, T0 + timedelta(hours=1))
+    pbx.close()
+    assert [(c.call_id, c.outcome, c.extension, c.wait_seconds, c.talk_seconds)
+            for c in calls] == [("1.1", "answered", "101", 9.0, 90.0),
+                                ("2.1", "abandoned", None, 40.0, None)]
+
+
+def test_waiting_callers_come_with_the_queue_status(fake: FakeAmi, pbx: AsteriskPbx) -> None:
+    fake.add_member("support", "PJSIP/101")
+    fake.waiting["support"] = [("600111222", 95), ("600333444", 12)]
+    fake.completed, fake.abandoned, fake.service_level_perf = 41, 3, "87.5"
+    live = pbx.waiting_calls()
+    assert live == LiveQueue(calls=2, waiting=(WaitingCall(1, "600111222", 95.0),
+                                               WaitingCall(2, "600333444", 12.0)),
+                             completed=41, abandoned=3, service_level_pct=87.5)
+    assert live.longest_wait == 95.0
+    assert [m.extension for m in pbx.queue_status()] == ["101"]
+
+
+def test_a_captured_queue_status_has_its_counters_and_nobody_waiting() -> None:
+    server, pbx = replay([captured_status()], "PJSIP/{extension}")
+    try:
+        live = pbx.waiting_calls()
+    finally:
+        pbx.close()
+        server.stop()
+    assert live == LiveQueue(calls=0, completed=60, abandoned=5, service_level_pct=0.0)
 
 
 def test_the_interface_template_must_hold_the_extension(fake: FakeAmi) -> None:

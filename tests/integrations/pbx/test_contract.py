@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,12 @@ def _open(param: str, tmp_path: Path) -> Iterator[Harness]:
 
 @pytest.fixture(params=BACKENDS)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    yield from _open(request.param, tmp_path)
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b.startswith("sim")])
+def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    """The backend whose queue is the store (on each test database)."""
     yield from _open(request.param, tmp_path)
 
 
@@ -105,3 +112,51 @@ def test_a_silent_pbx_fails_fast_and_says_so(networked: Harness) -> None:
     with pytest.raises(PbxUnreachable):
         networked.pbx.pause("101", "lunch")
     assert time.monotonic() - started < CONTRACT_TIMEOUT + 1
+
+
+THREADS = 8
+
+
+def at_once(work: Callable[[], object], threads: int = THREADS) -> list[object]:
+    """Run ``work`` in many threads released together; each result or PbxError's code."""
+    barrier = threading.Barrier(threads)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcome: object = work()
+        except PbxError as exc:
+            outcome = exc.code
+        with lock:
+            results.append(outcome)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(results) == threads
+    return results
+
+
+def test_many_threads_can_share_one_backend(stored: Harness) -> None:
+    """Threads of one process (gunicorn's) read and change the store-backed queue at once;
+    the networked backends' fakes are single peers with a 0.5 s timeout, so they are not
+    load-tested here."""
+    stored.seed(["101", "102", "103"], ["101", "102"])
+    views = at_once(lambda: {m.extension: m.paused for m in stored.pbx.queue_status()})
+    assert views == [{"101": False, "102": False}] * THREADS
+    outcomes = at_once(lambda: stored.pbx.add_member("103") or "added")
+    assert sorted(map(str, outcomes)) == ["added"] + ["already_member"] * (THREADS - 1)
+
+
+def test_concurrent_pauses_of_one_member_succeed_once(stored: Harness) -> None:
+    """Two /pause of one agent at the same moment: one is applied, the others are refused
+    as already paused (the member's row is locked while it changes)."""
+    stored.seed(["101"], ["101"])
+    outcomes = at_once(lambda: stored.pbx.pause("101", "lunch") or "paused")
+    assert sorted(map(str, outcomes)) == ["already_paused"] * (THREADS - 1) + ["paused"]
+    outcomes = at_once(lambda: stored.pbx.resume("101") or "resumed")
+    assert sorted(map(str, outcomes)) == ["not_paused"] * (THREADS - 1) + ["resumed"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -154,13 +154,16 @@ def test_every_device_status_maps(fake: FakeIrontec, pbx: IrontecPbx, device: in
 
 
 def test_status_carries_pause_calls_and_last_call(fake: FakeIrontec, pbx: IrontecPbx) -> None:
+    """``lastcall`` is seconds since the last call and ``incall`` seconds in calls (as the
+    production tool shows them), not a timestamp and a flag."""
     fake.seed(["101", "102"], ["102", "101"])
     fake.paused.add("102")
-    fake.calls["102"], fake.lastcall["102"] = 12, 1_795_000_000
+    fake.calls["102"], fake.lastcall["102"], fake.incall["102"] = 12, 185, 2520
     assert pbx.queue_status() == [
         MemberStatus("101", MemberState.AVAILABLE),
         MemberStatus("102", MemberState.AVAILABLE, paused=True, calls_taken=12,
-                     last_call_at=datetime(2026, 11, 18, 11, 6, 40, tzinfo=UTC)),
+                     seconds_in_calls=2520,
+                     last_call_at=(T0 - timedelta(seconds=185)).astimezone(UTC)),
     ]
 
 
@@ -270,11 +273,12 @@ def test_set_members_with_nothing_to_change_only_reads(fake: FakeIrontec,
     assert wire(fake) == [("POST", "/login"), ("GET", "/queue/status/900")]
 
 
-def test_call_records_are_not_served_by_this_api(fake: FakeIrontec, pbx: IrontecPbx) -> None:
-    with pytest.raises(PbxError, match="Elasticsearch") as caught:
+def test_call_records_need_the_statistics_index(fake: FakeIrontec, pbx: IrontecPbx) -> None:
+    with pytest.raises(PbxError, match="IRONTEC_STATS_URL") as caught:
         pbx.call_records(T0, T0 + timedelta(days=1))
     assert caught.value.code == "unsupported"
     assert fake.requests == []
+    assert pbx.waiting_calls() is None
 
 
 # ---------------------------------------------------------------------- the network

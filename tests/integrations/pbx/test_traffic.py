@@ -17,8 +17,10 @@ from integrations.clock import FixedClock
 from integrations.pbx import MemberState
 from integrations.pbx.sim import SimPbx
 from integrations.pbx.traffic import CallEvent, CallEventKind, StepReport, TrafficSimulator
+from store.call_ingest import save_calls
+from store.calls import CallInfo, CallRecord
 from store.db import make_sessionmaker, transaction
-from store.pbx import CallRecord, SimMember
+from store.pbx import SimCall, SimMember
 from store.people import Person
 from tests.conftest import T0, Database
 
@@ -65,6 +67,14 @@ class Queue:
             return list(session.scalars(select(CallRecord).where(CallRecord.queue == self.name)
                                         .order_by(CallRecord.entered_at, CallRecord.id)))
 
+    def open_calls(self) -> dict[str, SimCall]:
+        with transaction(self.sessions) as session:
+            return {c.call_id: c for c in session.scalars(
+                select(SimCall).where(SimCall.queue == self.name))}
+
+    def patience(self, call_id: str) -> timedelta:
+        return self.sim.patience_and_talk(int(call_id.rsplit("-", 1)[1]))[0]
+
     def members(self) -> dict[str, SimMember]:
         with transaction(self.sessions) as session:
             return {m.extension: m for m in session.scalars(
@@ -82,8 +92,12 @@ def sessions(db: Database) -> sessionmaker[Session]:
 def comparable(records: list[CallRecord]) -> list[tuple[Any, ...]]:
     """A record without what legitimately differs between two queues (id, queue name)."""
     return [(r.call_id.rsplit("-", 1)[1], r.caller, r.entered_at, r.answered_at, r.ended_at,
-             r.extension, r.outcome, r.wait_seconds, r.talk_seconds, r.patience_until,
-             r.talk_until) for r in records]
+             r.extension, r.outcome, r.wait_seconds, r.talk_seconds) for r in records]
+
+
+def comparable_open(q: Queue) -> list[tuple[Any, ...]]:
+    return sorted((c.call_id.rsplit("-", 1)[1], c.phase, c.extension, c.patience_until,
+                   c.talk_until) for c in q.open_calls().values())
 
 
 def member_rows(q: Queue) -> dict[str, tuple[Any, ...]]:
@@ -107,31 +121,37 @@ def test_invariants_over_a_few_hours(sessions: sessionmaker[Session]) -> None:
 
     by_id = {r.call_id: r for r in records}
     assert [e.call_id for e in q.events if e.kind is Kind.ARRIVED] == list(by_id)
+    still_open = q.open_calls()
     for r in records:
         assert r.entered_at <= end and r.source == "sim"
         parsed = phonenumbers.parse(r.caller)
         assert phonenumbers.is_valid_number(parsed)
         assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == r.caller
-        assert r.patience_until is not None
-        if r.outcome == "completed":
-            assert r.answered_at and r.ended_at and r.extension in AGENTS
+        patience = r.entered_at + q.patience(r.call_id)
+        if r.outcome == "answered" and r.ended_at is not None:
+            assert r.answered_at and r.extension in AGENTS and r.call_id not in still_open
             assert r.wait_seconds == (r.answered_at - r.entered_at).total_seconds() >= RING
             assert r.talk_seconds == (r.ended_at - r.answered_at).total_seconds() > 0
-            assert r.answered_at <= r.patience_until
+            assert r.answered_at <= patience
         elif r.outcome == "abandoned":
             assert r.answered_at is None and r.talk_seconds is None and r.ended_at
+            assert r.extension is None and r.call_id not in still_open
             assert r.wait_seconds == (r.ended_at - r.entered_at).total_seconds()
-            assert r.ended_at == r.patience_until  # wait = patience
-        elif r.outcome == "waiting":
-            assert r.patience_until > end and r.extension is None
-        elif r.outcome == "ringing":
-            assert r.talk_until and r.talk_until > end and r.patience_until > end
+            assert r.ended_at == patience  # wait = patience
+        elif r.outcome == "waiting":  # in the queue, or a phone rings for it
+            assert patience > end and r.extension is None and r.ended_at is None
+            call = still_open[r.call_id]
+            assert call.phase in ("waiting", "ringing") and call.patience_until == patience
+            if call.phase == "ringing":
+                assert call.talk_until and call.talk_until > end and call.extension in AGENTS
         else:
-            assert r.outcome == "answered" and r.answered_at and r.talk_until
-            assert r.talk_until > end
+            assert r.outcome == "answered" and r.answered_at and r.ended_at is None
+            call = still_open[r.call_id]
+            assert call.phase == "talking" and call.talk_until and call.talk_until > end
             assert r.wait_seconds == (r.answered_at - r.entered_at).total_seconds() >= RING
+    assert set(still_open) <= set(by_id)
     outcomes = {r.outcome for r in records}
-    assert {"completed", "abandoned"} <= outcomes
+    assert {"answered", "abandoned"} <= outcomes
 
     # What each member went through, from the events: one call at a time, ringing for
     # exactly the ring time before an answer, offered in the order callers arrived.
@@ -153,23 +173,24 @@ def test_invariants_over_a_few_hours(sessions: sessionmaker[Session]) -> None:
     assert abandoned_ringing > 0, "callers also hang up while a phone rings"
     ring_order = [e.call_id for e in q.rings()]
     assert ring_order == sorted(ring_order)
-    final = {r.call_id: r.outcome for r in records}
-    for call_id, outcome in final.items():
-        last = [e for e in q.events if e.call_id == call_id][-1]
-        assert last.kind.value == {"waiting": "arrived"}.get(outcome, outcome)
+    for r in records:
+        last = [e for e in q.events if e.call_id == r.call_id][-1]
+        expected = {"arrived": "waiting", "ringing": "waiting", "completed": "answered"}
+        assert expected.get(last.kind.value, last.kind.value) == r.outcome
+        assert (last.kind in (Kind.COMPLETED, Kind.ABANDONED)) == (r.ended_at is not None)
 
     members = q.members()
     for extension in AGENTS:
-        done = [r for r in records if r.extension == extension and r.outcome == "completed"]
+        done = [r for r in records if r.extension == extension and r.ended_at
+                and r.outcome == "answered"]
         m = members[extension]
         assert m.calls_taken == len(done) > 0
         assert m.seconds_in_calls == sum(round(r.talk_seconds or 0) for r in done)
         assert m.last_call_at == max(r.ended_at for r in done if r.ended_at)
-        current = [r for r in records if r.extension == extension
-                   and r.outcome in ("ringing", "answered")]
+        current = [c for c in still_open.values() if c.extension == extension]
         assert m.call_id == (current[0].call_id if current else None)
-        assert m.state == {"ringing": "ringing", "answered": "in_call"}.get(
-            current[0].outcome if current else "", "available")
+        assert m.state == {"ringing": "ringing", "talking": "in_call"}.get(
+            current[0].phase if current else "", "available")
     assert not [r for r in records if r.extension in ("215", "216")]
     assert (members["215"].paused, members["215"].state) == (True, "available")
     assert (members["216"].calls_taken, members["216"].state) == (0, "disconnected")
@@ -185,10 +206,12 @@ def test_with_no_members_every_caller_abandons(sessions: sessionmaker[Session]) 
     for r in records:
         assert r.extension is None and r.answered_at is None
         if r.outcome == "abandoned":
-            assert r.ended_at == r.patience_until
+            assert r.ended_at == r.entered_at + q.patience(r.call_id)
             assert r.wait_seconds == (r.ended_at - r.entered_at).total_seconds() > 0
         else:
-            assert r.outcome == "waiting" and r.patience_until > q.clock.now()
+            assert r.outcome == "waiting"
+            assert r.entered_at + q.patience(r.call_id) > q.clock.now()
+            assert q.open_calls()[r.call_id].phase == "waiting"
 
 
 # ---------------------------------------------------------------- repeatability
@@ -206,9 +229,11 @@ def test_step_size_does_not_change_the_records(sessions: sessionmaker[Session]) 
 
     expected = comparable(big.records())
     assert len(expected) > 50
-    assert {"completed", "abandoned", "answered"} <= {r[6] for r in expected}
+    assert {"abandoned", "answered"} <= {r[6] for r in expected}
+    assert any(r[6] == "answered" and r[4] is None for r in expected)  # one still talking
     assert comparable(small.records()) == expected
     assert comparable(odd.records()) == expected
+    assert comparable_open(small) == comparable_open(big) == comparable_open(odd)
     assert member_rows(small) == member_rows(big) == member_rows(odd)
     assert [(e.kind, e.at, e.caller) for e in small.events] == [
         (e.kind, e.at, e.caller) for e in big.events]
@@ -276,7 +301,8 @@ def test_commands_between_steps(sessions: sessionmaker[Session]) -> None:
     for held in (paused, removed, dropped):  # calls already in progress carry on
         assert held.call_id is not None
         record = records[held.call_id]
-        assert (record.outcome, record.extension) == ("completed", held.extension)
+        assert (record.outcome, record.extension) == ("answered", held.extension)
+        assert record.ended_at is not None
     members = q.members()
     assert removed.extension not in members
     assert members[paused.extension].paused and members[paused.extension].state == "available"
@@ -299,7 +325,7 @@ def test_removed_and_added_back_mid_call_never_doubles_up(sessions: sessionmaker
     q.pbx.add_member("211")
     q.run(timedelta(minutes=30), timedelta(seconds=10))
     first = next(r for r in q.records() if r.call_id == call_id)
-    assert first.outcome == "completed" and first.ended_at
+    assert first.outcome == "answered" and first.ended_at
     rings_after = [e.at for e in q.rings() if e.call_id > (call_id or "")]
     assert rings_after and min(rings_after) >= first.ended_at
 
@@ -313,10 +339,13 @@ def test_longest_idle_member_rings_first_and_open_calls_are_resumed(
         members["212"].last_call_at = T0 - timedelta(minutes=9)
         members["213"].last_call_at = T0 - timedelta(minutes=5)
         for n in (1, 2):  # left waiting by an earlier run
-            session.add(CallRecord(source="sim", call_id=f"support-00000{n}", queue="support",
-                                   caller="+34612345678", outcome="waiting",
-                                   entered_at=T0 - timedelta(seconds=30 - n),
-                                   patience_until=T0 + timedelta(minutes=n)))
+            entered = T0 - timedelta(seconds=30 - n)
+            session.add(SimCall(call_id=f"support-00000{n}", queue="support",
+                                caller="+34612345678", phase="waiting", entered_at=entered,
+                                patience_until=T0 + timedelta(minutes=n)))
+            save_calls(session, "sim", [CallInfo(f"support-00000{n}", "support", entered,
+                                                 "waiting", caller="+34612345678")],
+                       region="ES")
     report = q.step(timedelta(seconds=1))
     assert [(e.kind, e.call_id, e.extension, e.at) for e in report.events] == [
         (Kind.RINGING, "support-000001", "212", T0),
@@ -343,8 +372,8 @@ def test_numbering_carries_on_after_a_restart(sessions: sessionmaker[Session]) -
     after = q.records()
     ids = [r.call_id for r in after]
     assert len(set(ids)) == len(ids) > len(before)
-    assert {r.call_id for r in before if r.outcome in ("waiting", "ringing", "answered")} & {
-        r.call_id for r in after if r.outcome in ("completed", "abandoned")}
+    assert {r.call_id for r in before if r.ended_at is None} & {
+        r.call_id for r in after if r.ended_at is not None}
 
 
 # ---------------------------------------------------------------- cost and readers
@@ -401,12 +430,15 @@ def test_call_records_returns_what_the_simulator_wrote(sessions: sessionmaker[Se
     for c in calls:
         e = last[c.call_id]
         assert c.queue == "support" and c.caller == e.caller
-        assert c.outcome == {"arrived": "waiting"}.get(e.kind.value, e.kind.value)
+        assert c.outcome == {"arrived": "waiting", "ringing": "waiting",
+                             "completed": "answered"}.get(e.kind.value, e.kind.value)
         assert c.answered_at == answered.get(c.call_id)
-        if c.outcome in ("completed", "abandoned"):
+        if e.kind in (Kind.COMPLETED, Kind.ABANDONED):
             assert c.ended_at == e.at
             assert c.wait_seconds == ((c.answered_at or e.at) - c.entered_at).total_seconds()
-        if c.outcome == "completed":
+        else:
+            assert c.ended_at is None
+        if e.kind is Kind.COMPLETED:
             assert c.talk_seconds == (e.at - answered[c.call_id]).total_seconds()
             assert c.extension == e.extension
     everything = q.pbx.call_records(T0, T0 + timedelta(hours=3))

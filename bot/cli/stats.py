@@ -1,0 +1,165 @@
+"""``switchboard stats`` and ``switchboard report``: the /stats figures in a terminal.
+
+    switchboard stats [--date PERIOD] [--queue Q] [--hourly] [--json]
+    switchboard stats --queue-log FILE --date PERIOD [--queue Q] [--hourly] [--json]
+    switchboard report DATE [--queue Q] [--png FILE] [--csv FILE]
+
+``--queue-log`` computes the figures straight from a queue_log file, in a throwaway
+in-memory database, without touching the configured one: the same import and the same
+metric code as everything else, so anyone can point it at their PBX's log. PERIOD is
+anything /stats takes: today, yesterday, YYYY-MM-DD, week, month or FROM..TO.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers
+from bot.render.text import render_text
+from bot.runtime import build_services
+from commands.calls_import import ImportResult, import_lines
+from commands.core import CommandError, Services
+from commands.metrics import HEADLINE, Figures
+from commands.stats import card, report_for
+from commands.stats_chart import render_png
+from commands.stats_data import StatsReport
+from commands.stats_period import day_period, parse_period
+from integrations.pbx.queue_log_file import decoded_lines
+from store import migrate
+from store.db import make_engine, make_sessionmaker
+from store.imports import ImportRejected
+
+
+def add_parsers(sub: Subparsers) -> None:
+    stats = sub.add_parser("stats", help="call figures for a period (as /stats)")
+    stats.add_argument("--date", default="today", metavar="PERIOD",
+                       help="today, yesterday, YYYY-MM-DD, week, month or FROM..TO")
+    stats.add_argument("--queue", metavar="Q", help="one queue (default: every queue)")
+    stats.add_argument("--hourly", action="store_true", help="the figures of each hour too")
+    stats.add_argument("--json", action="store_true", help="JSON instead of text")
+    stats.add_argument("--queue-log", metavar="FILE",
+                       help="compute from this queue_log file, not from the database")
+    stats.set_defaults(handler=show_stats)
+    report = sub.add_parser("report", help="a day's chart (PNG) and figures (CSV)")
+    report.add_argument("date", help="YYYY-MM-DD")
+    report.add_argument("--queue", metavar="Q")
+    report.add_argument("--png", metavar="FILE", help="write the calls-per-hour chart here")
+    report.add_argument("--csv", metavar="FILE", help="write the figures per hour here")
+    report.set_defaults(handler=write_report)
+
+
+def scratch_services(cli: Cli) -> Services:
+    """An in-memory database with the schema, for figures from a file."""
+    engine = make_engine("sqlite://")
+    migrate.upgrade(engine)
+    # Nothing here reaches the PBX, HR or directory: the embedded defaults stand in.
+    settings = cli.settings.replace(pbx_backend="sim", hr_backend="local",
+                                    directory_backend="local")
+    return build_services(settings, sessions=make_sessionmaker(engine))
+
+
+def show_stats(cli: Cli, args: argparse.Namespace) -> int:
+    if args.queue_log:
+        services = scratch_services(cli)
+        result = ImportResult()
+        try:
+            with open(args.queue_log, "rb") as handle:
+                data = handle.read(cli.settings.import_max_bytes + 1)
+            import_lines(services, decoded_lines(data, cli.settings.import_max_bytes,
+                                                 problems=result.problems),
+                         create_people=True, result=result)
+        except OSError as exc:
+            return cli.fail(f"cannot read {args.queue_log}: {exc.strerror}", EXIT_USAGE)
+        except ImportRejected as exc:
+            return cli.rejected(args.queue_log, exc)
+        for number, why in result.problems[:50]:
+            cli.err.write(f"{args.queue_log}: line {number}: {why}\n")
+    else:
+        if reason := cli.require_migrated():
+            return cli.fail(reason)
+        services = cli.runtime.services
+    try:
+        period = parse_period(args.date, services.clock.now(), cli.settings.timezone)
+    except CommandError as exc:
+        return cli.fail(exc.message, EXIT_USAGE)
+    report = report_for(services, period, args.queue, hourly=args.hourly)
+    if args.json:
+        cli.out.write(json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n")
+    else:
+        cli.out.write(render_text(card(report, rows=report.agents, chart=None,
+                                       private=False)) + "\n")
+        if args.hourly:
+            cli.out.write("\n" + hourly_table(report))
+    return EXIT_OK
+
+
+def as_json(report: StatsReport) -> dict[str, Any]:
+    return {
+        "period": {"label": report.period.label, "begin": report.period.begin.isoformat(),
+                   "end": report.period.end.isoformat()},
+        "queue": report.queue,
+        "queues": list(report.queues),
+        **report.figures.to_json(),
+        "agents": [{"key": r.key, "name": r.name, "extension": r.extension,
+                    "answered": r.figures.answered,
+                    "talk_seconds": round(r.figures.talk_seconds, 1),
+                    "wrapup_seconds": round(r.figures.wrapup_seconds, 1),
+                    "aht_seconds": None if r.figures.aht_seconds is None
+                    else round(r.figures.aht_seconds, 1),
+                    "pause_seconds": {reason: round(seconds, 1)
+                                      for reason, (_, seconds) in r.time.pauses.items()},
+                    "logged_in_seconds": round(r.time.logged_in, 1)}
+                   for r in report.agents],
+        "hourly": [{"hour": hour.isoformat(), **f.to_json()} for hour, f in report.hourly],
+    }
+
+
+def csv_rows(report: StatsReport) -> list[list[str]]:
+    def cells(label: str, f: Figures) -> list[str]:
+        values = f.to_json()
+        return [label, str(f.received)] + ["" if values[n] is None else str(values[n])
+                                           for n in HEADLINE]
+
+    rows = [["hour", "received", *HEADLINE]]
+    rows += [cells(f"{hour:%H:00}", f) for hour, f in report.hourly]
+    rows.append(cells("total", report.figures))
+    return rows
+
+
+def hourly_table(report: StatsReport) -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", lineterminator="\n").writerows(csv_rows(report))
+    return out.getvalue()
+
+
+def write_report(cli: Cli, args: argparse.Namespace) -> int:
+    if not args.png and not args.csv:
+        return cli.fail("give --png FILE, --csv FILE or both", EXIT_USAGE)
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        return cli.fail(f"{args.date!r} is not a date; give YYYY-MM-DD", EXIT_USAGE)
+    if reason := cli.require_migrated():
+        return cli.fail(reason)
+    services = cli.runtime.services
+    period = day_period(day, cli.settings.timezone, services.clock.now())
+    report = report_for(services, period, args.queue, agents=False, hourly=True)
+    try:
+        if args.png:
+            title = f"Calls per hour, {day:%a %d %b %Y}" + (
+                f", queue {args.queue}" if args.queue else "")
+            Path(args.png).write_bytes(render_png(report.hourly, title))
+        if args.csv:
+            with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(csv_rows(report))
+    except OSError as exc:
+        return cli.fail(f"cannot write the report: {exc.strerror}", EXIT_FAILED)
+    written = " and ".join(p for p in (args.png, args.csv) if p)
+    cli.out.write(f"{day}: {report.figures.received} calls; wrote {written}\n")
+    return EXIT_OK

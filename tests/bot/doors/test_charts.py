@@ -1,0 +1,64 @@
+"""GET /charts/<signed token>.png: a genuine, unexpired token gets the day's chart."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from bot.app import create_app
+from commands import links
+from commands.core import Services
+from commands.stats import chart_url
+from integrations.clock import FixedClock
+from store.call_ingest import save_calls
+from store.calls import CallInfo
+from store.db import transaction
+from tests.conftest import T0, make_settings
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def client(services: Services) -> FlaskClient:
+    settings = make_settings(DATABASE_URL="sqlite://", SECRET_KEY="chart-test-key")
+    services.settings = settings
+    with transaction(services.sessions) as session:
+        save_calls(session, "sim", [
+            CallInfo("a", "support", T0, "answered", wait_seconds=5, talk_seconds=60,
+                     answered_at=T0 + timedelta(seconds=5), extension="211"),
+            CallInfo("b", "support", T0 + timedelta(hours=2), "abandoned", wait_seconds=30)],
+            region="ES")
+    return create_app(settings, services).test_client()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_a_signed_link_serves_the_days_chart(client: FlaskClient, services: Services) -> None:
+    url = chart_url(services, T0.date(), None)
+    assert url.startswith("http://127.0.0.1:8080/charts/") and url.endswith(".png")
+    answer = client.get(path_of(url))
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    assert answer.data.startswith(PNG) and len(answer.data) > 5000
+
+
+def test_forged_expired_or_foreign_tokens_are_refused(client: FlaskClient, services: Services,
+                                                      clock: FixedClock) -> None:
+    url = chart_url(services, T0.date(), "support")
+    token = url.rsplit("/", 1)[1].removesuffix(".png")
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    other = links.token(services.settings, "calendar", {"d": T0.date().isoformat(), "q": None})
+    for candidate in (forged, other, "x" * 3000, "not-a-token"):
+        answer = client.get(f"/charts/{candidate}.png")
+        assert answer.status_code == 401 and answer.data == b""
+    assert client.get(path_of(url)).status_code == 200
+    clock.advance(timedelta(days=31))
+    assert client.get(path_of(url)).status_code == 401
+
+
+def test_a_day_without_calls_still_draws(client: FlaskClient, services: Services) -> None:
+    answer = client.get(path_of(chart_url(services, date(2026, 11, 1), None)))
+    assert answer.status_code == 200 and answer.data.startswith(PNG)
