@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=auto --maxprocesses=4
 
 ## make bench: latency figures of the doors and commands (not part of make test);
 ## the other benchmarks: switchboard bench --help
