@@ -29,8 +29,10 @@ from tests.support.explain import assert_indexed
 
 
 def version(sessions: sessionmaker[Session]) -> int:
+    in_a_transaction = cache_version.read(sessions)
     with reading(sessions) as session:
-        return cache_version.current(session)
+        assert cache_version.current(session) == in_a_transaction
+    return in_a_transaction
 
 
 def test_every_watched_table_has_its_triggers(db: Database) -> None:
@@ -156,4 +158,6 @@ def test_an_unmigrated_row_is_an_error_not_a_zero(db: Database) -> None:
         conn.execute(text("DELETE FROM cache_version"))
     with pytest.raises(RuntimeError, match="db upgrade"), reading(sessions) as session:
         cache_version.current(session)
+    with pytest.raises(RuntimeError, match="db upgrade"):
+        cache_version.read(sessions)
 

@@ -129,13 +129,13 @@ class IvrDoor:
     def identify(self, token: str) -> Caller | None:
         """The active key ``token`` names, from the cache while the version holds."""
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-        with reading(self.services.sessions) as session:
-            version = cache_version.current(session)
-            found = self.keys.get(digest, version)
-            if isinstance(found, Missing):
+        version = cache_version.read(self.services.sessions)
+        found = self.keys.get(digest, version)
+        if isinstance(found, Missing):
+            with reading(self.services.sessions) as session:
                 row = ivr_keys.verify(session, token)
-                found = None if row is None else (row.id, row.name)
-                self.keys.put(digest, version, found)
+            found = None if row is None else (row.id, row.name)
+            self.keys.put(digest, version, found)
         if found is None:
             return None
         return Caller(found[0], found[1], version)

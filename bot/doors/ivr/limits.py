@@ -17,13 +17,14 @@ in only now and then:
   ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` and is itself let through only if the
   count it gets back is within the limit.
 
-``batch`` is ``limit // 100``, at least 1 and at most 50. At 1 (any limit under 200 a
-minute) every request is counted in the database before it is answered, so the limit is
-exact however many processes share it. Above that a process may let through at most
-``batch - 1`` requests the others do not know of yet, so a minute can admit at most
-``limit + processes × (batch - 1)`` requests — with the default 600 a minute, 5 more per
-gunicorn worker and replica (under 1 % each) — and never fewer than ``limit`` when that
-many are asked for.
+``batch`` is ``limit // 100``, at least 1. At 1 (any limit under 200 a minute) every
+request is counted in the database before it is answered, so the limit is exact however
+many processes share it. Above that a process may let through at most ``batch - 1``
+requests the others do not know of yet, so a minute can admit at most
+``limit + processes × (batch - 1)`` requests — under 1 % of the limit more per gunicorn
+worker and replica; with the default 600 a minute, 5 more each — and never fewer than
+``limit`` when that many are asked for. Per key, a busy process writes the count about
+``limit / batch`` times a minute (at most some 100) plus once a second.
 """
 
 from __future__ import annotations
@@ -38,12 +39,11 @@ from store import ivr_keys
 from store.db import transaction
 
 PER_BATCH = 100  # one fold per limit // PER_BATCH requests…
-MAX_BATCH = 50
 FOLD_EVERY = timedelta(seconds=1)  # …or per second, whichever comes first
 
 
 def batch_for(limit: int) -> int:
-    return max(1, min(MAX_BATCH, limit // PER_BATCH))
+    return max(1, limit // PER_BATCH)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,9 @@ def shared_count(sessions: sessionmaker[Session], minute: int = MINUTE) -> int:
             IvrRateWindow.minute == minute)) or 0
 
 
-def test_the_batch_is_a_hundredth_of_the_limit_between_1_and_50() -> None:
+def test_the_batch_is_a_hundredth_of_the_limit_and_at_least_1() -> None:
     assert [batch_for(n) for n in (1, 3, 199, 200, 600, 5000, 1_000_000)] == [
-        1, 1, 1, 2, 6, 50, 50]
+        1, 1, 1, 2, 6, 50, 10_000]
 
 
 def test_a_small_limit_is_exact_across_processes(replicas: tuple[sessionmaker[Session],
