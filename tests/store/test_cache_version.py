@@ -143,6 +143,19 @@ def test_a_change_moves_the_version_when_it_commits_and_not_if_it_rolls_back(
     other.kw["bind"].dispose()
 
 
+def test_reading_the_version_never_waits_for_a_writer(db: Database) -> None:
+    sessions = make_sessionmaker(db.engine)
+    other = make_sessionmaker(db.new_engine())
+    start = version(sessions)
+    with transaction(other) as session:  # holds SQLite's write lock, PostgreSQL's row lock
+        session.add(NoServiceDay(day=date(2026, 12, 25), name="Navidad"))
+        session.flush()
+        session.execute(update(CacheVersion).values(version=CacheVersion.version + 100))
+        assert cache_version.read(sessions) == start
+    assert cache_version.read(sessions) > start + 100
+    other.kw["bind"].dispose()
+
+
 def test_the_version_read_and_the_rate_count_use_their_keys(db: Database) -> None:
     sessions = make_sessionmaker(db.engine)
     with transaction(sessions) as session:

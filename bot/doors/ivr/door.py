@@ -53,7 +53,6 @@ MAX_BODY_BYTES = 16_000
 MAX_ID = 2**31 - 1
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 View = Callable[..., Response]
-SlotsQuery = tuple[str, str | None, tuple[date, ...]]
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class IvrDoor:
         self.limiter = RateLimiter(self.services.sessions, self.settings.ivr_rate_per_minute)
         # SHA-256 of a presented key → (key id, name), or None for one that is refused.
         self.keys: Stamped[bytes, tuple[int, str] | None] = Stamped()
-        self.slots: Stamped[SlotsQuery, Answer] = Stamped()
+        self.slots: Stamped[bytes, Answer] = Stamped()  # by query string
 
     # ------------------------------------------------------------------ the guard
 
@@ -143,6 +142,20 @@ class IvrDoor:
     # ------------------------------------------------------------------ slots
 
     def get_slots(self, caller: Caller) -> Response:
+        # The answer follows from the query string, the data and the time: the version
+        # (read before anything the answer is made of) and the minute stamp it.
+        now = self.services.clock.now()
+        query = request.query_string
+        stamp = (caller.version, time_bucket(now))
+        cached = self.slots.get(query, stamp)
+        if isinstance(cached, Answer):
+            return cached.response()
+        made = self.slots_for(now)
+        fresh = Answer(made.status_code, made.get_data())
+        self.slots.put(query, stamp, fresh)
+        return fresh.response()
+
+    def slots_for(self, now: datetime) -> Response:
         queue = request.args.get("queue", "").strip()
         campaign = request.args.get("campaign", "").strip() or None
         if not queue:
@@ -164,17 +177,7 @@ class IvrDoor:
                 dates.append(date.fromisoformat(raw))
             except ValueError:
                 return problem("date", f"{raw[:40]!r} is not a date (YYYY-MM-DD)")
-        now = self.services.clock.now()
-        query: SlotsQuery = (queue, campaign, tuple(dates))
-        # The version was read before anything the answer is made of.
-        stamp = (caller.version, time_bucket(now))
-        cached = self.slots.get(query, stamp)
-        if isinstance(cached, Answer):
-            return cached.response()
-        made = self.slots_answer(queue, campaign, dates, now)
-        fresh = Answer(made.status_code, made.get_data())
-        self.slots.put(query, stamp, fresh)
-        return fresh.response()
+        return self.slots_answer(queue, campaign, dates, now)
 
     def slots_answer(self, queue: str, campaign: str | None, dates: list[date],
                      now: datetime) -> Response:
