@@ -29,10 +29,10 @@ from tests.support.explain import assert_indexed
 
 
 def version(sessions: sessionmaker[Session]) -> int:
-    in_a_transaction = cache_version.read(sessions)
+    alone = cache_version.read(sessions)
     with reading(sessions) as session:
-        assert cache_version.current(session) == in_a_transaction
-    return in_a_transaction
+        assert cache_version.current(session) == alone
+    return alone
 
 
 def test_every_watched_table_has_its_triggers(db: Database) -> None:

@@ -1,8 +1,8 @@
 """The IVR API's in-process caches, kept exact by the database's cache version.
 
-Each request reads ``store.cache_version.current`` first (one primary-key read in a
-read-only transaction). Triggers move that version in the same transaction as any change
-to the tables a key check or a slots answer depends on (``store.cache_version.WATCHED``),
+Each request reads ``store.cache_version.read`` first (one primary-key read that never
+waits for a writer). Triggers move that version in the same transaction as any change to
+the tables a key check or a slots answer depends on (``store.cache_version.WATCHED``),
 whichever process or replica makes it. An answer is stored with the version read before
 its data was, and served again only to a request that reads the same version — so a
 revoked key is refused, and a booking or a capacity change shows, on the very next
@@ -14,7 +14,7 @@ and midnights fall on whole minutes (every time zone in use has whole-minute off
 the answer cannot change between two whole minutes: it is stamped with ``time_bucket``,
 the minute of ``now`` and whether ``now`` is exactly on it (at 09:15:00.000 an interval
 starting 09:30 is still bookable with a 15-minute lead time, a microsecond later it is
-not). Public holidays come from the settings, fixed until the process restarts.
+not). Public holidays, like every other setting, are fixed until the process restarts.
 """
 
 from __future__ import annotations
