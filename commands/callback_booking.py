@@ -133,7 +133,7 @@ def book_in(session: Session, settings: Config, request: Request, now: datetime)
     when = request.when.astimezone(rules.tz)
     check_time(when, now, rules)
     slot = interval_start(when, rules.tz)
-    calendar = PoolCalendar(session, pool, slot.date(), slot.date(), rules)
+    calendar = PoolCalendar(session, pool, slot.date(), slot.date(), rules, bookings=False)
     if calendar.closed(slot.date()):
         raise Refused("when", f"{pool.kind} {pool.name} is closed on {slot:%Y-%m-%d}")
     capacity = (calendar.template(slot.date()) or {}).get(f"{slot:%H:%M}", 0)

@@ -66,10 +66,11 @@ def interval_start(when: datetime, tz: tzinfo) -> datetime:
 
 
 class PoolCalendar:
-    """One pool's capacity and bookings over [first, last], read in four queries."""
+    """One pool's capacity and bookings over [first, last], read in five queries (four
+    with ``bookings=False``: capacity only, what a booking needs)."""
 
     def __init__(self, session: Session, pool: CapacityPool, first: date, last: date,
-                 rules: Rules) -> None:
+                 rules: Rules, *, bookings: bool = True) -> None:
         self.session = session
         self.pool = pool
         self.tz = tz = rules.tz
@@ -82,7 +83,7 @@ class PoolCalendar:
         self.overrides = cap.overrides(session, pool.id, first, last)
         start = datetime.combine(first, time(0), tzinfo=tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-        self.booked = cap.booked_between(session, pool.key, start, end)
+        self.booked = cap.booked_between(session, pool.key, start, end) if bookings else {}
 
     def template(self, day: date) -> dict[str, int] | None:
         """The day's capacity per interval start; None when the day is closed or has none."""

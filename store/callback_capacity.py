@@ -7,8 +7,9 @@ template. Templates say how many callbacks each 30-minute interval takes, in the
 local time (``"09:00": 5``).
 
 What is booked lives in ``callback_slot``: one counter row per pool and interval start.
-Booking is ``UPDATE … SET booked = booked + 1 WHERE id = … AND booked < capacity``: the
-database decides, so two concurrent bookings can never both take the last place
+Booking is ``UPDATE … SET booked = booked + 1 WHERE pool = … AND starts_at = … AND
+booked < capacity RETURNING id`` (one statement once the counter exists): the database
+decides, so two concurrent bookings can never both take the last place
 (PostgreSQL re-checks the condition after the row lock is released; SQLite serialises
 writers with ``BEGIN IMMEDIATE``). Nothing reads the counter and then writes it.
 """
@@ -163,22 +164,31 @@ def booked_between(session: Session, pool: str, start: datetime, end: datetime
 
 def take_place(session: Session, pool: str, starts_at: datetime, capacity: int) -> int | None:
     """Take one place in the interval if fewer than ``capacity`` are booked: the counter's
-    id, or None when the interval is full. The check and the increment are one statement."""
+    id, or None when the interval is full. The check and the increment are one statement;
+    the interval's counter row is created first if this is its first booking."""
     if capacity <= 0:
         return None
-    values = {"pool": pool, "starts_at": starts_at, "booked": 0}
+    counter_id = _take(session, pool, starts_at, capacity)
+    if counter_id is not None:
+        return counter_id
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(SlotCounter).values(**values).on_conflict_do_nothing(
-        index_elements=["pool", "starts_at"]))
-    counter_id = session.scalar(select(SlotCounter.id).where(
-        SlotCounter.pool == pool, SlotCounter.starts_at == starts_at))
-    result = session.execute(
+    # No row taken: the interval is full, or its counter does not exist yet. Create it
+    # (unless it exists, or a concurrent first booking creates it: on PostgreSQL this waits
+    # for that one to commit) and try once more.
+    session.execute(insert(SlotCounter).values(pool=pool, starts_at=starts_at, booked=0)
+                    .on_conflict_do_nothing(index_elements=["pool", "starts_at"]))
+    return _take(session, pool, starts_at, capacity)
+
+
+def _take(session: Session, pool: str, starts_at: datetime, capacity: int) -> int | None:
+    return session.scalar(
         update(SlotCounter)
-        .where(SlotCounter.id == counter_id, SlotCounter.booked < capacity)
+        .where(SlotCounter.pool == pool, SlotCounter.starts_at == starts_at,
+               SlotCounter.booked < capacity)
         .values(booked=SlotCounter.booked + 1)
+        .returning(SlotCounter.id)
         .execution_options(synchronize_session=False))
-    return counter_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def give_back_place(session: Session, pool: str, starts_at: datetime) -> None:

@@ -4,10 +4,12 @@ A key reads ``sbivr_<key id>_<secret>``. Only the key id (to find the row) and t
 SHA-256 of the secret are stored; the secret is 32 random bytes, so a fast hash is as
 good as a slow one here, and the comparison is constant-time.
 
-The rate limit is a fixed one-minute window counted in the database
-(``ivr_rate_window``): one ``INSERT … ON CONFLICT DO UPDATE SET count = count + 1
-RETURNING count`` per request, atomic on SQLite and PostgreSQL alike, so every gunicorn
-worker and every replica sharing the database counts against the same limit.
+The rate limit is a fixed one-minute window per key, shared through the database
+(``ivr_rate_window``): ``count_requests`` adds a number of requests to a key's minute
+with one ``INSERT … ON CONFLICT DO UPDATE SET count = count + n RETURNING count``, atomic
+on SQLite and PostgreSQL alike, so every gunicorn worker and every replica sharing the
+database adds to the same count. How often a process folds its own requests in, and the
+limit's exactness, is ``bot/doors/ivr/limits.py``'s business.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -113,23 +114,20 @@ def verify(session: Session, presented: str | None) -> IvrKey | None:
 # ------------------------------------------------------------------------- rate limit
 
 
-@dataclass(frozen=True)
-class Allowance:
-    allowed: bool
-    retry_after: int  # seconds until the window ends
-
-
-def count_request(session: Session, ivr_key_id: int, now: datetime, limit: int) -> Allowance:
-    """Count this request in the key's current minute; refused past ``limit``."""
-    epoch = int(now.timestamp())
-    minute = epoch // 60
+def count_statement(session: Session, ivr_key_id: int, minute: int, n: int) -> Any:
+    """The upsert adding ``n`` requests to the key's ``minute`` (epoch seconds // 60)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(IvrRateWindow).values(ivr_key_id=ivr_key_id, minute=minute, count=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["ivr_key_id", "minute"],
-                                      set_={"count": IvrRateWindow.count + 1})
-    count = session.scalar(stmt.returning(IvrRateWindow.count))
-    return Allowance(bool(count is not None and count <= limit), 60 - epoch % 60)
+    stmt = insert(IvrRateWindow).values(ivr_key_id=ivr_key_id, minute=minute, count=n)
+    return stmt.on_conflict_do_update(index_elements=["ivr_key_id", "minute"],
+                                      set_={"count": IvrRateWindow.count + n}
+                                      ).returning(IvrRateWindow.count)
+
+
+def count_requests(session: Session, ivr_key_id: int, minute: int, n: int) -> int:
+    """Add ``n`` requests to the key's count for ``minute``; the count they make together
+    with every other worker's and replica's."""
+    return int(session.scalar(count_statement(session, ivr_key_id, minute, n)) or 0)
 
 
 def prune_windows(session: Session, now: datetime) -> int:

@@ -4,6 +4,7 @@ from store.absences import Absence, HrSyncState, NoServiceDay
 from store.activity import Activity, PauseReason
 from store.audit import AuditEntry
 from store.base import Base
+from store.cache_version import CacheVersion
 from store.call_registry import CallTypification, RegisteredCall, TypificationCategory
 from store.callback_capacity import (
     CapacityOverride,
@@ -26,12 +27,12 @@ from store.pbx import SimCall, SimMember
 from store.people import Person
 from store.shifts import TimetableCell, TimetableChange, TimetableWeek, TurnDefinition
 
-__all__ = ["Absence", "Activity", "AuditEntry", "Base", "CalendarFeed", "CallRecord",
-           "CallStatsBasis", "CallStatsHour", "CallTypification", "Callback", "CallbackEvent",
-           "CallbackRefusal", "CapacityOverride", "CapacityPool", "CapacityTemplate", "ChatSpace",
-           "ClockRun", "DirectoryAccount", "DirectoryContact", "DirectoryPhone", "DirectoryWord",
-           "HrSyncState", "InboundEvent", "IvrIdempotency", "IvrKey", "IvrRateWindow",
-           "NoServiceDay", "OfflineEpisode", "Operation", "OutboxMessage", "PauseReason",
-           "Person", "RegisteredCall", "SimCall", "SimMember", "SlotCounter", "TimetableCell",
-           "TimetableChange", "TimetableWeek", "TurnDefinition", "TypificationCategory",
-           "WeekDay", "WeeklySchedule"]
+__all__ = ["Absence", "Activity", "AuditEntry", "Base", "CacheVersion", "CalendarFeed",
+           "CallRecord", "CallStatsBasis", "CallStatsHour", "CallTypification", "Callback",
+           "CallbackEvent", "CallbackRefusal", "CapacityOverride", "CapacityPool",
+           "CapacityTemplate", "ChatSpace", "ClockRun", "DirectoryAccount", "DirectoryContact",
+           "DirectoryPhone", "DirectoryWord", "HrSyncState", "InboundEvent", "IvrIdempotency",
+           "IvrKey", "IvrRateWindow", "NoServiceDay", "OfflineEpisode", "Operation",
+           "OutboxMessage", "PauseReason", "Person", "RegisteredCall", "SimCall", "SimMember",
+           "SlotCounter", "TimetableCell", "TimetableChange", "TimetableWeek", "TurnDefinition",
+           "TypificationCategory", "WeekDay", "WeeklySchedule"]

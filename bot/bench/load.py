@@ -41,6 +41,7 @@ from bot.bench.loadgen import (
     constant,
     open_loop,
     print_runs,
+    status_ok,
 )
 from bot.bench.report import footer, header, quiet_logs
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
@@ -55,6 +56,7 @@ class Endpoint:
     name: str
     factory: RequestFactory
     expect: bytes  # what a warm-up answer must contain
+    status: int = 200  # what every answer's status must be to count as a success
 
 
 class LoadFailed(Exception):
@@ -64,22 +66,36 @@ class LoadFailed(Exception):
 def add_parser(sub: Subparsers) -> None:
     parser = sub.add_parser("load", help="throughput and latency of the doors under gunicorn "
                                          "(app.yaml entrypoint) with many clients")
+    add_load_arguments(parser, seconds=20.0)
+    parser.set_defaults(handler=run)
+
+
+def add_load_arguments(parser: argparse.ArgumentParser, *, seconds: float) -> None:
+    """--clients, --seconds, --rate, --workers and --threads (for every gunicorn bench)."""
     parser.add_argument("--clients", type=int, default=50, metavar="N",
                         help="connections in the closed loop (default 50)")
-    parser.add_argument("--seconds", type=float, default=20.0, metavar="S",
-                        help="length of each run, per endpoint and loop (default 20)")
+    parser.add_argument("--seconds", type=float, default=seconds, metavar="S",
+                        help=f"length of each run, per endpoint and loop (default {seconds:g})")
     parser.add_argument("--rate", type=float, default=100.0, metavar="R",
                         help="arrivals per second in the open loop (default 100)")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="gunicorn workers (default: the app.yaml entrypoint's)")
     parser.add_argument("--threads", type=int, metavar="N",
                         help="gunicorn threads per worker (default: the entrypoint's)")
-    parser.set_defaults(handler=run)
+
+
+def bad_load_arguments(args: argparse.Namespace) -> str | None:
+    if args.clients < 1 or args.seconds <= 0 or args.rate <= 0:
+        return "--clients, --seconds and --rate must be positive"
+    if (args.workers is not None and args.workers < 1) or \
+            (args.threads is not None and args.threads < 1):
+        return "--workers and --threads must be positive"
+    return None
 
 
 def run(cli: Cli, args: argparse.Namespace) -> int:
-    if args.clients < 1 or args.seconds <= 0 or args.rate <= 0:
-        return cli.fail("--clients, --seconds and --rate must be positive", EXIT_USAGE)
+    if (problem := bad_load_arguments(args)) is not None:
+        return cli.fail(problem, EXIT_USAGE)
     quiet_logs()
     started = time.monotonic()
     with ExitStack() as stack:
@@ -152,7 +168,7 @@ def drive(server: Gunicorn, targets: list[Endpoint], args: argparse.Namespace,
         # A person's first message arrives alone (it links their chat id and DM); the
         # rest of the warm-up comes in parallel.
         warm = [closed_loop(server.address, factory, clients=clients, seconds=30, limit=count,
-                            check=expecting(endpoint.expect))
+                            check=expecting(endpoint.expect, endpoint.status))
                 for clients, count in ((1, 1), (min(args.clients, 4), WARM_UP - 1))]
         failed = [run for run in warm if run.failed]
         if failed:
@@ -161,24 +177,30 @@ def drive(server: Gunicorn, targets: list[Endpoint], args: argparse.Namespace,
         for loop in (closed_run, open_run):
             progress.write(f"  … {endpoint.name}, {loop.__name__.replace('_run', '')} loop\n")
             progress.flush()
-            runs.append(loop(server, endpoint.name, factory, args))
+            runs.append(loop(server, endpoint, factory, args))
     return runs
 
 
-def expecting(text: bytes) -> Check:
-    return lambda status, body: status == 200 and text in body
+def expecting(text: bytes, status: int = 200) -> Check:
+    return lambda got, body: got == status and text in body
 
 
-def closed_run(server: Gunicorn, name: str, factory: RequestFactory,
+def status_is(status: int) -> Check:
+    return status_ok if status == 200 else lambda got, _body: got == status
+
+
+def closed_run(server: Gunicorn, endpoint: Endpoint, factory: RequestFactory,
                args: argparse.Namespace) -> Run:
     return closed_loop(server.address, factory, clients=args.clients, seconds=args.seconds,
-                       name=name, server_pid=server.pid)
+                       name=endpoint.name, check=status_is(endpoint.status),
+                       server_pid=server.pid)
 
 
-def open_run(server: Gunicorn, name: str, factory: RequestFactory,
+def open_run(server: Gunicorn, endpoint: Endpoint, factory: RequestFactory,
              args: argparse.Namespace) -> Run:
     return open_loop(server.address, factory, rate=args.rate, seconds=args.seconds,
-                     name=name, server_pid=server.pid)
+                     name=endpoint.name, check=status_is(endpoint.status),
+                     server_pid=server.pid)
 
 
 def renumbered(factory: RequestFactory) -> RequestFactory:

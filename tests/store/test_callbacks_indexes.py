@@ -50,9 +50,10 @@ def statements(now: datetime) -> list[tuple[str, object]]:
         ("booked", select(SlotCounter.starts_at, SlotCounter.booked).where(
             SlotCounter.pool == "queue:soporte", SlotCounter.starts_at >= now,
             SlotCounter.starts_at < LATER)),
-        ("take a place", update(SlotCounter).where(SlotCounter.id == 1,
-                                                   SlotCounter.booked < 5)
-         .values(booked=SlotCounter.booked + 1)),
+        ("take a place", update(SlotCounter).where(
+            SlotCounter.pool == "queue:soporte", SlotCounter.starts_at == now,
+            SlotCounter.booked < 5).values(booked=SlotCounter.booked + 1)
+         .returning(SlotCounter.id)),
         ("rate window prune", delete(IvrRateWindow).where(IvrRateWindow.minute < 10)),
         ("idempotency", select(IvrIdempotency).where(IvrIdempotency.ivr_key_id == 1,
                                                      IvrIdempotency.key == "k")),

@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from bot.app import create_app
 from commands.core import Services
 from store import ivr_keys
 from store.callback_capacity_io import import_capacity
 from store.db import transaction
-from tests.conftest import make_settings
+from tests.conftest import Database, make_services, make_settings
 
 # T0 is Monday 2026-11-23 09:00 in Madrid: Tuesday 10:00 is well inside the horizon.
 CAPACITY = """\
@@ -48,6 +49,11 @@ class Ivr:
     app: Flask
     client: FlaskClient
     key: str
+    engine: Engine | None = None  # of its own (another_instance): close() disposes it
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
 
     @property
     def auth(self) -> dict[str, str]:
@@ -71,3 +77,14 @@ def open_ivr(services: Services, **env: str) -> Ivr:
     services.settings = settings
     app = create_app(settings, services)
     return Ivr(app, app.test_client(), new_key(services))
+
+
+def another_instance(db: Database, services: Services, key: str, **env: str) -> Ivr:
+    """The same API in another process or replica: its own app, engine and caches, on the
+    same database and clock, with the same client key."""
+    settings = make_settings(DATABASE_URL="sqlite://", **env)
+    engine = db.new_engine()
+    other = make_services(Database(db.backend, db.url, engine), settings,
+                          services.clock)  # type: ignore[arg-type]
+    app = create_app(settings, other)
+    return Ivr(app, app.test_client(), key, engine)

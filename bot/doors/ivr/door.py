@@ -3,14 +3,20 @@
 Every route but the OpenAPI document needs ``Authorization: Bearer KEY``. A missing,
 malformed, unknown or revoked key gets a bare 401 before anything else of the request
 is read, and nothing is stored. A verified key's request is counted in its minute
-(``store.ivr_keys.count_request``, in the database so every worker and replica shares
-the count); past ``IVR_RATE_PER_MINUTE`` it gets 429 with ``Retry-After``.
+(``limits.RateLimiter``: in the process, folded into a count every worker and replica
+shares); past ``IVR_RATE_PER_MINUTE`` it gets 429 with ``Retry-After``.
+
+The key check and the slots answers are cached in the process, and served only while the
+database's cache version and (for slots) the minute are unchanged (``cache.py``): a
+cached ``GET /slots`` costs one primary-key read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +25,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from bot.doors.http import bearer_token, json_response, read_body, unauthorized
+from bot.doors.ivr.cache import Missing, Stamped, time_bucket
+from bot.doors.ivr.limits import RateLimiter
 from bot.doors.ivr.models import (
     BookingRequest,
     CallbackList,
@@ -36,16 +44,35 @@ from bot.runtime import Runtime
 from commands import callback_booking as booking
 from commands.callback_booking import Refused, SlotFull
 from commands.capacity import Interval, PoolCalendar, bookable, next_days_with_room
-from store import callbacks, ivr_keys
+from store import cache_version, callbacks, ivr_keys
 from store.callbacks import Callback
 from store.db import reading, transaction
-from store.ivr_keys import IvrKey
 from store.people import Person
 
 MAX_BODY_BYTES = 16_000
 MAX_ID = 2**31 - 1
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 View = Callable[..., Response]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified client of a request, and the cache version read when verifying it."""
+
+    id: int
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response as it can be cached: status and body."""
+
+    status: int
+    body: bytes
+
+    def response(self) -> Response:
+        return Response(self.body, status=self.status, mimetype="application/json")
 
 
 def answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
@@ -73,6 +100,10 @@ class IvrDoor:
         self.services = runtime.services
         self.settings = runtime.settings
         self.tz = runtime.settings.timezone
+        self.limiter = RateLimiter(self.services.sessions, self.settings.ivr_rate_per_minute)
+        # SHA-256 of a presented key → (key id, name), or None for one that is refused.
+        self.keys: Stamped[bytes, tuple[int, str] | None] = Stamped()
+        self.slots: Stamped[bytes, Answer] = Stamped()  # by query string
 
     # ------------------------------------------------------------------ the guard
 
@@ -81,25 +112,50 @@ class IvrDoor:
             token = bearer_token(request)
             if token is None:
                 return unauthorized()
-            now = self.services.clock.now()
-            with transaction(self.services.sessions) as session:
-                key = ivr_keys.verify(session, token)
-                if key is None:
-                    return unauthorized()
-                allowance = ivr_keys.count_request(session, key.id, now,
-                                                   self.settings.ivr_rate_per_minute)
-            if not allowance.allowed:
+            caller = self.identify(token)
+            if caller is None:
+                return unauthorized()
+            verdict = self.limiter.admit(caller.id, self.services.clock.now())
+            if not verdict.allowed:
                 return answer(RateLimited(reason="rate_limited",
-                                          retry_after=allowance.retry_after), 429,
-                              {"Retry-After": str(allowance.retry_after)})
-            return view(key, **kwargs)
+                                          retry_after=verdict.retry_after), 429,
+                              {"Retry-After": str(verdict.retry_after)})
+            return view(caller, **kwargs)
 
         run.__name__ = view.__name__
         return run
 
+    def identify(self, token: str) -> Caller | None:
+        """The active key ``token`` names, from the cache while the version holds."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        version = cache_version.read(self.services.sessions)
+        found = self.keys.get(digest, version)
+        if isinstance(found, Missing):
+            with reading(self.services.sessions) as session:
+                row = ivr_keys.verify(session, token)
+            found = None if row is None else (row.id, row.name)
+            self.keys.put(digest, version, found)
+        if found is None:
+            return None
+        return Caller(found[0], found[1], version)
+
     # ------------------------------------------------------------------ slots
 
-    def get_slots(self, key: IvrKey) -> Response:
+    def get_slots(self, caller: Caller) -> Response:
+        # The answer follows from the query string, the data and the time: the version
+        # (read before anything the answer is made of) and the minute stamp it.
+        now = self.services.clock.now()
+        query = request.query_string
+        stamp = (caller.version, time_bucket(now))
+        cached = self.slots.get(query, stamp)
+        if isinstance(cached, Answer):
+            return cached.response()
+        made = self.slots_for(now)
+        fresh = Answer(made.status_code, made.get_data())
+        self.slots.put(query, stamp, fresh)
+        return fresh.response()
+
+    def slots_for(self, now: datetime) -> Response:
         queue = request.args.get("queue", "").strip()
         campaign = request.args.get("campaign", "").strip() or None
         if not queue:
@@ -121,7 +177,10 @@ class IvrDoor:
                 dates.append(date.fromisoformat(raw))
             except ValueError:
                 return problem("date", f"{raw[:40]!r} is not a date (YYYY-MM-DD)")
-        now = self.services.clock.now()
+        return self.slots_answer(queue, campaign, dates, now)
+
+    def slots_answer(self, queue: str, campaign: str | None, dates: list[date],
+                     now: datetime) -> Response:
         rules = booking.rules_of(self.settings)
         with reading(self.services.sessions) as session:
             try:
@@ -152,7 +211,7 @@ class IvrDoor:
 
     # ------------------------------------------------------------------ booking
 
-    def post_callback(self, key: IvrKey) -> Response:
+    def post_callback(self, key: Caller) -> Response:
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413)
         body = read_body(request, MAX_BODY_BYTES)
@@ -204,7 +263,7 @@ class IvrDoor:
 
     # ------------------------------------------------------------------ callbacks
 
-    def find_callbacks(self, key: IvrKey) -> Response:
+    def find_callbacks(self, key: Caller) -> Response:
         raw = request.args.get("phone", "")
         try:
             phone = booking.normalise_phone(raw, self.settings.default_region)
@@ -214,7 +273,7 @@ class IvrDoor:
             found = [self.callback_out(session, c) for c in callbacks.by_phone(session, phone)]
         return answer(CallbackList(callbacks=found))
 
-    def get_callback(self, key: IvrKey, cid: str) -> Response:
+    def get_callback(self, key: Caller, cid: str) -> Response:
         number = _id(cid)
         with reading(self.services.sessions) as session:
             callback = callbacks.get(session, number) if number else None
@@ -222,7 +281,7 @@ class IvrDoor:
                 return not_found()
             return answer(self.callback_out(session, callback))
 
-    def cancel_callback(self, key: IvrKey, cid: str) -> Response:
+    def cancel_callback(self, key: Caller, cid: str) -> Response:
         number = _id(cid)
         now = self.services.clock.now()
         with transaction(self.services.sessions) as session:
@@ -236,7 +295,7 @@ class IvrDoor:
                                                "already"), 409)
             return answer(self.callback_out(session, callback))
 
-    def get_variables(self, key: IvrKey, cid: str) -> Response:
+    def get_variables(self, key: Caller, cid: str) -> Response:
         number = _id(cid)
         with reading(self.services.sessions) as session:
             callback = callbacks.get(session, number) if number else None
