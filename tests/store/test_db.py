@@ -70,3 +70,41 @@ def test_a_connection_back_from_a_request_is_not_pinged(db: Database,
         conn.execute(text("SELECT 1"))
     assert len(pings) == 1  # only a connection that sat idle is checked
     engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_take_turns_without_the_busy_handler(
+        db: Database) -> None:
+    """With SQLite's busy handler switched off, concurrent writers from threads of one
+    process would fail at once with "database is locked"; they queue on the process's own
+    lock instead (and so never sleep in the busy handler's growing steps)."""
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's writer lock")
+    import threading
+
+    from sqlalchemy import event
+
+    engine = db.new_engine()
+    event.listen(engine, "connect",
+                 lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=0"))
+    sessions = make_sessionmaker(engine)
+    failures: list[Exception] = []
+    barrier = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        barrier.wait()
+        for i in range(25):
+            try:
+                with transaction(sessions) as session:
+                    session.add(Person(key=f"w{n}-{i}", name="W", created_at=T0))
+            except Exception as exc:  # "database is locked" without the process lock
+                failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with reading(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 200
+    engine.dispose()
