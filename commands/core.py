@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands.links import LinkConfig
 from integrations.clock import Clock
 from integrations.directory import Directory
 from integrations.hr import Hr
@@ -210,8 +211,9 @@ class Context:
         return self.person.role_enum
 
 
-class Config(Protocol):
-    """What commands read from the settings (bot.settings.Settings satisfies it)."""
+class Config(LinkConfig, Protocol):
+    """What commands read from the settings (bot.settings.Settings satisfies it), signed
+    links' settings included."""
 
     @property
     def timezone(self) -> tzinfo: ...
@@ -245,15 +247,6 @@ class Config(Protocol):
     def daily_report_time(self) -> str: ...
     @property
     def import_max_bytes(self) -> int: ...
-    # Signed links (commands.links): chart images.
-    @property
-    def secret_key(self) -> str: ...
-    @property
-    def public_url(self) -> str: ...
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
     @property
     def default_region(self) -> str: ...
     @property

@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from store import call_registry
 from store.base import update_fields
 from store.call_registry import TypificationCategory
-from store.imports import ImportRejected, ImportReport, Problem, check_columns, dump_yaml, load_yaml
+from store.imports import (
+    ImportRejected,
+    ImportReport,
+    Problem,
+    check_columns,
+    dump_yaml,
+    duplicate_codes,
+    unknown_fields,
+    yaml_entries,
+)
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
@@ -37,31 +46,14 @@ class CategoriesReport(ImportReport):
 
 
 def parse_categories(text: str) -> list[dict[str, Any]]:
-    data = load_yaml(text)
-    if isinstance(data, dict) and "categories" in data:
-        data = data["categories"]
-    if not isinstance(data, list) or not data:
-        raise ImportRejected([Problem("file", "layout",
-                                      "expected a non-empty list of categories")])
-    problems: list[Problem] = []
+    entries, problems = yaml_entries(text, "categories", "categories", one="category")
     clean: list[dict[str, Any]] = []
-    labels: dict[str, str] = {}
-    for index, raw in enumerate(data, start=1):
-        label = f"entry {index}"
-        if not isinstance(raw, dict):
-            problems.append(Problem(label, "entry", "expected a mapping of fields"))
-            continue
-        if isinstance(raw.get("code"), (str, int)) and str(raw["code"]).strip():
-            label += f" ({str(raw['code']).strip()})"
-        entry, entry_problems = _clean(raw, label)
+    for entry in entries:
+        fields, entry_problems = _clean(entry.raw, entry.label)
         problems += entry_problems
-        if entry["code"] in labels:
-            problems.append(Problem(label, "code", f"duplicate {entry['code']!r}, also used by "
-                                                   f"{labels[entry['code']]}"))
-        elif entry["code"]:
-            labels[entry["code"]] = label
-        clean.append(entry | {"__label__": label})
-    problems += _hierarchy(clean, labels)
+        clean.append(fields | {"__label__": entry.label})
+    duplicates, labels = duplicate_codes([(e["__label__"], e["code"]) for e in clean])
+    problems += duplicates + _hierarchy(clean, labels)
     if problems:
         raise ImportRejected(problems)
     return [{k: v for k, v in e.items() if k != "__label__"} for e in clean]
@@ -73,8 +65,7 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    for name in sorted(str(k) for k in set(raw) - set(FIELDS)):
-        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
+    problems += unknown_fields(raw, FIELDS, label)
     code = str(raw.get("code") or "").strip().lower()
     if not CODE.match(code):
         bad("code", f"{raw.get('code')!r} is missing or malformed: up to 32 lowercase letters, "

@@ -171,6 +171,61 @@ def load_yaml(text: str) -> Any:
         raise reject("file", "yaml", f"not acceptable YAML: {type(exc).__name__}") from None
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a YAML list import: its label for problems ("entry 3 (lunch)")."""
+
+    label: str
+    raw: dict[Any, Any]
+
+
+def yaml_entries(text: str, section: str, what: str, *,
+                 one: str | None = None) -> tuple[list[Entry], list[Problem]]:
+    """The entries of a YAML list of coded mappings (optionally under ``section:``), each
+    labelled with its position and code; an entry that is not a mapping is a problem.
+    ImportRejected when the file is not such a list at all, or (given ``one``, the singular
+    of ``what``) when the list is empty."""
+    data = load_yaml(text)
+    if isinstance(data, dict) and section in data:
+        data = data[section]
+    if not isinstance(data, list):
+        raise reject("file", "layout", f"expected a list of {what}")
+    if one is not None and not data:
+        raise reject("file", "layout", f"the list is empty: at least one {one} is needed")
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for index, raw in enumerate(data, start=1):
+        label = f"entry {index}"
+        if not isinstance(raw, dict):
+            problems.append(Problem(label, "entry", "expected a mapping of fields"))
+            continue
+        code = raw.get("code")
+        if isinstance(code, str | int) and not isinstance(code, bool) and str(code).strip():
+            label += f" ({str(code).strip()})"
+        entries.append(Entry(label, raw))
+    return entries, problems
+
+
+def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> list[Problem]:
+    return [Problem(label, name, "unknown field (expected one of " + ", ".join(fields) + ")")
+            for name in sorted(str(k) for k in set(raw) - set(fields))]
+
+
+def duplicate_codes(labelled: list[tuple[str, str]]) -> tuple[list[Problem], dict[str, str]]:
+    """(label, code) pairs → a problem for each code used twice, and code → first label."""
+    owner: dict[str, str] = {}
+    problems: list[Problem] = []
+    for label, code in labelled:
+        if not code:
+            continue
+        if code in owner:
+            problems.append(Problem(label, "code", f"duplicate {code!r}, also used by "
+                                                   f"{owner[code]}"))
+        else:
+            owner[code] = label
+    return problems, owner
+
+
 def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from store import operations
 from store.base import update_fields
-from store.imports import ImportRejected, ImportReport, Problem, check_columns, dump_yaml, load_yaml
+from store.imports import (
+    ImportRejected,
+    ImportReport,
+    Problem,
+    check_columns,
+    dump_yaml,
+    duplicate_codes,
+    unknown_fields,
+    yaml_entries,
+)
 from store.operations import PLACEHOLDERS, Operation
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -37,32 +46,16 @@ class OperationsReport(ImportReport):
 
 
 def parse_operations(text: str, builtin_codes: set[str]) -> list[dict[str, Any]]:
-    data = load_yaml(text)
-    if isinstance(data, dict) and "operations" in data:
-        data = data["operations"]
-    if not isinstance(data, list):
-        raise ImportRejected([Problem("file", "layout", "expected a list of operations")])
-    problems: list[Problem] = []
-    clean: list[dict[str, Any]] = []
-    seen: dict[str, str] = {}
-    for index, raw in enumerate(data, start=1):
-        label = f"entry {index}"
-        if not isinstance(raw, dict):
-            problems.append(Problem(label, "entry", "expected a mapping of fields"))
-            continue
-        if isinstance(raw.get("code"), str) and raw["code"].strip():
-            label += f" ({raw['code'].strip()})"
-        entry, entry_problems = _clean(raw, label, builtin_codes)
+    entries, problems = yaml_entries(text, "operations", "operations")
+    clean = []
+    for entry in entries:
+        fields, entry_problems = _clean(entry.raw, entry.label, builtin_codes)
         problems += entry_problems
-        if entry["code"] in seen:
-            problems.append(Problem(label, "code", f"duplicate {entry['code']!r}, also used by "
-                                                   f"{seen[entry['code']]}"))
-        elif entry["code"]:
-            seen[entry["code"]] = label
-        clean.append(entry)
+        clean.append((entry.label, fields))
+    problems += duplicate_codes([(label, fields["code"]) for label, fields in clean])[0]
     if problems:
         raise ImportRejected(problems)
-    return clean
+    return [fields for _, fields in clean]
 
 
 def _clean(raw: dict[Any, Any], label: str,
@@ -72,8 +65,7 @@ def _clean(raw: dict[Any, Any], label: str,
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    for name in sorted(str(k) for k in set(raw) - set(FIELDS)):
-        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
+    problems += unknown_fields(raw, FIELDS, label)
     raw_code = raw.get("code")
     code = raw_code.strip() if isinstance(raw_code, str) else ""
     if not CODE.match(code):

@@ -23,7 +23,9 @@ from store.imports import (
     Problem,
     check_columns,
     dump_yaml,
-    load_yaml,
+    duplicate_codes,
+    unknown_fields,
+    yaml_entries,
 )
 
 __all__ = ["FIELDS", "ImportRejected", "Problem", "ReasonsReport", "export_reasons",
@@ -44,26 +46,13 @@ class ReasonsReport(ImportReport):
 
 def parse_reasons(text: str) -> list[dict[str, Any]]:
     """Normalised entries in file order, or ImportRejected naming every problem."""
-    data = load_yaml(text)
-    if isinstance(data, dict) and "pause_reasons" in data:
-        data = data["pause_reasons"]
-    if not isinstance(data, list):
-        raise ImportRejected([Problem("file", "layout", "expected a list of pause reasons")])
-    if not data:
-        raise ImportRejected([Problem("file", "layout",
-                                      "the list is empty: at least one pause reason is needed")])
-    problems: list[Problem] = []
+    entries, problems = yaml_entries(text, "pause_reasons", "pause reasons",
+                                     one="pause reason")
     clean: list[dict[str, Any]] = []
-    for index, raw in enumerate(data, start=1):
-        label = f"entry {index}"
-        if not isinstance(raw, dict):
-            problems.append(Problem(label, "entry", "expected a mapping of fields"))
-            continue
-        if isinstance(raw.get("code"), str) and raw["code"].strip():
-            label += f" ({raw['code'].strip()})"
-        entry, entry_problems = _clean(raw, label)
+    for entry in entries:
+        fields, entry_problems = _clean(entry.raw, entry.label)
         problems += entry_problems
-        clean.append(entry | {"__label__": label})
+        clean.append(fields | {"__label__": entry.label})
     problems += _clashes(clean)
     if problems:
         raise ImportRejected(problems)
@@ -76,8 +65,7 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    for name in sorted(str(k) for k in set(raw) - set(FIELDS)):
-        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
+    problems += unknown_fields(raw, FIELDS, label)
     raw_code = raw.get("code")
     code = raw_code.strip() if isinstance(raw_code, str) else ""
     if not CODE.match(code):
@@ -116,16 +104,7 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
 
 def _clashes(entries: list[dict[str, Any]]) -> list[Problem]:
     """A word (code or alias) may name one reason only, or a typed reason would be ambiguous."""
-    problems: list[Problem] = []
-    owner: dict[str, str] = {}
-    for entry in entries:
-        if entry["code"]:
-            if entry["code"] in owner:
-                problems.append(Problem(entry["__label__"], "code",
-                                        f"duplicate {entry['code']!r}, also used by "
-                                        f"{owner[entry['code']]}"))
-            else:
-                owner[entry["code"]] = entry["__label__"]
+    problems, owner = duplicate_codes([(e["__label__"], e["code"]) for e in entries])
     for entry in entries:
         for alias in entry["aliases"]:
             if alias in owner and owner[alias] != entry["__label__"]:
