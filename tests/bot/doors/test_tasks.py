@@ -64,3 +64,17 @@ def test_app_engine_cron_only_when_trusted(demo: Services) -> None:
     no_token = create_app(make_settings(DATABASE_URL="sqlite://"), demo).test_client()
     assert no_token.post("/tasks/housekeeping",
                          headers={"Authorization": "Bearer "}).status_code == 401
+
+
+def test_every_cron_entry_names_a_scheduled_job() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from bot.scheduler import SCHEDULE
+
+    cron = yaml.safe_load((Path(__file__).resolve().parents[3] / "cron.yaml").read_text())
+    named = {entry["url"].removeprefix("/tasks/") for entry in cron["cron"]}
+    jobs = {job.name for job in SCHEDULE}
+    assert named <= jobs, named - jobs
+    assert jobs - named == {"sim-traffic"}  # the simulator never runs on App Engine
