@@ -2,12 +2,15 @@
 module imports another that imports it back, however long the loop.
 
 The graph is read from the source with ``ast`` (every ``import``, including those inside
-functions and under TYPE_CHECKING), so a cycle is caught even where Python would tolerate it.
+functions and under TYPE_CHECKING, and the packages an import runs on its way), so a cycle
+is caught even where Python would tolerate it.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,7 +59,11 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             targets.add(base)
             targets.update(f"{base}.{alias.name}" for alias in node.names)
-    return {t for t in targets if t in modules and t != name}
+    # Importing a.b.c runs a/__init__ and a/b/__init__ first: those are imports too, except
+    # the packages ``name`` itself lives in (Python has them loaded before it runs).
+    own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    parents = {".".join(t.split(".")[:i]) for t in targets for i in range(1, t.count(".") + 1)}
+    return {t for t in targets | (parents - own) if t in modules and t != name}
 
 
 def graph() -> dict[str, set[str]]:
@@ -119,3 +126,39 @@ def test_the_graph_sees_imports_inside_functions_and_type_checking(tmp_path: Pat
         "if TYPE_CHECKING:\n    from store import y\n"
         "def f():\n    import store.z\n")
     assert imports_of("bot.x", modules["bot.x"], modules) == {"store.y", "store.z"}
+
+
+def test_importing_a_module_runs_the_packages_on_its_way(tmp_path: Path) -> None:
+    # bot.bench.doors importing bot.cli.base also runs bot/cli/__init__; that loop once
+    # made ``import bot.bench.doors`` fail when nothing else had loaded the CLI first.
+    modules = {"bot.bench.doors": tmp_path / "doors.py", "bot.cli": tmp_path,
+               "bot.cli.base": tmp_path, "bot.bench": tmp_path, "bot": tmp_path}
+    (tmp_path / "doors.py").write_text("from bot.cli.base import Cli\n")
+    assert imports_of("bot.bench.doors", modules["bot.bench.doors"], modules) == {
+        "bot.cli", "bot.cli.base"}
+
+
+IMPORT_EACH = """
+import importlib, sys, traceback
+failed = []
+for name in sys.argv[1:]:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in {packages!r}]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed.append(name + ": " + traceback.format_exc(limit=-3))
+print("\\n".join(failed))
+sys.exit(1 if failed else 0)
+"""
+
+
+def test_every_module_imports_on_its_own() -> None:
+    # Each module imported first, with none of the project loaded before it (one interpreter,
+    # the project's modules dropped between imports): a loop Python cannot untangle shows
+    # as an ImportError. ``__main__`` modules run the program when imported, so not those.
+    names = sorted(n for n in project_modules() if not n.endswith("__main__"))
+    code = IMPORT_EACH.format(packages=set(PACKAGES))
+    result = subprocess.run([sys.executable, "-c", code, *names], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]

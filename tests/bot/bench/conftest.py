@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import BACKENDS, PG_URL
 
 

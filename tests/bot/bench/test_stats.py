@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.main import main
 from store.calls import CallRecord
 from store.callstats import CallStatsHour
 from store.db import make_sessionmaker, transaction

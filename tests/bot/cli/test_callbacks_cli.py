@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from store import ivr_keys
 from store.db import make_sessionmaker, transaction
 from store.ivr_keys import IvrKey

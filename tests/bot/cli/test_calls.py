@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.cli.base import Cli
 from bot.cli.calls import follow
 from bot.cli.follow import Follower
+from bot.cli.main import main
 from bot.settings import Settings
 from tests.conftest import MADRID, SHARED_DATA, Database
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main
 from bot.cli import pause_reasons as cli_pbx
 from bot.cli.base import Cli
+from bot.cli.main import main
 from bot.settings import Settings
 from tests.conftest import Database
 

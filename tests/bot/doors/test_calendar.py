@@ -8,7 +8,7 @@ import io
 from icalendar import Calendar
 
 from bot.app import create_app
-from bot.cli import main
+from bot.cli.main import main
 from commands.calendar_feed import feed_url
 from commands.core import Services
 from store import people
