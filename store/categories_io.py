@@ -23,9 +23,9 @@ from store.imports import (
     ImportReport,
     Problem,
     check_columns,
+    clean_entries,
+    coded_entry,
     dump_yaml,
-    duplicate_codes,
-    unknown_fields,
     yaml_entries,
 )
 
@@ -47,30 +47,20 @@ class CategoriesReport(ImportReport):
 
 def parse_categories(text: str) -> list[dict[str, Any]]:
     entries, problems = yaml_entries(text, "categories", "categories", one="category")
-    clean: list[dict[str, Any]] = []
-    for entry in entries:
-        fields, entry_problems = _clean(entry.raw, entry.label)
-        problems += entry_problems
-        clean.append(fields | {"__label__": entry.label})
-    duplicates, labels = duplicate_codes([(e["__label__"], e["code"]) for e in clean])
-    problems += duplicates + _hierarchy(clean, labels)
+    cleaned, found, _ = clean_entries(entries, _clean)
+    problems += found + _hierarchy(cleaned)
     if problems:
         raise ImportRejected(problems)
-    return [{k: v for k, v in e.items() if k != "__label__"} for e in clean]
+    return [fields for _, fields in cleaned]
 
 
 def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
+    code, problems = coded_entry(raw, label, FIELDS, CODE, "up to 32 lowercase letters, "
+                                 "digits, '.', '_' or '-'", fold=True)
 
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    problems += unknown_fields(raw, FIELDS, label)
-    code = str(raw.get("code") or "").strip().lower()
-    if not CODE.match(code):
-        bad("code", f"{raw.get('code')!r} is missing or malformed: up to 32 lowercase letters, "
-                    "digits, '.', '_' or '-'")
-        code = ""
     raw_name = raw.get("name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
     if not name:
@@ -100,15 +90,15 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
     return entry, problems + check_columns(TypificationCategory, columns, label)
 
 
-def _hierarchy(entries: list[dict[str, Any]], labels: dict[str, str]) -> list[Problem]:
+def _hierarchy(cleaned: list[tuple[str, dict[str, Any]]]) -> list[Problem]:
     problems: list[Problem] = []
-    parents = {e["code"]: e["parent"] for e in entries if e["code"]}
-    for entry in entries:
+    parents = {e["code"]: e["parent"] for _, e in cleaned if e["code"]}
+    for label, entry in cleaned:
         parent = entry["parent"]
         if parent is None or not entry["code"]:
             continue
         if parent not in parents:
-            problems.append(Problem(entry["__label__"], "parent",
+            problems.append(Problem(label, "parent",
                                     f"{parent!r} is not a category code in this file"))
             continue
         chain, node = [entry["code"]], parent
@@ -116,10 +106,10 @@ def _hierarchy(entries: list[dict[str, Any]], labels: dict[str, str]) -> list[Pr
             chain.append(node)
             node = parents.get(node)
         if node is not None and node in chain:
-            problems.append(Problem(entry["__label__"], "parent",
+            problems.append(Problem(label, "parent",
                                     "a loop: " + " → ".join([*chain, node])))
         elif len(chain) > MAX_DEPTH:
-            problems.append(Problem(entry["__label__"], "parent",
+            problems.append(Problem(label, "parent",
                                     f"more than {MAX_DEPTH} levels deep"))
     return problems
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +210,42 @@ def yaml_entries(text: str, section: str, what: str, *,
 def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> list[Problem]:
     return [Problem(label, name, "unknown field (expected one of " + ", ".join(fields) + ")")
             for name in sorted(str(k) for k in set(raw) - set(fields))]
+
+
+def coded_entry(raw: dict[Any, Any], label: str, fields: tuple[str, ...],
+                pattern: re.Pattern[str], rule: str, *,
+                fold: bool = False) -> tuple[str, list[Problem]]:
+    """The checks every coded entry starts with: the fields it does not know, then its
+    code, stripped (given ``fold``, also lower-cased and taken from a number), or "" with a
+    problem that says what a code looks like (``rule``)."""
+    problems = unknown_fields(raw, fields, label)
+    value = raw.get("code")
+    if fold:
+        code = str(value or "").strip().lower()
+    else:
+        code = value.strip() if isinstance(value, str) else ""
+    if not pattern.match(code):
+        problems.append(Problem(label, "code", f"{value!r} is missing or malformed: {rule}"))
+        code = ""
+    return code, problems
+
+
+Cleaner = Callable[[dict[Any, Any], str], tuple[dict[str, Any], list[Problem]]]
+
+
+def clean_entries(entries: list[Entry], clean: Cleaner
+                  ) -> tuple[list[tuple[str, dict[str, Any]]], list[Problem], dict[str, str]]:
+    """Each entry through ``clean(raw, label)``: the (label, fields) pairs in file order,
+    every problem found (a code used twice among them too), and code → the label of the
+    entry that has it."""
+    cleaned: list[tuple[str, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    for entry in entries:
+        fields, found = clean(entry.raw, entry.label)
+        problems += found
+        cleaned.append((entry.label, fields))
+    duplicates, owner = duplicate_codes([(label, fields["code"]) for label, fields in cleaned])
+    return cleaned, problems + duplicates, owner
 
 
 def duplicate_codes(labelled: list[tuple[str, str]]) -> tuple[list[Problem], dict[str, str]]:

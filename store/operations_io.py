@@ -21,9 +21,9 @@ from store.imports import (
     ImportReport,
     Problem,
     check_columns,
+    clean_entries,
+    coded_entry,
     dump_yaml,
-    duplicate_codes,
-    unknown_fields,
     yaml_entries,
 )
 from store.operations import PLACEHOLDERS, Operation
@@ -47,31 +47,22 @@ class OperationsReport(ImportReport):
 
 def parse_operations(text: str, builtin_codes: set[str]) -> list[dict[str, Any]]:
     entries, problems = yaml_entries(text, "operations", "operations")
-    clean = []
-    for entry in entries:
-        fields, entry_problems = _clean(entry.raw, entry.label, builtin_codes)
-        problems += entry_problems
-        clean.append((entry.label, fields))
-    problems += duplicate_codes([(label, fields["code"]) for label, fields in clean])[0]
+    cleaned, found, _ = clean_entries(
+        entries, lambda raw, label: _clean(raw, label, builtin_codes))
+    problems += found
     if problems:
         raise ImportRejected(problems)
-    return [fields for _, fields in clean]
+    return [fields for _, fields in cleaned]
 
 
 def _clean(raw: dict[Any, Any], label: str,
            builtin_codes: set[str]) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
+    code, problems = coded_entry(raw, label, FIELDS, CODE, "a lowercase letter, then up to "
+                                 "31 lowercase letters, digits, '_' or '-'")
 
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    problems += unknown_fields(raw, FIELDS, label)
-    raw_code = raw.get("code")
-    code = raw_code.strip() if isinstance(raw_code, str) else ""
-    if not CODE.match(code):
-        bad("code", f"{raw.get('code')!r} is missing or malformed: a lowercase letter, then up "
-                    "to 31 lowercase letters, digits, '_' or '-'")
-        code = ""
     raw_name = raw.get("name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
     if not name:

@@ -22,9 +22,9 @@ from store.imports import (
     ImportReport,
     Problem,
     check_columns,
+    clean_entries,
+    coded_entry,
     dump_yaml,
-    duplicate_codes,
-    unknown_fields,
     yaml_entries,
 )
 
@@ -48,30 +48,20 @@ def parse_reasons(text: str) -> list[dict[str, Any]]:
     """Normalised entries in file order, or ImportRejected naming every problem."""
     entries, problems = yaml_entries(text, "pause_reasons", "pause reasons",
                                      one="pause reason")
-    clean: list[dict[str, Any]] = []
-    for entry in entries:
-        fields, entry_problems = _clean(entry.raw, entry.label)
-        problems += entry_problems
-        clean.append(fields | {"__label__": entry.label})
-    problems += _clashes(clean)
+    cleaned, found, owner = clean_entries(entries, _clean)
+    problems += found + _alias_clashes(cleaned, owner)
     if problems:
         raise ImportRejected(problems)
-    return [{k: v for k, v in e.items() if k != "__label__"} for e in clean]
+    return [fields for _, fields in cleaned]
 
 
 def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
+    code, problems = coded_entry(raw, label, FIELDS, CODE, "a lowercase letter, then up to "
+                                 "31 lowercase letters, digits, '_' or '-'")
 
     def bad(name: str, why: str) -> None:
         problems.append(Problem(label, name, why))
 
-    problems += unknown_fields(raw, FIELDS, label)
-    raw_code = raw.get("code")
-    code = raw_code.strip() if isinstance(raw_code, str) else ""
-    if not CODE.match(code):
-        bad("code", f"{raw_code!r} is missing or malformed: a lowercase letter, then up to 31 "
-                    "lowercase letters, digits, '_' or '-'")
-        code = ""
     raw_label = raw.get("label")
     if raw_label is None or (isinstance(raw_label, str) and not raw_label.strip()):
         name = code.capitalize()  # a label is optional: the code, capitalised
@@ -102,16 +92,17 @@ def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Proble
     return entry, problems + check_columns(PauseReason, entry, label)
 
 
-def _clashes(entries: list[dict[str, Any]]) -> list[Problem]:
+def _alias_clashes(cleaned: list[tuple[str, dict[str, Any]]],
+                   owner: dict[str, str]) -> list[Problem]:
     """A word (code or alias) may name one reason only, or a typed reason would be ambiguous."""
-    problems, owner = duplicate_codes([(e["__label__"], e["code"]) for e in entries])
-    for entry in entries:
+    problems: list[Problem] = []
+    for label, entry in cleaned:
         for alias in entry["aliases"]:
-            if alias in owner and owner[alias] != entry["__label__"]:
-                problems.append(Problem(entry["__label__"], "aliases",
+            if alias in owner and owner[alias] != label:
+                problems.append(Problem(label, "aliases",
                                         f"{alias!r} already names {owner[alias]}"))
             else:
-                owner[alias] = entry["__label__"]
+                owner[alias] = label
     return problems
 
 
