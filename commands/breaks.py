@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from commands.core import Command, Context, Denied, Reply, Section, Services, UsageError
 from commands.queue_common import duration, first_name, split_person
 from store import activity, people
-from store.activity import PAUSE, SESSION, Activity
+from store.activity import PAUSE, SESSION, Span
 from store.db import reading
 from store.people import Role
 
@@ -38,7 +38,7 @@ class Totals:
     pauses: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0, 0.0]))
     logged_in: float = 0.0
 
-    def add(self, row: Activity, period: Period) -> None:
+    def add(self, row: Span, period: Period) -> None:
         seconds = activity.seconds_within(row, period.begin, period.end)
         if row.kind == SESSION:
             self.logged_in += seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -145,23 +146,38 @@ def overlapping(begin: datetime, end: datetime) -> ColumnElement[bool]:
     return or_(*overlap_parts(begin, end))
 
 
+class Span(NamedTuple):
+    """A pause or session as a period's report reads it: plain values, not an ORM object
+    (a month of a team is thousands of rows, and loading them as objects was most of
+    ``/breaks month``)."""
+
+    id: int
+    person_id: int
+    kind: str
+    reason: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
 def in_period(session: Session, begin: datetime, end: datetime, *,
-              person_id: int | None = None) -> list[Activity]:
+              person_id: int | None = None) -> list[Span]:
     """Pauses and sessions that overlap [begin, end): open ones count as still running.
 
     Written as three index-served parts so a period reads only its own rows, not the
     years before it: rows started inside the period (by ``started_at``), rows started
     before it and ended after its start (by ``ended_at``), and rows still open that
     started before it (the partial index on open rows)."""
-    query = select(Activity).where(overlapping(begin, end))
+    query = select(Activity.id, Activity.person_id, Activity.kind, Activity.reason,
+                   Activity.started_at, Activity.ended_at).where(overlapping(begin, end))
     if person_id is not None:
         query = query.where(Activity.person_id == person_id)
     # Sorted here, not in SQL: an ORDER BY person_id tempts SQLite into walking a whole
     # index in that order instead of the three narrow ranges.
-    return sorted(session.scalars(query), key=lambda a: (a.person_id, a.started_at, a.id))
+    return sorted((Span._make(row) for row in session.execute(query)),
+                  key=lambda a: (a.person_id, a.started_at, a.id))
 
 
-def seconds_within(row: Activity, begin: datetime, end: datetime) -> float:
+def seconds_within(row: Span | Activity, begin: datetime, end: datetime) -> float:
     """How much of [begin, end) the row covers; an open row runs up to ``end``."""
     stop = min(row.ended_at or end, end)
     return max(0.0, seconds_between(max(row.started_at, begin), stop))
