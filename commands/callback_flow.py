@@ -26,6 +26,7 @@ from commands.core import (
     UsageError,
 )
 from commands.queue_common import clock_time, first_name
+from commands.text import whole_number
 from store import callbacks
 from store.callbacks import SCHEDULED, TAKEN, Callback
 from store.people import Person, Role
@@ -39,9 +40,10 @@ def actor(person: Person) -> str:
 def load(session: Session, raw_id: str) -> Callback:
     """The callback named by ``#12`` or ``12``, locked for a change."""
     text = raw_id.lstrip("#")
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**31:
+    number = whole_number(text, max_digits=10)
+    if number is None or not 0 < number < 2**31:
         raise UsageError(f"{raw_id!r} is not a callback number (e.g. 12 or #12).")
-    callback = callbacks.get(session, int(text), lock=True)
+    callback = callbacks.get(session, number, lock=True)
     if callback is None:
         raise CommandError(f"There is no callback #{text}.")
     return callback

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import UsageError
 from store import callbacks
+from store.timetable_io import FIRST_YEAR, LAST_YEAR, parse_date
 
 METRICS = ("requested", "scheduled", "refused", "dispatched", "done", "noanswer", "failed",
            "expired", "cancelled", "due_today")
@@ -43,13 +44,16 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a date; give {PERIODS}.") from None
+    day = parse_date(text)
+    if day is None:
+        raise UsageError(f"{text!r} is not a date; give {PERIODS}.")
+    return day
 
 
 def period_between(first: date, last: date, tz: tzinfo) -> Period:
+    if parse_date(first) is None or parse_date(last) is None:
+        raise UsageError(f"{first}..{last}: give dates between the years {FIRST_YEAR} and "
+                         f"{LAST_YEAR}.")
     if last < first:
         raise UsageError(f"The period ends ({last}) before it starts ({first}).")
     label = f"{first}" if first == last else f"{first} to {last}"

@@ -76,8 +76,9 @@ def candidates(query: str, region: str) -> list[Candidate]:
     one_word = not any(ch.isspace() for ch in text)
     if one_word and any(ch.isdigit() for ch in text) and len(text) <= 64:
         found += [Candidate("crm_code", text), Candidate("erp_code", text)]
-    if any(ch.isalpha() for ch in text):
-        found.append(Candidate("name", text))
+    name = try_normalize("name", text, region) if any(ch.isalpha() for ch in text) else None
+    if name is not None:
+        found.append(Candidate("name", name))
     if not found:
         if _PHONE_CHARS.match(text) and sum(ch.isdigit() for ch in text) >= 3:
             try:

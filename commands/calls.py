@@ -25,6 +25,8 @@ def run(ctx: Context, services: Services) -> Reply:
     day: date | None = None
     if words and _is_date(words[-1]):
         day = date.fromisoformat(words.pop())
+        if day > ctx.now.astimezone(services.settings.timezone).date():
+            raise UsageError(f"{day} is in the future: give today or an earlier date.")
     masked = not ctx.where.is_dm
     tz = services.settings.timezone
     start = end = None

@@ -25,6 +25,7 @@ from store.callback_capacity import CAMPAIGN, QUEUE, CapacityPool
 from store.callback_capacity_io import clear_override, set_override
 from store.db import reading, transaction
 from store.people import Role
+from store.timetable_io import parse_date
 
 USAGE = ("/slots [queue] [YYYY-MM-DD] · /slots close|open YYYY-MM-DD [queue] · "
          "/slots set YYYY-MM-DD TEMPLATE [queue]")
@@ -38,10 +39,7 @@ def run(ctx: Context, services: Services) -> Reply:
 
 
 def _day(word: str) -> date | None:
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        return None
+    return parse_date(word)
 
 
 def find_pool(session: Session, services: Services, word: str | None) -> CapacityPool:

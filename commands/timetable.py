@@ -15,6 +15,7 @@ from commands.core import Command, CommandError, Context, Reply, Section, Servic
 from commands.queue_common import clock_time
 from commands.refs import is_person_ref, require_person
 from commands.shift_plan import DayPlan, Seat, Turn, day_plan
+from commands.text import whole_number
 from store import people, shifts
 from store.db import reading, transaction
 from store.people import Person, Role
@@ -41,7 +42,7 @@ def _turn(plan: DayPlan, word: str) -> Turn:
                            "definitions for that weekday).")
     at = parse_time(word)
     for turn in plan.turns:
-        if (word.isdigit() and int(word) == turn.number) or \
+        if whole_number(word) == turn.number or \
                 (at is not None and turn.start.time() == at):
             return turn
     listed = ", ".join(f"{t.number} ({t.label})" for t in plan.turns)
@@ -50,7 +51,7 @@ def _turn(plan: DayPlan, word: str) -> Turn:
 
 def _line(turn: Turn, word: str) -> str:
     for index, line in enumerate(turn.lines, start=1):
-        if line.lower() == word.lower() or (word.isdigit() and int(word) == index):
+        if line.lower() == word.lower() or whole_number(word) == index:
             return line
     raise UsageError(f"Turn {turn.label} has no line {word!r}; its lines are "
                      + ", ".join(turn.lines) + ".")
@@ -146,10 +147,10 @@ def _seat_of(seats: list[Seat], person: Person) -> Seat | None:
 
 def timetable(ctx: Context, services: Services) -> Reply:
     words = [w.lower() for w in ctx.args]
-    if not words or words[0] != "log" or len(words) > 2 or \
-            (len(words) == 2 and not words[1].isdigit()):
+    count = whole_number(words[1]) if len(words) == 2 else 20
+    if not words or words[0] != "log" or len(words) > 2 or count is None:
         raise UsageError("Try /timetable log (the latest changes) or /timetable log 50.")
-    limit = min(int(words[1]), 200) if len(words) == 2 else 20
+    limit = min(count, 200)
     tz = services.settings.timezone
     with reading(services.sessions) as session:
         changes = shifts.recent_changes(session, limit)

@@ -117,6 +117,18 @@ def hour_of(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+# The times a call may have: from the epoch (a PBX's clock) to the end of the century.
+# Anything later is a misread number (a year 5138), not a call.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+YEARS = "the years 1970 to 2099"
+
+
+def plausible(when: datetime) -> bool:
+    """Whether an aware time lies in the years a call can have (1970 to 2099)."""
+    return EARLIEST <= when < LATEST
+
+
 def check_source(source: str) -> None:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
@@ -131,6 +143,9 @@ def check(call: CallInfo) -> None:
             or (call.answered_at is not None and call.answered_at.tzinfo is None)
             or (call.ended_at is not None and call.ended_at.tzinfo is None)):
         raise ValueError(f"call {call.call_id}: its times must be timezone-aware")
+    if not all(plausible(t) for t in (call.entered_at, call.answered_at, call.ended_at)
+               if t is not None):
+        raise ValueError(f"call {call.call_id}: its times must lie in {YEARS}")
     if not 0 < len(call.call_id) <= CALL_ID_MAX:
         raise ValueError(f"call id must be 1 to {CALL_ID_MAX} characters: {call.call_id[:40]!r}")
     if not 0 < len(call.queue) <= 64:

@@ -285,6 +285,12 @@ def rebuild(session: Session, basis: Basis) -> int:
         hour = hour_of(first)
         while hour <= last:
             hours.add((queue, hour))
-            hour += HOUR
+            # The next hour that has a call (one index probe): a queue with a stray old
+            # record is not walked hour by hour across the empty years in between.
+            following = session.scalar(select(func.min(CallRecord.entered_at)).where(
+                CallRecord.queue == queue, CallRecord.entered_at >= hour + HOUR))
+            if following is None:
+                break
+            hour = hour_of(following)
     refresh(session, hours)
     return len(hours)

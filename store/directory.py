@@ -112,6 +112,11 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
+# A name search intersects one index range per word: the first few words narrow it enough,
+# and a pasted paragraph must not become hundreds of compound SELECTs.
+QUERY_WORDS_MAX = 8
+
+
 def words(text: str) -> list[str]:
     """The distinct index words of a name, in order."""
     found: list[str] = []

@@ -82,22 +82,30 @@ def parse_time(value: Any) -> time | None:
         return time(hours, minutes) if 0 <= hours < 24 else None
     text = str(value).strip()
     hh, sep, mm = text.partition(":")
-    if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2 or len(hh) > 2:
+    if (not sep or not text.isascii() or not hh.isdigit() or not mm.isdigit() or len(mm) != 2
+            or len(hh) > 2):
         return None
     if int(hh) > 23 or int(mm) > 59:
         return None
     return time(int(hh), int(mm))
 
 
+# The dates a timetable, an absence or a shift question may name: a week or a day either
+# side stays a real date, so nothing that adds days to them can overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+
+
 def parse_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return None
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
+        day: date | None = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def parse_tomatic(text: str) -> Week:

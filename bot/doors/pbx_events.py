@@ -20,13 +20,21 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from bot.doors.http import json_response, read_body, sign, unauthorized, verify_signature
 from bot.runtime import Runtime
 from commands import call_events
 from commands.core import Services
 from commands.screen_pop import Ringing, on_ringing
+from store.calls import YEARS, plausible
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,13 @@ class PbxEvent(BaseModel):
                                        description="when it happened (default: received)")
     data: dict[str, Any] | None = Field(default=None,
                                         description="associated data (customer codes, …)")
+
+    @field_validator("time")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not plausible(value):
+            raise ValueError(f"must lie in {YEARS}")
+        return value
 
 
 Handler = Callable[[Services, PbxEvent, datetime], dict[str, Any]]

@@ -62,6 +62,15 @@ class TooManyResults(Exception):
         self.limit = limit
 
 
+def account_number(text: str) -> int | None:
+    """An account id as people type it (``account=42``): 1 to 18 ASCII digits, else None.
+    ``str.isdigit`` also accepts ``²`` and ``١``, which ``int`` refuses or reads as
+    something else, and an unbounded run of digits overflows the database's integers."""
+    if 0 < len(text) <= 18 and text.isascii() and text.isdigit() and int(text) > 0:
+        return int(text)
+    return None
+
+
 class Directory(Protocol):
     @property
     def name(self) -> str:

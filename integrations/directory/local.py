@@ -7,7 +7,13 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from integrations.directory.base import CONTACTS_SHOWN, Account, Contact, TooManyResults
+from integrations.directory.base import (
+    CONTACTS_SHOWN,
+    Account,
+    Contact,
+    TooManyResults,
+    account_number,
+)
 from store import directory as store
 from store.db import reading
 from store.directory import DirectoryAccount, DirectoryContact
@@ -30,9 +36,9 @@ class LocalDirectory:
             if field == "phone":
                 pairs = [(a, c) for a, c in session.execute(store.phone_matches(value, cap))]
             elif field == "name":
-                query_words = store.words(value)
-                pairs = [(a, c) for a, c in session.execute(store.name_matches(query_words,
-                                                                               cap))]
+                query_words = store.words(value)[:store.QUERY_WORDS_MAX]
+                pairs = [(a, c) for a, c in session.execute(
+                    store.name_matches(query_words, cap))] if query_words else []
             elif field in ("tax_id", "crm_code", "erp_code"):
                 ids = session.scalars(store.accounts_where(field, value, limit + 1)).all()
                 pairs = [(account_id, None) for account_id in ids]
@@ -53,10 +59,11 @@ class LocalDirectory:
         return accounts
 
     def account(self, account_id: str) -> Account | None:
-        if not account_id.isdigit():
+        number = account_number(account_id)
+        if number is None:
             return None
         with reading(self.sessions) as session:
-            found = _load(session, [int(account_id)], set(), set())
+            found = _load(session, [number], set(), set())
         return found[0] if found else None
 
 

@@ -22,7 +22,13 @@ from typing import Any
 
 import phonenumbers
 
-from integrations.directory.base import CONTACTS_SHOWN, Account, Contact, TooManyResults
+from integrations.directory.base import (
+    CONTACTS_SHOWN,
+    Account,
+    Contact,
+    TooManyResults,
+    account_number,
+)
 from integrations.odoo import OdooClient
 from store import phones, tax_ids
 from store.directory import fold, words
@@ -71,9 +77,10 @@ class OdooDirectory:
         return accounts
 
     def account(self, account_id: str) -> Account | None:
-        if not account_id.isdigit():
+        number = account_number(account_id)
+        if number is None:
             return None
-        rows = self.client.search_read(MODEL, [["id", "=", int(account_id)]], READ, limit=1)
+        rows = self.client.search_read(MODEL, [["id", "=", number]], READ, limit=1)
         if not rows:
             return None
         found = self._load([_account_id(rows[0])], set(), set())
@@ -89,7 +96,8 @@ class OdooDirectory:
             forms = tax_ids.variants(value)
             return [*(["|"] * (len(forms) - 1)), *(["vat", "=ilike", f] for f in forms)]
         if field == "crm_code":
-            return [["id", "=", int(value)]] if value.isdigit() else None
+            crm_id = account_number(value)
+            return [["id", "=", crm_id]] if crm_id is not None else None
         if field == "erp_code":
             return [["ref", "=", value]]
         if field == "name":

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
+from store.calls import YEARS, plausible
+
 MAX_LINE = 8192
 HEADER = "time|callid|queuename|agent|event"
 
@@ -83,11 +85,13 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
         raise BadLine(f"{len(fields)} fields; expected time|callid|queue|agent|event|data…")
     raw_time = fields[0].strip()
     if raw_time.isdigit() and len(raw_time) <= 12:  # the file: epoch seconds (the usual case)
-        at = datetime.fromtimestamp(int(raw_time), UTC)
+        at = _epoch(raw_time)
     elif raw_time.lower() == "time":
         return None  # the realtime export's header
     else:
         at = _time(raw_time, tz)
+    if not plausible(at):
+        raise BadLine(f"time {raw_time[:40]!r} is not in {YEARS}")
     call_id, queue, agent = fields[1].strip(), fields[2].strip(), fields[3].strip()
     event = fields[4].strip().upper()
     if event not in _KNOWN_NAMES and not _EVENT.fullmatch(event):
@@ -112,12 +116,16 @@ def _check_seconds(event: str, index: int, value: str) -> None:
         raise BadLine(f"{event} data{index + 1} {value!r} is negative")
 
 
+def _epoch(raw: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(raw) if "." in raw else int(raw), UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadLine(f"time {raw!r} is out of range") from None
+
+
 def _time(raw: str, tz: tzinfo) -> datetime:
     if _EPOCH.fullmatch(raw):
-        try:
-            return datetime.fromtimestamp(float(raw), UTC)
-        except (OverflowError, OSError, ValueError):
-            raise BadLine(f"time {raw!r} is out of range") from None
+        return _epoch(raw)
     if _LOCAL.fullmatch(raw):
         try:
             return datetime.fromisoformat(raw.replace("T", " ")).replace(tzinfo=tz)

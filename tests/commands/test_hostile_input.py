@@ -86,10 +86,17 @@ def test_the_audit_row_is_written_before_the_command_runs(demo: Services) -> Non
     assert rows(demo)[-1].outcome == "ok"
 
 
-TEXT = st.text(alphabet=st.characters(codec=None), max_size=300) | st.sampled_from([
-    "/pause", "/resume", "/queue", "/audit", "/people", "/help", "/announce", "/whoami",
-    "/breaks", "/add", "/remove", "/login", "/logout", "/overdue"]).flatmap(
-    lambda cmd: st.text(max_size=80).map(lambda rest: f"{cmd} {rest}"))
+# Words that have broken commands before: dates at the ends of the calendar, digits that
+# str.isdigit accepts and int() does not, huge ids, ranges, people and sub-commands.
+AWKWARD = st.sampled_from([
+    "9999-12-31", "0001-01-01", "2026-01-01..9999-12-31", "²", "²:00", "١٢", "#99999999999",
+    "9" * 30, "-1", "@carla", "@nobody", "nobody", "log", "close", "open", "set", "take",
+    "done", "1", "2", "T1", "10:00", "week", "month", "today", "by", "category", "mine",
+    "李", "李 王", "account=²", "account=99999999999999999999999", "nif", "crm", "name"])
+ARGS = st.text(max_size=80) | st.lists(AWKWARD, max_size=5).map(" ".join)
+TEXT = st.text(alphabet=st.characters(codec=None), max_size=300) | st.sampled_from(
+    sorted(f"/{command.name}" for command in COMMANDS)).flatmap(
+    lambda cmd: ARGS.map(lambda rest: f"{cmd} {rest}"))
 
 
 @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None,
@@ -103,3 +110,27 @@ def test_any_text_gets_a_reply_and_exactly_one_audit_row(chat: Chat, demo: Servi
     after = rows(demo)
     assert len(after) == before + 1
     assert after[-1].outcome == result.outcome != audit.RUNNING
+
+
+# Inputs that once reached an unexpected error (found by review; the fuzz above samples
+# them too, but too rarely to be sure of meeting each one).
+ONCE_BROKEN = [
+    "/lookup 李", "/lookup 李 王", "/lookup " + " ".join(f"w{n}" for n in range(600)),
+    "/lookup crm ²", "/operation open-account account=²",
+    "/operation open-account account=99999999999999999999999",
+    "/calls 9999-12-31", "/slots 9999-12-31", "/slots support 9999-12-31",
+    "/callbacks report 2026-01-01..9999-12-31", "/callback take #99999999999",
+    "/callback take " + "9" * 5000, "/assign 2026-11-24 ² T1 @gael",
+    "/assign 2026-11-24 1 ² @gael", "/timetable log ²", "/onshift ²:00",
+    "/onshift 2026-11-24 ²:00", "/swap @hana @bruno 2026-11-24 ²", "/shifts 9999-12-31",
+    "/stats 2026-01-01..9999-12-31", "/breaks 9999-12-31",
+]
+
+
+@pytest.mark.parametrize("text", ONCE_BROKEN, ids=range(len(ONCE_BROKEN)))
+def test_inputs_that_once_broke_a_command_get_a_clear_answer(chat: Chat, demo: Services,
+                                                            text: str) -> None:
+    before = len(rows(demo))
+    result = chat.send("carla", text)
+    assert "Something went wrong" not in result.reply.text, result.reply.text
+    assert len(rows(demo)) == before + 1

@@ -99,6 +99,13 @@ def test_rollups_and_records_give_the_same_sums(session: Session) -> None:
     assert callstats_query.period_sums(session, T0, end)[None].short_abandons == 0
 
 
+def test_a_rebuild_visits_only_the_hours_that_have_calls(session: Session) -> None:
+    # A stray record 30 years back once made the rebuild walk every hour in between.
+    old = call("old")._replace(entered_at=T0 - timedelta(days=365 * 30))
+    save_calls(session, "sim", [old, call("now"), call("later", 200)], region="ES")
+    assert callstats.rebuild(session, Basis(0, 30)) == 3
+
+
 # --------------------------------------------------------------------------- EXPLAIN
 
 WEEK = (T0, T0 + timedelta(days=7))

@@ -92,6 +92,8 @@ def test_a_signature_over_another_body_does_not_verify(client: FlaskClient,
     ("{not json", "body"),
     ({"event": "test.event"}, "call_id"),
     ({**EVENT, "time": "2026-11-30T09:00:00"}, "time"),
+    ({**EVENT, "time": "9999-12-31T23:59:59-05:00"}, "time"),  # once an OverflowError: 500
+    ({**EVENT, "time": "0001-01-01T00:00:00+05:00"}, "time"),
     ({**EVENT, "event": "call.unknown"}, "event"),
     ([1, 2], "body"),
 ])

@@ -42,6 +42,9 @@ def test_the_realtime_export_reads_local_times_and_skips_its_header() -> None:
     ("1764000000|x|q|NONE|ABANDON|1|1|-4", "negative"),
     ("1764000000|x|q|NONE|COMPLETECALLER|3|lots|1", "data2 'lots' is not a number"),
     ("1" * 9000, "longer than"),
+    ("999999999999|x|q|NONE|ENTERQUEUE", "out of range"),  # year 33658: once a ValueError
+    ("99999999999|x|q|NONE|ENTERQUEUE", "not in the years 1970 to 2099"),  # year 5138
+    ("1e300|x|q|NONE|ENTERQUEUE", "neither epoch seconds"),
 ])
 def test_malformed_lines_say_why(line: str, why: str) -> None:
     with pytest.raises(BadLine, match=why):
