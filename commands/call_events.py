@@ -1,9 +1,12 @@
 """Calls as the PBX tells them (signed POST /pbx/events): entered, answered, ended.
 
-Each event updates the call's record (source ``webhook``) and is idempotent: the same
-event posted twice sets the same facts. Events may arrive out of order — an ``answered``
-before its ``entered`` — and the record still ends up right: the entry time is the
-``entered`` event's, waits are measured from it. ``call.ended`` takes an optional
+Each event updates the call's record under the configured PBX's source (``pbx.name``):
+the PBX that posts is the one the scheduled pull and the queue_log import read, so a
+call it both posts and reports is one record, never two. Each event is idempotent: the
+same event posted twice sets the same facts, and a repeat without ``time`` keeps the time
+the first one set. Events may arrive out of order — an ``answered`` before its
+``entered`` — and the record still ends up right: the entry time is the ``entered``
+event's, waits are measured from it. ``call.ended`` takes an optional
 ``data.outcome`` (``timeout``, ``exit_empty``, ``exit_key``, ``full``, ``closed``,
 ``transferred``; by default ``answered`` if it was answered, else ``abandoned``) and
 ``data.wrapup_seconds``. The door verifies the signature before any of this runs.
@@ -15,8 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from commands.core import Services
-from store import calls
-from store.call_ingest import save_calls
+from store.call_ingest import as_info, save_calls, stored_rows
 from store.calls import (
     ABANDONED,
     ANSWERED,
@@ -26,9 +28,8 @@ from store.calls import (
     WAITING,
     CallInfo,
 )
+from store.callstats import lock_writers
 from store.db import transaction
-
-SOURCE = "webhook"
 
 
 class CallEvent(Protocol):
@@ -46,6 +47,8 @@ class CallEvent(Protocol):
     def extension(self) -> str | None: ...
     @property
     def data(self) -> dict[str, Any] | None: ...
+    @property
+    def time(self) -> datetime | None: ...
 
 
 class BadEvent(ValueError):
@@ -62,7 +65,8 @@ def call_entered(services: Services, event: CallEvent, at: datetime) -> dict[str
         base = call or _new(services, event, at)
         caller = event.caller or base.caller
         dialled = _data_str(event, "dialled") or base.dialled
-        updated = base._replace(entered_at=at, caller=caller, dialled=dialled)
+        entered = base.entered_at if call is not None and event.time is None else at
+        updated = base._replace(entered_at=entered, caller=caller, dialled=dialled)
         return _measure(updated)
 
     return _update(services, event, change)
@@ -72,7 +76,8 @@ def call_answered(services: Services, event: CallEvent, at: datetime) -> dict[st
     def change(call: CallInfo | None) -> CallInfo:
         base = call or _new(services, event, at)
         outcome = base.outcome if base.outcome in ANSWERED_OUTCOMES else ANSWERED
-        return _measure(base._replace(answered_at=at, outcome=outcome,
+        return _measure(base._replace(answered_at=_kept(event, base.answered_at, at),
+                                      outcome=outcome,
                                 extension=event.extension or base.extension))
 
     return _update(services, event, change)
@@ -89,12 +94,18 @@ def call_ended(services: Services, event: CallEvent, at: datetime) -> dict[str, 
         answered = base.answered_at is not None
         outcome = wanted or (TRANSFERRED if base.outcome == TRANSFERRED
                              else ANSWERED if answered else ABANDONED)
-        return _measure(base._replace(ended_at=at, outcome=outcome,
+        return _measure(base._replace(ended_at=_kept(event, base.ended_at, at),
+                                      outcome=outcome,
                                 extension=event.extension or base.extension,
                                 wrapup_seconds=wrapup if wrapup is not None
                                 else base.wrapup_seconds))
 
     return _update(services, event, change)
+
+
+def _kept(event: CallEvent, stored: datetime | None, at: datetime) -> datetime:
+    """The event's time; a repeat that does not say when keeps the stored time."""
+    return stored if stored is not None and event.time is None else at
 
 
 def _new(services: Services, event: CallEvent, at: datetime) -> CallInfo:
@@ -117,11 +128,13 @@ def _measure(call: CallInfo) -> CallInfo:
 
 def _update(services: Services, event: CallEvent, change: Any) -> dict[str, Any]:
     queue = event.queue or services.pbx.queue
+    source = services.pbx.name
+    key = (event.call_id, queue)
     with transaction(services.sessions) as session:
-        current = calls.by_keys(session, SOURCE, [(event.call_id, queue)]).get(
-            (event.call_id, queue))
-        updated = change(current)
-        report = save_calls(session, SOURCE, [updated],
+        lock_writers(session)  # before the read: two events of one call take turns
+        stored = stored_rows(session, source, [key])
+        updated = change(as_info(stored[key]) if key in stored else None)
+        report = save_calls(session, source, [updated], existing=stored,
                             region=services.settings.default_region)
     return {"call_id": updated.call_id, "queue": updated.queue, "outcome": updated.outcome,
             "changed": bool(report.created or report.updated)}

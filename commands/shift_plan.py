@@ -133,10 +133,6 @@ def _people(session: Session, ids: Sequence[int]) -> dict[int, Person]:
     return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(sorted(set(ids)))))}
 
 
-def week_plans(session: Session, config: Config, monday: date) -> list[DayPlan]:
-    return [day_plan(session, config, monday + timedelta(days=n)) for n in range(7)]
-
-
 def next_turn(session: Session, config: Config, when: datetime,
               days: int = 14) -> tuple[DayPlan, Turn] | None:
     """The first turn starting after ``when`` on a day with service (within ``days``)."""

@@ -84,11 +84,6 @@ def absent_at(session: Session, when: datetime,
     return found
 
 
-def by_source(session: Session, source: str) -> list[Absence]:
-    query = select(Absence).where(Absence.source == source).order_by(Absence.starts)
-    return list(session.scalars(query))
-
-
 def replace_source(session: Session, source: str, rows: list[Absence], start: datetime,
                    end: datetime) -> tuple[int, int]:
     """Make ``source``'s absences overlapping [start, end) exactly ``rows``.

@@ -18,7 +18,6 @@ all; the dialled number in E.164 when it is one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -89,10 +88,6 @@ class CallInfo(NamedTuple):
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     wrapup_seconds: float | None = None
-
-    @property
-    def is_answered(self) -> bool:
-        return self.outcome in ANSWERED_OUTCOMES
 
 
 @dataclass
@@ -175,24 +170,6 @@ def calls_between(session: Session, source: str, queue: str, start: datetime,
                   end: datetime) -> list[CallInfo]:
     """One source's calls that entered ``queue`` in [start, end), in order."""
     return [to_info(r) for r in session.scalars(between_query(source, queue, start, end))]
-
-
-def keys_query(source: str, call_ids: list[str]) -> Select[CallRecord]:
-    return select(CallRecord).where(CallRecord.source == source,
-                                    CallRecord.call_id.in_(call_ids))
-
-
-def by_keys(session: Session, source: str,
-            keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], CallInfo]:
-    """The stored calls for these (call id, queue) keys (missing ones are left out)."""
-    wanted = set(keys)
-    ids = sorted({call_id for call_id, _ in wanted})
-    found: dict[tuple[str, str], CallInfo] = {}
-    for start in range(0, len(ids), CHUNK):
-        for row in session.scalars(keys_query(source, ids[start:start + CHUNK])):
-            if (row.call_id, row.queue) in wanted:
-                found[(row.call_id, row.queue)] = to_info(row)
-    return found
 
 
 def last_answered_by(session: Session, source: str, extension: str,

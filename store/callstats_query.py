@@ -107,9 +107,3 @@ def _from_records(session: Session, start: datetime, stop: datetime, queue: str 
             hour_of(start) if by == "hour" else None)
         found[key] = Sums.from_row(row)
     return found
-
-
-def queues_between(session: Session, begin: datetime, end: datetime) -> list[str]:
-    """The queues that had calls in [begin, end), by name."""
-    return sorted(k for k in period_sums(session, begin, end, by="queue") if k)
-

@@ -112,7 +112,7 @@ WEEK = (T0, T0 + timedelta(days=7))
 
 
 @pytest.mark.parametrize("name", [
-    "stored rows by key", "records by key", "one source's calls of a period",
+    "stored rows by key", "one source's calls of a period",
     "an agent's last call", "the simulator's last call id", "rollup of one hour",
     "rollups of a period, one queue", "rollups of a period, every queue",
     "records of a part hour, one queue", "records of a part hour, every queue",
@@ -123,7 +123,6 @@ def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None
     statement = {
         "stored rows by key": stored_query("asterisk", ["1.1", "1.2"],
                                            session.get_bind().dialect.name),
-        "records by key": calls.keys_query("asterisk", ["1.1", "1.2"]),
         "one source's calls of a period": calls.between_query("sim", "support", *WEEK),
         "an agent's last call": calls.last_answered_query("asterisk", "211", T0),
         "the simulator's last call id": calls.last_call_query("sim", "support"),

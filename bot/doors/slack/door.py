@@ -75,7 +75,6 @@ SIGNATURE_WINDOW_SECONDS = 300
 MAX_BODY_BYTES = 200_000  # Slack's payloads are a few kB; a block_actions with a big message
 WORKING = "Working on it…"
 EMAIL_TTL = timedelta(minutes=10)
-_REFUSED = ("unknown_person", "inactive")
 
 
 def register(app: Flask, runtime: Runtime) -> None:

@@ -148,7 +148,7 @@ def test_signed_call_events_make_and_update_the_call(client: FlaskClient, servic
              "data": {"wrapup_seconds": 30}}
     assert post(client, ended).json["outcome"] == "answered"
     assert stored_calls(services) == [
-        ("webhook", "1764.7", "support", "answered", "+34600112233", "211", 25.0, 180.0, 30.0)]
+        ("sim", "1764.7", "support", "answered", "+34600112233", "211", 25.0, 180.0, 30.0)]
 
 
 def test_an_unanswered_call_ends_abandoned_or_as_the_pbx_says(client: FlaskClient,
@@ -171,6 +171,20 @@ def test_events_out_of_order_still_give_the_right_waits(client: FlaskClient,
     post(client, {"event": "call.entered", "call_id": "c", "caller": "600112233",
                   "time": now.isoformat()})
     assert stored_calls(services)[0][3:7] == ("answered", "+34600112233", "212", 30.0)
+
+
+def test_a_repeat_without_a_time_keeps_the_times_already_stored(
+        client: FlaskClient, services: Services, clock: FixedClock) -> None:
+    # A PBX retrying call.entered a minute later must not move the call (nor its wait).
+    for event in ("call.entered", "call.answered", "call.ended"):
+        post(client, {"event": event, "call_id": "r", "caller": "600112233",
+                      "extension": "212"})
+        clock.advance(timedelta(seconds=20))
+        post(client, {"event": event, "call_id": "r", "caller": "600112233",
+                      "extension": "212"})
+        clock.advance(timedelta(seconds=20))
+    # entered at 0 s, answered at 40 s, ended at 80 s: the repeats at 20, 60, 100 s change nothing
+    assert stored_calls(services)[0][3:] == ("answered", "+34600112233", "212", 40.0, 40.0, None)
 
 
 @pytest.mark.parametrize("how", ["unsigned", "wrong secret", "stale"])
