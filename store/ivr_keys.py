@@ -79,11 +79,20 @@ def _digest(secret: str) -> str:
 
 
 def create(session: Session, name: str, now: datetime) -> str:
-    """A new key for client ``name``; the only time its secret exists in clear."""
+    """A new key for client ``name``; the only time its secret exists in clear. A client
+    whose key was revoked gets its replacement on the same row (its history stays), so a
+    lost key is revoked and replaced under the same name; an active one is a ValueError."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    session.add(IvrKey(name=name, key_id=key_id, secret_sha256=_digest(secret),
-                       created_at=now))
+    row = by_name(session, name)
+    if row is not None and row.revoked_at is None:
+        raise ValueError(f"{name!r} has an active key")
+    if row is None:
+        session.add(IvrKey(name=name, key_id=key_id, secret_sha256=_digest(secret),
+                           created_at=now))
+    else:
+        row.key_id, row.secret_sha256 = key_id, _digest(secret)
+        row.created_at, row.revoked_at = now, None
     session.flush()
     return f"{PREFIX}{key_id}_{secret}"
 

@@ -21,8 +21,9 @@ def create(cli: Cli, args: argparse.Namespace) -> int:
         return cli.fail(f"{args.name!r} is not a client name: 1 to 64 lowercase letters, "
                         "digits, '_', '.' or '-'", EXIT_USAGE)
     with transaction(cli.runtime.services.sessions) as session:
-        if ivr_keys.by_name(session, name) is not None:
-            return cli.fail(f"there is a key named {name!r} already; revoke it first or "
+        existing = ivr_keys.by_name(session, name)
+        if existing is not None and existing.revoked_at is None:
+            return cli.fail(f"there is an active key named {name!r}; revoke it first or "
                             "choose another name")
         key = ivr_keys.create(session, name, cli.runtime.services.clock.now())
     cli.out.write(f"{key}\n")

@@ -134,7 +134,8 @@ class IvrDoor:
             with reading(self.services.sessions) as session:
                 row = ivr_keys.verify(session, token)
             found = None if row is None else (row.id, row.name)
-            self.keys.put(digest, version, found)
+            if found is not None:  # refusals are not kept: random tokens would churn it
+                self.keys.put(digest, version, found)
         if found is None:
             return None
         return Caller(found[0], found[1], version)

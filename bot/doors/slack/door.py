@@ -90,6 +90,8 @@ def register(app: Flask, runtime: Runtime) -> None:
     handler = SlackRequestHandler(door.bolt)
 
     def slack_events() -> Response | tuple[Response, int]:
+        if (request.content_length or 0) > MAX_BODY_BYTES:  # refused unread
+            return jsonify(error="request too large"), 413
         # Read once (bounded by the app's MAX_CONTENT_LENGTH) and cached: Bolt's adapter
         # reads the same bytes with get_data().
         refusal = door.precheck(request.headers, request.get_data(cache=True))

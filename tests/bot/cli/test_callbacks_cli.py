@@ -113,6 +113,12 @@ def test_ivr_keys_create_list_revoke(db: Database) -> None:
     assert run(db, "ivr-keys", "revoke", "nobody")[0] == 1
     with transaction(make_sessionmaker(db.engine)) as session:
         assert ivr_keys.verify(session, key) is None
+    # A lost key is revoked and replaced under the same name; the old one stays refused.
+    status, out, _ = run(db, "ivr-keys", "create", "genesys")
+    assert status == 0 and out.strip() != key
+    with transaction(make_sessionmaker(db.engine)) as session:
+        assert ivr_keys.verify(session, out.strip()) is not None
+        assert ivr_keys.verify(session, key) is None
 
 
 def test_callbacks_report_text_and_csv(db: Database, tmp_path: Path) -> None:

@@ -455,12 +455,18 @@ def test_signed_bodies_slack_never_sends_get_400(rig: Rig, body: str,
     assert audit_rows(rig.services) == []
 
 
-def test_a_huge_body_is_refused_without_reading_it_all(rig: Rig) -> None:
-    response = rig.client.post("/slack/events", data=b"x" * 10_000_000,
+@pytest.mark.parametrize("size", [500_000, 10_000_000])  # above the door's limit; the app's
+def test_a_huge_body_is_refused_without_reading_it_all(rig: Rig, size: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[int] = []
+    monkeypatch.setattr(SlackDoor, "precheck",
+                        lambda self, headers, body: read.append(len(body)))
+    response = rig.client.post("/slack/events", data=b"x" * size,
                                content_type="application/json",
                                headers={"X-Slack-Request-Timestamp": "1",
                                         "X-Slack-Signature": "v0=00"})
     assert response.status_code == 413
+    assert read == []  # refused on its Content-Length, before the body was read
 
 
 def test_a_replayed_slash_command_runs_once_and_gets_the_first_answer(rig: Rig) -> None:
