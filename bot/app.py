@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     CLI, tests) decide themselves whether background work runs."""
     settings = settings or Settings.load()
     runtime = build_runtime(settings, services)
+    background = None
     if services is None and settings.background_jobs:
         from bot.scheduler import Background
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         background.start()
         atexit.register(background.shutdown)
     app = Flask(__name__)
+    if background is not None:
+        app.extensions["switchboard.background"] = background  # the tasks door runs on it
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.extensions["switchboard"] = runtime
     app.add_url_rule("/healthz", "healthz", healthz)

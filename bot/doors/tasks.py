@@ -8,32 +8,39 @@ Anything else gets a bare 401 and nothing runs. The body is not read.
 
 The job runs with the same guarantees as in the scheduler: a clock job claims each
 (job, slot) once in the store, and every message it sends is keyed in the outbox, so a
-cron retry, a second instance or the background scheduler cannot repeat it.
+cron retry, a second instance or the background scheduler cannot repeat it. It runs on
+the app's own scheduler when it has one (one simulator, one outbox worker per process).
+Every verified request leaves an audit row (platform ``tasks``: who asked, which job,
+how it ended), written before the job runs.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, Response, request
 
 from bot.doors.http import bearer_token, json_response, same_secret, unauthorized
 from bot.runtime import Runtime
 from bot.scheduler import Background, ClockPass
+from store import audit
+from store.audit import AuditEntry
+from store.db import transaction
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Flask, runtime: Runtime) -> None:
-    door = TasksDoor(runtime)
+    door = TasksDoor(runtime, app.extensions.get("switchboard.background"))
     app.add_url_rule("/tasks/<job>", "tasks", door.view, methods=["POST"])
 
 
 class TasksDoor:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, background: Background | None = None) -> None:
         self.runtime = runtime
-        self._background: Background | None = None
+        self._background = background
         self._lock = threading.Lock()
 
     def background(self) -> Background:
@@ -42,22 +49,39 @@ class TasksDoor:
                 self._background = Background(self.runtime)
             return self._background
 
-    def allowed(self) -> bool:
+    def caller(self) -> str | None:
+        """Who is asking (``bearer`` or ``appengine-cron``), or None: not allowed."""
         settings = self.runtime.settings
         if same_secret(bearer_token(request), settings.tasks_token):
-            return True
-        return settings.trust_appengine_headers and \
-            request.headers.get("X-Appengine-Cron", "").strip().lower() == "true"
+            return "bearer"
+        if settings.trust_appengine_headers and \
+                request.headers.get("X-Appengine-Cron", "").strip().lower() == "true":
+            return "appengine-cron"
+        return None
 
     def view(self, job: str) -> Response:
-        if not self.allowed():
+        caller = self.caller()
+        if caller is None:
             return unauthorized()
         background = self.background()
         if job not in background.job_names:
             known = ", ".join(background.job_names)
             return json_response({"field": "job", "reason": f"unknown job {job[:64]!r} "
                                                             f"(known: {known})"}, 404)
-        result = background.run_job(job)
+        sessions = self.runtime.services.sessions
+        started = time.monotonic()
+        with transaction(sessions) as session:
+            entry_id = audit.start(session, AuditEntry(
+                at=self.runtime.services.clock.now(), platform="tasks", user_ref=caller,
+                text=f"/tasks/{job}", command=job, outcome=audit.RUNNING, duration_ms=0))
+        outcome = "error"
+        try:
+            result = background.run_job(job)
+            outcome = "ok"
+        finally:
+            with transaction(sessions) as session:
+                audit.finish(session, entry_id, outcome=outcome, command=job, detail=None,
+                             duration_ms=int((time.monotonic() - started) * 1000))
         log.info("task %s ran on request", job)
         if isinstance(result, ClockPass):
             return json_response({"job": job, "slots": [

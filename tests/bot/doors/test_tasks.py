@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from commands.core import Services
 from integrations.clock import FixedClock
+from store.audit import AuditEntry
 from store.clockwork import ClockRun
 from store.db import reading
 from store.outbox import OutboxMessage
@@ -64,6 +65,11 @@ def test_app_engine_cron_only_when_trusted(demo: Services) -> None:
     no_token = create_app(make_settings(DATABASE_URL="sqlite://"), demo).test_client()
     assert no_token.post("/tasks/housekeeping",
                          headers={"Authorization": "Bearer "}).status_code == 401
+    # The one verified request left its audit row; the refused ones none.
+    with reading(demo.sessions) as session:
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.platform == "tasks")).all()
+        assert [(r.user_ref, r.command, r.outcome) for r in rows] == [
+            ("appengine-cron", "housekeeping", "ok")]
 
 
 def test_every_cron_entry_names_a_scheduled_job() -> None:
