@@ -68,6 +68,9 @@ class Job:
     run: Callable[[Background], object]
     enabled: Callable[[Settings], bool] = _always
     leader_only: bool = True
+    # First run this long after start-up instead of a whole interval later: a daily job
+    # on a process restarted more often than daily would otherwise never run.
+    first_after: timedelta | None = None
 
     def interval(self, settings: Settings) -> timedelta:
         return self.every if isinstance(self.every, timedelta) else self.every(settings)
@@ -212,7 +215,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     Job("outbox-delivery", timedelta(seconds=2), deliver_outbox, leader_only=False),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
-    Job("housekeeping", timedelta(days=1), housekeeping),
+    Job("housekeeping", timedelta(days=1), housekeeping, first_after=timedelta(minutes=10)),
     ClockJob("shift-notice", _notice_slots, _notice),
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
@@ -251,10 +254,12 @@ class Background:
         self.jobs = tuple(job for job in schedule if job.enabled(settings))
         self.scheduler = BackgroundScheduler(timezone=settings.timezone)
         for job in self.jobs:
+            first = getattr(job, "first_after", None)
             self.scheduler.add_job(
                 self._guarded(job),
                 IntervalTrigger(seconds=job.interval(settings).total_seconds()),
                 id=job.name, name=job.name, max_instances=1, coalesce=True,
+                **({"next_run_time": services.clock.now() + first} if first else {}),
             )
 
     # ----------------------------------------------------------------- one job

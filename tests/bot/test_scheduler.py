@@ -160,3 +160,18 @@ def test_pulling_call_records_is_scheduled_where_there_are_some() -> None:
     asterisk = {"PBX_BACKEND": "asterisk", "AMI_HOST": "pbx", "AMI_USER": "u", "AMI_SECRET": "s"}
     assert not _pulls_calls(make_settings(**asterisk))
     assert _pulls_calls(make_settings(**asterisk, ASTERISK_QUEUE_LOG="/var/log/asterisk/queue_log"))
+
+
+def test_housekeeping_runs_soon_after_start_not_a_day_later(db: Database,
+                                                            clock: FixedClock) -> None:
+    # A process restarted daily would push a first run "a day after start" forever.
+    settings = make_settings(DATABASE_URL=db.url)
+    background = Background(build_runtime(settings, make_services(db, settings, clock)))
+    background.scheduler.start(paused=True)  # computes the run times, runs nothing
+    try:
+        first = background.scheduler.get_job("housekeeping").next_run_time
+        daily = background.scheduler.get_job("outbox-delivery").next_run_time
+    finally:
+        background.scheduler.shutdown(wait=False)
+    assert first == clock.now() + timedelta(minutes=10)
+    assert daily != clock.now() + timedelta(minutes=10)  # other jobs keep their interval
