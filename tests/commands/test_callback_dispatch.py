@@ -54,6 +54,7 @@ def test_two_dispatchers_hand_out_each_callback_once(db: Database, demo: Service
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert len(reports) == 2  # both dispatchers finished (one that raised reports nothing)
     handed = sorted(cid for r in reports for cid in r.to_team)
     assert len(handed) == DUE and len(set(handed)) == DUE
     with transaction(demo.sessions) as session:
