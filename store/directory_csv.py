@@ -11,6 +11,7 @@ national forms); a row that contradicts an earlier one is bad too.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
@@ -54,16 +55,28 @@ class Row:
     crm_code: str | None
     erp_code: str | None
 
-    @property
-    def account_key(self) -> tuple[str, ...]:
-        """Which account the row belongs to, the same way ``find_account`` matches."""
-        for kind, value in (("erp", self.erp_code), ("crm", self.crm_code),
-                            ("tax", self.tax_id)):
-            if value:
-                return (kind, value)
-        if self.company:
-            return ("company", fold(self.company))
-        return ("person", fold(self.name), self.phones[0] if self.phones else "")
+
+def account_keys(rows: Sequence[Row]) -> list[tuple[str, ...]]:
+    """Which account each row belongs to, found the way ``find_account`` finds a stored
+    one: the first of its ERP code, CRM code, tax id and company name that an earlier row
+    already gave an account, else a new account. Every identifier of the row then names
+    that account too, so rows of one company that carry different sets of codes (one with
+    ERP and CRM codes, one with the CRM code only, one with just the company) are one
+    account, in a first import as in a re-import."""
+    known: dict[tuple[str, str], tuple[str, ...]] = {}
+    keys: list[tuple[str, ...]] = []
+    for row in rows:
+        names = [(kind, value) for kind, value in (
+            ("erp", row.erp_code), ("crm", row.crm_code), ("tax", row.tax_id),
+            ("company", fold(row.company) if row.company else None)) if value]
+        if not names:  # a private customer without codes: by name and first number
+            keys.append(("person", fold(row.name), row.phones[0] if row.phones else ""))
+            continue
+        key = next((known[name] for name in names if name in known), names[0])
+        for name in names:
+            known.setdefault(name, key)
+        keys.append(key)
+    return keys
 
 
 # ------------------------------------------------------------------------- validating
@@ -162,8 +175,8 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
     accounts: dict[tuple[str, ...], Row] = {}
     contacts: dict[tuple[tuple[str, ...], str], Row] = {}
     own: dict[tuple[str, ...], Row] = {}  # accounts' own rows (no company column)
-    for row in rows:
-        first = accounts.get(row.account_key)
+    for row, account_key in zip(rows, account_keys(rows), strict=True):
+        first = accounts.get(account_key)
         why = None
         if first is not None:
             for name in ("tax_id", "crm_code", "erp_code", "company"):
@@ -176,14 +189,14 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
                     break
             if why is None and not row.company:
                 # The account's own row (its phones) may come once, under its own name.
-                if row.account_key in own:
+                if account_key in own:
                     why = ("name", f"the same customer is already on "
-                                   f"{own[row.account_key].line}")
+                                   f"{own[account_key].line}")
                 elif first.company and fold(first.company) != fold(row.name):
                     why = ("name", f"{row.name!r} differs from {first.company!r} given for "
                                    f"the same account on {first.line}")
         if why is None and row.company:
-            key = (row.account_key, fold(row.name))
+            key = (account_key, fold(row.name))
             if key in contacts:
                 why = ("name", f"{row.name!r} at {row.company!r} is already on "
                                f"{contacts[key].line}")
@@ -192,8 +205,8 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
         if why is not None:
             problems.append(Problem(row.line, *why))
             continue
-        accounts.setdefault(row.account_key, row)
+        accounts.setdefault(account_key, row)
         if not row.company:
-            own.setdefault(row.account_key, row)
+            own.setdefault(account_key, row)
         kept.append(row)
     return kept, problems

@@ -24,7 +24,7 @@ from store import directory, directory_bulk
 from store.base import update_fields
 from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, fold
 from store.directory_bulk import NewAccount, NewContact
-from store.directory_csv import Row, parse_rows
+from store.directory_csv import Row, account_keys, parse_rows
 from store.imports import ImportRejected, Problem
 
 __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
@@ -81,8 +81,8 @@ def import_directory(session: Session, text: str, now: datetime, region: str, *,
 def _grouped(rows: list[Row]) -> list[NewAccount]:
     """The rows as new accounts, merged the way ``_apply`` would merge them one by one."""
     accounts: dict[tuple[str, ...], NewAccount] = {}
-    for row in rows:
-        account = accounts.setdefault(row.account_key, NewAccount(name=row.company or row.name))
+    for row, key in zip(rows, account_keys(rows), strict=True):
+        account = accounts.setdefault(key, NewAccount(name=row.company or row.name))
         account.name = row.company or row.name
         for name in ("tax_id", "crm_code", "erp_code"):
             if getattr(row, name):

@@ -67,6 +67,18 @@ def test_reimporting_updates_and_never_duplicates(services: Services) -> None:
     assert counts(services) == (3, 2, 4)
 
 
+def test_one_company_with_different_sets_of_codes_is_one_account(services: Services) -> None:
+    # Row 1 has both codes, row 2 the CRM code only, row 3 just the company: one account,
+    # in the first (bulk) import and again in a re-import (row by row).
+    split = ("name;phone1;company;crm_code;erp_code\n"
+             "Ana Perez;600112233;Acme SL;1001;E-1\n"
+             "Luis Gomez;600445566;Acme SL;1001;\n"
+             "Marta Ruiz;600778899;Acme SL;;\n")
+    assert load(services, split).startswith("accounts: 1 created, 0 updated; contacts: 3 created")
+    assert load(services, split).endswith("3 rows unchanged")
+    assert counts(services) == (1, 3, 3)
+
+
 @pytest.mark.parametrize("header", [
     "name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code",
     "NOME;Telefone1;TELEFONE2;telefone3;Email;Empresa;CPF;crm_code;ERP_CODE",
