@@ -57,6 +57,20 @@ def _line(turn: Turn, word: str) -> str:
                      + ", ".join(turn.lines) + ".")
 
 
+def _seed(session: Session, plan: DayPlan) -> None:
+    """Give a day planned only by its turn definitions all its cells (nobody on them)
+    before one is written: once a day has cells its plan is made from them alone, and a
+    single new cell would leave it with one turn."""
+    if plan.has_timetable:
+        return
+    for turn in plan.turns:
+        for position, line in enumerate(turn.lines):
+            session.add(TimetableCell(day=turn.day, start=turn.start.time(),
+                                      end=turn.end.time(), line=line, position=position,
+                                      status=NOBODY, person_id=None))
+    session.flush()
+
+
 def _write(session: Session, ctx: Context, action: str, turn: Turn, line: str,
            person: Person | None, position: int) -> tuple[str, Person | None]:
     """Put ``person`` (None: nobody) on the cell; log it. Returns the previous occupant."""
@@ -102,6 +116,7 @@ def assign(ctx: Context, services: Services) -> Reply:
                                       and s.line != line for s in plan.seats_of(turn)):
             raise CommandError(f"{person.name} is already on turn {turn.label} on another line; "
                                "use /swap, or free that line first.")
+        _seed(session, plan)
         status, previous = _write(session, ctx, "assign", turn, line, person,
                                   turn.lines.index(line))
     note = f" (that day has no service: {plan.closed})" if plan.closed else ""

@@ -66,3 +66,15 @@ def test_shifts_shows_a_week_and_a_calendar_link(chat: Chat, demo: Services) -> 
     assert chat.say("carla", "/shifts @elena next week").startswith(
         "Elena Agent has ")
     assert "I can't read 'someday' as a week" in chat.say("alice", "/shifts someday")
+
+
+def test_assigning_on_a_day_planned_by_its_turn_definitions_keeps_its_other_turns(
+        chat: Chat, demo: Services) -> None:
+    # 2027-06-01 has no timetable: its turns come from the weekday's turn definitions.
+    # One /assign once turned the day into a single turn (its only cell).
+    before = chat.say("carla", "/onshift 2027-06-01")
+    assert "4 turns" in before
+    assert chat.say("carla", "/assign 2027-06-01 2 T1 @gael").startswith(
+        "Tue 01 Jun, turn 2 (10:15–11:30), line T1: nobody → Gael Agent")
+    after = chat.say("carla", "/onshift 2027-06-01")
+    assert "4 turns" in after and "Gael Agent" in chat.say("carla", "/onshift 2027-06-01 10:30")
