@@ -20,7 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
-from store.calls import YEARS, plausible
+from store.calls import EARLIEST, LATEST, YEARS, plausible
 
 MAX_LINE = 8192
 HEADER = "time|callid|queuename|agent|event"
@@ -85,13 +85,16 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
         raise BadLine(f"{len(fields)} fields; expected time|callid|queue|agent|event|data…")
     raw_time = fields[0].strip()
     if raw_time.isdigit() and len(raw_time) <= 12:  # the file: epoch seconds (the usual case)
-        at = _epoch(raw_time)
+        epoch = int(raw_time)
+        if not _FIRST <= epoch < _LAST:
+            raise BadLine(f"time {raw_time!r} is not in {YEARS}")
+        at = datetime.fromtimestamp(epoch, UTC)
     elif raw_time.lower() == "time":
         return None  # the realtime export's header
     else:
         at = _time(raw_time, tz)
-    if not plausible(at):
-        raise BadLine(f"time {raw_time[:40]!r} is not in {YEARS}")
+        if not plausible(at):
+            raise BadLine(f"time {raw_time[:40]!r} is not in {YEARS}")
     call_id, queue, agent = fields[1].strip(), fields[2].strip(), fields[3].strip()
     event = fields[4].strip().upper()
     if event not in _KNOWN_NAMES and not _EVENT.fullmatch(event):
@@ -101,10 +104,17 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
     if len(queue) > 64 or len(agent) > 128:
         raise BadLine("queue or agent name too long")
     data = tuple(fields[5:])
-    for index in NUMERIC.get(event, ()):
-        if index < len(data) and data[index].strip():
-            _check_seconds(event, index, data[index].strip())
-    return QueueLogEvent(line, at, call_id, queue, agent, event, data)
+    numeric = NUMERIC.get(event)
+    if numeric:
+        for index in numeric:
+            if index < len(data) and data[index].strip():
+                _check_seconds(event, index, data[index].strip())
+    return _event((line, at, call_id, queue, agent, event, data))
+
+
+_event = QueueLogEvent._make  # a tuple's fields straight in, without keyword handling
+# The epoch seconds of the plausible years (store.calls.plausible), for whole-second times.
+_FIRST, _LAST = int(EARLIEST.timestamp()), int(LATEST.timestamp())
 
 
 def _check_seconds(event: str, index: int, value: str) -> None:

@@ -25,7 +25,8 @@ AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their ends become ``AgentChange``s.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,6 +86,11 @@ def keys_of(events: Iterable[QueueLogEvent]) -> set[Key]:
     return {(e.call_id, e.queue) for e in events if e.event in CALL_EVENTS}
 
 
+def callers_of(events: Iterable[QueueLogEvent]) -> Iterator[str]:
+    """The callers these events name (ENTERQUEUE's data2, as ``fold`` reads it)."""
+    return (e.field(1) for e in events if e.event == "ENTERQUEUE")
+
+
 def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
          template: str = "PJSIP/{extension}",
          last_call_of: Callable[[str, datetime], CallInfo | None] = lambda ext, at: None,
@@ -93,9 +99,11 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
     at)`` finds an agent's last ended call outside these events (for wrap-up)."""
     result = Folded()
     state: dict[Key, dict[str, Any]] = {}
+    # extension → the stints it answered that have ended (wrap-up looks only there)
+    ended: dict[str, dict[Key, None]] = {}
     ordered = list(events)
     if any(a.at > b.at for a, b in itertools.pairwise(ordered)):
-        ordered.sort(key=lambda e: (e.at, e.line))
+        ordered.sort(key=_TIME_ORDER)
     for event in ordered:
         name = event.event
         if name in CALL_EVENTS:
@@ -105,8 +113,10 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
                 call = known.get(key)
                 stint = state[key] = _as_dict(call) if call is not None else {}
             _apply(event, stint, template)
+            if stint["ended_at"] is not None and stint["extension"]:
+                ended.setdefault(stint["extension"], {})[key] = None
         elif name == "WRAPUPSTART":
-            _wrapup(event, state, known, result, template, last_call_of)
+            _wrapup(event, state, ended, known, result, template, last_call_of)
         elif name in _PAUSES or name in _SESSIONS:
             starts = _PAUSES[name] if name in _PAUSES else _SESSIONS[name]
             reason = (event.field(0) or None) if name in ("PAUSE", "PAUSEALL") else None
@@ -115,47 +125,50 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
                 "pause" if name in _PAUSES else "session", starts, reason))
         else:
             result.ignored += 1
-    result.calls = {key: CallInfo._make((key[0], key[1], *(stint[f] for f in _FIELDS)))
-                    for key, stint in state.items()}
+    make, values = CallInfo._make, _VALUES
+    result.calls = {key: make(key + values(stint)) for key, stint in state.items()}
     return result
 
 
 _FIELDS = CallInfo._fields[2:]  # every field but the key (call id, queue), in order
+_VALUES = operator.itemgetter(*_FIELDS)  # a stint's values as a tuple, in that order
+_TIME_ORDER = operator.attrgetter("at", "line")
 
 
 def _as_dict(call: CallInfo) -> dict[str, Any]:
     return {name: getattr(call, name) for name in _FIELDS}
 
 
-def _before(event: QueueLogEvent, first: float | None, second: float | None = None
-            ) -> datetime:
-    return event.at - timedelta(seconds=(first or 0.0) + (second or 0.0))
+def _before(event: QueueLogEvent, *seconds: float | None) -> datetime:
+    return event.at - timedelta(seconds=sum(s or 0.0 for s in seconds))
 
 
-def _begin(stint: dict[str, Any], entered: datetime) -> None:
-    """A stint seen for the first time on a line that is not ENTERQUEUE."""
+def _begin(stint: dict[str, Any], event: QueueLogEvent, *waits: float | None) -> None:
+    """A stint seen for the first time: it entered at this line's time less the waits
+    and talk the line states (ENTERQUEUE: none)."""
     if not stint:
-        stint.update(dict.fromkeys(_FIELDS), entered_at=entered, outcome=WAITING)
+        stint.update(dict.fromkeys(_FIELDS), entered_at=_before(event, *waits),
+                     outcome=WAITING)
 
 
 def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
     name = event.event
     if name == "ENTERQUEUE":
-        _begin(stint, event.at)
+        _begin(stint, event)
         stint["entered_at"] = event.at
         stint["caller"] = event.field(1) or stint["caller"]
         return
     agent = agent_extension(event.agent, template)
     if name == "CONNECT":
         hold = event.seconds(0)
-        _begin(stint, _before(event, hold))
+        _begin(stint, event, hold)
         stint.update(answered_at=event.at, wait_seconds=hold,
                      extension=agent or stint["extension"],
                      outcome=TRANSFERRED if stint["outcome"] == TRANSFERRED else ANSWERED)
     elif name in _COMPLETE or name in _TRANSFERS:
         first = 0 if name in _COMPLETE else 2
         hold, talk = event.seconds(first), event.seconds(first + 1)
-        _begin(stint, _before(event, hold, talk))
+        _begin(stint, event, hold, talk)
         transferred = name in _TRANSFERS or stint["outcome"] == TRANSFERRED
         stint.update(outcome=TRANSFERRED if transferred else ANSWERED, ended_at=event.at,
                      answered_at=stint["answered_at"] or _before(event, talk),
@@ -165,26 +178,34 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
     elif name in _EXITS:
         outcome, index = _EXITS[name]
         wait = event.seconds(index)
-        _begin(stint, _before(event, wait))
+        _begin(stint, event, wait)
         stint.update(outcome=outcome, ended_at=event.at, wait_seconds=wait)
     else:
-        _begin(stint, event.at)
+        _begin(stint, event)
         stint.update(outcome=_REFUSED[name], ended_at=event.at)
 
 
 def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]],
-            known: dict[Key, CallInfo], result: Folded, template: str,
-            last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
+            ended: dict[str, dict[Key, None]], known: dict[Key, CallInfo], result: Folded,
+            template: str, last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
+    """Wrap-up of the agent's call that ended last by this line: one of this batch's, or
+    else the stored one ``last_call_of`` finds."""
     extension = agent_extension(event.agent, template)
     seconds = event.seconds(0)
     if extension is None or seconds is None:
         result.ignored += 1
         return
-    ended = [(key, stint) for key, stint in state.items()
-             if stint["extension"] == extension and stint["ended_at"] is not None
-             and stint["ended_at"] <= event.at]
-    if ended:
-        stint = max(ended, key=lambda item: item[1]["ended_at"])[1]
+    mine = {key: state[key] for key in ended.get(extension, ())
+            if state[key]["extension"] == extension}
+    done = [(stint["ended_at"], key) for key, stint in mine.items()
+            if stint["ended_at"] <= event.at]
+    if done:
+        last_end, last = max(done)
+        stint = mine[last]
+        # Lines come in time order: the calls that ended before this one can be no later
+        # wrap-up's either, so the next look is short (a batch stays linear).
+        ended[extension] = {key: None for key, other in mine.items()
+                            if key == last or other["ended_at"] > last_end}
     else:
         found = last_call_of(extension, event.at)
         if found is None:
@@ -192,4 +213,6 @@ def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]],
             return
         key = (found.call_id, found.queue)
         stint = state.setdefault(key, _as_dict(known.get(key) or found))
+        if stint["ended_at"] is not None and stint["extension"] == extension:
+            ended.setdefault(extension, {})[key] = None
     stint["wrapup_seconds"] = seconds

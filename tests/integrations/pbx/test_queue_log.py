@@ -42,7 +42,7 @@ def test_the_realtime_export_reads_local_times_and_skips_its_header() -> None:
     ("1764000000|x|q|NONE|ABANDON|1|1|-4", "negative"),
     ("1764000000|x|q|NONE|COMPLETECALLER|3|lots|1", "data2 'lots' is not a number"),
     ("1" * 9000, "longer than"),
-    ("999999999999|x|q|NONE|ENTERQUEUE", "out of range"),  # year 33658: once a ValueError
+    ("999999999999|x|q|NONE|ENTERQUEUE", "not in the years 1970 to 2099"),  # year 33658: once a ValueError
     ("99999999999|x|q|NONE|ENTERQUEUE", "not in the years 1970 to 2099"),  # year 5138
     ("1e300|x|q|NONE|ENTERQUEUE", "neither epoch seconds"),
 ])
@@ -112,6 +112,26 @@ def test_one_call_through_two_queues_is_two_stints() -> None:
                         "1026|c|q2|PJSIP/212|CONNECT|5|d|1"), {})
     assert {(k, c.outcome) for k, c in folded.calls.items()} == {
         (("c", "q1"), "exit_key"), (("c", "q2"), "answered")}
+
+
+def test_each_wrapup_lands_on_the_call_its_agent_ended_last_by_then() -> None:
+    """Two agents, interleaved: every wrap-up goes to its own agent's latest ended call,
+    not a later one, not another agent's; a wrap-up before any ended call is ignored."""
+    folded = fold(lines(
+        "990|NONE|NONE|Agent/12|WRAPUPSTART|99",
+        "1000|a|q|NONE|ENTERQUEUE||1|1", "1001|b|q|NONE|ENTERQUEUE||2|1",
+        "1002|a|q|Agent/11|CONNECT|2|x|1", "1003|b|q|Agent/12|CONNECT|2|x|1",
+        "1010|a|q|Agent/11|COMPLETEAGENT|2|8|1",
+        "1011|c|q|NONE|ENTERQUEUE||3|1", "1012|c|q|Agent/11|CONNECT|1|x|1",
+        "1020|b|q|Agent/12|COMPLETECALLER|2|17|1",
+        "1021|NONE|NONE|Agent/11|WRAPUPSTART|11",  # a (c has not ended)
+        "1022|NONE|NONE|Agent/12|WRAPUPSTART|12",  # b
+        "1030|c|q|Agent/11|COMPLETEAGENT|1|18|1",
+        "1031|NONE|NONE|Agent/11|WRAPUPSTART|13",  # c, a stays 11
+        "1032|NONE|NONE|Agent/11|WRAPUPSTART|14"), {}, template="Agent/{extension}")
+    assert {key[0]: call.wrapup_seconds for key, call in folded.calls.items()} == {
+        "a": 11.0, "b": 12.0, "c": 14.0}
+    assert folded.ignored == 1
 
 
 def test_wrapup_lands_on_the_agents_last_call() -> None:
