@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 from commands.calls_activity import AgentReport, apply_agent_changes
 from commands.core import Config, Services
 from integrations.pbx.queue_log import BadLine, QueueLogEvent, parse_line
-from integrations.pbx.queue_log_calls import fold, keys_of
+from integrations.pbx.queue_log_calls import callers_of, fold, keys_of
 from store import calls
+from store.bulk import collector_paused
 from store.call_ingest import as_info, save_calls, stored_rows
+from store.caller_numbers import NumberWorker
 from store.calls import CallInfo, SaveReport
 from store.db import transaction
 
@@ -62,11 +64,28 @@ def numbered(text: str, first: int = 1) -> Iterator[tuple[int, str]]:
 def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
                  create_people: bool = False, result: ImportResult | None = None
                  ) -> ImportResult:
-    """Import numbered lines; every unreadable one goes to ``result.problems``."""
+    """Import numbered lines; every unreadable one goes to ``result.problems``.
+
+    ``BATCH`` lines at a time, each batch read and imported with the cyclic garbage
+    collector paused (``store.bulk``)."""
     result = result or ImportResult()
     zone = pbx_zone(services.settings)
+    numbered_lines = iter(lines)
+    more = True
+    with NumberWorker(services.settings.default_region) as numbers:
+        while more:
+            with collector_paused():
+                more = _import_next(services, numbered_lines, zone, result, numbers,
+                                    create_people)
+    return result
+
+
+def _import_next(services: Services, lines: Iterator[tuple[int, str]], zone: tzinfo,
+                 result: ImportResult, numbers: NumberWorker, create_people: bool) -> bool:
+    """Read up to ``BATCH`` events and import them; False once the lines ran out."""
     batch: list[QueueLogEvent] = []
     append, problems, count = batch.append, result.problems, 0
+    more = False
     for number, text in lines:
         count += 1
         try:
@@ -77,19 +96,19 @@ def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
         if event is not None:
             append(event)
             if len(batch) >= BATCH:
-                _import_batch(services, batch, result, create_people)
-                batch = []
-                append = batch.append
-    if batch:
-        _import_batch(services, batch, result, create_people)
+                more = True
+                break
     result.lines += count
-    return result
+    if batch:
+        _import_batch(services, batch, result, numbers, create_people)
+    return more
 
 
 def _import_batch(services: Services, events: list[QueueLogEvent], result: ImportResult,
-                  create_people: bool) -> None:
+                  numbers: NumberWorker, create_people: bool) -> None:
     settings = services.settings
     template = settings.ami_interface_template
+    numbers.start(callers_of(events))  # worked out while the batch is folded and looked up
     with transaction(services.sessions) as session:
         rows = stored_rows(session, SOURCE, keys_of(events))
         known = {key: as_info(row) for key, row in rows.items()}
@@ -103,6 +122,7 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
         if others:
             rows.update(stored_rows(session, SOURCE, others))
         changed = [c for key, c in folded.calls.items() if known.get(key) != c]
+        numbers.finish()
         result.calls.add(save_calls(session, SOURCE, changed, region=settings.default_region,
                                     existing=rows))
         result.calls.unchanged += len(folded.calls) - len(changed)

@@ -1,10 +1,10 @@
 """Writing call records: one upsert for every source, rollups refreshed in the same breath.
 
 ``save_calls`` is the only writer of ``call_record``. It takes every source's calls as
-``CallInfo``, keeps callers in E.164 (``PHONE_REGION``), links the answering extension to
-its person, inserts what is new, updates what changed and leaves the rest alone, then
-rebuilds the hourly rollups of every hour a change touched. Saving the same facts twice
-therefore changes nothing, not even the rollups.
+``CallInfo``, keeps callers in E.164 (``PHONE_REGION``; ``store.caller_numbers``), links
+the answering extension to its person, inserts what is new, updates what changed and
+leaves the rest alone, then rebuilds the hourly rollups of every hour a change touched.
+Saving the same facts twice therefore changes nothing, not even the rollups.
 
 Writers are serialised (``callstats.lock_writers``): on PostgreSQL two imports of one
 new call cannot both insert it, and two refreshes of one hour cannot interleave.
@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat
 from sqlalchemy import Connection, String, Table, any_, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from store import callstats
+from store.caller_numbers import caller_e164
 from store.calls import CHUNK, CallInfo, CallRecord, SaveReport, check, check_source, hour_of
 from store.people import Person
-from store.phones import MAX_INPUT
 
 _VALUE_COLUMNS = ("caller", "dialled", "entered_at", "answered_at", "ended_at", "extension",
                   "person_id", "outcome", "wait_seconds", "talk_seconds", "wrapup_seconds")
@@ -139,34 +136,12 @@ def extension_owners(session: Session) -> dict[str, int]:
         select(Person.extension, Person.id).where(Person.extension.is_not(None))) if ext}
 
 
-@lru_cache(maxsize=100_000)
-def _e164(raw: str | None, region: str) -> str | None:
-    """A number as the PBX reports it, in E.164 through phonenumbers (region for national
-    forms), remembered: the same callers call again and again.
-
-    Kept when it is a *possible* number for its country (its length fits), without the
-    check against the numbering plan's assigned ranges that ``store.phones.e164`` makes
-    for numbers people type: a caller id is what the network delivered, the library's
-    range metadata lags new allocations, and that check was a fifth of an import's time.
-    Extensions (``1003``), ``anonymous`` and the like are not numbers: None."""
-    text = (raw or "").strip()
-    if not text or len(text) > MAX_INPUT:
-        return None
-    try:
-        number = phonenumbers.parse(text, region.upper())
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
-
-
 def _values(call: CallInfo, region: str, persons: dict[str, int]) -> dict[str, Any]:
     dialled = (call.dialled or "").strip()[:32] or None
     extension = (call.extension or "").strip()[:32] or None
     return {
-        "caller": _e164(call.caller, region),
-        "dialled": _e164(dialled, region) or dialled,
+        "caller": caller_e164(call.caller, region),
+        "dialled": caller_e164(dialled, region) or dialled,
         "entered_at": call.entered_at,
         "answered_at": call.answered_at,
         "ended_at": call.ended_at,

@@ -3,12 +3,16 @@ landed in the log with source pbx."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from commands import calls_import
 from commands.calls_import import ImportResult, import_lines, numbered
 from commands.core import Services
+from store import caller_numbers
 from store.activity import PAUSE, SESSION, Activity
 from store.calls import CallRecord
 from store.callstats import CallStatsHour
@@ -117,3 +121,29 @@ def test_wrapup_read_later_lands_on_the_call_already_stored(demo: Services) -> N
     later = import_lines(demo, numbered(f"{E + 66}|NONE|NONE|PJSIP/211|WRAPUPSTART|25\n"))
     assert (later.calls.created, later.calls.updated) == (0, 1)
     assert calls(demo)["9.1"][5] == 25.0
+
+
+def test_callers_worked_out_by_the_number_worker_are_the_ones_stored(
+        demo: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every batch's new callers go to the forked worker (the parent never works one
+    out), and what is stored is what phonenumbers makes of each."""
+    raws = [f"6{n:08d}" if n % 3 else f"+34 91 {n:07d}" for n in range(1, 120)]
+    raws += ["anonymous", "1003"]
+    log = "".join(f"{E + n}|w.{n}|support|NONE|ENTERQUEUE||{raw}|1\n"
+                  f"{E + n + 30}|w.{n}|support|NONE|ABANDON|1|1|30\n"
+                  for n, raw in enumerate(raws))
+    parent, real = os.getpid(), caller_numbers.e164_of_caller
+
+    def elsewhere(raw: str | None, region: str) -> str | None:
+        assert os.getpid() != parent, "worked out in the parent"
+        return real(raw, region)
+
+    caller_numbers._known.clear()
+    monkeypatch.setattr(caller_numbers, "MIN_NEW", 10)
+    monkeypatch.setattr(caller_numbers, "e164_of_caller", elsewhere)
+    monkeypatch.setattr(calls_import, "BATCH", 100)  # three batches, a trip each
+    result = import_lines(demo, numbered(log))
+    assert result.calls.created == len(raws)
+    stored = {call_id: row[1] for call_id, row in calls(demo).items()}
+    assert stored == {f"w.{n}": real(raw, "ES") for n, raw in enumerate(raws)}
+    assert sum(value is None for value in stored.values()) == 2

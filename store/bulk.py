@@ -1,0 +1,34 @@
+"""Bulk work and Python's cyclic garbage collector.
+
+An import builds hundreds of thousands of small objects (parsed lines, call tuples, row
+dicts) that refcounting frees on its own: none of them is part of a cycle. The cyclic
+collector does not know that; it runs every 700 allocations, and every so often it walks
+every object the process holds, the batch's own included. On a 200,000-line queue_log
+that was about a sixth of the import's time (``switchboard bench stats``: 57,000 against
+68,000 lines/s with the collector off, measured on SQLite).
+
+``collector_paused`` turns the collector off for one batch and, when the batch is done,
+collects the youngest generation once: the cycles the batch did make (a Session and its
+transaction, say) are freed there, so memory stays bounded by one batch however long the
+import runs. The collector's previous state is restored.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic collection inside the block; the young objects it left are collected
+    at its end (while paused they all stay in the youngest generation)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        if was_enabled:
+            gc.enable()
