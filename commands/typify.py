@@ -95,21 +95,41 @@ def _call_label(call: RegisteredCall, services: Services) -> str:
 
 def match(categories: Sequence[TypificationCategory], words: Sequence[str]
           ) -> tuple[list[TypificationCategory], str]:
-    """The categories the first words name, and the rest as the comment."""
-    for length in range(len(words), 0, -1):
-        wanted = fold(" ".join(words[:length]))
-        if not wanted:
-            continue
-        exact = [c for c in categories
-                 if wanted in (fold(c.code), fold(c.name), *(fold(k) for k in c.keywords))]
-        if exact:
-            return exact, " ".join(words[length:])
+    """The categories the first words name, and the rest as the comment.
+
+    Each word is folded once (folding a phrase is folding its words: it works character
+    by character), and the categories' codes, names and keywords once, into a table: a
+    long message costs one fold per word, not one per word per category."""
+    named: dict[str, list[TypificationCategory]] = {}
+    for category in categories:
+        for term in dict.fromkeys((fold(category.code), fold(category.name),
+                                   *(fold(k) for k in category.keywords))):
+            if term:
+                named.setdefault(term, []).append(category)
+    longest = max((term.count(" ") + 1 for term in named), default=0)
+    # the longest run of first words that is a code, a name or a keyword wins
+    for length, wanted in reversed(_folded_prefixes(words, longest)):
+        if wanted in named:
+            return named[wanted], " ".join(words[length:])
     first = fold(words[0]) if words else ""
     if not first:
         return [], ""
     partial = [c for c in categories
                if first in fold(c.name) or any(fold(k).startswith(first) for k in c.keywords)]
     return partial, " ".join(words[1:])
+
+
+def _folded_prefixes(words: Sequence[str], most: int) -> list[tuple[int, str]]:
+    """(n, the first n words folded), for each n whose fold has 1 to ``most`` words."""
+    prefixes: list[tuple[int, str]] = []
+    folded: list[str] = []
+    for n, word in enumerate(words, start=1):
+        folded.extend(fold(word).split())
+        if len(folded) > most:
+            break
+        if folded:
+            prefixes.append((n, " ".join(folded)))
+    return prefixes
 
 
 def _top(categories: Sequence[TypificationCategory]) -> list[TypificationCategory]:

@@ -4,13 +4,17 @@ Contract › New contract / Cancellation, Outage, Other."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from commands.core import Services
+from commands.typify import match
 from store import call_registry
-from store.call_registry import CallTypification
+from store.call_registry import CallTypification, TypificationCategory
 from store.categories_io import import_categories
 from store.db import transaction
+from store.directory import fold
 from tests.conftest import Chat
 
 
@@ -67,3 +71,40 @@ def test_disabled_categories_are_not_offered(chat: Chat, demo: Services) -> None
     assert chat.say("alice", "/typify outage").startswith("No category matches 'outage'.")
     with transaction(demo.sessions) as session:
         assert session.scalars(select(CallTypification)).all()  # history kept
+
+
+def _match_by_brute_force(categories: list[TypificationCategory], words: list[str]
+                          ) -> tuple[list[TypificationCategory], str]:
+    """What /typify matched before it folded each word once: every run of first words,
+    longest first, folded whole and compared with every category's folded terms."""
+    for length in range(len(words), 0, -1):
+        wanted = fold(" ".join(words[:length]))
+        if not wanted:
+            continue
+        exact = [c for c in categories
+                 if wanted in (fold(c.code), fold(c.name), *(fold(k) for k in c.keywords))]
+        if exact:
+            return exact, " ".join(words[length:])
+    first = fold(words[0]) if words else ""
+    if not first:
+        return [], ""
+    return ([c for c in categories if first in fold(c.name)
+             or any(fold(k).startswith(first) for k in c.keywords)], " ".join(words[1:]))
+
+
+_WORDS = st.text(alphabet=st.sampled_from("abcÁé -·,.ñÑ\u0301ﬁ"), min_size=0, max_size=8)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(terms=st.lists(st.tuples(_WORDS, _WORDS, st.lists(_WORDS, max_size=3)), min_size=1,
+                      max_size=5),
+       words=st.lists(_WORDS, max_size=8))
+def test_matching_folds_each_word_once_and_finds_the_same_categories(
+        terms: list[tuple[str, str, list[str]]], words: list[str]) -> None:
+    categories = [TypificationCategory(id=n, code=code or f"c{n}", name=name or f"n{n}",
+                                       keywords=keywords)
+                  for n, (code, name, keywords) in enumerate(terms, start=1)]
+    found, comment = match(categories, words)
+    expected, expected_comment = _match_by_brute_force(categories, words)
+    assert [c.id for c in found] == [c.id for c in expected]
+    assert comment == expected_comment
