@@ -166,8 +166,7 @@ def pending_callbacks(session: Session, ctx: CardContext) -> Section | None:
     """Callbacks still to be made to this number (scheduled, handed out or taken)."""
     if ctx.phone is None:
         return None
-    found = [c for c in callbacks.by_phone(session, ctx.phone, limit=20)
-             if c.status in callbacks.OPEN]
+    found = callbacks.by_phone(session, ctx.phone, limit=20, statuses=callbacks.OPEN)
     if not found:
         return None
     rows = tuple((f"#{c.id} " + c.due_at.astimezone(ctx.timezone).strftime("%a %d %b %H:%M"),

@@ -15,6 +15,7 @@ concurrent requests for the same number and queue can never both book.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -132,9 +133,13 @@ def open_for(session: Session, queue: str, phone: str) -> Callback | None:
         Callback.pending_key == pending_key(queue, phone)))
 
 
-def by_phone(session: Session, phone: str, limit: int = 50) -> list[Callback]:
-    return list(session.scalars(select(Callback).where(Callback.phone == phone)
-                                .order_by(Callback.id.desc()).limit(limit)))
+def by_phone(session: Session, phone: str, limit: int = 50,
+             statuses: Iterable[str] | None = None) -> list[Callback]:
+    """A number's callbacks, newest first; only those in ``statuses`` when given."""
+    query = select(Callback).where(Callback.phone == phone)
+    if statuses is not None:
+        query = query.where(Callback.status.in_(list(statuses)))
+    return list(session.scalars(query.order_by(Callback.id.desc()).limit(limit)))
 
 
 def events(session: Session, callback_id: int) -> list[CallbackEvent]:

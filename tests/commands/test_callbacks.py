@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from commands.callback_dispatch import dispatch_callbacks
+from commands.caller_card import CardContext, pending_callbacks
 from commands.core import Services
 from integrations.clock import FixedClock
 from integrations.pbx.sim import SimPbx
@@ -214,3 +215,21 @@ def test_the_report_in_chat(chat: Chat, demo: Services, clock: FixedClock) -> No
     assert "  requested        3" in reply and "  refused          1" in reply
     assert "  cancelled        1" in reply and "  still due today  0" in reply
     assert "not a date" in chat.say("carla", "/callbacks report 2026-13-01")
+
+
+def test_the_caller_card_shows_a_pending_callback_behind_many_closed_ones(
+        chat: Chat, demo: Services, clock: FixedClock) -> None:
+    assert "booked" in chat.say("alice", "/callback 612000009 tomorrow 12:00")
+    now = clock.now()
+    with transaction(demo.sessions) as session:
+        for n in range(25):  # newer than the booking, all closed
+            session.add(Callback(phone="+34612000009", queue="support", pool="support",
+                                 slot_start=now, requested_for=now, due_at=now,
+                                 status=callbacks.DONE, source=callbacks.CHAT,
+                                 created_by="person:alice", created_at=now,
+                                 closed_at=now, note=f"done {n}"))
+    with transaction(demo.sessions) as session:
+        section = pending_callbacks(session, CardContext(
+            phone="+34612000009", masked=False, timezone=demo.settings.timezone, now=now))
+    assert section is not None
+    assert [row[1] for row in section.rows] == ["scheduled · queue support"]
