@@ -125,6 +125,11 @@ def run(ctx: Context, services: Services) -> Reply:
     if turn is None:
         why = plan.closed or "it is outside the turns"
         return Reply(f"Nobody is expected on the phones now: {why}.", private=True)
+    if not plan.has_timetable:
+        return Reply(f"Turn {turn.number} ({turn.label}) has nobody planned today: the "
+                     "timetable has no cells for this day, so I cannot tell who should be "
+                     "connected. /queue shows who is; /assign or `switchboard timetable "
+                     "import` plans the day.", private=True)
     snapshot, _ = sync_with_pbx(services)
     tz = config.timezone
     with reading(services.sessions) as session:

@@ -105,3 +105,13 @@ def test_paused_agents_and_other_turns_are_not_chased(demo: Services,
     assert check_offline(demo).skipped == "outside the turns"
     clock.set(T0 + timedelta(days=2))  # Wednesday: festiu in the timetable
     assert "festiu" in (check_offline(demo).skipped or "")
+
+
+def test_offline_on_a_day_without_a_timetable_says_so(chat: Chat, demo: Services,
+                                                      clock: FixedClock) -> None:
+    """A day with turns but no timetable: nobody is planned, so nobody can be called
+    connected or not (it used to say everyone on turn was connected)."""
+    assert "3 on turn 1" in chat.say("carla", "/offline")  # the demo plans today
+    clock.set(T0 + timedelta(days=14))  # a Monday the demo's timetable does not reach
+    answer = chat.say("carla", "/offline")
+    assert "has nobody planned today" in answer and "is connected" not in answer
