@@ -254,8 +254,8 @@ def parse_csv(text: str) -> list[Week]:
 
 def import_weeks(session: Session, weeks: Iterable[Week], now: datetime,
                  *, label: str = "file") -> TimetableReport:
-    """Check every person key of every week, then replace each week (nothing written when
-    anything is wrong). The caller owns the transaction."""
+    """Check every person key and cell of every week, then replace each week (nothing
+    written when anything is wrong). The caller owns the transaction."""
     weeks = list(weeks)
     known = {p.key: p.id for p in people.all_people(session)}
     problems: list[Problem] = [p for week in weeks for p in week.problems]
@@ -271,15 +271,15 @@ def import_weeks(session: Session, weeks: Iterable[Week], now: datetime,
             where = f"week {week.monday} " if week.monday != date.min else ""
             problems.append(Problem(f"{where}timetable.{code}[{t + 1}]",
                                     f"line {week.lines[n]}", f"unknown person {key!r}"))
+    cells_of = {week.monday: list(_cells(week, known)) for week in weeks}
+    for monday, cells in cells_of.items():
+        for line in dict.fromkeys(c.line for c in cells):
+            problems += check_columns(TimetableCell, {"line": line}, f"week {monday}")
     if problems:
         raise ImportRejected(problems)
     report = TimetableReport()
     for week in weeks:
-        cells = list(_cells(week, known))
-        for c in cells:
-            problems += check_columns(TimetableCell, {"line": c.line}, f"week {week.monday}")
-        if problems:
-            raise ImportRejected(problems)
+        cells = cells_of[week.monday]
         header = TimetableWeek(monday=week.monday, days=week.days,
                                hours=[f"{h:%H:%M}" for h in week.hours], lines=week.lines,
                                imported_at=now)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from commands.core import Services
-from store import shifts
+from store import people, shifts
 from store.absences import Absence, absent_at, no_service_days, overlapping
 from store.clockwork import ClockRun, OfflineEpisode
 from store.db import reading, transaction
@@ -157,3 +157,20 @@ def test_the_shift_queries_are_served_by_indexes(demo: Services) -> None:
         assert absent_at(session, when) == {}
         assert overlapping(session, when, when + timedelta(days=1)) == []
         assert no_service_days(session, day, day) == []
+
+
+def test_a_bad_cell_in_a_later_week_rejects_the_file_before_any_week_is_written(
+        demo: Services) -> None:
+    long_line = "L" * 100
+    text = ("date,start,end,line,person\n"
+            "2026-11-23,09:00,10:15,T1,bruno\n"  # the demo has alice there
+            f"2026-11-30,09:00,10:15,{long_line},alice\n"
+            f"2026-12-07,09:00,10:15,{long_line}2,alice\n")
+    with transaction(demo.sessions) as session:
+        with pytest.raises(ImportRejected) as caught:
+            import_weeks(session, parse_csv(text), T0)
+        assert [p.field for p in caught.value.problems] == ["line", "line"]  # both weeks
+        first = [c for c in shifts.cells_between(session, WEEK, WEEK)
+                 if c.line == "T1" and c.start == time(9)]
+        alice = people.by_key(session, "alice")
+        assert alice is not None and [c.person_id for c in first] == [alice.id]
