@@ -39,6 +39,9 @@ WORD_MAX = 32  # characters of a name word kept in the index (longer words are c
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
+NAME_KEY_MAX = 200  # the name_key columns' length
+
+
 class DirectoryAccount(Base):
     __tablename__ = "directory_account"
 
@@ -49,7 +52,7 @@ class DirectoryAccount(Base):
     crm_code: Mapped[str | None] = mapped_column(String(64), index=True)
     erp_code: Mapped[str | None] = mapped_column(String(64), index=True)
     # Folded name: how an import recognises an account that has no code and no tax id.
-    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_MAX), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -61,7 +64,7 @@ class DirectoryContact(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("directory_account.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_MAX))
     email: Mapped[str | None] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -110,6 +113,12 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+def name_key(name: str) -> str:
+    """A name as it is stored and matched (``fold``), cut to its column: folding can
+    lengthen a name (``ﬁ`` → ``fi``, ``ß`` → ``ss``, ``½`` → ``1 2``)."""
+    return fold(name)[:NAME_KEY_MAX]
 
 
 # A name search intersects one index range per word: the first few words narrow it enough,

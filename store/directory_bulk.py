@@ -24,7 +24,7 @@ from store.directory import (
     DirectoryContact,
     DirectoryPhone,
     DirectoryWord,
-    fold,
+    name_key,
     words,
 )
 
@@ -72,7 +72,7 @@ def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
             next_account += 1
             rows["a"].append({"id": aid, "name": account.name, "email": account.email,
                               "tax_id": account.tax_id, "crm_code": account.crm_code,
-                              "erp_code": account.erp_code, "name_key": fold(account.name),
+                              "erp_code": account.erp_code, "name_key": name_key(account.name),
                               "updated_at": now})
             rows["p"] += _phones(account.phones, aid, None)
             rows["w"] += _words(account.name, aid, None)
@@ -80,7 +80,7 @@ def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
                 cid = next_contact
                 next_contact += 1
                 rows["c"].append({"id": cid, "account_id": aid, "name": contact.name,
-                                  "name_key": fold(contact.name), "email": contact.email,
+                                  "name_key": name_key(contact.name), "email": contact.email,
                                   "updated_at": now})
                 rows["p"] += _phones(contact.phones, aid, cid)
                 rows["w"] += _words(contact.name, aid, cid)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from store import phones, tax_ids
-from store.directory import DirectoryAccount, DirectoryContact, fold
+from store.directory import DirectoryAccount, DirectoryContact, fold, name_key
 from store.imports import Problem, check_columns, read_csv
 
 COLUMNS = ("name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code",
@@ -68,9 +68,9 @@ def account_keys(rows: Sequence[Row]) -> list[tuple[str, ...]]:
     for row in rows:
         names = [(kind, value) for kind, value in (
             ("erp", row.erp_code), ("crm", row.crm_code), ("tax", row.tax_id),
-            ("company", fold(row.company) if row.company else None)) if value]
+            ("company", name_key(row.company) if row.company else None)) if value]
         if not names:  # a private customer without codes: by name and first number
-            keys.append(("person", fold(row.name), row.phones[0] if row.phones else ""))
+            keys.append(("person", name_key(row.name), row.phones[0] if row.phones else ""))
             continue
         key = next((known[name] for name in names if name in known), names[0])
         for name in names:
@@ -182,7 +182,7 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
             for name in ("tax_id", "crm_code", "erp_code", "company"):
                 mine, theirs = getattr(row, name), getattr(first, name)
                 if name == "company":
-                    mine, theirs = fold(mine or ""), fold(theirs or "")
+                    mine, theirs = name_key(mine or ""), name_key(theirs or "")
                 if mine and theirs and mine != theirs:
                     why = (name, f"{getattr(row, name)!r} differs from {getattr(first, name)!r} "
                                  f"given for the same account on {first.line}")
@@ -192,11 +192,11 @@ def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
                 if account_key in own:
                     why = ("name", f"the same customer is already on "
                                    f"{own[account_key].line}")
-                elif first.company and fold(first.company) != fold(row.name):
+                elif first.company and name_key(first.company) != name_key(row.name):
                     why = ("name", f"{row.name!r} differs from {first.company!r} given for "
                                    f"the same account on {first.line}")
         if why is None and row.company:
-            key = (account_key, fold(row.name))
+            key = (account_key, name_key(row.name))
             if key in contacts:
                 why = ("name", f"{row.name!r} at {row.company!r} is already on "
                                f"{contacts[key].line}")

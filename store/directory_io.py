@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from store import directory, directory_bulk
 from store.base import update_fields
-from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, fold
+from store.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, name_key
 from store.directory_bulk import NewAccount, NewContact
 from store.directory_csv import Row, account_keys, parse_rows
 from store.imports import ImportRejected, Problem
@@ -99,7 +99,7 @@ def _apply(session: Session, row: Row, now: datetime, report: DirectoryReport) -
     name = row.company or row.name
     account = _find_account(session, row)
     fields = {k: v for k, v in {"name": name, "tax_id": row.tax_id, "crm_code": row.crm_code,
-                                "erp_code": row.erp_code, "name_key": fold(name)}.items()
+                                "erp_code": row.erp_code, "name_key": name_key(name)}.items()
               if v}
     if not row.company and row.email:
         fields["email"] = row.email
@@ -129,8 +129,8 @@ def _apply(session: Session, row: Row, now: datetime, report: DirectoryReport) -
         if not created and not changed:
             report.unchanged += 1
         return
-    contact = directory.find_contact(session, account.id, fold(row.name))
-    contact_fields = {"name": row.name, "name_key": fold(row.name)}
+    contact = directory.find_contact(session, account.id, name_key(row.name))
+    contact_fields = {"name": row.name, "name_key": name_key(row.name)}
     if row.email:
         contact_fields["email"] = row.email
     if contact is None:
@@ -157,11 +157,11 @@ def _find_account(session: Session, row: Row) -> DirectoryAccount | None:
     if row.company or row.erp_code or row.crm_code or row.tax_id:
         return directory.find_account(session, erp_code=row.erp_code, crm_code=row.crm_code,
                                       tax_id=row.tax_id,
-                                      name_key=fold(row.company) if row.company else None)
+                                      name_key=name_key(row.company) if row.company else None)
     # A private customer without codes: the same name and a number in common.
     return session.scalar(
         select(DirectoryAccount)
         .join(DirectoryPhone, DirectoryPhone.account_id == DirectoryAccount.id)
         .where(DirectoryPhone.number.in_(row.phones), DirectoryPhone.contact_id.is_(None),
-               DirectoryAccount.name_key == fold(row.name))
+               DirectoryAccount.name_key == name_key(row.name))
         .order_by(DirectoryAccount.id).limit(1))

@@ -226,3 +226,19 @@ def test_a_company_s_own_row_comes_once_and_under_its_name() -> None:
     assert [r.line for r in rows] == ["line 2", "line 3"]
     assert [(p.entry, p.field) for p in problems] == [("line 4", "name"), ("line 5", "name")]
     assert "already on line 3" in problems[0].why
+
+
+def test_names_that_fold_longer_than_their_column_are_kept_and_found_again(
+        services: Services) -> None:
+    """"ß" folds to "ss" and "ﬁ" to "fi": a 200-character name has a 400-character fold,
+    cut to the name_key column so PostgreSQL takes it and a re-import finds the rows."""
+    company, person = "ß" * 200, "ﬁ" * 150 + " " + "ß" * 49
+    text = ("name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code\n"
+            f"{person};600 11 22 33;;;;{company};;;\n")
+    assert load(services, text).startswith("accounts: 1 created")
+    assert load(services, text).endswith("1 rows unchanged")
+    assert counts(services) == (1, 1, 1)
+    with transaction(services.sessions) as session:
+        keys = [len(k) for k in session.scalars(select(DirectoryAccount.name_key))]
+        keys += [len(k) for k in session.scalars(select(DirectoryContact.name_key))]
+    assert keys == [200, 200]
