@@ -18,16 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 
 from commands.queue_log import pbx_reason
 from integrations.pbx.queue_log_calls import AgentChange
 from store import activity, people
-from store.activity import Activity
 from store.people import Person
 
 ADOPT_WINDOW = timedelta(minutes=5)
@@ -82,7 +79,7 @@ def _person(session: Session, change: AgentChange, cache: dict[str, Person | Non
 
 def _start(session: Session, person: Person, change: AgentChange, report: AgentReport,
            reasons: dict[str | None, str]) -> None:
-    rows = list(session.scalars(around_query(person.id, change.kind, change.at)))
+    rows = activity.around(session, person.id, change.kind, change.at)
     if any(row.ended_at is not None for row in rows):  # an interval we hold covers it
         report.unchanged += 1
         return
@@ -111,12 +108,3 @@ def _stop(session: Session, person: Person, change: AgentChange, report: AgentRe
         return
     activity.finish(current, change.at)
     report.closed += 1
-
-
-def around_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
-    """The person's open row of this kind, and any closed one that covers ``at``."""
-    return (select(Activity)
-            .where(Activity.person_id == person_id, Activity.kind == kind,
-                   or_(Activity.ended_at.is_(None),
-                       and_(Activity.ended_at > at, Activity.started_at <= at)))
-            .order_by(Activity.started_at.desc(), Activity.id.desc()))

@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core import Config
-from store import shifts
+from store import people, shifts
 from store.calendar_days import closed_days, closed_reason
 from store.people import Person
 from store.shifts import HOLIDAY, TimetableCell
@@ -105,7 +104,7 @@ def day_plan(session: Session, config: Config, day: date) -> DayPlan:
                  tuple(f"T{i}" for i in range(1, d.lines + 1)))
             for n, d in enumerate(shifts.turn_definitions(session, day.weekday()), start=1))
     by_start = {t.start.time(): t for t in turns}
-    persons = _people(session, [c.person_id for c in cells if c.person_id is not None])
+    persons = people.by_ids(session, [c.person_id for c in cells if c.person_id is not None])
     seats = tuple(
         Seat(by_start[c.start], c.line, c.status,
              persons.get(c.person_id) if c.person_id is not None else None)
@@ -125,12 +124,6 @@ def _turns_from_cells(cells: Sequence[TimetableCell], day: date,
             lines.append(c.line)
     return tuple(Turn(day, n, local(day, s, config), local(day, e, config), tuple(lines))
                  for n, ((s, e), lines) in enumerate(sorted(spans.items()), start=1))
-
-
-def _people(session: Session, ids: Sequence[int]) -> dict[int, Person]:
-    if not ids:
-        return {}
-    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(sorted(set(ids)))))}
 
 
 def next_turn(session: Session, config: Config, when: datetime,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, or_, select, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.base import Base, UTCDateTime
@@ -98,6 +99,20 @@ def open_activity(session: Session, person_id: int, kind: str) -> Activity | Non
                Activity.ended_at.is_(None))
         .order_by(Activity.started_at.desc(), Activity.id.desc())
         .limit(1))
+
+
+def around_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
+    """The person's open row of this kind, and any closed one that covers ``at``."""
+    return (select(Activity)
+            .where(Activity.person_id == person_id, Activity.kind == kind,
+                   or_(Activity.ended_at.is_(None),
+                       and_(Activity.ended_at > at, Activity.started_at <= at)))
+            .order_by(Activity.started_at.desc(), Activity.id.desc()))
+
+
+def around(session: Session, person_id: int, kind: str, at: datetime) -> list[Activity]:
+    """``around_query``'s rows: the open one first, should there be one."""
+    return list(session.scalars(around_query(person_id, kind, at)))
 
 
 def open_activities(session: Session, kind: str) -> list[Activity]:

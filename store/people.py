@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -78,6 +79,14 @@ def by_chat_id(session: Session, platform: str, user_id: str) -> Person | None:
     if column is None:
         return None
     return session.scalar(select(Person).where(column == user_id))
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:
+    """id → person, for these ids (those that exist)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
 
 
 def all_people(session: Session, *, active_only: bool = False) -> list[Person]:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from commands.calls_activity import around_query
 from store import calls, callstats, callstats_query
+from store.activity import around_query
 from store.agentstats import times_query
 from store.call_ingest import save_calls, stored_query
 from store.calls import CallInfo, CallRecord
