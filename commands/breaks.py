@@ -1,34 +1,24 @@
 """/breaks: pauses per reason and time logged in, per agent, over a day or the week.
 
-Periods are in the team's time zone: ``today`` is local midnight → now, a date
-(YYYY-MM-DD) is that local day, ``week`` is Monday 00:00 → now. Pauses and sessions are
+Periods are the statistics' (``commands.stats_period``), in the team's time zone:
+``today`` is local midnight → now, a date (YYYY-MM-DD) that local day, ``week`` Monday
+00:00 → now, ``month`` the 1st → now, ``FROM..TO`` those days. Pauses and sessions are
 clipped to the period, and one still open counts up to the end of the period or now,
 whichever comes first.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
 
 from commands.core import Command, Context, Denied, Reply, Section, Services, UsageError
 from commands.queue_common import duration, first_name, split_person
+from commands.stats_period import FORMS, Period, parse_period
 from store import activity, people
 from store.activity import PAUSE, SESSION, Span
 from store.db import reading
 from store.people import Role
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FORMS = "today, yesterday, week, month, or a date as YYYY-MM-DD"
-
-
-@dataclass(frozen=True)
-class Period:
-    begin: datetime
-    end: datetime  # never after now
-    label: str
 
 
 @dataclass
@@ -48,42 +38,13 @@ class Totals:
             entry[1] += seconds
 
 
-def period_for(word: str | None, now: datetime, tz: tzinfo) -> Period:
-    today = now.astimezone(tz).date()
-    word = (word or "today").lower()
-    if word == "today":
-        return Period(_midnight(today, tz), now, f"today ({today:%a %d %b})")
-    if word == "yesterday":
-        day = today - timedelta(days=1)
-        return Period(_midnight(day, tz), _midnight(today, tz), f"yesterday ({day:%a %d %b})")
-    if word == "week":
-        monday = today - timedelta(days=today.weekday())
-        return Period(_midnight(monday, tz), now, f"this week (since {monday:%a %d %b})")
-    if word == "month":
-        first = today.replace(day=1)
-        return Period(_midnight(first, tz), now, f"this month (since {first:%a %d %b})")
-    if _DATE.match(word):
-        try:
-            day = date.fromisoformat(word)
-        except ValueError:
-            raise UsageError(f"{word!r} is not a real date; give {FORMS}.") from None
-        if day > today:
-            raise UsageError(f"{word} is in the future; give {FORMS}.")
-        return Period(_midnight(day, tz), min(_midnight(day + timedelta(days=1), tz), now),
-                      f"{day:%a %d %b %Y}")
-    raise UsageError(f"I don't understand the period {word!r}; give {FORMS}.")
-
-
-def _midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 def run(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
         person, words = split_person(session, ctx.args)
         if len(words) > 1:
             raise UsageError(f"Give one period ({FORMS}), not {' '.join(words)!r}.")
-        period = period_for(words[0] if words else None, ctx.now, services.settings.timezone)
+        period = parse_period(words[0] if words else None, ctx.now,
+                              services.settings.timezone)
         is_coordinator = ctx.role.allows(Role.COORDINATOR)
         if person is not None and person.id != ctx.person.id and not is_coordinator:
             raise Denied("Agents can see only their own breaks; ask a coordinator for "
@@ -128,6 +89,6 @@ COMMAND = Command(
     name="breaks",
     run=run,
     summary="Pauses per reason and time logged in, yours or (coordinators) everyone's",
-    usage="/breaks [today|yesterday|week|month|YYYY-MM-DD] [@person]",
+    usage="/breaks [today|yesterday|week|month|YYYY-MM-DD|FROM..TO] [@person]",
     aliases=("pauses report",),
 )

@@ -65,7 +65,8 @@ def parse_period(word: str | None, now: datetime, tz: tzinfo) -> Period:
                       monday, today)
     if word == "month":
         first = today.replace(day=1)
-        return Period(midnight(first, tz), now, f"this month (since {first:%d %b})", first, today)
+        return Period(midnight(first, tz), now, f"this month (since {first:%a %d %b})", first,
+                      today)
     if _DATE.match(word):
         day = _date(word)
         _not_future(day, today, word)

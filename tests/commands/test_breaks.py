@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -120,7 +120,7 @@ def test_bad_periods_name_the_accepted_forms(chat: Chat, logged: Services, text:
     reply = chat.say("bruno", text)
     assert chat.last is not None and chat.last.outcome == "usage"
     assert why in reply
-    assert "today, yesterday, week, month, or a date as YYYY-MM-DD" in reply
+    assert "today, yesterday, week, month, a date (YYYY-MM-DD) or FROM..TO" in reply
 
 
 def test_a_day_of_25_hours_when_summer_time_ends(chat: Chat, demo: Services,
@@ -143,3 +143,20 @@ def test_the_month_runs_from_the_first_to_now(chat: Chat, logged: Services) -> N
     assert month == {**figures(chat, "dani", "/breaks week"),
                      "Alice Agent": {"break": "1 pause, 15 min", "logged in": "0 min"}}
     assert "this month (since Sun 01 Nov)" in chat.say("dani", "/breaks month")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("/breaks 2026-11-20..2026-11-01", "the end comes before the start"),
+    ("/breaks 2024-01-01..2026-11-20", "at most 400 days"),
+])
+def test_bad_ranges_say_why(chat: Chat, logged: Services, text: str, why: str) -> None:
+    assert why in chat.say("bruno", text)
+    assert chat.last is not None and chat.last.outcome == "usage"
+
+
+def test_a_range_of_days_is_the_sum_of_its_days(chat: Chat, logged: Services,
+                                                clock: FixedClock) -> None:
+    today = clock.now().astimezone(MADRID).date()
+    monday = today - timedelta(days=today.weekday())
+    assert figures(chat, "dani", f"/breaks {monday}..{today}") == \
+        figures(chat, "dani", "/breaks week")

@@ -76,7 +76,7 @@ def test_a_coordinator_names_one_agent(chat: Chat, calls: Services) -> None:
     ("/stats yesterday", "Calls yesterday (Sun 22 Nov): 1 offered, 1 answered"),
     ("estadístiques 2026-11-22", "Calls Sun 22 Nov 2026: 1 offered"),
     ("/stats week", "Calls this week (since Mon 23 Nov): 5 offered"),
-    ("/stats month", "Calls this month (since 01 Nov): 6 offered"),
+    ("/stats month", "Calls this month (since Sun 01 Nov): 6 offered"),
     ("/stats 2026-11-20..2026-11-23", "Calls 20 Nov 2026 to 23 Nov 2026: 6 offered"),
     ("/stats today sales", "Calls in queue sales today (Mon 23 Nov): 1 offered"),
 ])
