@@ -119,8 +119,7 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
         return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
                            dial_context=settings.callback_dial_context,
                            queue_log=settings.asterisk_queue_log,
-                           queue_log_zone=pbx_zone(settings),
-                           queue_log_max_bytes=max(settings.import_max_bytes, 100_000_000))
+                           queue_log_zone=pbx_zone(settings))
     return SimPbx(sessions, settings.pbx_queue, clock)
 
 

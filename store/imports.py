@@ -96,11 +96,19 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return text
 
 
+def check_text_start(sample: bytes) -> None:
+    """Refuse a file streamed line by line whose first bytes show it is not UTF-8 text
+    (NUL bytes: binary, UTF-16 or UTF-32), as ``decode`` refuses a whole one."""
+    if b"\x00" in sample:
+        raise reject("file", "encoding", f"not UTF-8 text: {_apparent_encoding(sample)}; "
+                                         "save it as UTF-8 and import it again")
+
+
 def _apparent_encoding(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's:
+        return "it looks like UTF-32"  # UTF-32 LE's BOM starts with UTF-16 LE's
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "it looks like UTF-16"
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "it looks like UTF-32"
     sample = data[:4096]
     if sample.count(b"\x00") > len(sample) // 4:
         return "it looks like UTF-16 or a binary file"

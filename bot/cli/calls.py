@@ -23,7 +23,7 @@ from bot.cli.follow import Follower
 from commands.calls_import import ImportResult, import_lines
 from commands.calls_pull import pull_day
 from integrations.errors import IntegrationError
-from integrations.pbx.queue_log_file import decoded_lines
+from integrations.pbx.queue_log_file import stream_lines
 from store.imports import ImportRejected
 
 MAX_SHOWN = 50  # skipped lines listed one by one; the rest are counted
@@ -61,10 +61,8 @@ def import_queue_log(cli: Cli, args: argparse.Namespace) -> int:
         return follow(cli, args.file, args.every)
     result = ImportResult()
     try:
-        with open(args.file, "rb") as handle:
-            data = handle.read(cli.settings.import_max_bytes + 1)
-        lines = decoded_lines(data, cli.settings.import_max_bytes, problems=result.problems)
-        import_lines(services, lines, result=result)
+        with open(args.file, "rb") as handle:  # a stream: any size
+            import_lines(services, stream_lines(handle, result.problems), result=result)
     except OSError as exc:
         return cli.fail(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE)
     except ImportRejected as exc:

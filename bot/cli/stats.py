@@ -30,7 +30,7 @@ from commands.stats import card, report_for
 from commands.stats_chart import render_png
 from commands.stats_data import StatsReport
 from commands.stats_period import day_period, parse_period
-from integrations.pbx.queue_log_file import decoded_lines
+from integrations.pbx.queue_log_file import stream_lines
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.imports import ImportRejected
@@ -69,11 +69,9 @@ def show_stats(cli: Cli, args: argparse.Namespace) -> int:
         services = scratch_services(cli)
         result = ImportResult()
         try:
-            with open(args.queue_log, "rb") as handle:
-                data = handle.read(cli.settings.import_max_bytes + 1)
-            import_lines(services, decoded_lines(data, cli.settings.import_max_bytes,
-                                                 problems=result.problems),
-                         create_people=True, result=result)
+            with open(args.queue_log, "rb") as handle:  # a stream: any size
+                import_lines(services, stream_lines(handle, result.problems),
+                             create_people=True, result=result)
         except OSError as exc:
             return cli.fail(f"cannot read {args.queue_log}: {exc.strerror}", EXIT_USAGE)
         except ImportRejected as exc:

@@ -81,8 +81,7 @@ class AsteriskPbx:
     def __init__(self, client: AmiClient, queue: str,
                  interface_template: str = "PJSIP/{extension}",
                  dial_context: str = "from-internal", *,
-                 queue_log: str = "", queue_log_zone: tzinfo = UTC,
-                 queue_log_max_bytes: int = 100_000_000) -> None:
+                 queue_log: str = "", queue_log_zone: tzinfo = UTC) -> None:
         if interface_template.count("{extension}") != 1:
             raise ValueError("the AMI interface template must contain {extension} once, "
                              f"like PJSIP/{{extension}}; got {interface_template!r}")
@@ -92,7 +91,6 @@ class AsteriskPbx:
         self.dial_context = dial_context
         self.queue_log = queue_log
         self.queue_log_zone = queue_log_zone
-        self.queue_log_max_bytes = queue_log_max_bytes
         before, _, after = interface_template.partition("{extension}")
         self._template = re.compile(
             re.escape(before) + f"({_EXTENSION_CHARS})" + re.escape(after), re.IGNORECASE)
@@ -134,8 +132,7 @@ class AsteriskPbx:
                            "queue_log file, or import it with switchboard calls "
                            "import-queue-log", "unsupported")
         return calls_in_file(self.queue_log, start, end, zone=self.queue_log_zone,
-                             template=self.interface_template,
-                             max_bytes=self.queue_log_max_bytes)
+                             template=self.interface_template)
 
     def _status(self) -> list[Message]:
         """This queue's events of one QueueStatus answer (QueueParams first)."""

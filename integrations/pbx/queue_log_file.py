@@ -1,69 +1,90 @@
 """Reading a queue_log file: bytes to numbered lines, and a file's calls for a period.
 
-The size cap and the UTF-8 check are the imports' own (``store.imports.decode``). A file
-that is not UTF-8 as a whole is read line by line instead, so one line with a stray byte
-is reported (``(line, why)``) and skipped rather than refusing the file.
+A queue_log is read as a stream (``stream_lines``), a line at a time, so its size does
+not matter: a busy PBX writes tens of megabytes a month. A line that is not UTF-8 is
+reported (``(line, why)``) and skipped rather than refusing the file; a file that starts
+with NUL bytes (binary, UTF-16) is refused as the other imports refuse it
+(``store.imports``).
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
-from collections.abc import Iterator
-from datetime import datetime, tzinfo
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, tzinfo
+from typing import BinaryIO
 
 from integrations.pbx.base import PbxError
-from integrations.pbx.queue_log import BadLine, QueueLogEvent, parse_line
+from integrations.pbx.queue_log import MAX_LINE, BadLine, QueueLogEvent, parse_line
 from integrations.pbx.queue_log_calls import fold
 from store.calls import CallInfo
-from store.imports import ImportRejected, decode
+from store.imports import ImportRejected, check_text_start
 
 log = logging.getLogger(__name__)
 
 
-def decoded_lines(data: bytes, max_bytes: int, first: int = 1,
-                  problems: list[tuple[int, str]] | None = None) -> Iterator[tuple[int, str]]:
-    """(line number, text) for each line; undecodable lines go to ``problems``.
+def stream_lines(handle: BinaryIO, problems: list[tuple[int, str]], first: int = 1
+                 ) -> Iterator[tuple[int, str]]:
+    """(line number, text) for each line of an open binary file, read one line at a time.
 
-    ImportRejected (from ``decode``) when ``data`` is over the size cap or binary."""
-    try:
-        text = decode(data, max_bytes)
-    except ImportRejected as exc:
-        if not any(p.field == "encoding" and "not UTF-8" in p.why for p in exc.problems):
-            raise
-        text = None
-    if text is not None:
-        yield from enumerate(text.splitlines(), start=first)
-        return
-    for number, raw in enumerate(data.splitlines(), start=first):
+    ImportRejected when the file starts like a binary or UTF-16 file. A line that is not
+    UTF-8, or longer than any queue_log line (``MAX_LINE``), goes to ``problems``; a long
+    line is skipped without being held in memory."""
+    check_text_start(_peek(handle))
+    limit = MAX_LINE * 4 + 2  # bytes: MAX_LINE characters of up to 4 bytes, and CR LF
+    number = first - 1
+    while raw := handle.readline(limit):
+        number += 1
+        if number == first and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            problems.append((number, f"longer than {MAX_LINE} characters"))
+            continue
         try:
-            yield number, raw.decode("utf-8")
+            yield number, raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as err:
-            if problems is not None:
-                problems.append((number, f"not UTF-8 (byte {err.start + 1} of the line)"))
+            problems.append((number, f"not UTF-8 (byte {err.start + 1} of the line)"))
 
 
-def read_events(path: str, zone: tzinfo, max_bytes: int,
-                problems: list[tuple[int, str]]) -> list[QueueLogEvent]:
-    with open(path, "rb") as handle:
-        data = handle.read(max_bytes + 1)
+def _peek(handle: BinaryIO) -> bytes:
+    """The file's first bytes, left unread (a buffered file can look ahead)."""
+    peek = getattr(handle, "peek", None)
+    return peek(4096)[:4096] if peek is not None else b""
+
+
+# Calls last minutes, not days: events this far outside a period cannot belong to a call
+# that entered in it (its queue stint, wrap-up included).
+MARGIN = timedelta(days=1)
+
+
+def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
+                   zone: tzinfo, problems: list[tuple[int, str]]) -> list[QueueLogEvent]:
+    """The events of these lines from a day before ``start`` to a day after ``end``."""
+    first, last = start - MARGIN, end + MARGIN
     events: list[QueueLogEvent] = []
-    for number, text in decoded_lines(data, max_bytes, problems=problems):
+    for number, text in lines:
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
             problems.append((number, str(exc)))
             continue
-        if event is not None:
+        if event is not None and first <= event.at < last:
             events.append(event)
     return events
 
 
 def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
-                  template: str, max_bytes: int) -> list[CallInfo]:
-    """The calls of a queue_log file that entered a queue in [start, end)."""
+                  template: str) -> list[CallInfo]:
+    """The calls of a queue_log file that entered a queue in [start, end), the file read
+    as a stream (only the events near the period are kept)."""
     problems: list[tuple[int, str]] = []
     try:
-        events = read_events(path, zone, max_bytes, problems)
+        with open(path, "rb") as handle:
+            events = events_between(stream_lines(handle, problems), start, end, zone,
+                                    problems)
     except OSError as exc:
         raise PbxError(f"cannot read the queue_log {path}: {exc.strerror}") from exc
     except ImportRejected as exc:

@@ -56,14 +56,20 @@ def test_import_reports_bad_lines_and_is_idempotent(run: Run, tmp_path: Path) ->
                             figures["asa_seconds"]) == (2, 1, 1, 9.0)
 
 
-def test_import_of_a_missing_or_oversized_file(run: Run, tmp_path: Path) -> None:
+def test_import_of_a_missing_a_binary_or_a_large_file(run: Run, tmp_path: Path) -> None:
     status, _, err = run("calls", "import-queue-log", str(tmp_path / "nope"))
     assert status == 2 and "cannot read" in err
+    utf16 = tmp_path / "utf16"
+    utf16.write_bytes(LOG.encode("utf-16"))
+    status, out, err = run("calls", "import-queue-log", str(utf16))
+    assert status == 1 and "not UTF-8 text: it looks like UTF-16" in err and not out
+    # The file is read as a stream: IMPORT_MAX_BYTES (for YAML and CSV) does not cap it.
     big = tmp_path / "big"
-    big.write_text(LOG * 10)
+    big.write_text("".join(LOG.replace("|1.", f"|{n}.") for n in range(1, 11)))
     run.env["IMPORT_MAX_BYTES"] = "100"
-    status, _, err = run("calls", "import-queue-log", str(big))
-    assert status == 1 and "larger than 100 bytes (IMPORT_MAX_BYTES)" in err
+    status, out, err = run("calls", "import-queue-log", str(big))
+    assert status == 1 and err.count("1 fields; expected") == 10
+    assert "calls: 20 new, 0 updated, 0 unchanged" in out
 
 
 def test_stats_from_a_queue_log_file_touch_no_database(tmp_path: Path) -> None:
