@@ -271,6 +271,8 @@ def import_weeks(session: Session, weeks: Iterable[Week], now: datetime,
             where = f"week {week.monday} " if week.monday != date.min else ""
             problems.append(Problem(f"{where}timetable.{code}[{t + 1}]",
                                     f"line {week.lines[n]}", f"unknown person {key!r}"))
+    if problems:  # a week with structural problems may not even have its cells' hours
+        raise ImportRejected(problems)
     cells_of = {week.monday: list(_cells(week, known)) for week in weeks}
     for monday, cells in cells_of.items():
         for line in dict.fromkeys(c.line for c in cells):

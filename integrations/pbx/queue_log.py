@@ -40,9 +40,9 @@ NUMERIC: dict[str, tuple[int, ...]] = {
     "WITHDRAW": (2,),
     "WRAPUPSTART": (0,),
 }
-_EPOCH = re.compile(r"\d{1,12}(\.\d{1,6})?")
-_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
-_NUMBER = re.compile(r"-?\d{1,9}(\.\d{1,6})?")
+_EPOCH = re.compile(r"\d{1,12}(\.\d{1,6})?", re.ASCII)
+_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?", re.ASCII)
+_NUMBER = re.compile(r"-?\d{1,9}(\.\d{1,6})?", re.ASCII)
 _EVENT = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
 _KNOWN_NAMES = frozenset((
     "ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "RINGNOANSWER",
@@ -84,7 +84,7 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
             return None
         raise BadLine(f"{len(fields)} fields; expected time|callid|queue|agent|event|data…")
     raw_time = fields[0].strip()
-    if raw_time.isdigit() and len(raw_time) <= 12:  # the file: epoch seconds (the usual case)
+    if raw_time.isascii() and raw_time.isdigit() and len(raw_time) <= 12:  # epoch seconds
         epoch = int(raw_time)
         if not _FIRST <= epoch < _LAST:
             raise BadLine(f"time {raw_time!r} is not in {YEARS}")

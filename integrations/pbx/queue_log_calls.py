@@ -99,8 +99,7 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
     at)`` finds an agent's last ended call outside these events (for wrap-up)."""
     result = Folded()
     state: dict[Key, dict[str, Any]] = {}
-    # extension → the stints it answered that have ended (wrap-up looks only there)
-    ended: dict[str, dict[Key, None]] = {}
+    ended = _Ended(state)
     ordered = list(events)
     if any(a.at > b.at for a, b in itertools.pairwise(ordered)):
         ordered.sort(key=_TIME_ORDER)
@@ -113,8 +112,7 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
                 call = known.get(key)
                 stint = state[key] = _as_dict(call) if call is not None else {}
             _apply(event, stint, template)
-            if stint["ended_at"] is not None and stint["extension"]:
-                ended.setdefault(stint["extension"], {})[key] = None
+            ended.note(key, stint)
         elif name == "WRAPUPSTART":
             _wrapup(event, state, ended, known, result, template, last_call_of)
         elif name in _PAUSES or name in _SESSIONS:
@@ -185,9 +183,63 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
         stint.update(outcome=_REFUSED[name], ended_at=event.at)
 
 
-def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]],
-            ended: dict[str, dict[Key, None]], known: dict[Key, CallInfo], result: Folded,
-            template: str, last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
+class _Ended:
+    """Per extension, the stints it answered that have ended: where wrap-up looks.
+
+    Lines come in time order, so once a wrap-up has taken an agent's latest call, the
+    calls that agent ended before it cannot be a later wrap-up's either; they are set
+    aside (``_outdated``) and each look stays short, a batch linear. They are looked at
+    again only when nothing else qualifies — when the call that outdated them has since
+    gone to another agent (the same call re-queued). Ties go to the stint seen first."""
+
+    def __init__(self, state: dict[Key, dict[str, Any]]) -> None:
+        self.state = state
+        self._current: dict[str, dict[Key, None]] = {}
+        self._outdated: dict[str, dict[Key, None]] = {}
+        self._order: dict[Key, int] = {}
+
+    def note(self, key: Key, stint: dict[str, Any]) -> None:
+        self._order.setdefault(key, len(self._order))
+        if stint["ended_at"] is not None and stint["extension"]:
+            self._current.setdefault(stint["extension"], {})[key] = None
+
+    def last(self, extension: str, at: datetime) -> dict[str, Any] | None:
+        """The stint the agent ended last by ``at``, or None."""
+        current = self._current.get(extension, {})
+        found = self._latest(current, extension, at)
+        if found is None:
+            found = self._latest(self._outdated.get(extension, {}), extension, at)
+            return self.state[found] if found is not None else None
+        last_end = self.state[found]["ended_at"]
+        kept: dict[Key, None] = {}
+        outdated = self._outdated.setdefault(extension, {})
+        for key in current:
+            stint = self.state[key]
+            if key == found or (stint["extension"] == extension
+                                and stint["ended_at"] > last_end):
+                kept[key] = None
+            elif stint["extension"] == extension:
+                outdated[key] = None
+        self._current[extension] = kept
+        return self.state[found]
+
+    def _latest(self, keys: dict[Key, None], extension: str, at: datetime) -> Key | None:
+        best: tuple[datetime, int] | None = None
+        found = None
+        for key in keys:
+            stint = self.state[key]
+            end = stint["ended_at"]
+            if stint["extension"] != extension or end is None or end > at:
+                continue
+            rank = (end, -self._order[key])
+            if best is None or rank > best:
+                best, found = rank, key
+        return found
+
+
+def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]], ended: _Ended,
+            known: dict[Key, CallInfo], result: Folded, template: str,
+            last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
     """Wrap-up of the agent's call that ended last by this line: one of this batch's, or
     else the stored one ``last_call_of`` finds."""
     extension = agent_extension(event.agent, template)
@@ -195,24 +247,13 @@ def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]],
     if extension is None or seconds is None:
         result.ignored += 1
         return
-    mine = {key: state[key] for key in ended.get(extension, ())
-            if state[key]["extension"] == extension}
-    done = [(stint["ended_at"], key) for key, stint in mine.items()
-            if stint["ended_at"] <= event.at]
-    if done:
-        last_end, last = max(done)
-        stint = mine[last]
-        # Lines come in time order: the calls that ended before this one can be no later
-        # wrap-up's either, so the next look is short (a batch stays linear).
-        ended[extension] = {key: None for key, other in mine.items()
-                            if key == last or other["ended_at"] > last_end}
-    else:
+    stint = ended.last(extension, event.at)
+    if stint is None:
         found = last_call_of(extension, event.at)
         if found is None:
             result.ignored += 1
             return
         key = (found.call_id, found.queue)
         stint = state.setdefault(key, _as_dict(known.get(key) or found))
-        if stint["ended_at"] is not None and stint["extension"] == extension:
-            ended.setdefault(extension, {})[key] = None
+        ended.note(key, stint)
     stint["wrapup_seconds"] = seconds

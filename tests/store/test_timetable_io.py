@@ -174,3 +174,12 @@ def test_a_bad_cell_in_a_later_week_rejects_the_file_before_any_week_is_written(
                  if c.line == "T1" and c.start == time(9)]
         alice = people.by_key(session, "alice")
         assert alice is not None and [c.person_id for c in first] == [alice.id]
+
+
+def test_a_day_with_more_turns_than_hours_is_rejected_not_a_crash(demo: Services) -> None:
+    bad = TOMATIC_WEEK.replace("  - [elena, farah]\n  - [gael, hana]\n",
+                               "  - [elena, farah]\n  - [gael, hana]\n  - [gael, hana]\n"
+                               "  - [gael, hana]\n", 1)
+    with pytest.raises(ImportRejected) as caught, transaction(demo.sessions) as session:
+        import_weeks(session, [parse_tomatic(bad)], T0)
+    assert [p.field for p in caught.value.problems] == ["turns"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from integrations.pbx import queue_log_calls
 from integrations.pbx.queue_log import BadLine, agent_extension, parse_line
 from integrations.pbx.queue_log_calls import fold
 from tests.conftest import MADRID
@@ -45,6 +47,9 @@ def test_the_realtime_export_reads_local_times_and_skips_its_header() -> None:
     ("999999999999|x|q|NONE|ENTERQUEUE", "not in the years 1970 to 2099"),  # year 33658: once a ValueError
     ("99999999999|x|q|NONE|ENTERQUEUE", "not in the years 1970 to 2099"),  # year 5138
     ("1e300|x|q|NONE|ENTERQUEUE", "neither epoch seconds"),
+    ("²|x|q|NONE|ENTERQUEUE", "neither epoch seconds"),  # isdigit(), not int(): crashed
+    ("١٧٦٤٠٠٠٠٠٠|x|q|NONE|ENTERQUEUE", "neither epoch seconds"),  # Arabic-Indic digits
+    ("1764000000|x|q|NONE|CONNECT|٩", "data1 '٩' is not a number"),
 ])
 def test_malformed_lines_say_why(line: str, why: str) -> None:
     with pytest.raises(BadLine, match=why):
@@ -52,7 +57,7 @@ def test_malformed_lines_say_why(line: str, why: str) -> None:
 
 
 @settings(derandomize=True, max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("0123456789|:.- ABCENTQUabc\t"), max_size=80))
+@given(st.text(alphabet=st.sampled_from("0123456789|:.- ABCENTQUabc\t²١"), max_size=80))
 def test_any_text_is_an_event_nothing_or_a_bad_line(text: str) -> None:
     try:
         event = parse_line(text, 1, MADRID)
@@ -142,3 +147,51 @@ def test_wrapup_lands_on_the_agents_last_call() -> None:
     assert folded.ignored == 0
     start = datetime.fromtimestamp(1000, UTC)
     assert folded.calls[("a", "q")].ended_at == start + timedelta(seconds=50)
+
+
+def test_a_wrapup_after_the_agents_last_call_went_to_another_agent() -> None:
+    """Agent 11 ends a and then b; a wrap-up takes b (and sets a aside); b is re-queued
+    and answered by 12; 11's next wrap-up goes back to a, as a scan of every call finds."""
+    folded = fold(lines(
+        "1000|a|q|Agent/11|COMPLETEAGENT|1|9|1", "1010|b|q|Agent/11|COMPLETEAGENT|1|9|1",
+        "1011|NONE|NONE|Agent/11|WRAPUPSTART|5", "1020|b|q|Agent/12|CONNECT|1|x|1",
+        "1030|NONE|NONE|Agent/11|WRAPUPSTART|6"), {}, template="Agent/{extension}")
+    assert {key[0]: (c.extension, c.wrapup_seconds) for key, c in folded.calls.items()} == {
+        "a": ("11", 6.0), "b": ("12", 5.0)}
+
+
+class _EveryStint(queue_log_calls._Ended):
+    """Wrap-up's choice made the plain way: every stint folded so far is looked at."""
+
+    def last(self, extension: str, at: datetime) -> dict[str, Any] | None:
+        ended = [stint for stint in self.state.values()
+                 if stint["extension"] == extension and stint["ended_at"] is not None
+                 and stint["ended_at"] <= at]
+        return max(ended, key=lambda stint: stint["ended_at"]) if ended else None
+
+
+_AGENTS = ["Agent/11", "Agent/12", "Agent/13"]
+_LINE = st.tuples(st.integers(0, 40), st.sampled_from(["a", "b", "c", "d"]),
+                  st.sampled_from(["q1", "q2"]), st.sampled_from(_AGENTS),
+                  st.sampled_from(["ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "WRAPUPSTART",
+                                   "WRAPUPSTART", "ABANDON"]))
+
+
+@settings(derandomize=True, max_examples=500, deadline=None)
+@given(st.lists(_LINE, max_size=40))
+def test_wrapup_through_the_index_chooses_as_looking_at_every_stint(
+        rows: list[tuple[int, str, str, str, str]]) -> None:
+    """Calls re-queued and answered by another agent, ties, several wrap-ups: the
+    per-agent index with its set-aside calls picks what a scan of every stint picks."""
+    texts = []
+    for second, call, queue, agent, name in rows:
+        data = {"CONNECT": "1|x|1", "COMPLETEAGENT": "1|2|1", "WRAPUPSTART": "7",
+                "ABANDON": "1|1|3", "ENTERQUEUE": "|600111222|1"}[name]
+        where = "NONE|NONE" if name == "WRAPUPSTART" else f"{call}|{queue}"
+        texts.append(f"{1000 + second}|{where}|{agent}|{name}|{data}")
+    events = lines(*texts)
+    fast = fold(events, {}, template="Agent/{extension}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(queue_log_calls, "_Ended", _EveryStint)
+        plain = fold(events, {}, template="Agent/{extension}")
+    assert fast.calls == plain.calls and fast.ignored == plain.ignored
