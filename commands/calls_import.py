@@ -1,8 +1,8 @@
 """Importing Asterisk's queue_log: calls into ``call_record``, pauses and sessions into the
 landed log — idempotently, in batches, a bad line reported and skipped.
 
-The lines are read in batches of ``BATCH``; each batch is one transaction that loads
-what is known of the calls it touches, folds the batch's events onto them
+The lines are read in batches of ``BATCH`` events; each batch is one transaction that
+loads what is known of the calls it touches, folds the batch's events onto them
 (``integrations.pbx.queue_log_calls``), saves the calls (source ``asterisk``, the same
 source the Asterisk backend's call records use) and lands the agents' pauses and
 sessions. So importing the same file twice, or a growing file piece by piece
@@ -28,7 +28,7 @@ from store.calls import CallInfo, SaveReport
 from store.db import transaction
 
 SOURCE = "asterisk"
-BATCH = 50_000  # lines per transaction
+BATCH = 50_000  # events per transaction
 
 
 def pbx_zone(config: Config) -> tzinfo:
@@ -66,7 +66,7 @@ def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
                  ) -> ImportResult:
     """Import numbered lines; every unreadable one goes to ``result.problems``.
 
-    ``BATCH`` lines at a time, each batch read and imported with the cyclic garbage
+    ``BATCH`` events at a time, each batch read and imported with the cyclic garbage
     collector paused (``store.bulk``)."""
     result = result or ImportResult()
     zone = pbx_zone(services.settings)

@@ -111,7 +111,7 @@ def around_query(person_id: int, kind: str, at: datetime) -> Select[Activity]:
 
 
 def around(session: Session, person_id: int, kind: str, at: datetime) -> list[Activity]:
-    """``around_query``'s rows: the open one first, should there be one."""
+    """``around_query``'s rows, the latest started first."""
     return list(session.scalars(around_query(person_id, kind, at)))
 
 

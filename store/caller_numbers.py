@@ -18,9 +18,11 @@ same either way.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
+import signal
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
@@ -75,12 +77,19 @@ def caller_e164(raw: str | None, region: str) -> str | None:
 
 def _forget_older_half() -> None:
     for key in list(itertools.islice(_known, len(_known) // 2)):
-        del _known[key]
+        _known.pop(key, None)
 
 
 def _all_of(raws: list[str], region: str) -> list[str | None]:
     """The worker's task (a module-level function, so it can be sent to the process)."""
     return [e164_of_caller(raw, region) for raw in raws]
+
+
+def _worker_starts() -> None:
+    """In the forked worker: the collector back on (it is forked from inside a batch that
+    paused it), and Ctrl-C left to the parent, which shuts the worker down."""
+    gc.enable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class NumberWorker:
@@ -115,7 +124,8 @@ class NumberWorker:
                 # fork: the child has phonenumbers and its metadata loaded already, and it
                 # only ever runs ``_all_of`` (it never touches the parent's connections).
                 self._executor = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("fork"))
+                    1, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_worker_starts)
             self._pending = (new, self._executor.submit(_all_of, new, region))
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)

@@ -54,17 +54,21 @@ def test_few_new_numbers_stay_in_process() -> None:
 def test_a_failing_worker_leaves_the_numbers_to_the_parent(monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture
                                                             ) -> None:
-    def broken(raws: list[str], region: str) -> list[str | None]:
-        raise RuntimeError("the worker broke")
+    parent, real = os.getpid(), caller_numbers.e164_of_caller
 
-    monkeypatch.setattr(caller_numbers, "_all_of", broken)
+    def broken_elsewhere(raw: str | None, region: str) -> str | None:
+        if os.getpid() != parent:
+            raise RuntimeError("the worker broke")
+        return real(raw, region)
+
+    monkeypatch.setattr(caller_numbers, "e164_of_caller", broken_elsewhere)
     with NumberWorker("ES", min_new=1) as worker:
         worker.start(RAWS)
         worker.finish()
         assert worker.sent == 0
         worker.start(RAWS)  # no second try
         worker.finish()
-    assert "worked out in-process" in caplog.text
+    assert "worked out in-process: the worker failed (the worker broke)" in caplog.text
     assert caller_e164("+34 600 333 444", "ES") == "+34600333444"
 
 
