@@ -118,7 +118,7 @@ def fold(text: str) -> str:
 def name_key(name: str) -> str:
     """A name as it is stored and matched (``fold``), cut to its column: folding can
     lengthen a name (``ﬁ`` → ``fi``, ``ß`` → ``ss``, ``½`` → ``1 2``)."""
-    return fold(name)[:NAME_KEY_MAX]
+    return fold(name)[:NAME_KEY_MAX].rstrip()
 
 
 # A name search intersects one index range per word: the first few words narrow it enough,
