@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, tzinfo
 from typing import BinaryIO
@@ -58,31 +59,88 @@ def _peek(handle: BinaryIO) -> bytes:
 # Calls last minutes, not days: events this far outside a period cannot belong to a call
 # that entered in it (its queue stint, wrap-up included).
 MARGIN = timedelta(days=1)
+PAST_END = 1000  # events in a row after the period's margin that end the reading
 
 
 def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
                    zone: tzinfo, problems: list[tuple[int, str]]) -> list[QueueLogEvent]:
-    """The events of these lines from a day before ``start`` to a day after ``end``."""
+    """The events of these lines from a day before ``start`` to a day after ``end``. A
+    queue_log is in time order: reading stops after ``PAST_END`` events in a row past
+    that (not at the first, which may be a PBX clock's slip)."""
     first, last = start - MARGIN, end + MARGIN
     events: list[QueueLogEvent] = []
+    past = 0
     for number, text in lines:
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
             problems.append((number, str(exc)))
             continue
-        if event is not None and first <= event.at < last:
+        if event is None:
+            continue
+        if event.at >= last:
+            past += 1
+            if past >= PAST_END:
+                break
+            continue
+        past = 0
+        if event.at >= first:
             events.append(event)
     return events
 
 
+BISECT_STOP = 1 << 16  # bytes: closer than this, reading beats seeking
+PROBE_LINES = 50  # lines read after a probe's offset to find one with a time
+
+
+def seek_before(handle: BinaryIO, when: datetime, zone: tzinfo) -> int:
+    """Move the file to the start of a line written before ``when``, at most about
+    ``BISECT_STOP`` bytes before the first one written at or after it (or to the file's
+    start), by bisecting byte offsets: a queue_log is written in time order. Returns
+    the offset reached."""
+    handle.seek(0, os.SEEK_END)
+    low, high = 0, handle.tell()
+    while high - low > BISECT_STOP:
+        middle = (low + high) // 2
+        at = _time_after(handle, middle, zone)
+        if at is not None and at < when:
+            low = middle
+        else:
+            high = middle
+    handle.seek(low)
+    if low:
+        handle.readline()  # the rest of the line ``low`` falls in: written before ``when``
+    return handle.tell()
+
+
+def _time_after(handle: BinaryIO, offset: int, zone: tzinfo) -> datetime | None:
+    """The time of the first readable line starting after ``offset``, if one comes soon."""
+    handle.seek(offset)
+    if offset:
+        handle.readline(MAX_LINE * 4 + 2)
+    for _ in range(PROBE_LINES):
+        raw = handle.readline(MAX_LINE * 4 + 2)
+        if not raw:
+            return None
+        try:
+            event = parse_line(raw.decode("utf-8"), 0, zone)
+        except (UnicodeDecodeError, BadLine):
+            continue
+        if event is not None:
+            return event.at
+    return None
+
+
 def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
                   template: str) -> list[CallInfo]:
-    """The calls of a queue_log file that entered a queue in [start, end), the file read
-    as a stream (only the events near the period are kept)."""
+    """The calls of a queue_log file that entered a queue in [start, end): the file is
+    entered near a day before ``start`` (``seek_before``) and read as a stream until a
+    day after ``end``, so a pull every few minutes does not read a month of log."""
     problems: list[tuple[int, str]] = []
     try:
         with open(path, "rb") as handle:
+            check_text_start(_peek(handle))
+            offset = seek_before(handle, start - MARGIN, zone)
             events = events_between(stream_lines(handle, problems), start, end, zone,
                                     problems)
     except OSError as exc:
@@ -91,7 +149,8 @@ def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
         raise PbxError(f"the queue_log {path} was not read: "
                        + "; ".join(p.why for p in exc.problems)) from exc
     for number, why in problems[:20]:
-        log.warning("queue_log %s line %d skipped: %s", path, number, why)
+        log.warning("queue_log %s: line %d after byte %d skipped: %s", path, number, offset,
+                    why)
     folded = fold(events, {}, template=template)
     return sorted((c for c in folded.calls.values() if start <= c.entered_at < end),
                   key=lambda c: (c.entered_at, c.call_id, c.queue))

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from integrations.pbx.queue_log import MAX_LINE
-from integrations.pbx.queue_log_file import calls_in_file, stream_lines
+from integrations.pbx.queue_log_calls import fold
+from integrations.pbx.queue_log_file import (
+    MARGIN,
+    PAST_END,
+    calls_in_file,
+    events_between,
+    seek_before,
+    stream_lines,
+)
 from store.imports import ImportRejected
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -59,3 +67,54 @@ def test_a_period_takes_its_calls_and_only_the_events_near_it(tmp_path: Path) ->
                           template="PJSIP/{extension}")
     assert [(c.call_id, c.outcome, c.talk_seconds, c.ended_at) for c in calls] == [
         ("1.1", "answered", 3600.0, T0 + timedelta(hours=2))]
+
+
+def month_of_log(path: Path, days: int = 12, per_day: int = 1500) -> bytes:
+    """A call every 8 seconds from 08:00, each entering, answered and completed."""
+    rows = []
+    for day in range(days):
+        base = int(T0.timestamp()) - 5 * 86400 + day * 86400
+        for n in range(per_day):
+            t, call = base + n * 8, f"{day}.{n}"
+            rows += [f"{t}|{call}|support|NONE|ENTERQUEUE||600{n:06d}|1",
+                     f"{t + 4}|{call}|support|PJSIP/101|CONNECT|4|{call}.1|1",
+                     f"{t + 60}|{call}|support|PJSIP/101|COMPLETECALLER|4|56|1"]
+    data = ("\n".join(rows) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def test_a_period_is_found_by_bisecting_the_file_and_read_until_past_it(
+        tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    data = month_of_log(log)
+    start = T0.replace(hour=0)
+    with open(log, "rb") as handle:
+        offset = seek_before(handle, start - MARGIN, UTC)
+    before = data[:offset].decode().splitlines()
+    assert 0 < offset < len(data) // 2
+    assert all(int(line.split("|")[0]) < (start - MARGIN).timestamp() for line in before)
+    assert len(data[offset:].split(b"\n")) < 3 * 1500 * 9  # it skipped days, not lines
+    problems: list[tuple[int, str]] = []
+    with open(log, "rb") as handle:
+        everything = events_between(stream_lines(handle, problems), start,
+                                     start + timedelta(days=1), UTC, problems)
+    calls = calls_in_file(str(log), start, start + timedelta(days=1), zone=UTC,
+                          template="PJSIP/{extension}")
+    assert len(calls) == 1500 and not problems
+    assert calls == sorted((c for c in fold(everything, {}).calls.values()
+                            if start <= c.entered_at < start + timedelta(days=1)),
+                           key=lambda c: (c.entered_at, c.call_id, c.queue))
+
+
+def test_reading_stops_only_after_many_events_past_the_period() -> None:
+    start = T0
+    slip = int((T0 + timedelta(days=30)).timestamp())
+    rows = [f"{int(T0.timestamp())}|a|q|NONE|ENTERQUEUE||1|1",
+            f"{slip}|b|q|NONE|ENTERQUEUE||1|1",  # the PBX clock slipped a month ahead
+            f"{int(T0.timestamp()) + 60}|a|q|NONE|ABANDON|1|1|60"]
+    rows += [f"{slip + n}|c{n}|q|NONE|ENTERQUEUE||1|1" for n in range(PAST_END)]
+    rows += [f"{int(T0.timestamp()) + 90}|d|q|NONE|ENTERQUEUE||1|1"]  # never read
+    events = events_between(enumerate(rows, start=1), start, start + timedelta(hours=1), UTC,
+                            [])
+    assert [(e.call_id, e.event) for e in events] == [("a", "ENTERQUEUE"), ("a", "ABANDON")]
