@@ -187,21 +187,28 @@ class _Ended:
     """Per extension, the stints it answered that have ended: where wrap-up looks.
 
     Lines come in time order, so once a wrap-up has taken an agent's latest call, the
-    calls that agent ended before it cannot be a later wrap-up's either; they are set
-    aside (``_outdated``) and each look stays short, a batch linear. They are looked at
-    again only when nothing else qualifies — when the call that outdated them has since
-    gone to another agent (the same call re-queued). Ties go to the stint seen first."""
+    calls that agent ended earlier cannot be a later wrap-up's either while that call
+    stays the agent's: they are set aside (``_outdated``, everything that ended before
+    the agent's ``_floor``) and each look stays short, a batch linear. They are looked
+    at again only when nothing at or above the floor qualifies — when the call that set
+    it has since gone to another agent (the same call re-queued). Ties go to the stint
+    seen first, as in a scan of every stint."""
 
     def __init__(self, state: dict[Key, dict[str, Any]]) -> None:
         self.state = state
         self._current: dict[str, dict[Key, None]] = {}
         self._outdated: dict[str, dict[Key, None]] = {}
+        self._floor: dict[str, datetime] = {}
         self._order: dict[Key, int] = {}
 
     def note(self, key: Key, stint: dict[str, Any]) -> None:
         self._order.setdefault(key, len(self._order))
-        if stint["ended_at"] is not None and stint["extension"]:
-            self._current.setdefault(stint["extension"], {})[key] = None
+        extension, end = stint["extension"], stint["ended_at"]
+        if end is None or not extension:
+            return
+        floor = self._floor.get(extension)
+        where = self._outdated if floor is not None and end < floor else self._current
+        where.setdefault(extension, {})[key] = None
 
     def last(self, extension: str, at: datetime) -> dict[str, Any] | None:
         """The stint the agent ended last by ``at``, or None."""
@@ -210,15 +217,16 @@ class _Ended:
         if found is None:
             found = self._latest(self._outdated.get(extension, {}), extension, at)
             return self.state[found] if found is not None else None
-        last_end = self.state[found]["ended_at"]
+        floor = self._floor[extension] = self.state[found]["ended_at"]
         kept: dict[Key, None] = {}
         outdated = self._outdated.setdefault(extension, {})
         for key in current:
             stint = self.state[key]
-            if key == found or (stint["extension"] == extension
-                                and stint["ended_at"] > last_end):
+            if stint["extension"] != extension:
+                continue  # noted again under its new extension
+            if stint["ended_at"] >= floor:
                 kept[key] = None
-            elif stint["extension"] == extension:
+            else:
                 outdated[key] = None
         self._current[extension] = kept
         return self.state[found]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from integrations.pbx import queue_log_calls
 from integrations.pbx.queue_log import BadLine, agent_extension, parse_line
 from integrations.pbx.queue_log_calls import fold
+from store.calls import CallInfo
 from tests.conftest import MADRID
 
 
@@ -160,6 +161,18 @@ def test_a_wrapup_after_the_agents_last_call_went_to_another_agent() -> None:
         "a": ("11", 6.0), "b": ("12", 5.0)}
 
 
+def test_a_call_touched_again_after_it_was_set_aside_stays_aside() -> None:
+    """s, x, f end (agent 11); a wrap-up takes f and sets s and x aside; a late line of s
+    touches it again; f goes to agent 12: the next wrap-up is x's, the latest of 11's."""
+    folded = fold(lines(
+        "1005|s|q|Agent/11|COMPLETEAGENT|1|4|1", "1010|x|q|Agent/11|COMPLETEAGENT|1|9|1",
+        "1020|f|q|Agent/11|COMPLETEAGENT|1|9|1", "1025|NONE|NONE|Agent/11|WRAPUPSTART|5",
+        "1026|s|q|NONE|ENTERQUEUE||600111222|1", "1030|f|q|Agent/12|CONNECT|1|x|1",
+        "1050|NONE|NONE|Agent/11|WRAPUPSTART|6"), {}, template="Agent/{extension}")
+    assert {key[0]: c.wrapup_seconds for key, c in folded.calls.items()} == {
+        "s": None, "x": 6.0, "f": 5.0}
+
+
 class _EveryStint(queue_log_calls._Ended):
     """Wrap-up's choice made the plain way: every stint folded so far is looked at."""
 
@@ -177,12 +190,22 @@ _LINE = st.tuples(st.integers(0, 40), st.sampled_from(["a", "b", "c", "d"]),
                                    "WRAPUPSTART", "ABANDON"]))
 
 
-@settings(derandomize=True, max_examples=500, deadline=None)
-@given(st.lists(_LINE, max_size=40))
+_STORED = st.dictionaries(
+    st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["q1", "q2"])),
+    st.tuples(st.integers(0, 40), st.sampled_from(["11", "12", "13"])), max_size=4)
+
+
+@settings(derandomize=True, max_examples=800, deadline=None)
+@given(st.lists(_LINE, max_size=40), _STORED)
 def test_wrapup_through_the_index_chooses_as_looking_at_every_stint(
-        rows: list[tuple[int, str, str, str, str]]) -> None:
-    """Calls re-queued and answered by another agent, ties, several wrap-ups: the
-    per-agent index with its set-aside calls picks what a scan of every stint picks."""
+        rows: list[tuple[int, str, str, str, str]],
+        stored: dict[tuple[str, str], tuple[int, str]]) -> None:
+    """Calls re-queued and answered by another agent, calls touched again after they
+    ended, calls already stored, ties, several wrap-ups: the per-agent index with its
+    set-aside calls picks what a scan of every stint picks."""
+    known = {key: CallInfo(key[0], key[1], datetime.fromtimestamp(990, UTC), "answered",
+                           ended_at=datetime.fromtimestamp(1000 + end, UTC), extension=ext)
+             for key, (end, ext) in stored.items()}
     texts = []
     for second, call, queue, agent, name in rows:
         data = {"CONNECT": "1|x|1", "COMPLETEAGENT": "1|2|1", "WRAPUPSTART": "7",
@@ -190,8 +213,8 @@ def test_wrapup_through_the_index_chooses_as_looking_at_every_stint(
         where = "NONE|NONE" if name == "WRAPUPSTART" else f"{call}|{queue}"
         texts.append(f"{1000 + second}|{where}|{agent}|{name}|{data}")
     events = lines(*texts)
-    fast = fold(events, {}, template="Agent/{extension}")
+    fast = fold(events, known, template="Agent/{extension}")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(queue_log_calls, "_Ended", _EveryStint)
-        plain = fold(events, {}, template="Agent/{extension}")
+        plain = fold(events, known, template="Agent/{extension}")
     assert fast.calls == plain.calls and fast.ignored == plain.ignored
