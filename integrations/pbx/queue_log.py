@@ -78,6 +78,8 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
     stripped = text.rstrip("\r\n")
     if len(stripped) > MAX_LINE:
         raise BadLine(f"longer than {MAX_LINE} characters")
+    if "\x00" in stripped:
+        raise BadLine("contains a NUL character")
     fields = stripped.split("|")
     if len(fields) < 5:
         if not stripped.strip():
@@ -161,7 +163,7 @@ def agent_extension(agent: str, template: str = "PJSIP/{extension}") -> str | No
         if middle and re.fullmatch(r"[0-9A-Za-z*#+_.]{1,32}", middle):
             return middle
     if not _TECH.match(agent):
-        return agent if re.fullmatch(r"\d{1,32}", agent) else None
+        return agent if re.fullmatch(r"[0-9]{1,32}", agent) else None
     rest = _TECH.sub("", agent, count=1)
     head = re.split(r"[@/-]", rest, maxsplit=1)[0]
     return head if re.fullmatch(r"[0-9A-Za-z_.]{1,32}", head) else None

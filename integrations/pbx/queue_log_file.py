@@ -25,29 +25,40 @@ from store.imports import ImportRejected, check_text_start
 log = logging.getLogger(__name__)
 
 
-def stream_lines(handle: BinaryIO, problems: list[tuple[int, str]], first: int = 1
-                 ) -> Iterator[tuple[int, str]]:
+LINE_BYTES = MAX_LINE * 4 + 2  # the longest line in bytes: 4 per character, and CR LF
+
+
+def stream_lines(handle: BinaryIO, problems: list[tuple[int, str]], first: int = 1, *,
+                 complete_only: bool = False) -> Iterator[tuple[int, str]]:
     """(line number, text) for each line of an open binary file, read one line at a time.
 
-    ImportRejected when the file starts like a binary or UTF-16 file. A line that is not
-    UTF-8, or longer than any queue_log line (``MAX_LINE``), goes to ``problems``; a long
-    line is skipped without being held in memory."""
-    check_text_start(_peek(handle))
-    limit = MAX_LINE * 4 + 2  # bytes: MAX_LINE characters of up to 4 bytes, and CR LF
+    From the file's start: ImportRejected when it starts like a binary or UTF-16 file. A
+    line that is not UTF-8, or longer than any queue_log line (``MAX_LINE``), goes to
+    ``problems``; a long line is skipped without being held in memory. ``complete_only``
+    leaves out a last line with no newline (a live log's line still being written)."""
+    if handle.tell() == 0:
+        check_text_start(_peek(handle))
     number = first - 1
-    while raw := handle.readline(limit):
+    while raw := handle.readline(LINE_BYTES):
         number += 1
-        if number == first and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
-        if len(raw) == limit and not raw.endswith(b"\n"):
-            while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
-                pass
+        if len(raw) == LINE_BYTES and not raw.endswith(b"\n"):
+            _skip_line(handle)
             problems.append((number, f"longer than {MAX_LINE} characters"))
             continue
+        if complete_only and not raw.endswith(b"\n"):
+            return
+        if number == first and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             yield number, raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as err:
             problems.append((number, f"not UTF-8 (byte {err.start + 1} of the line)"))
+
+
+def _skip_line(handle: BinaryIO) -> None:
+    """Read on to the end of the current line, a bounded piece at a time."""
+    while (rest := handle.readline(LINE_BYTES)) and not rest.endswith(b"\n"):
+        pass
 
 
 def _peek(handle: BinaryIO) -> bytes:
@@ -109,7 +120,7 @@ def seek_before(handle: BinaryIO, when: datetime, zone: tzinfo) -> int:
             high = middle
     handle.seek(low)
     if low:
-        handle.readline()  # the rest of the line ``low`` falls in: written before ``when``
+        _skip_line(handle)  # the rest of the line ``low`` falls in: written before ``when``
     return handle.tell()
 
 
@@ -117,11 +128,14 @@ def _time_after(handle: BinaryIO, offset: int, zone: tzinfo) -> datetime | None:
     """The time of the first readable line starting after ``offset``, if one comes soon."""
     handle.seek(offset)
     if offset:
-        handle.readline(MAX_LINE * 4 + 2)
+        _skip_line(handle)
     for _ in range(PROBE_LINES):
-        raw = handle.readline(MAX_LINE * 4 + 2)
+        raw = handle.readline(LINE_BYTES)
         if not raw:
             return None
+        if not raw.endswith(b"\n"):
+            _skip_line(handle)
+            continue
         try:
             event = parse_line(raw.decode("utf-8"), 0, zone)
         except (UnicodeDecodeError, BadLine):
@@ -141,8 +155,8 @@ def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
         with open(path, "rb") as handle:
             check_text_start(_peek(handle))
             offset = seek_before(handle, start - MARGIN, zone)
-            events = events_between(stream_lines(handle, problems), start, end, zone,
-                                    problems)
+            events = events_between(stream_lines(handle, problems, complete_only=True),
+                                    start, end, zone, problems)
     except OSError as exc:
         raise PbxError(f"cannot read the queue_log {path}: {exc.strerror}") from exc
     except ImportRejected as exc:

@@ -1,6 +1,7 @@
 """name keys cut to their column: a name whose fold grew past 200 characters ("ß" → "ss")
-was stored whole on SQLite (PostgreSQL refused it); store.directory.name_key now cuts it,
-so the stored keys are cut the same way to be found again
+was stored whole on SQLite (PostgreSQL refused it), and for a while cut without trimming
+the space a cut can end in; store.directory.name_key now cuts and trims, so the stored
+keys are made the same to be found again
 
 Revision ID: 0010
 Revises: 0009
@@ -22,8 +23,10 @@ NAME_KEY_MAX = 200  # as store.directory.NAME_KEY_MAX was at this revision
 def upgrade() -> None:
     for table in ("directory_account", "directory_contact"):
         # The table names are this file's own constants; nothing here comes from input.
-        op.execute(f"UPDATE {table} SET name_key = rtrim(substr(name_key, 1, {NAME_KEY_MAX}))"  # noqa: S608
-                   f" WHERE length(name_key) > {NAME_KEY_MAX}")
+        # Longer than the column (SQLite kept them), or ending in the space a cut made
+        # before the cut was right-trimmed (both databases).
+        cut = f"rtrim(substr(name_key, 1, {NAME_KEY_MAX}))"
+        op.execute(f"UPDATE {table} SET name_key = {cut} WHERE name_key <> {cut}")  # noqa: S608
 
 
 def downgrade() -> None:

@@ -3,6 +3,7 @@ binary file refused, and a period's calls taken from the events near it."""
 
 from __future__ import annotations
 
+import codecs
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,38 @@ def test_lines_are_numbered_and_bad_ones_reported_in_place() -> None:
                      (5, "5|last|q|NONE|ENTERQUEUE")]
     assert problems == [(2, "not UTF-8 (byte 6 of the line)"),
                         (3, f"longer than {MAX_LINE} characters")]
+
+
+def test_a_bom_before_an_over_long_first_line_keeps_the_numbering() -> None:
+    lines, problems = lines_of(codecs.BOM_UTF8 + b"y" * (MAX_LINE * 4) + b"\n2|b|q|N|X\n")
+    assert (lines, problems) == ([(2, "2|b|q|N|X")], [(1, f"longer than {MAX_LINE} characters")])
+
+
+def test_a_nul_deep_in_the_file_is_a_bad_line_not_a_refused_file(tmp_path: Path) -> None:
+    start = int(T0.timestamp())
+    good = "".join(f"{start + n}|p{n}|support|NONE|ENTERQUEUE||600111222|1\n"
+                   for n in range(200))  # more than the 4 KB looked at for a binary file
+    log = tmp_path / "queue_log"
+    log.write_bytes(good.encode() + f"{start + 300}|a\x00b|support|NONE|ENTERQUEUE||1|1\n"
+                    .encode() + f"{start + 301}|c|support|NONE|ENTERQUEUE||1|1\n".encode())
+    with open(log, "rb") as handle:
+        lines, problems = list(stream_lines(handle, [])), []
+        events = events_between(lines, T0, T0 + timedelta(hours=1), UTC, problems)
+    assert problems == [(201, "contains a NUL character")] and len(events) == 201
+    calls = calls_in_file(str(log), T0, T0 + timedelta(hours=1), zone=UTC,
+                          template="PJSIP/{extension}")
+    assert len(calls) == 201
+
+
+def test_a_pull_leaves_out_the_line_the_pbx_is_still_writing(tmp_path: Path) -> None:
+    start = int(T0.timestamp())
+    log = tmp_path / "queue_log"
+    log.write_text(f"{start}|a|support|NONE|ENTERQUEUE||600111222|1\n"
+                   f"{start + 9}|a|support|PJSIP/101|CONNECT|9|a.1|3\n"
+                   f"{start + 99}|a|support|PJSIP/101|COMPLETEAGENT|9|9")  # …0|1 to come
+    (call,) = calls_in_file(str(log), T0, T0 + timedelta(hours=1), zone=UTC,
+                            template="PJSIP/{extension}")
+    assert (call.outcome, call.talk_seconds, call.ended_at) == ("answered", None, None)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
