@@ -74,14 +74,19 @@ class TasksDoor:
             entry_id = audit.start(session, AuditEntry(
                 at=self.runtime.services.clock.now(), platform="tasks", user_ref=caller,
                 text=f"/tasks/{job}", command=job, outcome=audit.RUNNING, duration_ms=0))
-        outcome = "error"
+        failure: Exception | None = None
         try:
             result = background.run_job(job)
-            outcome = "ok"
-        finally:
-            with transaction(sessions) as session:
-                audit.finish(session, entry_id, outcome=outcome, command=job, detail=None,
-                             duration_ms=int((time.monotonic() - started) * 1000))
+        except Exception as exc:  # the job's own failure: logged, audited, a 500 for cron
+            log.exception("task %s failed on request", job)
+            failure = exc
+        with transaction(sessions) as session:
+            audit.finish(session, entry_id, outcome="ok" if failure is None else "error",
+                         command=job,
+                         detail=None if failure is None else type(failure).__name__,
+                         duration_ms=int((time.monotonic() - started) * 1000))
+        if failure is not None:  # cron retries a 5xx; the details stay in the log
+            return json_response({"job": job, "error": "the job failed; see the logs"}, 500)
         log.info("task %s ran on request", job)
         if isinstance(result, ClockPass):
             return json_response({"job": job, "slots": [

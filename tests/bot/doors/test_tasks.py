@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.scheduler import Background
 from commands.core import Services
 from integrations.clock import FixedClock
 from store.audit import AuditEntry
@@ -84,3 +86,21 @@ def test_every_cron_entry_names_a_scheduled_job() -> None:
     jobs = {job.name for job in SCHEDULE}
     assert named <= jobs, named - jobs
     assert jobs - named == {"sim-traffic"}  # the simulator never runs on App Engine
+
+
+def test_a_failing_job_answers_a_json_500_and_is_audited(demo: Services,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    def broken(_bg: object) -> object:
+        raise RuntimeError("disk full")
+
+    client = client_for(demo)
+    monkeypatch.setattr(Background, "run_job", lambda self, name: broken(self))
+    answer = client.post("/tasks/housekeeping", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 500
+    assert answer.json == {"job": "housekeeping", "error": "the job failed; see the logs"}
+    assert "disk full" not in answer.get_data(as_text=True)
+    with reading(demo.sessions) as session:
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.platform == "tasks")).all()
+        assert [(r.command, r.outcome, r.detail) for r in rows] == [
+            ("housekeeping", "error", "RuntimeError")]
