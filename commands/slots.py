@@ -12,7 +12,7 @@ what is booked on it: the reply says how many callbacks that leaves to handle.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -38,10 +38,6 @@ def run(ctx: Context, services: Services) -> Reply:
     return _show(ctx, services)
 
 
-def _day(word: str) -> date | None:
-    return parse_date(word)
-
-
 def find_pool(session: Session, services: Services, word: str | None) -> CapacityPool:
     if word is None:
         word = default_queue(session, services)
@@ -61,7 +57,7 @@ def _line(intervals: list[Interval]) -> str:
 
 def _show(ctx: Context, services: Services) -> Reply:
     words = list(ctx.args)
-    day = _day(words[-1]) if words else None
+    day = parse_date(words[-1]) if words else None
     if day is not None:
         words.pop()
     if len(words) > 1:
@@ -93,7 +89,7 @@ def _change(ctx: Context, services: Services) -> Reply:
         raise Denied(f"Changing callback capacity is for coordinators; you are "
                      f"{ctx.role.with_article}. /slots on its own shows what is free.")
     verb, rest = ctx.args[0].lower(), list(ctx.args[1:])
-    day = _day(rest[0]) if rest else None
+    day = parse_date(rest[0]) if rest else None
     if day is None:
         raise UsageError(f"Which date? /slots {verb} YYYY-MM-DD"
                          + (" TEMPLATE" if verb == "set" else "") + " [queue]")
