@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
-from commands import COMMANDS
-from commands.calls_import import pbx_zone
+from commands.calls.queue_log_import import pbx_zone
 from commands.core import Services
 from commands.dispatch import Dispatcher
+from commands.registry import COMMANDS
 from integrations.clock import Clock, SystemClock
 from integrations.directory import Directory
 from integrations.directory.local import LocalDirectory
@@ -23,12 +23,12 @@ from integrations.hr.local import LocalHr
 from integrations.hr.odoo import OdooHr
 from integrations.odoo import OdooClient
 from integrations.pbx import Pbx
-from integrations.pbx.ami import AmiClient
-from integrations.pbx.areavoip import AreavoipPbx
-from integrations.pbx.asterisk import AsteriskPbx
-from integrations.pbx.irontec import IrontecPbx
-from integrations.pbx.irontec_stats import IrontecStats
-from integrations.pbx.sim import SimPbx
+from integrations.pbx.areavoip.backend import AreavoipPbx
+from integrations.pbx.asterisk.ami import AmiClient
+from integrations.pbx.asterisk.backend import AsteriskPbx
+from integrations.pbx.irontec.backend import IrontecPbx
+from integrations.pbx.irontec.stats import IrontecStats
+from integrations.pbx.sim.backend import SimPbx
 from store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)

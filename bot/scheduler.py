@@ -9,7 +9,7 @@ APScheduler only decides when to wake up.
 - ``Job(name, every, run)``: every ``every`` (a timedelta, or a function of the settings);
 - ``ClockJob(name, slots, run)``: at moments derived from data — ``slots(bg, day)`` lists
   a local day's moments (turn boundaries, a daily hour) and ``run(bg, slot)`` does one.
-  Each (job, slot) is claimed in the store before it runs (store/clockwork.py), so it
+  Each (job, slot) is claimed in the store before it runs (store/messaging/clockwork.py), so it
   runs once whichever replica, retry or restart gets there; a slot missed by less than
   MISFIRE_GRACE_SECONDS runs late, once; an older one is recorded as skipped and logged.
 
@@ -34,19 +34,21 @@ from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime
 from bot.settings import Settings
-from commands.callback_dispatch import dispatch_callbacks
-from commands.calls_pull import pull_recent
+from commands.callbacks.due import dispatch_callbacks
+from commands.calls.pull import pull_recent
 from commands.core import Reply
-from commands.hr_sync import sync_hr
-from commands.offline import check_offline
-from commands.pause_overdue import remind_overdue
-from commands.shift_change import boundaries, notice, notice_slots, set_queue
-from commands.stats_daily import send_daily_stats
-from integrations.pbx.traffic import TrafficSimulator
-from store import audit, clockwork, ivr_keys, outbox
-from store.chat import prune_events
-from store.clockwork import DONE, FAILED, SKIPPED
+from commands.queue.offline import check_offline
+from commands.queue.pause_overdue import remind_overdue
+from commands.shifts.change import boundaries, notice, notice_slots, set_queue
+from commands.shifts.hr_sync import sync_hr
+from commands.stats.daily import send_daily_stats
+from integrations.pbx.sim.traffic import TrafficSimulator
+from store.callbacks import ivr_keys
 from store.db import optimize, reading, transaction
+from store.messaging import clockwork, outbox
+from store.messaging.chat import prune_events
+from store.messaging.clockwork import DONE, FAILED, SKIPPED
+from store.team import audit
 
 log = logging.getLogger(__name__)
 

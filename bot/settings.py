@@ -391,7 +391,7 @@ class Settings:
                                             ("ODOO_DATABASE", self.odoo_database),
                                             ("ODOO_USER", self.odoo_user),
                                             ("ODOO_PASSWORD", self.odoo_password)) if not value]
-        from store.calendar_days import check_country
+        from store.shifts.calendar_days import check_country
 
         if (holidays := check_country(self.holidays_country, self.holidays_subdiv)) is not None:
             problems.append(holidays)

@@ -15,7 +15,7 @@ from integrations.clock import Clock
 from integrations.directory import Directory
 from integrations.hr import Hr
 from integrations.pbx import Pbx
-from store.people import Person, Role
+from store.team.people import Person, Role
 
 # --------------------------------------------------------------------------- replies
 

@@ -28,10 +28,11 @@ from commands.core import Command, CommandError, Context, Reply, Services, Where
 from commands.parse import Parser
 from commands.text import clean, sanitize, split_args
 from integrations.errors import IntegrationError
-from store import audit, chat, people
-from store.audit import AuditEntry
 from store.db import reading, transaction
-from store.people import Person, Role
+from store.messaging import chat
+from store.team import audit, people
+from store.team.audit import AuditEntry
+from store.team.people import Person, Role
 
 log = logging.getLogger(__name__)
 

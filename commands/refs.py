@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from commands.core import UsageError
-from store import people
-from store.people import Person
+from commands.core import CommandError, UsageError
+from store.team import people
+from store.team.people import Person
 
 _PLATFORM_MENTION = re.compile(r"^<@(?P<id>(users/)?[A-Za-z0-9_./@-]+)(\|[^>]*)?>$")
 
@@ -37,3 +38,24 @@ def require_person(session: Session, token: str) -> Person:
 
 def is_person_ref(token: str) -> bool:
     return token.startswith("@") or bool(_PLATFORM_MENTION.match(token))
+
+
+def split_person(session: Session, args: Sequence[str]) -> tuple[Person | None, list[str]]:
+    """The person named among the arguments (@key or a chat mention), and the other words."""
+    person: Person | None = None
+    rest: list[str] = []
+    for arg in args:
+        if is_person_ref(arg):
+            if person is not None:
+                raise CommandError("Name one person at a time.")
+            person = require_person(session, arg)
+        elif arg.casefold() != "me":
+            rest.append(arg)
+    return person, rest
+
+
+def one_person(session: Session, args: Sequence[str]) -> Person:
+    """Exactly one person argument, in any form require_person understands."""
+    if len(args) != 1:
+        raise UsageError("Name one person: their @key, email or extension.")
+    return require_person(session, args[0])

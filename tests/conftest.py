@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,41 +19,30 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from bot.delivery.notifier import OutboxNotifier
 from bot.render.text import render_text
 from bot.settings import Settings
-from commands import COMMANDS
 from commands.core import Services, Where
 from commands.dispatch import Dispatcher, Incoming, Result
+from commands.registry import COMMANDS
 from integrations.clock import FixedClock
-from integrations.directory.local import LocalDirectory
-from integrations.pbx.sim import SimPbx
-from store import migrate
-from store.db import make_engine, make_sessionmaker, transaction
-from store.demo import load_demo
+from testing.database import (
+    BACKENDS,
+    PG_URL,
+    Database,
+    Templates,
+    make_services,
+    make_settings,
+    open_database,
+)
+from testing.shared_data import shared_data
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+__all__ = ["BACKENDS", "MADRID", "PG_URL", "T0", "Database", "make_services", "make_settings",
+           "open_database", "shared_data"]
 
-
-def _shared_data() -> Path:
-    """Third-party test data lives beside the checkout in ../shared/data (never copied in).
-
-    SWITCHBOARD_SHARED_DATA overrides it; otherwise the nearest ``shared/data`` above the
-    checkout is used, so a clone anywhere under the same workspace finds it."""
-    if override := os.environ.get("SWITCHBOARD_SHARED_DATA"):
-        return Path(override)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "shared" / "data").is_dir():
-            return parent / "shared" / "data"
-    return here.parents[2] / "shared" / "data"
-
-
-SHARED_DATA = _shared_data()
 MADRID = ZoneInfo("Europe/Madrid")
 # A Monday morning in the team's zone; tests move the clock explicitly.
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
+TEMPLATES = Templates()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -97,53 +83,32 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"{backend}: {summary}")
 
 
-@dataclass
-class Database:
-    backend: str
-    url: str  # for PostgreSQL it pins the test's schema with ?options=-csearch_path=...
-    engine: Engine
-
-    def new_engine(self) -> Engine:
-        """Another engine on the same database (a second process, a second replica)."""
-        return make_engine(self.url)
-
-
 @pytest.fixture(params=BACKENDS)
-def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A database with no tables at all (for migration tests)."""
-    with open_database(request.param, tmp_path) as database:
-        yield database
-
-
-@contextmanager
-def open_database(backend: str, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, empty database: an SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        engine = make_engine(url)
-        yield Database("sqlite", url, engine)
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    try:
-        yield Database("postgresql", url, engine)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend a test runs on: each database test runs once per backend."""
+    return str(request.param)
 
 
 @pytest.fixture
-def db(empty_db: Database) -> Database:
-    """A database migrated to the latest revision, as the application runs it."""
-    migrate.upgrade(empty_db.engine)
-    return empty_db
+def empty_db(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database with no tables at all (for migration tests)."""
+    with open_database(backend, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database migrated to the latest revision, as the application runs it; with the
+    demo team already in it when the test asks for ``demo`` (loaded at the test's clock)."""
+    demo_at = None
+    if "demo" in request.fixturenames:
+        demo_at = request.getfixturevalue("clock").now()
+    with TEMPLATES.migrated(backend, tmp_path, demo_at) as database:
+        yield database
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    TEMPLATES.close()
 
 
 @pytest.fixture
@@ -156,22 +121,9 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
-def make_settings(**env: str) -> Settings:
-    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", "BACKGROUND_JOBS": "false", **env},
-                         app_yaml=None)
-
-
 @pytest.fixture
 def settings(db: Database) -> Settings:
     return make_settings(DATABASE_URL=db.url)
-
-
-def make_services(db: Database, settings: Settings, clock: FixedClock) -> Services:
-    sessions = make_sessionmaker(db.engine)
-    return Services(sessions=sessions, settings=settings, clock=clock,
-                    pbx=SimPbx(sessions, settings.pbx_queue, clock),
-                    notifier=OutboxNotifier(settings, clock),
-                    directory=LocalDirectory(sessions, settings.crm_url))
 
 
 @pytest.fixture
@@ -181,8 +133,7 @@ def services(db: Database, settings: Settings, clock: FixedClock) -> Services:
 
 @pytest.fixture
 def demo(services: Services) -> Services:
-    with transaction(services.sessions) as session:
-        load_demo(session, services.clock.now())
+    """The services on a database holding the demo team (the ``db`` fixture loaded it)."""
     return services
 
 

@@ -11,19 +11,34 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+import setuptools
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "commands", "integrations", "store")
+PRODUCT = ("bot", "commands", "integrations", "store")
+TOOLING = ("bench", "testing")  # outside the wheel; the product never imports them
+PACKAGES = PRODUCT + TOOLING
 # What each top-level package may import of the others.
 ALLOWED = {
     "bot": {"bot", "commands", "integrations", "store"},
     "commands": {"commands", "integrations", "store"},
     "integrations": {"integrations", "store"},
     "store": {"store"},
+    "testing": {*PRODUCT, "testing"},
+    "bench": {*PRODUCT, "testing", "bench"},
 }
+# The framework at the top of commands/ and the infrastructure at the top of store/; every
+# other module lives in its capability's folder.
+TOP_LEVEL = {
+    "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links",
+                 "registry"},
+    "store": {"__init__", "db", "base", "models", "imports", "migrate", "phones", "collector",
+              "cache_version"},
+}
+CAPABILITIES = {"team", "queue", "shifts", "callbacks", "callers", "calls", "stats"}
 
 
 def module_name(path: Path) -> str:
@@ -129,12 +144,12 @@ def test_the_graph_sees_imports_inside_functions_and_type_checking(tmp_path: Pat
 
 
 def test_importing_a_module_runs_the_packages_on_its_way(tmp_path: Path) -> None:
-    # bot.bench.doors importing bot.cli.base also runs bot/cli/__init__; that loop once
-    # made ``import bot.bench.doors`` fail when nothing else had loaded the CLI first.
-    modules = {"bot.bench.doors": tmp_path / "doors.py", "bot.cli": tmp_path,
-               "bot.cli.base": tmp_path, "bot.bench": tmp_path, "bot": tmp_path}
+    # A module under bot/ importing bot.cli.base also runs bot/cli/__init__; such a loop
+    # once made an import fail when nothing else had loaded the CLI first.
+    modules = {"bot.doors.x": tmp_path / "doors.py", "bot.cli": tmp_path,
+               "bot.cli.base": tmp_path, "bot.doors": tmp_path, "bot": tmp_path}
     (tmp_path / "doors.py").write_text("from bot.cli.base import Cli\n")
-    assert imports_of("bot.bench.doors", modules["bot.bench.doors"], modules) == {
+    assert imports_of("bot.doors.x", modules["bot.doors.x"], modules) == {
         "bot.cli", "bot.cli.base"}
 
 
@@ -162,3 +177,43 @@ def test_every_module_imports_on_its_own() -> None:
     result = subprocess.run([sys.executable, "-c", code, *names], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+def test_commands_and_store_keep_only_their_framework_at_the_top() -> None:
+    for floor, allowed in TOP_LEVEL.items():
+        modules = {p.stem for p in (ROOT / floor).glob("*.py")}
+        assert modules - allowed == set(), (
+            f"{floor}/ holds {sorted(modules - allowed)} at the top: put each in its "
+            "capability's folder")
+
+
+def test_both_floors_have_the_same_capability_folders() -> None:
+    for floor in ("commands", "store"):
+        folders = {p.parent.name for p in (ROOT / floor).glob("*/__init__.py")}
+        assert folders >= CAPABILITIES, f"{floor}/ lacks {sorted(CAPABILITIES - folders)}"
+
+
+def test_subpackages_hold_a_docstring_and_import_nothing() -> None:
+    inits = [p for floor in ("commands", "store") for p in (ROOT / floor).glob("*/__init__.py")]
+    inits += list((ROOT / "integrations" / "pbx").glob("*/__init__.py"))
+    assert inits
+    for path in inits:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no docstring"
+        assert len(tree.body) == 1, f"{path.relative_to(ROOT)} holds more than its docstring"
+
+
+def test_the_product_imports_no_tooling() -> None:
+    wrong = [f"{src} imports {dst}" for src, targets in graph().items() for dst in targets
+             if src.split(".")[0] in PRODUCT and dst.split(".")[0] in TOOLING]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_wheel_and_the_deployment_leave_the_tooling_out() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packaged = setuptools.find_packages(where=str(ROOT), include=include)
+    assert {p.split(".")[0] for p in packaged} == set(PRODUCT), packaged
+    ignored = (ROOT / ".gcloudignore").read_text(encoding="utf-8").split()
+    for folder in (*TOOLING, "tests", "docs"):
+        assert f"{folder}/" in ignored, f"App Engine would deploy {folder}/"

@@ -1,19 +1,37 @@
-"""``switchboard bench SUBCOMMAND``: benchmarks that print figures (see bot/bench)."""
+"""``switchboard bench BENCHMARK …``: the benchmarks, which print figures.
+
+They are tooling, not product: they live in the checkout's top-level ``bench`` package,
+outside the wheel, and no product module imports them. This group only hands its
+arguments over to ``bench.cli`` when it is there (a checkout, ``make bench``), and says
+where to find them when it is not (an installed wheel, a deployment).
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+import argparse
+import importlib
 
-from bot.bench import doors, history, ivr, load, lookup, stats
-from bot.cli.base import Subparsers
+from bot.cli.base import EXIT_USAGE, Cli, Subparsers
 
-# Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
-# module under bot/bench with ``add_parser(subparsers)`` setting its handler.
-BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, lookup, ivr)
+TOOLING = "bench.cli"
 
 
 def add_parsers(sub: Subparsers) -> None:
-    bench = sub.add_parser("bench", help="benchmarks: print latency and throughput figures")
-    actions = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
-    for module in BENCHES:
-        module.add_parser(actions)
+    bench = sub.add_parser("bench", add_help=False,
+                           help="benchmarks: print latency and throughput figures "
+                                "(from a checkout; `switchboard bench --help` lists them)")
+    bench.add_argument("arguments", nargs=argparse.REMAINDER)
+    bench.set_defaults(handler=run)
+
+
+def run(cli: Cli, args: argparse.Namespace) -> int:
+    try:
+        tooling = importlib.import_module(TOOLING)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bench", TOOLING):
+            raise
+        return cli.fail("the benchmarks are not installed with Switchboard: run them from a "
+                        "checkout of the project (`make bench`, or `.venv/bin/switchboard "
+                        "bench --help` there)", EXIT_USAGE)
+    status: int = tooling.main(cli, list(args.arguments))
+    return status

@@ -1,7 +1,7 @@
 """``switchboard callbacks report [--from D] [--to D] [--csv FILE]``.
 
 Without dates: today. The same figures as ``/callbacks report`` in chat (see
-commands/callback_report.py); ``--csv`` writes one row per queue, campaign and source
+commands/callbacks/report.py); ``--csv`` writes one row per queue, campaign and source
 ("-" writes the CSV to stdout).
 """
 
@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
-from commands import callback_report
+from commands.callbacks import report as callback_report
 from commands.core import UsageError
 from store.db import reading
 

@@ -8,9 +8,9 @@ import argparse
 from sqlalchemy.orm import Session
 
 from bot.cli.base import Cli, Subparsers, add_import_export
-from store.categories_io import export_categories, import_categories
-from store.directory_io import import_directory
-from store.operations_io import export_operations, import_operations
+from store.callers.directory_io import import_directory
+from store.callers.operations_io import export_operations, import_operations
+from store.calls.categories_io import export_categories, import_categories
 
 
 def directory_import(cli: Cli, args: argparse.Namespace) -> int:

@@ -20,10 +20,10 @@ from datetime import date
 
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.cli.follow import Follower
-from commands.calls_import import ImportResult, import_lines
-from commands.calls_pull import pull_day
+from commands.calls.pull import pull_day
+from commands.calls.queue_log_import import ImportResult, import_lines
 from integrations.errors import IntegrationError
-from integrations.pbx.queue_log_file import stream_lines
+from integrations.pbx.asterisk.queue_log_file import stream_lines
 from store.imports import ImportRejected
 
 MAX_SHOWN = 50  # skipped lines listed one by one; the rest are counted

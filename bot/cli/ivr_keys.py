@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
-from store import ivr_keys
+from store.callbacks import ivr_keys
 from store.db import transaction
 
 

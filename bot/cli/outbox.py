@@ -15,9 +15,9 @@ from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.delivery.worker import build_worker
 from bot.render.text import render_text
 from commands.core import Reply
-from store import outbox
 from store.db import transaction
-from store.outbox import OutboxMessage
+from store.messaging import outbox
+from store.messaging.outbox import OutboxMessage
 
 ERROR_WIDTH = 160  # the last column: long enough to keep the HTTP status and reason
 

@@ -7,7 +7,7 @@ import argparse
 from sqlalchemy.orm import Session
 
 from bot.cli.base import Cli, Subparsers, add_import_export
-from store.pause_reasons_io import export_reasons, import_reasons
+from store.queue.pause_reasons_io import export_reasons, import_reasons
 
 
 def pause_reasons_import(cli: Cli, args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from bot.cli.base import EXIT_OK, Cli, Subparsers
 from store.db import transaction
-from store.demo import load_demo
-from store.people_io import export_people, export_tomatic, import_people
+from store.demo.team import load_demo
+from store.team.people_io import export_people, export_tomatic, import_people
 
 
 def people_import(cli: Cli, args: argparse.Namespace) -> int:

@@ -14,8 +14,8 @@ from bot.doors.console import Console
 from bot.scheduler import Background
 from store import migrate
 from store.db import transaction
-from store.demo import load_demo
-from store.people import Role, with_role
+from store.demo.team import load_demo
+from store.team.people import Role, with_role
 
 
 def serve(cli: Cli, args: argparse.Namespace) -> int:

@@ -10,13 +10,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers, add_import_export
-from commands.hr_sync import sync_hr
-from store import clockwork, people
-from store.absences import COMPANY, all_no_service_days
-from store.absences_io import import_absences, import_company_days
+from commands.shifts.hr_sync import sync_hr
 from store.db import transaction
 from store.imports import ImportRejected, dump_yaml, read_file
-from store.timetable_io import (
+from store.messaging import clockwork
+from store.shifts.absences import COMPANY, all_no_service_days
+from store.shifts.absences_io import import_absences, import_company_days
+from store.shifts.timetable_io import (
     Week,
     export_csv,
     export_yaml,
@@ -25,7 +25,8 @@ from store.timetable_io import (
     parse_date,
     parse_tomatic,
 )
-from store.turns_io import export_turns, import_turns
+from store.shifts.turns_io import export_turns, import_turns
+from store.team import people
 
 # --------------------------------------------------------------------------- turns
 

@@ -7,7 +7,7 @@ import argparse
 from sqlalchemy.orm import Session
 
 from bot.cli.base import Cli, Subparsers, add_import_export
-from store.callback_capacity_io import export_capacity, import_capacity
+from store.callbacks.capacity_io import export_capacity, import_capacity
 
 
 def slots_import(cli: Cli, args: argparse.Namespace) -> int:

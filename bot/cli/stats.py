@@ -23,14 +23,14 @@ from typing import Any
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.render.text import render_text
 from bot.runtime import build_services
-from commands.calls_import import ImportResult, import_lines
+from commands.calls.queue_log_import import ImportResult, import_lines
 from commands.core import CommandError, Services
-from commands.metrics import HEADLINE, Figures
-from commands.stats import card, report_for
-from commands.stats_chart import render_png
-from commands.stats_data import StatsReport
-from commands.stats_period import day_period, parse_period
-from integrations.pbx.queue_log_file import stream_lines
+from commands.stats.card import card, report_for
+from commands.stats.chart import render_png
+from commands.stats.figures import StatsReport
+from commands.stats.metrics import HEADLINE, Figures
+from commands.stats.period import day_period, parse_period
+from integrations.pbx.asterisk.queue_log_file import stream_lines
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.imports import ImportRejected

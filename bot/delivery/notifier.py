@@ -18,8 +18,9 @@ from bot.render import slack as render_slack
 from bot.settings import Settings
 from commands.core import COORDINATORS, TEAM, Reply
 from integrations.clock import Clock
-from store import chat, outbox, people
-from store.outbox import OutboxMessage
+from store.messaging import chat, outbox
+from store.messaging.outbox import OutboxMessage
+from store.team import people
 
 log = logging.getLogger(__name__)
 

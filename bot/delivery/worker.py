@@ -25,9 +25,10 @@ from bot.delivery.senders import Delivered, DeliveryError, Outgoing, Sender, bui
 from bot.settings import Settings
 from commands.core import Reply
 from integrations.clock import Clock
-from store import chat, outbox, people
 from store.db import transaction
-from store.outbox import Claimed
+from store.messaging import chat, outbox
+from store.messaging.outbox import Claimed
+from store.team import people
 
 log = logging.getLogger(__name__)
 

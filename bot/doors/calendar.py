@@ -1,7 +1,7 @@
 """GET /calendar/<token>.ics: a person's turns as an iCalendar feed.
 
 The token is the verification: signed with SECRET_KEY and carrying the feed version
-(commands/calendar_feed.py). A forged, malformed or revoked token gets a bare 404 —
+(commands/shifts/calendar_feed.py). A forged, malformed or revoked token gets a bare 404 —
 the same answer as a path that does not exist — and nothing else is read.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from bot.runtime import Runtime
-from commands.calendar_feed import build_feed, person_of_token
+from commands.shifts.calendar_feed import build_feed, person_of_token
 from store.db import reading
 
 

@@ -16,9 +16,9 @@ from flask import Flask, Response
 from bot.doors.http import unauthorized
 from bot.runtime import Runtime
 from commands import links
-from commands.stats import CHART_PURPOSE, report_for
-from commands.stats_chart import render_png
-from commands.stats_period import day_period
+from commands.stats.card import CHART_PURPOSE, report_for
+from commands.stats.chart import render_png
+from commands.stats.period import day_period
 
 
 def register(app: Flask, runtime: Runtime) -> None:

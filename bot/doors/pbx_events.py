@@ -31,10 +31,10 @@ from pydantic import (
 
 from bot.doors.http import json_response, read_body, sign, unauthorized, verify_signature
 from bot.runtime import Runtime
-from commands import call_events
+from commands.callers.screen_pop import Ringing, on_ringing
+from commands.calls import events
 from commands.core import Services
-from commands.screen_pop import Ringing, on_ringing
-from store.calls import YEARS, plausible
+from store.calls.records import YEARS, plausible
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,9 @@ def call_ringing(services: Services, event: PbxEvent, at: datetime) -> dict[str,
 # event type → handler; each capability adds its own (statistics: entered, answered,
 # ended; caller identification: ringing).
 HANDLERS: dict[str, Handler] = {
-    "call.entered": call_events.call_entered,
-    "call.answered": call_events.call_answered,
-    "call.ended": call_events.call_ended,
+    "call.entered": events.call_entered,
+    "call.answered": events.call_answered,
+    "call.ended": events.call_ended,
     "call.ringing": call_ringing,
 }
 
@@ -122,7 +122,7 @@ class PbxEventsDoor:
         now = services.clock.now()
         try:
             result = handler(services, event, event.time or now)
-        except call_events.BadEvent as exc:
+        except events.BadEvent as exc:
             return json_response({"field": exc.field, "reason": exc.why}, 422)
         log.info("PBX event %s for call %s handled", event.event, event.call_id)
         return json_response({"ok": True, **result})

@@ -25,9 +25,9 @@ from flask import Flask, Response, request
 from bot.doors.http import bearer_token, json_response, same_secret, unauthorized
 from bot.runtime import Runtime
 from bot.scheduler import Background, ClockPass
-from store import audit
-from store.audit import AuditEntry
 from store.db import transaction
+from store.team import audit
+from store.team.audit import AuditEntry
 
 log = logging.getLogger(__name__)
 

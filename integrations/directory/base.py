@@ -4,7 +4,7 @@ Every backend answers ``find(field, value, limit)`` the same way (the contract s
 tests/integrations/directory checks it):
 
 - ``value`` is already normalized by the caller (``fields.normalize``): E.164 for a phone,
-  ``store.tax_ids`` form for a tax id, the code as typed for a CRM/ERP code, free text for
+  ``store.callers.tax_ids`` form for a tax id, the code as typed for a CRM/ERP code, free text for
   a name (each word matches the start of a word of the name, accents and case ignored);
 - accounts come each with their contacts; a contact that owns the number, or whose name
   matched, is marked ``identifier``;

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from store import phones, tax_ids
-from store.directory import fold
+from store import phones
+from store.callers import tax_ids
+from store.callers.directory import fold
 
 MAX_INPUT = 200
 

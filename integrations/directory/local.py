@@ -1,5 +1,5 @@
 """The local directory: accounts and contacts in our own store (``switchboard directory
-import FILE.csv``). Every lookup is a few index probes (see store/directory.py)."""
+import FILE.csv``). Every lookup is a few index probes (see store/callers/directory.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from integrations.directory.base import (
     TooManyResults,
     account_number,
 )
-from store import directory as store
+from store.callers import directory as store
+from store.callers.directory import DirectoryAccount, DirectoryContact
 from store.db import reading
-from store.directory import DirectoryAccount, DirectoryContact
 
 # Rows of matches read before a lookup is declared too wide, per account allowed.
 ROWS_PER_ACCOUNT = 20

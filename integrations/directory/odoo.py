@@ -30,8 +30,9 @@ from integrations.directory.base import (
     account_number,
 )
 from integrations.odoo import OdooClient
-from store import phones, tax_ids
-from store.directory import fold, words
+from store import phones
+from store.callers import tax_ids
+from store.callers.directory import fold, words
 
 MODEL = "res.partner"
 READ = ["name", "is_company", "parent_id", "commercial_partner_id", "phone", "mobile", "vat",

@@ -8,10 +8,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.hr.base import Leave, PublicHoliday
-from store import absences, people
-from store.absences import LOCAL
-from store.calendar_days import public_holidays
 from store.db import reading
+from store.shifts import absences
+from store.shifts.absences import LOCAL
+from store.shifts.calendar_days import public_holidays
+from store.team import people
 
 
 class LocalHr:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from integrations.errors import IntegrationError, Unreachable
-from store.calls import CallInfo
+from store.calls.records import CallInfo
 
 __all__ = ["CallInfo", "LiveQueue", "MemberState", "MemberStatus", "Pbx", "PbxError",
            "PbxUnreachable", "WaitingCall"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.google_tokens import CertsServer
+from testing.google_tokens import CertsServer
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from bot.settings import SettingsError
 from integrations.clock import FixedClock
 from integrations.directory.local import LocalDirectory
 from integrations.directory.odoo import OdooDirectory
-from integrations.pbx.areavoip import AreavoipPbx
-from integrations.pbx.asterisk import AsteriskPbx
-from integrations.pbx.irontec import IrontecPbx
+from integrations.pbx.areavoip.backend import AreavoipPbx
+from integrations.pbx.asterisk.backend import AsteriskPbx
+from integrations.pbx.irontec.backend import IrontecPbx
 from store.db import make_engine, make_sessionmaker
 from tests.conftest import T0, make_settings
 

@@ -17,13 +17,13 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from commands import COMMANDS
 from commands.core import Reply, Where
 from commands.dispatch import Dispatcher, Incoming
+from commands.registry import COMMANDS
 from integrations.clock import FixedClock
+from testing.fake_slack import TEAM_ID, FakeSlack
+from testing.google_tokens import CertsServer, Door, open_door
 from tests.conftest import Database
-from tests.support.fake_slack import TEAM_ID, FakeSlack
-from tests.support.google_tokens import CertsServer, Door, open_door
 
 TRIGGERS = itertools.count(1)  # Slack's trigger_id is unique per invocation
 

@@ -12,9 +12,9 @@ from bot.scheduler import Background, Job, deliver_outbox
 from commands.core import Reply, Where
 from commands.dispatch import Incoming
 from integrations.clock import FixedClock
-from store.calls import CallRecord
+from store.calls.records import CallRecord
 from store.db import transaction
-from store.demo import load_demo
+from store.demo.team import load_demo
 from tests.conftest import Database, make_services, make_settings
 
 
@@ -94,10 +94,11 @@ def test_console_messages_are_not_paced(db: Database, clock: FixedClock) -> None
 
 
 def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: FixedClock) -> None:
-    from store import audit, chat, outbox
-    from store.audit import AuditEntry
-    from store.chat import InboundEvent
-    from store.outbox import OutboxMessage
+    from store.messaging import chat, outbox
+    from store.messaging.chat import InboundEvent
+    from store.messaging.outbox import OutboxMessage
+    from store.team import audit
+    from store.team.audit import AuditEntry
 
     settings = make_settings(DATABASE_URL=db.url, AUDIT_RETENTION_DAYS="30",
                              OUTBOX_RETENTION_DAYS="7", INBOUND_RETENTION_HOURS="24")
@@ -125,9 +126,9 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
 
 
 def test_the_daily_stats_job_sends_once(db: Database, clock: FixedClock) -> None:
-    from store.call_ingest import save_calls
-    from store.calls import CallInfo
-    from store.outbox import OutboxMessage
+    from store.calls.ingest import save_calls
+    from store.calls.records import CallInfo
+    from store.messaging.outbox import OutboxMessage
 
     settings = make_settings(DATABASE_URL=db.url, DAILY_REPORT_TIME="17:00")
     runtime = build_runtime(settings, make_services(db, settings, clock))

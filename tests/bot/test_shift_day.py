@@ -16,18 +16,18 @@ from bot.runtime import Runtime, build_runtime
 from bot.scheduler import Background
 from commands.core import Reply
 from integrations.clock import FixedClock
-from integrations.pbx.sim import SimPbx
-from store.clockwork import ClockRun
+from integrations.pbx.sim.backend import SimPbx
 from store.db import make_sessionmaker, reading, transaction
-from store.demo import load_demo
-from store.outbox import OutboxMessage
+from store.demo.team import load_demo
+from store.messaging.clockwork import ClockRun
+from store.messaging.outbox import OutboxMessage
+from testing.timetable import import_week
 from tests.conftest import MADRID, Database, make_services, make_settings
-from tests.support.timetable import import_week
 
 DAY = datetime(2026, 11, 23, 0, 0, tzinfo=MADRID)
 BOUNDARIES = [DAY.replace(hour=h, minute=m) for h, m in
               ((9, 0), (10, 15), (11, 30), (12, 45), (14, 0))]
-# Monday of tests/support/timetable.py: who the queue holds from each boundary on.
+# Monday of testing/timetable.py: who the queue holds from each boundary on.
 SLOTS = set(BOUNDARIES) | {b - timedelta(minutes=5) for b in BOUNDARIES}
 QUEUE = {BOUNDARIES[0]: ["211", "212"], BOUNDARIES[1]: ["213", "214"],
          BOUNDARIES[2]: ["215"], BOUNDARIES[3]: ["216", "217"], BOUNDARIES[4]: []}

@@ -1,12 +1,12 @@
 from sqlalchemy import select
 
-from commands import COMMANDS
 from commands.core import Command, Context, Reply, Services, UsageError, Where
 from commands.dispatch import Dispatcher, Incoming
+from commands.registry import COMMANDS
 from integrations.errors import Unreachable
-from store import people
-from store.audit import AuditEntry
 from store.db import transaction
+from store.team import people
+from store.team.audit import AuditEntry
 from tests.conftest import Chat
 
 

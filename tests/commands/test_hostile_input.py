@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from commands import COMMANDS
 from commands.core import Command, Context, Reply, Services
 from commands.dispatch import Dispatcher
-from store import audit
-from store.audit import AuditEntry
+from commands.registry import COMMANDS
 from store.db import reading
-from store.outbox import OutboxMessage
+from store.messaging.outbox import OutboxMessage
+from store.team import audit
+from store.team.audit import AuditEntry
 from tests.conftest import Chat
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "120"))

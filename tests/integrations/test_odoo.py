@@ -8,8 +8,8 @@ import pytest
 
 from integrations.errors import Unreachable
 from integrations.odoo import OdooClient, OdooError
-from tests.support.fake_odoo import DB, LOGIN, PASSWORD, UID, FakeOdoo, odoo_error
-from tests.support.http import Response
+from testing.fake_odoo import DB, LOGIN, PASSWORD, UID, FakeOdoo, odoo_error
+from testing.local_server import Response
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from store.audit import AuditEntry
 from store.db import make_sessionmaker, transaction
+from store.team.audit import AuditEntry
 from tests.conftest import Database
 
 

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import cache_version, ivr_keys
-from store.absences import NoServiceDay
+from store import cache_version
 from store.cache_version import WATCHED, CacheVersion
-from store.callback_capacity import (
+from store.callbacks import ivr_keys
+from store.callbacks.bookings import Callback
+from store.callbacks.capacity import (
     CapacityOverride,
     CapacityPool,
     CapacityTemplate,
@@ -21,11 +22,11 @@ from store.callback_capacity import (
     WeekDay,
     WeeklySchedule,
 )
-from store.callbacks import Callback
+from store.callbacks.ivr_keys import IvrKey
 from store.db import make_sessionmaker, reading, transaction
-from store.ivr_keys import IvrKey
+from store.shifts.absences import NoServiceDay
+from testing.explain import assert_indexed
 from tests.conftest import T0, Database
-from tests.support.explain import assert_indexed
 
 
 def version(sessions: sessionmaker[Session]) -> int:

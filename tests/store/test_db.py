@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from store import db as store_db
 from store.db import make_sessionmaker, reading, transaction
-from store.people import Person
+from store.team.people import Person
 from tests.conftest import T0, Database
 
 

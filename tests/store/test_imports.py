@@ -18,8 +18,8 @@ from store.imports import (
     read_csv,
     read_file,
 )
-from store.people import Person
-from store.people_io import import_people, parse_yaml, validate
+from store.team.people import Person
+from store.team.people_io import import_people, parse_yaml, validate
 from tests.conftest import Database
 
 BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]

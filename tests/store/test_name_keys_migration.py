@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from store import directory, migrate
+from store import migrate
+from store.callers import directory
+from store.callers.directory import name_key
 from store.db import make_sessionmaker, transaction
-from store.directory import name_key
 from tests.conftest import Database
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.clock import FixedClock
-from store import outbox
 from store.db import make_sessionmaker, transaction
-from store.outbox import DEAD, PENDING, SENDING, SENT, NotRetryable, OutboxMessage
+from store.messaging import outbox
+from store.messaging.outbox import DEAD, PENDING, SENDING, SENT, NotRetryable, OutboxMessage
 from tests.conftest import T0, Database
 
 LEASE = timedelta(minutes=5)

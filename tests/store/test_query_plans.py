@@ -1,5 +1,5 @@
 """Every query a command or job runs on a growing table is served by an index, on SQLite
-and on PostgreSQL (see tests/support/explain.py for how "served" is judged)."""
+and on PostgreSQL (see testing/explain.py for how "served" is judged)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from commands.core import Services
-from store import activity, audit, chat, outbox
-from store.activity import PAUSE, SESSION
 from store.db import transaction
+from store.messaging import chat, outbox
+from store.queue import activity
+from store.queue.activity import PAUSE, SESSION
+from store.team import audit
+from testing.explain import assert_served
 from tests.conftest import T0
-from tests.support.explain import assert_served
 
 WEEK = (T0 - timedelta(days=7), T0)
 
@@ -64,7 +66,7 @@ def test_the_outbox(services: Services) -> None:
 def test_the_check_sees_a_full_scan(services: Services) -> None:
     from sqlalchemy import select
 
-    from store.activity import Activity
+    from store.queue.activity import Activity
 
     with transaction(services.sessions) as session, pytest.raises(AssertionError,
                                                                    match="full scan"):

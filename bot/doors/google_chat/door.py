@@ -32,9 +32,9 @@ from bot.render.google import (
 from bot.runtime import Runtime
 from commands.core import Reply
 from commands.dispatch import Incoming, Remember, Result
-from store import chat
 from store.db import transaction
-from store.people import Person
+from store.messaging import chat
+from store.team.people import Person
 
 log = logging.getLogger(__name__)
 

@@ -41,13 +41,14 @@ from bot.doors.ivr.models import (
     storable,
 )
 from bot.runtime import Runtime
-from commands import callback_booking as booking
-from commands.callback_booking import Refused, SlotFull
-from commands.capacity import Interval, PoolCalendar, bookable, next_days_with_room
-from store import cache_version, callbacks, ivr_keys
-from store.callbacks import Callback
+from commands.callbacks import booking as booking
+from commands.callbacks.booking import Refused, SlotFull
+from commands.callbacks.capacity import Interval, PoolCalendar, bookable, next_days_with_room
+from store import cache_version
+from store.callbacks import bookings, ivr_keys
+from store.callbacks.bookings import Callback
 from store.db import reading, transaction
-from store.people import Person
+from store.team.people import Person
 
 MAX_BODY_BYTES = 16_000
 MAX_ID = 2**31 - 1
@@ -229,7 +230,7 @@ class IvrDoor:
         wanted = booking.Request(
             phone=sent.phone, when=when, queue=sent.queue, campaign=sent.campaign,
             customer_id=sent.customer_id, customer_name=sent.customer_name, agent=sent.agent,
-            data=dict(sent.data or {}), source=callbacks.IVR, actor=f"ivr:{key.name}")
+            data=dict(sent.data or {}), source=bookings.IVR, actor=f"ivr:{key.name}")
         digest = ivr_keys.request_digest("POST", request.path, body)
         now = self.services.clock.now()
         try:
@@ -271,13 +272,13 @@ class IvrDoor:
         except Refused as exc:
             return problem(exc.field, exc.reason)
         with reading(self.services.sessions) as session:
-            found = [self.callback_out(session, c) for c in callbacks.by_phone(session, phone)]
+            found = [self.callback_out(session, c) for c in bookings.by_phone(session, phone)]
         return answer(CallbackList(callbacks=found))
 
     def get_callback(self, key: Caller, cid: str) -> Response:
         number = _id(cid)
         with reading(self.services.sessions) as session:
-            callback = callbacks.get(session, number) if number else None
+            callback = bookings.get(session, number) if number else None
             if callback is None:
                 return not_found()
             return answer(self.callback_out(session, callback))
@@ -286,11 +287,11 @@ class IvrDoor:
         number = _id(cid)
         now = self.services.clock.now()
         with transaction(self.services.sessions) as session:
-            callback = callbacks.get(session, number, lock=True) if number else None
+            callback = bookings.get(session, number, lock=True) if number else None
             if callback is None:
                 return not_found()
             if not booking.cancel_in(session, callback, f"ivr:{key.name}", now) \
-                    and callback.status != callbacks.CANCELLED:
+                    and callback.status != bookings.CANCELLED:
                 return answer(Conflict(reason="not_cancellable",
                                        message=f"callback {callback.id} is {callback.status} "
                                                "already"), 409)
@@ -299,7 +300,7 @@ class IvrDoor:
     def get_variables(self, key: Caller, cid: str) -> Response:
         number = _id(cid)
         with reading(self.services.sessions) as session:
-            callback = callbacks.get(session, number) if number else None
+            callback = bookings.get(session, number) if number else None
             if callback is None:
                 return not_found()
             agent = session.get(Person, callback.agent_id) if callback.agent_id else None

@@ -2,7 +2,7 @@
 
 A key may make ``IVR_RATE_PER_MINUTE`` requests per fixed minute (UTC epoch minutes),
 counted over every worker and replica through one row per key and minute in the database
-(``store.ivr_keys.count_requests``). Writing that row on every request would make each
+(``store.callbacks.ivr_keys.count_requests``). Writing that row on every request would make each
 read of the API a write transaction, so each process counts in memory and folds its count
 in only now and then:
 
@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import ivr_keys
+from store.callbacks import ivr_keys
 from store.db import transaction
 
 PER_BATCH = 100  # one fold per limit // PER_BATCH requests…

@@ -65,8 +65,8 @@ from bot.runtime import Runtime
 from commands.core import Reply, Where
 from commands.dispatch import Incoming, Remember, Result
 from integrations.clock import Clock
-from store import chat
-from store.people import Person
+from store.messaging import chat
+from store.team.people import Person
 
 log = logging.getLogger(__name__)
 

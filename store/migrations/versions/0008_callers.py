@@ -17,7 +17,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As created by this revision (store.operations.DEFAULTS may change later; this may not).
+# As created by this revision (store.callers.operations.DEFAULTS may change later; this may not).
 DEFAULT_OPERATIONS = (
     {
         "code": "new-contact",

@@ -1,6 +1,6 @@
 """name keys cut to their column: a name whose fold grew past 200 characters ("ß" → "ss")
 was stored whole on SQLite (PostgreSQL refused it), and for a while cut without trimming
-the space a cut can end in; store.directory.name_key now cuts and trims, so the stored
+the space a cut can end in; store.callers.directory.name_key now cuts and trims, so the stored
 keys are made the same to be found again
 
 Revision ID: 0010
@@ -17,7 +17,7 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NAME_KEY_MAX = 200  # as store.directory.NAME_KEY_MAX was at this revision
+NAME_KEY_MAX = 200  # as store.callers.directory.NAME_KEY_MAX was at this revision
 
 
 def upgrade() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cli.main import main
-from store import ivr_keys
+from store.callbacks import ivr_keys
+from store.callbacks.ivr_keys import IvrKey
 from store.db import make_sessionmaker, transaction
-from store.ivr_keys import IvrKey
+from testing.ivr import CAPACITY
 from tests.conftest import Database
-from tests.support.ivr import CAPACITY
 
 
 def run(db: Database, *argv: str) -> tuple[int, str, str]:

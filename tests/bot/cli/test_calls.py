@@ -15,7 +15,8 @@ from bot.cli.calls import follow
 from bot.cli.follow import Follower
 from bot.cli.main import main
 from bot.settings import Settings
-from tests.conftest import MADRID, SHARED_DATA, Database
+from testing.shared_data import shared_data
+from tests.conftest import MADRID, Database
 
 E = int(datetime(2026, 11, 23, 9, 0, tzinfo=MADRID).timestamp())
 LOG = (f"{E}|1.1|support|NONE|ENTERQUEUE||600111222|1\n"
@@ -75,10 +76,7 @@ def test_import_of_a_missing_a_binary_or_a_large_file(run: Run, tmp_path: Path) 
 def test_stats_from_a_queue_log_file_touch_no_database(tmp_path: Path) -> None:
     database = tmp_path / "never.db"
     run = Run(f"sqlite:///{database}")
-    scenario = next((SHARED_DATA / "wazo-statcenter" / "scenarios").glob("queue_07_*.psv"),
-                    None)
-    if scenario is None:
-        pytest.skip("../shared/data/wazo-statcenter is absent")
+    scenario = next(shared_data("wazo-statcenter", "scenarios").glob("queue_07_*.psv"))
     run.env |= {"SHORT_ABANDON_SECONDS": "0", "SERVICE_LEVEL_SECONDS": "10"}
     status, out, err = run("stats", "--queue-log", str(scenario), "--date", "2012-07-01",
                            "--queue", "q01", "--json")

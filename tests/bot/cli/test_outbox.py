@@ -16,12 +16,12 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from commands.core import TEAM, Reply, Services
 from integrations.clock import FixedClock
-from store import outbox
 from store.db import transaction
-from store.demo import load_demo
-from store.outbox import DEAD, PENDING, SENT
+from store.demo.team import load_demo
+from store.messaging import outbox
+from store.messaging.outbox import DEAD, PENDING, SENT
+from testing.fake_google_chat import FakeGoogleChat
 from tests.conftest import T0, Database, make_services, make_settings
-from tests.support.fake_google_chat import FakeGoogleChat
 
 
 class FixedCli(Cli):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testing.timetable import TOMATIC_WEEK as WEEK_2026
 from tests.bot.cli.test_cli import Run
 from tests.conftest import Database
-from tests.support.timetable import TOMATIC_WEEK as WEEK_2026
 
 # The CLI runs on the system clock, so the demo timetable sits around today: this test
 # uses a week far from it.

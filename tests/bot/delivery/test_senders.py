@@ -28,14 +28,15 @@ from bot.delivery.worker import OutboxWorker
 from bot.settings import Settings
 from commands.core import TEAM, Reply, Section, Services
 from integrations.clock import FixedClock
-from store import chat, outbox, people
 from store.db import transaction
-from store.demo import load_demo
-from store.outbox import PENDING, SENT
+from store.demo.team import load_demo
+from store.messaging import chat, outbox
+from store.messaging.outbox import PENDING, SENT
+from store.team import people
+from testing.fake_google_chat import FakeGoogleChat
+from testing.fake_slack import FakeSlack, SlackCall
+from testing.local_server import Response
 from tests.conftest import T0, Database, make_services, make_settings
-from tests.support.fake_google_chat import FakeGoogleChat
-from tests.support.fake_slack import FakeSlack, SlackCall
-from tests.support.http import Response
 
 CREATED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

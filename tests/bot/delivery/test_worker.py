@@ -22,13 +22,14 @@ from bot.delivery.worker import Backoff, OutboxWorker
 from bot.settings import Settings
 from commands.core import TEAM, Reply, Services
 from integrations.clock import FixedClock
-from store import chat, outbox, people
 from store.db import make_sessionmaker, transaction
-from store.demo import load_demo
-from store.outbox import DEAD, PENDING, SENDING, SENT, OutboxMessage
+from store.demo.team import load_demo
+from store.messaging import chat, outbox
+from store.messaging.outbox import DEAD, PENDING, SENDING, SENT, OutboxMessage
+from store.team import people
+from testing.fake_google_chat import FakeGoogleChat
+from testing.local_server import Response
 from tests.conftest import T0, Database, make_services, make_settings
-from tests.support.fake_google_chat import FakeGoogleChat
-from tests.support.http import Response
 
 TEAM_SPACE = "spaces/TEAM"
 

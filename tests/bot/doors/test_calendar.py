@@ -9,12 +9,12 @@ from icalendar import Calendar
 
 from bot.app import create_app
 from bot.cli.main import main
-from commands.calendar_feed import feed_url
 from commands.core import Services
-from store import people
+from commands.shifts.calendar_feed import feed_url
 from store.db import reading
+from store.team import people
+from testing.timetable import import_week
 from tests.conftest import Database, make_settings
-from tests.support.timetable import import_week
 
 
 def test_the_feed_and_its_revocation(db: Database, demo: Services) -> None:

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from bot.app import create_app
 from commands import links
 from commands.core import Services
-from commands.stats import chart_url
+from commands.stats.card import chart_url
 from integrations.clock import FixedClock
-from store.call_ingest import save_calls
-from store.calls import CallInfo
+from store.calls.ingest import save_calls
+from store.calls.records import CallInfo
 from store.db import transaction
 from tests.conftest import T0, make_settings
 

@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from bot.doors.google_chat.auth import CachedCertsRequest, fresh_until
 from commands.core import Services
 from integrations.clock import FixedClock
-from store import people
-from store.audit import AuditEntry
-from store.chat import ChatSpace, InboundEvent
 from store.db import transaction
-from store.outbox import OutboxMessage
-from tests.conftest import T0, Database
-from tests.support.google_tokens import (
+from store.messaging.chat import ChatSpace, InboundEvent
+from store.messaging.outbox import OutboxMessage
+from store.team import people
+from store.team.audit import AuditEntry
+from testing.google_tokens import (
     ADDON_EMAIL,
     CHAT_ISSUER,
     CertsServer,
@@ -32,7 +31,8 @@ from tests.support.google_tokens import (
     signing_key,
     unsigned,
 )
-from tests.support.http import LocalServer, Response
+from testing.local_server import LocalServer, Response
+from tests.conftest import T0, Database
 
 ISSUED = int(T0.timestamp())  # tokens are judged by the fixed clock, which starts at T0
 

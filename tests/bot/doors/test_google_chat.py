@@ -15,12 +15,13 @@ from bot.doors.google_chat.door import GoogleChatDoor
 from bot.doors.google_chat.events import parse_event, typed_text
 from commands.core import Button, Reply, Section
 from integrations.clock import FixedClock
-from store import chat, people
-from store.audit import AuditEntry
-from store.chat import ChatSpace, InboundEvent
 from store.db import transaction
+from store.messaging import chat
+from store.messaging.chat import ChatSpace, InboundEvent
+from store.team import people
+from store.team.audit import AuditEntry
+from testing.google_tokens import ENDPOINT_URL, CertsServer, Door, open_door
 from tests.conftest import Database
-from tests.support.google_tokens import ENDPOINT_URL, CertsServer, Door, open_door
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 

@@ -16,7 +16,7 @@ from bot.doors.http import verify_signature
 from bot.doors.pbx_events import PbxEvent, signed_headers
 from commands.core import Services
 from integrations.clock import FixedClock
-from store.calls import CallRecord
+from store.calls.records import CallRecord
 from store.db import transaction
 from tests.conftest import make_settings
 

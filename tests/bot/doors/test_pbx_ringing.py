@@ -17,15 +17,15 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.doors.pbx_events import signed_headers
 from bot.render.text import render_text
-from commands import screen_pop
+from commands.callers import screen_pop
+from commands.callers.screen_pop import Ringing, on_ringing
 from commands.core import Reply, Services
-from commands.screen_pop import Ringing, on_ringing
 from integrations.directory.odoo import OdooDirectory
 from integrations.odoo import OdooClient
-from store.audit import AuditEntry
-from store.call_registry import RegisteredCall
+from store.calls.registry import RegisteredCall
 from store.db import transaction
-from store.outbox import OutboxMessage
+from store.messaging.outbox import OutboxMessage
+from store.team.audit import AuditEntry
 from tests.conftest import Database, make_settings
 
 SECRET = "whsec-ringing"
@@ -161,7 +161,7 @@ def test_a_failing_directory_still_pops_the_call(demo: Services, db: Database) -
 def test_two_deliveries_racing_past_the_check_still_send_one_dm(
         demo: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     # Both deliveries find no registered call (they read at the same time) …
-    monkeypatch.setattr(screen_pop.call_registry, "by_call_id", lambda session, call_id: None)
+    monkeypatch.setattr(screen_pop.registry, "by_call_id", lambda session, call_id: None)
     event = Ringing(call_id="race", caller="600112233", extension="211", queue="support",
                     data=None, at=demo.clock.now())
     assert on_ringing(demo, event)["dm"] is True

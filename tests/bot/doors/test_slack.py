@@ -29,18 +29,19 @@ from bot.doors.slack.door import ACK_DEADLINE, EMAIL_TTL, WORKING, SlackDoor
 from bot.doors.slack.support import EmailCache, strip_mention
 from bot.render.slack import render_message
 from bot.runtime import Runtime
-from commands import COMMANDS
 from commands.core import Button, Command, CommandError, Context, Reply, Section, Services
 from commands.dispatch import Dispatcher
+from commands.registry import COMMANDS
 from integrations.clock import FixedClock
-from store import chat, people
-from store.audit import AuditEntry
 from store.db import transaction
-from store.demo import load_demo
-from store.outbox import OutboxMessage
+from store.demo.team import load_demo
+from store.messaging import chat
+from store.messaging.outbox import OutboxMessage
+from store.team import people
+from store.team.audit import AuditEntry
+from testing.fake_slack import BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
+from testing.local_server import Response
 from tests.conftest import T0, Database, make_services, make_settings
-from tests.support.fake_slack import BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
-from tests.support.http import Response
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TRIGGERS = itertools.count(1)

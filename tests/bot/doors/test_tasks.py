@@ -13,12 +13,12 @@ from bot.app import create_app
 from bot.scheduler import Background
 from commands.core import Services
 from integrations.clock import FixedClock
-from store.audit import AuditEntry
-from store.clockwork import ClockRun
 from store.db import reading
-from store.outbox import OutboxMessage
+from store.messaging.clockwork import ClockRun
+from store.messaging.outbox import OutboxMessage
+from store.team.audit import AuditEntry
+from testing.timetable import import_week
 from tests.conftest import T0, make_settings
-from tests.support.timetable import import_week
 
 TOKEN = "tasks-token-0123456789"
 

@@ -23,10 +23,10 @@ from integrations.directory.local import LocalDirectory
 from integrations.directory.odoo import OdooDirectory
 from integrations.odoo import OdooClient
 from store import migrate
+from store.callers.directory_io import import_directory
 from store.db import make_sessionmaker, transaction
-from store.directory_io import import_directory
+from testing.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo
 from tests.conftest import T0, open_database
-from tests.support.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo
 
 CSV = """\
 name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code

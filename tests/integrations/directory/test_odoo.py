@@ -9,9 +9,9 @@ import pytest
 from integrations.directory import TooManyResults
 from integrations.directory.odoo import OdooDirectory
 from integrations.odoo import OdooClient, OdooError
+from testing.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo, odoo_error
+from testing.local_server import Response
 from tests.integrations.directory.harness import partners
-from tests.support.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo, odoo_error
-from tests.support.http import Response
 
 
 @pytest.fixture

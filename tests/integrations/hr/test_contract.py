@@ -15,12 +15,12 @@ from integrations.hr.base import kind_of
 from integrations.hr.local import LocalHr
 from integrations.hr.odoo import OdooHr
 from integrations.odoo import OdooClient
-from store import people
-from store.absences import COMPANY, Absence, replace_no_service_days
 from store.db import transaction
+from store.shifts.absences import COMPANY, Absence, replace_no_service_days
+from store.team import people
+from testing.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo, odoo_error
+from testing.local_server import Response
 from tests.conftest import MADRID
-from tests.support.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo, odoo_error
-from tests.support.http import Response
 
 FIRST, LAST = date(2026, 11, 23), date(2026, 12, 31)
 LEAVES = [  # email, from, to (UTC), kind, Odoo leave type

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from integrations.pbx import MemberState, Pbx
-from tests.support.http import LocalServer, Request, Response
+from testing.local_server import LocalServer, Request, Response
 
 
 class FakeHttpPbx:

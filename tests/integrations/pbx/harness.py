@@ -1,6 +1,6 @@
 """What the PBX contract suite needs from each backend's test harness.
 
-Each backend has a module ``harness_<name>.py`` with ``open_harness(option, tmp_path)``
+Each backend has a module ``<name>/harness.py`` beside its tests, with ``open_harness(option, tmp_path)``
 (``option`` is the test database for ``sim``, empty otherwise),
 a context manager yielding a ``Harness``: the backend under test wired to a local
 peer that speaks its real wire protocol (or, for ``sim``, to a real database).

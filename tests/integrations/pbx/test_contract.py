@@ -20,7 +20,7 @@ BACKENDS = [f"sim-{db}" for db in DATABASES] + ["areavoip", "irontec", "asterisk
 
 def _open(param: str, tmp_path: Path) -> Iterator[Harness]:
     backend, _, option = param.partition("-")
-    module = importlib.import_module(f"tests.integrations.pbx.harness_{backend}")
+    module = importlib.import_module(f"tests.integrations.pbx.{backend}.harness")
     with module.open_harness(option, tmp_path) as opened:
         yield opened
 

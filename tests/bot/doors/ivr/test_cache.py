@@ -17,13 +17,13 @@ from sqlalchemy import Engine, event
 
 from commands.core import Services
 from integrations.clock import FixedClock
-from store import ivr_keys
-from store.absences import replace_no_service_days
-from store.callback_capacity import QUEUE, pool
-from store.callback_capacity_io import import_capacity, set_override
+from store.callbacks import ivr_keys
+from store.callbacks.capacity import QUEUE, pool
+from store.callbacks.capacity_io import import_capacity, set_override
 from store.db import make_sessionmaker, transaction
+from store.shifts.absences import replace_no_service_days
+from testing.ivr import CAPACITY, Ivr, another_instance, load_capacity, open_ivr
 from tests.conftest import MADRID, Database
-from tests.support.ivr import CAPACITY, Ivr, another_instance, load_capacity, open_ivr
 
 TUESDAY = "/slots?queue=soporte&date=2026-11-24"
 TODAY = "/slots?queue=soporte&date=2026-11-23"

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from commands.core import Services
 from integrations.clock import FixedClock
-from store import ivr_keys
-from store.callbacks import Callback, CallbackEvent, CallbackRefusal
+from store.callbacks import ivr_keys
+from store.callbacks.bookings import Callback, CallbackEvent, CallbackRefusal
+from store.callbacks.ivr_keys import IvrIdempotency, IvrRateWindow
 from store.db import transaction
-from store.ivr_keys import IvrIdempotency, IvrRateWindow
-from tests.support.ivr import Ivr, load_capacity, open_ivr
+from testing.ivr import Ivr, load_capacity, open_ivr
 
 TUESDAY_10 = "2026-11-24T10:00:00+01:00"
 BOOKING = {"phone": "612 34 56 78", "when": TUESDAY_10, "queue": "soporte",

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from commands.core import Services
-from tests.support.ivr import load_capacity, open_ivr
+from testing.ivr import load_capacity, open_ivr
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.doors.ivr.limits import RateLimiter, batch_for
 from commands.core import Services
 from integrations.clock import FixedClock
-from store import ivr_keys
+from store.callbacks import ivr_keys
+from store.callbacks.ivr_keys import IvrRateWindow
 from store.db import make_sessionmaker, reading, transaction
-from store.ivr_keys import IvrRateWindow
+from testing.ivr import another_instance, load_capacity, open_ivr
 from tests.conftest import T0, Database
-from tests.support.ivr import another_instance, load_capacity, open_ivr
 
 NOW = T0.replace(second=15)  # 45 seconds left in the minute
 MINUTE = int(NOW.timestamp()) // 60

@@ -19,11 +19,11 @@ from sqlalchemy.pool import NullPool
 from bot.app import create_app
 from commands.core import Services
 from integrations.clock import FixedClock
-from store.callback_capacity import SlotCounter
-from store.callbacks import Callback, CallbackRefusal
+from store.callbacks.bookings import Callback, CallbackRefusal
+from store.callbacks.capacity import SlotCounter
 from store.db import make_engine, make_sessionmaker, transaction
+from testing.ivr import load_capacity, new_key
 from tests.conftest import T0, Database, make_settings
-from tests.support.ivr import load_capacity, new_key
 
 CLIENTS = 50
 ONE_INTERVAL = """\
@@ -49,7 +49,7 @@ def post_one(url: str, key: str, n: int, barrier: Any, results: Any) -> None:
         settings = make_settings(DATABASE_URL=url)
         from bot.delivery.notifier import OutboxNotifier
         from integrations.directory.local import LocalDirectory
-        from integrations.pbx.sim import SimPbx
+        from integrations.pbx.sim.backend import SimPbx
 
         sessions = make_sessionmaker(engine)
         clock = FixedClock(T0)

@@ -1,0 +1,2 @@
+"""Callbacks: booking (chat and IVR), capacity and slots, hand-out when due, outcomes, the
+report."""

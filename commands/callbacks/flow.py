@@ -1,0 +1,187 @@
+"""A callback's life after booking: handed out, taken, called, and its outcome.
+
+Each transition locks the callback's row, checks the state it expects, changes it and
+appends an event with its time and actor, in one transaction. A second taker, a double
+click or a second dispatcher therefore finds the state already changed and is told so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy.orm import Session
+
+from commands.callbacks.booking import cancel_in, close
+from commands.callbacks.when import spoken
+from commands.core import (
+    COORDINATORS,
+    Button,
+    CommandError,
+    Config,
+    Denied,
+    Notifier,
+    Reply,
+    Section,
+    UsageError,
+)
+from commands.format import clock_time, first_name
+from commands.text import whole_number
+from store.callbacks import bookings
+from store.callbacks.bookings import SCHEDULED, TAKEN, Callback
+from store.phones import mask
+from store.team.people import Person, Role
+
+
+def actor(person: Person) -> str:
+    return f"person:{person.key}"
+
+
+def load(session: Session, raw_id: str) -> Callback:
+    """The callback named by ``#12`` or ``12``, locked for a change."""
+    text = raw_id.lstrip("#")
+    number = whole_number(text, max_digits=10)
+    if number is None or not 0 < number < 2**31:
+        raise UsageError(f"{raw_id!r} is not a callback number (e.g. 12 or #12).")
+    callback = bookings.get(session, number, lock=True)
+    if callback is None:
+        raise CommandError(f"There is no callback #{text}.")
+    return callback
+
+
+def may_handle(person: Person, callback: Callback) -> bool:
+    """Coordinators always; else its owner (the taker, or the agent it was sent to by DM).
+    Nobody owns a callback handed to the team: anyone may take it. Before it is due a
+    personal callback is only its agent's."""
+    if person.role_enum.allows(Role.COORDINATOR) or callback.owner_id == person.id:
+        return True
+    if callback.owner_id is not None:
+        return False
+    if callback.status == SCHEDULED:
+        return callback.agent_id in (None, person.id)
+    return True
+
+
+def _owner_name(session: Session, callback: Callback) -> str:
+    owner = session.get(Person, callback.owner_id) if callback.owner_id else None
+    return owner.name if owner else "someone"
+
+
+def _require_open(session: Session, callback: Callback, tz: tzinfo, now: datetime) -> None:
+    if callback.is_open:
+        return
+    when = clock_time(callback.closed_at or now, tz, now)
+    raise CommandError(f"Callback #{callback.id} is {callback.status} already ({when}).")
+
+
+def take(session: Session, callback: Callback, person: Person, now: datetime,
+         tz: tzinfo) -> bool:
+    """Make ``person`` its owner; False if they owned it already. The first taker wins."""
+    _require_open(session, callback, tz, now)
+    if callback.status == TAKEN:
+        if callback.owner_id == person.id:
+            return False
+        raise CommandError(f"Callback #{callback.id} was taken by "
+                           f"{_owner_name(session, callback)}.")
+    if callback.status == SCHEDULED:
+        raise CommandError(f"Callback #{callback.id} is not due yet (due "
+                           f"{spoken(callback.due_at, tz, now)}).")
+    if not may_handle(person, callback):
+        raise Denied(f"Callback #{callback.id} was sent to {_owner_name(session, callback)}.")
+    callback.status = TAKEN
+    callback.owner_id = person.id
+    bookings.record(session, callback, "taken", actor(person), now)
+    return True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # done | scheduled (retry) | failed | cancelled
+    text: str
+    notice: Reply | None = None  # for the coordinators
+
+
+def record_outcome(session: Session, callback: Callback, person: Person, outcome: str,
+                   now: datetime, settings: Config, note: str | None = None) -> Outcome:
+    """done | noanswer | cancel, by someone who may handle it."""
+    tz = settings.timezone
+    _require_open(session, callback, tz, now)
+    if not may_handle(person, callback):
+        owner = _owner_name(session, callback) if callback.owner_id else "its agent"
+        raise Denied(f"Callback #{callback.id} belongs to {owner}; only they or a "
+                     "coordinator can close it.")
+    who = actor(person)
+    if outcome == "cancel":
+        cancel_in(session, callback, who, now, note)
+        return Outcome(callback.status, f"Callback #{callback.id} cancelled; its place is "
+                                        "free again.")
+    if outcome == "done":
+        close(session, callback, bookings.DONE, who, now, note)
+        return Outcome(callback.status, f"Callback #{callback.id} done. Thanks!")
+    if callback.status == SCHEDULED:
+        raise CommandError(f"Callback #{callback.id} has not been tried yet (due "
+                           f"{spoken(callback.due_at, tz, now)}).")
+    bookings.record(session, callback, "noanswer", who, now, note)
+    if callback.attempts >= settings.callback_max_attempts:
+        close(session, callback, bookings.FAILED, "system", now,
+              f"no answer after {callback.attempts} attempts")
+        notice = Reply(f"Callback #{callback.id} to {mask(callback.phone)} ({callback.queue}) "
+                       f"failed: no answer after {callback.attempts} attempts. Please follow "
+                       "it up by hand.")
+        return Outcome(callback.status, f"No answer again: callback #{callback.id} has failed "
+                                        f"after {callback.attempts} attempts; the coordinators "
+                                        "are told.", notice)
+    callback.status = SCHEDULED
+    callback.owner_id = None
+    callback.due_at = now + timedelta(minutes=settings.callback_retry_minutes)
+    bookings.record(session, callback, "retry", "system", now,
+                     f"attempt {callback.attempts + 1} at {callback.due_at.isoformat()}")
+    return Outcome(callback.status, f"No answer: callback #{callback.id} will be retried "
+                                    f"{spoken(callback.due_at, tz, now)} (attempt "
+                                    f"{callback.attempts + 1} of "
+                                    f"{settings.callback_max_attempts}).")
+
+
+def notify_coordinators(session: Session, notifier: Notifier, callback: Callback,
+                        notice: Reply) -> None:
+    notifier.send(session, COORDINATORS, notice,
+                  key=f"callback:{callback.id}:{callback.status}:coordinators")
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def describe(callback: Callback, *, full_number: bool) -> str:
+    number = callback.phone if full_number else mask(callback.phone)
+    parts = [number, callback.queue + (f"/{callback.campaign}" if callback.campaign else "")]
+    if callback.customer_name:
+        parts.append(callback.customer_name)
+    return " · ".join(parts)
+
+
+def handling_buttons(callback: Callback) -> tuple[Button, ...]:
+    ref = str(callback.id)
+    return (Button("Call now", "callback", f"call {ref}"),
+            Button("Done", "callback", f"done {ref}"),
+            Button("No answer", "callback", f"noanswer {ref}"))
+
+
+def owned_card(callback: Callback, person: Person, tz: tzinfo, now: datetime) -> Reply:
+    rows = [("number", callback.phone), ("queue", callback.queue),
+            ("asked for", spoken(callback.requested_for, tz, now)),
+            ("attempt", str(max(callback.attempts, 1)))]
+    if callback.customer_name or callback.customer_id:
+        rows.append(("customer", " ".join(filter(None, (callback.customer_name,
+                                                        callback.customer_id)))))
+    if callback.note:
+        rows.append(("note", callback.note))
+    return Reply(f"{first_name(person)}, callback #{callback.id} is yours: call "
+                 f"{callback.phone}.",
+                 (Section(title=f"Callback #{callback.id}", rows=tuple(rows),
+                          buttons=handling_buttons(callback)),), private=True)
+
+
+def team_card(callback: Callback, tz: tzinfo, now: datetime) -> Reply:
+    return Reply(f"Callback #{callback.id} is due: {describe(callback, full_number=False)} "
+                 f"(asked for {spoken(callback.requested_for, tz, now)}). Who takes it?",
+                 (Section(buttons=(Button("Take", "callback", f"take {callback.id}"),)),))

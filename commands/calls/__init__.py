@@ -1,0 +1,2 @@
+"""Calls: the call registry and typification, PBX call events, pulling and importing call
+records."""

@@ -1,0 +1,2 @@
+"""The PBX queue: /pause and /resume, /queue, membership, breaks, offline agents, over-long
+pauses."""

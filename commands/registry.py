@@ -1,0 +1,54 @@
+"""The explicit registry of commands. Order is the order /help lists them.
+
+Importing it loads every command module; nothing else in ``commands`` needs to."""
+
+from __future__ import annotations
+
+from commands.callbacks import callback as callbacks_callback
+from commands.callbacks import listing as callbacks_listing
+from commands.callbacks import slots
+from commands.callers import lookup, operation
+from commands.calls import listing as calls_listing
+from commands.calls import typify
+from commands.core import Command
+from commands.queue import board, breaks, members, offline, pause, pause_overdue
+from commands.shifts import onshift, timetable, upcoming
+from commands.stats import card as stats_card
+from commands.team import announce, help, people, whoami
+
+COMMANDS: tuple[Command, ...] = (
+    help.COMMAND,
+    whoami.COMMAND,
+    # The queue, for everyone: oneself; coordinators: anyone.
+    pause.PAUSE_COMMAND,
+    pause.RESUME_COMMAND,
+    board.COMMAND,
+    members.LOGIN,
+    members.LOGOUT,
+    breaks.COMMAND,
+    # Callbacks (/slots changes and the report: coordinators).
+    callbacks_callback.COMMAND,
+    callbacks_listing.COMMAND,
+    slots.COMMAND,
+    # Coordinators.
+    members.ADD,
+    members.REMOVE,
+    pause_overdue.COMMAND,
+    announce.COMMAND,
+    people.PEOPLE,
+    people.AUDIT,
+    # Shifts: everyone reads, coordinators change.
+    onshift.COMMAND,
+    upcoming.COMMAND,
+    offline.COMMAND,
+    timetable.ASSIGN,
+    timetable.SWAP,
+    timetable.LOG,
+    # Caller identification and the call registry.
+    lookup.COMMAND,
+    operation.COMMAND,
+    typify.COMMAND,
+    calls_listing.COMMAND,
+    # Call statistics, for everyone (agents: team totals and their own row).
+    stats_card.COMMAND,
+)

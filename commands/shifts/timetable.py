@@ -1,0 +1,207 @@
+"""Changing the timetable from chat: /assign and /swap (coordinators), and
+/timetable log — every change with who made it, from whom to whom, and when.
+
+A change and its log row are written in one transaction: there is no change without
+its record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from commands.core import Command, CommandError, Context, Reply, Section, Services, UsageError
+from commands.format import clock_time
+from commands.refs import is_person_ref, require_person
+from commands.shifts.day_plan import DayPlan, Seat, Turn, day_plan
+from commands.text import whole_number
+from store.db import reading, transaction
+from store.shifts import timetable as shifts
+from store.shifts.timetable import HOLIDAY, NOBODY, PERSON, TimetableCell, TimetableChange
+from store.shifts.timetable_io import parse_date, parse_time
+from store.team import people
+from store.team.people import Person, Role
+
+NOBODY_WORDS = ("nobody", "ningu", "ningú", "none", "-")
+
+
+def _day(word: str, ctx: Context, services: Services) -> date:
+    today = ctx.now.astimezone(services.settings.timezone).date()
+    lowered = word.lower()
+    if lowered in ("today", "tomorrow"):
+        return today + timedelta(days=1 if lowered == "tomorrow" else 0)
+    parsed = parse_date(word)
+    if parsed is None:
+        raise UsageError(f"{word!r} is not a date: use YYYY-MM-DD, today or tomorrow.")
+    return parsed
+
+
+def _turn(plan: DayPlan, word: str) -> Turn:
+    if not plan.turns:
+        raise CommandError(f"{plan.day:%a %d %b} has no turns (no timetable and no turn "
+                           "definitions for that weekday).")
+    at = parse_time(word)
+    for turn in plan.turns:
+        if whole_number(word) == turn.number or \
+                (at is not None and turn.start.time() == at):
+            return turn
+    listed = ", ".join(f"{t.number} ({t.label})" for t in plan.turns)
+    raise UsageError(f"{plan.day:%a %d %b} has no turn {word!r}; its turns are {listed}.")
+
+
+def _line(turn: Turn, word: str) -> str:
+    for index, line in enumerate(turn.lines, start=1):
+        if line.lower() == word.lower() or whole_number(word) == index:
+            return line
+    raise UsageError(f"Turn {turn.label} has no line {word!r}; its lines are "
+                     + ", ".join(turn.lines) + ".")
+
+
+def _seed(session: Session, plan: DayPlan) -> None:
+    """Give a day planned only by its turn definitions all its cells (nobody on them)
+    before one is written: once a day has cells its plan is made from them alone, and a
+    single new cell would leave it with one turn."""
+    if plan.has_timetable:
+        return
+    for turn in plan.turns:
+        for position, line in enumerate(turn.lines):
+            session.add(TimetableCell(day=turn.day, start=turn.start.time(),
+                                      end=turn.end.time(), line=line, position=position,
+                                      status=NOBODY, person_id=None))
+    session.flush()
+
+
+def _write(session: Session, ctx: Context, action: str, turn: Turn, line: str,
+           person: Person | None, position: int) -> tuple[str, Person | None]:
+    """Put ``person`` (None: nobody) on the cell; log it. Returns the previous occupant."""
+    start, end = turn.start.time(), turn.end.time()
+    row = shifts.cell(session, turn.day, start, line, lock=True)
+    if row is None:
+        row = TimetableCell(day=turn.day, start=start, end=end, line=line, position=position,
+                            status=NOBODY, person_id=None)
+        session.add(row)
+    before_status, before_id = row.status, row.person_id
+    row.status = PERSON if person is not None else NOBODY
+    row.person_id = person.id if person is not None else None
+    shifts.log_change(session, TimetableChange(
+        at=ctx.now, by_id=ctx.person.id, action=action, day=turn.day, start=start, line=line,
+        from_id=before_id, to_id=row.person_id, from_status=before_status,
+        to_status=row.status))
+    previous = session.get(Person, before_id) if before_id is not None else None
+    return before_status, previous
+
+
+def _who(status: str, person: Person | None) -> str:
+    if status == HOLIDAY:
+        return "holiday"
+    return person.name if person is not None else "nobody"
+
+
+def assign(ctx: Context, services: Services) -> Reply:
+    if len(ctx.args) != 4:
+        raise UsageError("Give the date, the turn, the line and who: "
+                         "/assign 2026-11-24 1 T2 @alice (or nobody).")
+    day = _day(ctx.args[0], ctx, services)
+    with transaction(services.sessions) as session:
+        plan = day_plan(session, services.settings, day)
+        turn = _turn(plan, ctx.args[1])
+        line = _line(turn, ctx.args[2])
+        who_word = ctx.args[3]
+        person = None
+        if who_word.lower() not in NOBODY_WORDS:
+            if not is_person_ref(who_word) and "@" not in who_word:
+                who_word = "@" + who_word
+            person = require_person(session, who_word)
+        if person is not None and any(s.person is not None and s.person.id == person.id
+                                      and s.line != line for s in plan.seats_of(turn)):
+            raise CommandError(f"{person.name} is already on turn {turn.label} on another line; "
+                               "use /swap, or free that line first.")
+        _seed(session, plan)
+        status, previous = _write(session, ctx, "assign", turn, line, person,
+                                  turn.lines.index(line))
+    note = f" (that day has no service: {plan.closed})" if plan.closed else ""
+    return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}: "
+                 f"{_who(status, previous)} → {person.name if person else 'nobody'}{note}.",
+                 private=True)
+
+
+def swap(ctx: Context, services: Services) -> Reply:
+    refs = [a for a in ctx.args if is_person_ref(a)]
+    rest = [a for a in ctx.args if not is_person_ref(a)]
+    if len(refs) != 2 or len(rest) != 2:
+        raise UsageError("Name two people, the date and the turn: "
+                         "/swap @alice @bruno 2026-11-24 2.")
+    day = _day(rest[0], ctx, services)
+    with transaction(services.sessions) as session:
+        a, b = (require_person(session, r) for r in refs)
+        if a.id == b.id:
+            raise UsageError("Name two different people.")
+        plan = day_plan(session, services.settings, day)
+        turn = _turn(plan, rest[1])
+        seats = plan.seats_of(turn)
+        seat_a = _seat_of(seats, a)
+        seat_b = _seat_of(seats, b)
+        if seat_a is None and seat_b is None:
+            raise CommandError(f"Neither {a.name} nor {b.name} is on turn {turn.label} of "
+                               f"{day:%a %d %b}; use /assign.")
+        moves: list[tuple[str, Person | None]] = []
+        if seat_a is not None:
+            moves.append((seat_a.line, b))
+        if seat_b is not None:
+            moves.append((seat_b.line, a))
+        for line, person in moves:
+            _write(session, ctx, "swap", turn, line, person, turn.lines.index(line))
+    done = "; ".join(f"line {line}: {person.name if person else 'nobody'}"
+                     for line, person in moves)
+    return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}): {done}.", private=True)
+
+
+def _seat_of(seats: list[Seat], person: Person) -> Seat | None:
+    return next((s for s in seats if s.person is not None and s.person.id == person.id), None)
+
+
+def timetable(ctx: Context, services: Services) -> Reply:
+    words = [w.lower() for w in ctx.args]
+    count = whole_number(words[1]) if len(words) == 2 else 20
+    if not words or words[0] != "log" or len(words) > 2 or count is None:
+        raise UsageError("Try /timetable log (the latest changes) or /timetable log 50.")
+    limit = min(count, 200)
+    tz = services.settings.timezone
+    with reading(services.sessions) as session:
+        changes = shifts.recent_changes(session, limit)
+        names = {p.id: p.name for p in people.all_people(session)} if changes else {}
+    if not changes:
+        return Reply("Nobody has changed the timetable from chat yet.", private=True)
+    rows = []
+    for c in changes:
+        before = "holiday" if c.from_status == HOLIDAY else names.get(c.from_id or -1, "nobody")
+        after = names.get(c.to_id or -1, "nobody")
+        rows.append((f"{clock_time(c.at, tz, ctx.now)} · {names.get(c.by_id or -1, '?')}",
+                     f"/{c.action} {c.day:%a %d %b} {c.start:%H:%M} line {c.line}: "
+                     f"{before} → {after}"))
+    return Reply(f"The latest {len(rows)} timetable change{'s' if len(rows) != 1 else ''}.",
+                 (Section(title="Timetable changes", rows=tuple(rows)),), private=True)
+
+
+ASSIGN = Command(
+    name="assign",
+    run=assign,
+    summary="Put someone (or nobody) on a line of a turn",
+    usage="/assign DATE TURN LINE @person|nobody",
+    role=Role.COORDINATOR,
+)
+SWAP = Command(
+    name="swap",
+    run=swap,
+    summary="Exchange two people's places in a turn",
+    usage="/swap @a @b DATE TURN",
+    role=Role.COORDINATOR,
+)
+LOG = Command(
+    name="timetable",
+    run=timetable,
+    summary="Who changed the timetable, what, from whom to whom and when",
+    usage="/timetable log [count]",
+    role=Role.COORDINATOR,
+)

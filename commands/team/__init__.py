@@ -1,0 +1,1 @@
+"""The team: who is in it (/people, /whoami), what was asked (/audit), announcements, /help."""

@@ -1,0 +1,1 @@
+"""Areavoip (Nubelfon vPBX): the HTTP API backend and its call records."""

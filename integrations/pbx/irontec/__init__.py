@@ -1,0 +1,1 @@
+"""Irontec: the REST API backend and its statistics index."""

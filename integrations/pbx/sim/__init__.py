@@ -1,0 +1,1 @@
+"""The simulated PBX (the embedded default) and its traffic generator."""

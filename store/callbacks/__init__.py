@@ -1,0 +1,1 @@
+"""Callbacks: bookings and their transitions, capacity per pool and slot, IVR clients' keys."""

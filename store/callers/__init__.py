@@ -1,0 +1,1 @@
+"""Callers: the local directory (accounts, contacts, tax ids) and the operations a card offers."""

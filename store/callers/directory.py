@@ -1,0 +1,273 @@
+"""The local directory: accounts (customers), their contacts, and what finds them fast.
+
+An account is a company or a private customer; it may have phones of its own, and
+contacts (people at that company) with theirs. Two lookup tables keep searches off full
+scans at a million contacts:
+
+- ``directory_phone``: every number in E.164, with the account and (for a contact's
+  number) the contact it belongs to — a lookup by phone is one index probe;
+- ``directory_word``: every word of every account and contact name, folded (lowercase,
+  no accents), so a lookup by name is an index range scan per word.
+
+Tax ids are stored normalized (``store.callers.tax_ids``); CRM and ERP codes as given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    CompoundSelect,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    and_,
+    delete,
+    func,
+    intersect,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from store.base import Base, UTCDateTime
+
+WORD_MAX = 32  # characters of a name word kept in the index (longer words are cut)
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+NAME_KEY_MAX = 200  # the name_key columns' length
+
+
+class DirectoryAccount(Base):
+    __tablename__ = "directory_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    tax_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    crm_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    erp_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Folded name: how an import recognises an account that has no code and no tax id.
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_MAX), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DirectoryContact(Base):
+    __tablename__ = "directory_contact"
+    __table_args__ = (Index("ix_directory_contact_account", "account_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_MAX))
+    email: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DirectoryPhone(Base):
+    """One number of an account (``contact_id`` NULL) or of one of its contacts."""
+
+    __tablename__ = "directory_phone"
+    __table_args__ = (
+        Index("ix_directory_phone_number", "number", "account_id", "contact_id"),
+        Index("ix_directory_phone_account", "account_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # E.164
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_account.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directory_contact.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+
+
+class DirectoryWord(Base):
+    """One folded word of an account's name (``contact_id`` NULL) or of a contact's."""
+
+    __tablename__ = "directory_word"
+    __table_args__ = (
+        Index("ix_directory_word_word", "word", "account_id", "contact_id"),
+        Index("ix_directory_word_account", "account_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(WORD_MAX))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_account.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directory_contact.id", ondelete="CASCADE"), index=True)
+
+
+# ------------------------------------------------------------------------- folding
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents and punctuation gone, words single-spaced: ``Pérez, Ana`` →
+    ``perez ana``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+def name_key(name: str) -> str:
+    """A name as it is stored and matched (``fold``), cut to its column: folding can
+    lengthen a name (``ﬁ`` → ``fi``, ``ß`` → ``ss``, ``½`` → ``1 2``)."""
+    return fold(name)[:NAME_KEY_MAX].rstrip()
+
+
+# A name search intersects one index range per word: the first few words narrow it enough,
+# and a pasted paragraph must not become hundreds of compound SELECTs.
+QUERY_WORDS_MAX = 8
+
+
+def words(text: str) -> list[str]:
+    """The distinct index words of a name, in order."""
+    found: list[str] = []
+    for word in fold(text).split():
+        cut = word[:WORD_MAX]
+        if cut not in found:
+            found.append(cut)
+    return found
+
+
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"  # what index words are made of, in order
+
+
+def _prefix_range(word: str) -> tuple[str, str | None]:
+    """[low, high) holding every index word that starts with ``word``: ``ana`` → [ana, anb),
+    ``az`` → [az, b). The bound is a word of the same alphabet (never punctuation, which
+    some collations skip), so the range is right in SQLite's and PostgreSQL's orders."""
+    stem = word
+    while stem:
+        position = _ALPHABET.find(stem[-1])
+        if 0 <= position < len(_ALPHABET) - 1:
+            return word, stem[:-1] + _ALPHABET[position + 1]
+        stem = stem[:-1]
+    return word, None
+
+
+# ------------------------------------------------------------------------- queries
+
+
+def phone_matches(number: str, limit: int) -> Select[int, int | None]:
+    """(account id, contact id or None) pairs holding ``number``; one index probe."""
+    return (select(DirectoryPhone.account_id, DirectoryPhone.contact_id)
+            .where(DirectoryPhone.number == number)
+            .limit(limit))
+
+
+def name_matches(query_words: Sequence[str], limit: int
+                 ) -> Select[int, int | None] | CompoundSelect[int, int | None]:
+    """(account, contact or None) whose name has a word starting with each query word."""
+    selects = []
+    for word in query_words:
+        low, high = _prefix_range(word[:WORD_MAX])
+        query = select(DirectoryWord.account_id, DirectoryWord.contact_id).where(
+            DirectoryWord.word >= low)
+        selects.append(query if high is None else query.where(DirectoryWord.word < high))
+    if len(selects) == 1:
+        return selects[0].distinct().limit(limit)
+    return intersect(*selects).limit(limit)
+
+
+def accounts_where(column: str, value: str, limit: int) -> Select[int]:
+    """Ids of accounts whose ``column`` (tax_id, crm_code or erp_code) equals ``value``."""
+    attribute = {"tax_id": DirectoryAccount.tax_id, "crm_code": DirectoryAccount.crm_code,
+                 "erp_code": DirectoryAccount.erp_code}[column]
+    return select(DirectoryAccount.id).where(attribute == value).order_by(
+        DirectoryAccount.id).limit(limit)
+
+
+def accounts_by_id(session: Session, ids: Iterable[int]) -> dict[int, DirectoryAccount]:
+    rows = session.scalars(select(DirectoryAccount).where(DirectoryAccount.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+def first_contacts(account_id: int, limit: int) -> Select[DirectoryContact]:
+    """A page of an account's contacts in name order (ix_directory_contact_account)."""
+    return (select(DirectoryContact).where(DirectoryContact.account_id == account_id)
+            .order_by(DirectoryContact.name_key).limit(limit))
+
+
+def contacts_by_id(session: Session, ids: Iterable[int]) -> list[DirectoryContact]:
+    return list(session.scalars(select(DirectoryContact).where(
+        DirectoryContact.id.in_(list(ids)))))
+
+
+def contact_counts(account_ids: Iterable[int]) -> Select[int, int]:
+    return (select(DirectoryContact.account_id, func.count())
+            .where(DirectoryContact.account_id.in_(list(account_ids)))
+            .group_by(DirectoryContact.account_id))
+
+
+def own_phones(account_ids: Iterable[int]) -> Select[DirectoryPhone]:
+    """The accounts' own numbers (not their contacts'), by ix_directory_phone_account."""
+    return (select(DirectoryPhone).where(DirectoryPhone.account_id.in_(list(account_ids)),
+                                         DirectoryPhone.contact_id.is_(None))
+            .order_by(DirectoryPhone.account_id, DirectoryPhone.position))
+
+
+def contact_phones(contact_ids: Iterable[int]) -> Select[DirectoryPhone]:
+    return (select(DirectoryPhone).where(DirectoryPhone.contact_id.in_(list(contact_ids)))
+            .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
+
+
+def count_accounts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(DirectoryAccount)) or 0
+
+
+# ------------------------------------------------------------------------- writing
+
+
+def find_account(session: Session, *, erp_code: str | None, crm_code: str | None,
+                 tax_id: str | None, name_key: str | None) -> DirectoryAccount | None:
+    """The stored account an import row means: by ERP code, CRM code, tax id, else (when
+    ``name_key`` is given) by name."""
+    for column, value in ((DirectoryAccount.erp_code, erp_code),
+                          (DirectoryAccount.crm_code, crm_code),
+                          (DirectoryAccount.tax_id, tax_id)):
+        if value:
+            found = session.scalar(select(DirectoryAccount).where(column == value).limit(1))
+            if found is not None:
+                return found
+    if name_key is None:
+        return None
+    return session.scalar(select(DirectoryAccount).where(
+        DirectoryAccount.name_key == name_key).order_by(DirectoryAccount.id).limit(1))
+
+
+def find_contact(session: Session, account_id: int, name_key: str) -> DirectoryContact | None:
+    return session.scalar(select(DirectoryContact).where(
+        and_(DirectoryContact.account_id == account_id,
+             DirectoryContact.name_key == name_key)).limit(1))
+
+
+def set_phones(session: Session, account_id: int, contact_id: int | None,
+               numbers: Sequence[str]) -> bool:
+    """Replace the numbers of an account (contact_id None) or contact; True if changed."""
+    owner = (DirectoryPhone.contact_id.is_(None) if contact_id is None
+             else DirectoryPhone.contact_id == contact_id)
+    current = list(session.scalars(
+        select(DirectoryPhone.number).where(DirectoryPhone.account_id == account_id, owner)
+        .order_by(DirectoryPhone.position)))
+    if current == list(numbers):
+        return False
+    session.execute(delete(DirectoryPhone).where(DirectoryPhone.account_id == account_id,
+                                                 owner))
+    session.add_all(DirectoryPhone(number=n, account_id=account_id, contact_id=contact_id,
+                                   position=i) for i, n in enumerate(numbers, start=1))
+    return True
+
+
+def set_words(session: Session, account_id: int, contact_id: int | None, name: str) -> None:
+    owner = (DirectoryWord.contact_id.is_(None) if contact_id is None
+             else DirectoryWord.contact_id == contact_id)
+    session.execute(delete(DirectoryWord).where(DirectoryWord.account_id == account_id, owner))
+    session.add_all(DirectoryWord(word=w, account_id=account_id, contact_id=contact_id)
+                    for w in words(name))

@@ -1,0 +1,1 @@
+"""Calls: call records from every source, the call registry with typifications, callers' numbers."""

@@ -1,0 +1,1 @@
+"""The queue: pause reasons, the log of pauses and sessions, and the simulated PBX's state."""

@@ -1,0 +1,66 @@
+"""Days without service: public holidays (the ``holidays`` library) and no-service days
+in the store (company days imported by hand, public holidays reported by the HR system).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import holidays
+from sqlalchemy.orm import Session
+
+from store.shifts.absences import no_service_days
+
+
+@lru_cache(maxsize=64)
+def _public(country: str, subdiv: str, year: int) -> tuple[tuple[date, str], ...]:
+    if not country:
+        return ()
+    calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
+    return tuple(sorted((day, str(name)) for day, name in calendar.items()))
+
+
+def check_country(country: str, subdiv: str) -> str | None:
+    """Why HOLIDAYS_COUNTRY / HOLIDAYS_SUBDIV cannot be used, or None when they can."""
+    if not country:
+        return None
+    try:
+        holidays.country_holidays(country, years=2026)
+    except NotImplementedError:
+        return f"HOLIDAYS_COUNTRY={country!r}: the holidays library does not know that country"
+    if not subdiv:
+        return None
+    try:
+        holidays.country_holidays(country, subdiv=subdiv, years=2026)
+    except NotImplementedError:
+        return (f"HOLIDAYS_SUBDIV={subdiv!r}: not a subdivision of {country} the holidays "
+                "library knows")
+    return None
+
+
+def public_holidays(country: str, subdiv: str, first: date, last: date) -> list[tuple[date, str]]:
+    """(day, name) of the public holidays in first..last (empty when no country is set)."""
+    found: list[tuple[date, str]] = []
+    for year in range(first.year, last.year + 1):
+        try:
+            found += [(d, n) for d, n in _public(country, subdiv, year) if first <= d <= last]
+        except (NotImplementedError, KeyError, ValueError):
+            return []
+    return found
+
+
+def closed_days(session: Session, country: str, subdiv: str, first: date,
+                last: date) -> dict[date, str]:
+    """Every day without service in first..last → why (a public holiday's or a company
+    day's name). Public holidays win when a day is both."""
+    reasons: dict[date, str] = {}
+    for row in no_service_days(session, first, last):
+        reasons.setdefault(row.day, row.name)
+    for day, name in public_holidays(country, subdiv, first, last):
+        reasons[day] = f"{name} (public holiday)"
+    return reasons
+
+
+def closed_reason(session: Session, country: str, subdiv: str, day: date) -> str | None:
+    return closed_days(session, country, subdiv, day, day).get(day)

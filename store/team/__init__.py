@@ -1,0 +1,1 @@
+"""The team: people and their roles, and the audit trail of what was asked."""

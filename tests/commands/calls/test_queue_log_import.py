@@ -1,0 +1,150 @@
+"""Importing a queue_log: idempotent, bad lines named and skipped, pauses and sessions
+landed in the log with source pbx."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from commands.calls import queue_log_import
+from commands.calls.queue_log_import import ImportResult, import_lines, numbered
+from commands.core import Services
+from store.calls import caller_numbers
+from store.calls.records import CallRecord
+from store.db import transaction
+from store.queue.activity import PAUSE, SESSION, Activity
+from store.stats.rollups import CallStatsHour
+from tests.conftest import T0
+
+E = int(T0.timestamp())
+
+LOG = f"""\
+{E}|1700.1|support|NONE|ENTERQUEUE||600111222|1
+{E + 2}|1700.1|support|PJSIP/211|RINGNOANSWER|2000
+{E + 9}|1700.1|support|PJSIP/211|CONNECT|9|1700.2|3
+{E + 99}|1700.1|support|PJSIP/211|COMPLETEAGENT|9|90|1
+{E + 100}|NONE|NONE|PJSIP/211|WRAPUPSTART|20
+{E + 100}|1700.3|support|NONE|ENTERQUEUE||+34 600 333 444|1
+this line is not a queue_log line
+{E + 140}|1700.3|support|NONE|ABANDON|1|1|40
+{E + 150}|1700.4|support|NONE|ENTERQUEUE||600555666|1
+{E + 155}|1700.4|support|PJSIP/212|CONNECT|five|1700.5|3
+{E + 160}|MANAGER|support|PJSIP/213|ADDMEMBER|
+{E + 170}|NONE|support|PJSIP/212|PAUSE|lunch
+{E + 171}|NONE|NONE|PJSIP/212|PAUSEALL|lunch
+{E + 900}|NONE|support|PJSIP/212|UNPAUSE|
+{E + 950}|NONE|support|PJSIP/777|PAUSE|
+{E + 960}|1700.4|support|NONE|EXITWITHTIMEOUT|1|1|810
+"""
+
+
+def calls(services: Services) -> dict[str, tuple[object, ...]]:
+    with transaction(services.sessions) as session:
+        return {r.call_id: (r.outcome, r.caller, r.extension, r.wait_seconds, r.talk_seconds,
+                            r.wrapup_seconds, r.person_id is not None)
+                for r in session.scalars(select(CallRecord).where(CallRecord.source == "asterisk"))}
+
+
+def activities(services: Services) -> list[tuple[object, ...]]:
+    with transaction(services.sessions) as session:
+        return [(a.kind, a.reason, a.started_at, a.ended_at, a.source)
+                for a in session.scalars(select(Activity).order_by(Activity.id))]
+
+
+def rollup_rows(services: Services) -> int:
+    with transaction(services.sessions) as session:
+        return session.scalar(select(func.count()).select_from(CallStatsHour)) or 0
+
+
+def test_a_log_with_corrupt_lines_imports_the_rest(demo: Services) -> None:
+    result = import_lines(demo, numbered(LOG))
+    assert result.problems == [
+        (7, "1 fields; expected time|callid|queue|agent|event|data…"),
+        (10, "CONNECT data1 'five' is not a number of seconds"),
+    ]
+    assert calls(demo) == {
+        "1700.1": ("answered", "+34600111222", "211", 9.0, 90.0, 20.0, True),
+        "1700.3": ("abandoned", "+34600333444", None, 40.0, None, None, False),
+        "1700.4": ("timeout", "+34600555666", None, 810.0, None, None, False),
+    }
+    at = T0.astimezone(T0.tzinfo)
+    assert activities(demo) == [
+        (SESSION, None, at + timedelta(seconds=160), None, "pbx"),  # chen added to the queue
+        (PAUSE, "lunch", at + timedelta(seconds=170), at + timedelta(seconds=900), "pbx"),
+    ]
+    assert result.agents.unknown_agents == {"PJSIP/777"}
+    assert (result.calls.created, result.agents.opened, result.agents.closed) == (3, 2, 1)
+
+
+def test_importing_the_same_log_twice_changes_nothing(demo: Services) -> None:
+    import_lines(demo, numbered(LOG))
+    before = (calls(demo), activities(demo), rollup_rows(demo))
+    again = import_lines(demo, numbered(LOG))
+    assert (again.calls.created, again.calls.updated, again.agents.opened,
+            again.agents.closed) == (0, 0, 0, 0)
+    assert again.calls.unchanged == 3 and len(again.problems) == 2
+    assert (calls(demo), activities(demo), rollup_rows(demo)) == before
+
+
+def test_a_growing_log_read_in_pieces_ends_the_same(demo: Services, services: Services) -> None:
+    lines = list(numbered(LOG))
+    result = ImportResult()
+    for start in range(0, len(lines), 3):  # three lines at a time, as --follow would
+        import_lines(demo, lines[start:start + 3], result=result)
+    assert calls(demo)["1700.1"] == ("answered", "+34600111222", "211", 9.0, 90.0, 20.0, True)
+    assert calls(demo)["1700.4"][0] == "timeout"
+    assert [a[:2] for a in activities(demo)] == [(SESSION, None), (PAUSE, "lunch")]
+
+
+def test_a_pause_the_reconciliation_saw_late_is_moved_back(demo: Services) -> None:
+    """The board's reconciliation logged Bruno's pause a minute after the PBX did; the
+    queue_log line moves its start back instead of opening a second pause."""
+    with transaction(demo.sessions) as session:
+        from store.queue import activity
+        from store.team import people
+
+        bruno = people.by_key(session, "bruno")
+        assert bruno is not None
+        activity.start(session, bruno.id, PAUSE, T0 + timedelta(seconds=230), reason="other",
+                       source="pbx")
+    import_lines(demo, numbered(f"{E + 170}|NONE|support|PJSIP/212|PAUSE|lunch\n"))
+    assert [(a[0], a[2]) for a in activities(demo)] == [(PAUSE, T0 + timedelta(seconds=170))]
+
+
+def test_wrapup_read_later_lands_on_the_call_already_stored(demo: Services) -> None:
+    first = (f"{E}|9.1|support|NONE|ENTERQUEUE||600111222|1\n"
+             f"{E + 5}|9.1|support|PJSIP/211|CONNECT|5|9.2|1\n"
+             f"{E + 65}|9.1|support|PJSIP/211|COMPLETECALLER|5|60|1\n")
+    import_lines(demo, numbered(first))
+    later = import_lines(demo, numbered(f"{E + 66}|NONE|NONE|PJSIP/211|WRAPUPSTART|25\n"))
+    assert (later.calls.created, later.calls.updated) == (0, 1)
+    assert calls(demo)["9.1"][5] == 25.0
+
+
+def test_callers_worked_out_by_the_number_worker_are_the_ones_stored(
+        demo: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every batch's new callers go to the forked worker (the parent never works one
+    out), and what is stored is what phonenumbers makes of each."""
+    raws = [f"6{n:08d}" if n % 3 else f"+34 91 {n:07d}" for n in range(1, 120)]
+    raws += ["anonymous", "1003"]
+    log = "".join(f"{E + n}|w.{n}|support|NONE|ENTERQUEUE||{raw}|1\n"
+                  f"{E + n + 30}|w.{n}|support|NONE|ABANDON|1|1|30\n"
+                  for n, raw in enumerate(raws))
+    parent, real = os.getpid(), caller_numbers.e164_of_caller
+
+    def elsewhere(raw: str | None, region: str) -> str | None:
+        assert os.getpid() != parent, "worked out in the parent"
+        return real(raw, region)
+
+    caller_numbers._known.clear()
+    monkeypatch.setattr(caller_numbers, "MIN_NEW", 10)
+    monkeypatch.setattr(caller_numbers, "e164_of_caller", elsewhere)
+    monkeypatch.setattr(queue_log_import, "BATCH", 100)  # three batches, a trip each
+    result = import_lines(demo, numbered(log))
+    assert result.calls.created == len(raws)
+    stored = {call_id: row[1] for call_id, row in calls(demo).items()}
+    assert stored == {f"w.{n}": real(raw, "ES") for n, raw in enumerate(raws)}
+    assert sum(value is None for value in stored.values()) == 2

@@ -1,0 +1,244 @@
+"""The dialer CSV import: headers in three languages, every bad line named, all or nothing
+(or the good rows with skip_bad), re-imports that update and never duplicate."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from commands.core import Services
+from store.callers import directory
+from store.callers.directory import DirectoryAccount, DirectoryContact, DirectoryPhone
+from store.callers.directory_io import import_directory, parse_rows
+from store.db import transaction
+from store.imports import ImportRejected
+from tests.conftest import T0, Database, make_services, make_settings
+
+GOOD = """\
+name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code
+Ana Pérez;600 11 22 33;;;ana@acme.example;Acme SL;B12345674;1001;
+Luis Gómez;600445566;611223344;;;Acme SL;B12345674;1001;
+Carmen Vidal;655 555 555;;;;;12345678Z;;
+"""
+
+
+def counts(services: Services) -> tuple[int, int, int]:
+    with transaction(services.sessions) as session:
+        return tuple(session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
+                     for model in (DirectoryAccount, DirectoryContact, DirectoryPhone))
+
+
+def load(services: Services, text: str, region: str = "ES", skip_bad: bool = False) -> str:
+    with transaction(services.sessions) as session:
+        return import_directory(session, text, T0, region, skip_bad=skip_bad).summary()
+
+
+def test_rows_become_accounts_contacts_and_e164_numbers(services: Services) -> None:
+    assert load(services, GOOD) == ("accounts: 2 created, 0 updated; contacts: 2 created, "
+                                    "0 updated; 0 rows unchanged")
+    assert counts(services) == (2, 2, 4)
+    with transaction(services.sessions) as session:
+        acme = session.scalars(select(DirectoryAccount).where(
+            DirectoryAccount.crm_code == "1001")).one()
+        assert (acme.name, acme.tax_id) == ("Acme SL", "ESB12345674")
+        numbers = session.scalars(select(DirectoryPhone.number).order_by(
+            DirectoryPhone.number)).all()
+        assert numbers == ["+34600112233", "+34600445566", "+34611223344", "+34655555555"]
+        words = session.scalars(select(directory.DirectoryWord.word).where(
+            directory.DirectoryWord.contact_id.is_not(None)).order_by(
+            directory.DirectoryWord.word)).all()
+        assert words == ["ana", "gomez", "luis", "perez"]
+
+
+def test_reimporting_updates_and_never_duplicates(services: Services) -> None:
+    load(services, GOOD)
+    assert load(services, GOOD).endswith("3 rows unchanged")
+    changed = GOOD.replace("600445566;611223344", "600445566;").replace(
+        "Carmen Vidal;655 555 555;;;;", "Carmen Vidal;655 555 555;;;carmen@example.org;")
+    assert load(services, changed) == ("accounts: 0 created, 1 updated; contacts: 0 created, "
+                                       "1 updated; 1 rows unchanged")
+    assert counts(services) == (2, 2, 3)
+    # A private customer without codes is the same one when name and a number match.
+    nocode = "name;phone1\nJuan Sin Código;+34 699 000 111\n"
+    load(services, nocode)
+    load(services, nocode)
+    assert counts(services) == (3, 2, 4)
+
+
+def test_one_company_with_different_sets_of_codes_is_one_account(services: Services) -> None:
+    # Row 1 has both codes, row 2 the CRM code only, row 3 just the company: one account,
+    # in the first (bulk) import and again in a re-import (row by row).
+    split = ("name;phone1;company;crm_code;erp_code\n"
+             "Ana Perez;600112233;Acme SL;1001;E-1\n"
+             "Luis Gomez;600445566;Acme SL;1001;\n"
+             "Marta Ruiz;600778899;Acme SL;;\n")
+    assert load(services, split).startswith("accounts: 1 created, 0 updated; contacts: 3 created")
+    assert load(services, split).endswith("3 rows unchanged")
+    assert counts(services) == (1, 3, 3)
+
+
+@pytest.mark.parametrize("header", [
+    "name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code",
+    "NOME;Telefone1;TELEFONE2;telefone3;Email;Empresa;CPF;crm_code;ERP_CODE",
+    "Nombre;Teléfono1;telefono2;telefono3;correo;empresa;NIF;Código CRM;codigo_erp",
+    "tax_id;erp_code;name;company;phone3;phone2;phone1;email;crm_code",
+])
+def test_headers_in_english_portuguese_spanish_any_order(services: Services,
+                                                         header: str) -> None:
+    columns = header.split(";")
+    values = {"name": "Ana Pérez", "phone1": "600112233", "company": "Acme SL",
+              "tax_id": "B12345674", "crm_code": "1001", "email": "ana@acme.example"}
+    canonical = ["name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code", "erp_code"]
+    order = canonical if not header.startswith("tax_id") else \
+        ["tax_id", "erp_code", "name", "company", "phone3", "phone2", "phone1", "email", "crm_code"]
+    line = ";".join(values.get(c, "") for c in order)
+    assert len(columns) == len(order)
+    load(services, f"{header}\n{line}\n")
+    with transaction(services.sessions) as session:
+        contact = session.scalars(select(DirectoryContact)).one()
+        account = session.get(DirectoryAccount, contact.account_id)
+        assert account is not None
+        assert (contact.name, contact.email, account.name, account.tax_id, account.crm_code) \
+            == ("Ana Pérez", "ana@acme.example", "Acme SL", "ESB12345674", "1001")
+
+
+BAD = """\
+name;phone1;phone2;email;company;tax_id
+Ana Pérez;600 11 22 33;;;Acme SL;B12345674
+;600445566;;;Acme SL;
+Bruno Bad;12345;;;;
+Carla Email;655555555;;carla(at)example;;
+Dani Tax;699000111;;;;12345678A
+Eva Nophone;;;;;
+Ana Pérez;600 99 88 77;;;Acme SL;B12345674
+Fede Two;699000222;0034 699 000 223;;;
+"""
+
+
+def test_every_bad_line_is_named_and_nothing_is_imported(services: Services) -> None:
+    with pytest.raises(ImportRejected) as caught:
+        load(services, BAD)
+    found = [(p.entry, p.field) for p in caught.value.problems]
+    assert found == [("line 3", "name"), ("line 4", "phone1"), ("line 5", "email"),
+                     ("line 6", "tax_id"), ("line 7", "phone1"), ("line 8", "name")]
+    reasons = {p.entry: p.why for p in caught.value.problems}
+    assert "'12345' is not a valid number for region ES" in reasons["line 4"]
+    assert "already on line 2" in reasons["line 8"]
+    assert counts(services) == (0, 0, 0)
+
+
+def test_skip_bad_imports_the_good_rows_and_reports_the_rest(services: Services) -> None:
+    summary = load(services, BAD, skip_bad=True)
+    assert summary == ("accounts: 2 created, 0 updated; contacts: 1 created, 0 updated; "
+                       "0 rows unchanged; 6 bad rows skipped (line 3, line 4, line 5, line 6, "
+                       "line 7, line 8)")
+    assert counts(services) == (2, 1, 3)
+
+
+def test_brazilian_numbers_are_validated_per_country(services: Services) -> None:
+    text = ("nome;telefone1;telefone2\n"
+            "Fixo;+55 11 2345-6789;\n"          # landline: 12 digits with 55
+            "Celular;(11) 91234-5678;\n"        # mobile: 13 digits, 9 in fifth place
+            "Antigo;(11) 8123-4567;\n")         # an old 8-digit mobile: refused
+    with pytest.raises(ImportRejected) as caught:
+        load(services, text, region="BR")
+    (problem,) = caught.value.problems
+    assert problem.entry == "line 4" and problem.field == "phone1"
+    assert "did you mean +5511981234567" in problem.why
+    load(services, text, region="BR", skip_bad=True)
+    with transaction(services.sessions) as session:
+        assert sorted(session.scalars(select(DirectoryPhone.number))) == [
+            "+551123456789", "+5511912345678"]
+
+
+def test_file_level_problems() -> None:
+    with pytest.raises(ImportRejected) as caught:
+        parse_rows("nombre;email\nAna;a@b.es\n", "ES")
+    assert str(caught.value.problems[0]) == "file: header: missing column(s): phone1"
+    rows, problems, ignored = parse_rows("name;phone1;campaign\nAna;600112233;spring\n", "ES")
+    assert [r.name for r in rows] == ["Ana"] and problems == [] and ignored == ["campaign"]
+    _, problems, _ = parse_rows("name;phone1\nAna;600112233;extra\n", "ES")
+    assert [p.field for p in problems] == ["row"]
+
+
+@settings(derandomize=True, max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)),
+                                 max_size=20), min_size=2, max_size=4), max_size=5))
+def test_any_file_is_imported_or_refused_with_reasons(rows: list[list[str]]) -> None:
+    text = "name;phone1;tax_id;company\n" + "\n".join(";".join(r) for r in rows)
+    try:
+        good, problems, _ = parse_rows(text, "ES")
+    except ImportRejected as exc:
+        assert exc.problems
+        return
+    for problem in problems:
+        assert problem.entry.startswith("line ") and problem.why
+    for row in good:
+        assert row.name and row.phones and all(p.startswith("+") for p in row.phones)
+
+
+def dump(services: Services, skip: str) -> list[tuple[object, ...]]:
+    """Accounts with their contacts and numbers, ids left out."""
+    with transaction(services.sessions) as session:
+        accounts = session.scalars(select(DirectoryAccount).where(
+            DirectoryAccount.name != skip).order_by(DirectoryAccount.name)).all()
+        found = []
+        for a in accounts:
+            contacts = session.scalars(select(DirectoryContact).where(
+                DirectoryContact.account_id == a.id).order_by(DirectoryContact.name)).all()
+            numbers = session.execute(select(DirectoryPhone.number, DirectoryContact.name)
+                                      .outerjoin(DirectoryContact)
+                                      .where(DirectoryPhone.account_id == a.id)
+                                      .order_by(DirectoryPhone.number)).all()
+            found.append((a.name, a.email, a.tax_id, a.crm_code, a.erp_code,
+                          [(c.name, c.email) for c in contacts], [tuple(n) for n in numbers]))
+        return found
+
+
+def test_the_bulk_first_import_and_the_row_by_row_one_agree(db: Database,
+                                                            services: Services) -> None:
+    from tests.integrations.directory.harness import COMPANY_PHONES_CSV, CSV
+
+    load(services, CSV + COMPANY_PHONES_CSV.split("\n", 1)[1].replace(
+        "Acme SL;912 345 678;;", "Acme SL;912 345 678;;;;;").replace(
+        "Beta Logistics SA;933333333;;", "Beta Logistics SA;933333333;;;;;").replace(
+        "Alfa Bank;911 000 000;;", "Alfa Bank;911 000 000;;;;;"))
+    bulk = dump(services, skip="")
+    other = make_services(db, make_settings(DATABASE_URL=db.url), services.clock)  # type: ignore[arg-type]
+    with transaction(other.sessions) as session:
+        session.execute(delete(DirectoryAccount))
+    load(other, "name;phone1\nSomeone Else;699 123 456\n")
+    load(other, CSV)
+    load(other, COMPANY_PHONES_CSV)
+    assert dump(other, skip="Someone Else") == bulk
+
+
+def test_a_company_s_own_row_comes_once_and_under_its_name() -> None:
+    text = ("name;phone1;company;crm_code\n"
+            "Ana;600112233;Acme SL;1001\n"
+            "Acme SL;912345678;;1001\n"        # Acme's own phone: fine
+            "ACME sl;913000000;;1001\n"        # a second own row
+            "Acme Group;914000000;;1001\n")    # another name for the same CRM code
+    rows, problems, _ = parse_rows(text, "ES")
+    assert [r.line for r in rows] == ["line 2", "line 3"]
+    assert [(p.entry, p.field) for p in problems] == [("line 4", "name"), ("line 5", "name")]
+    assert "already on line 3" in problems[0].why
+
+
+def test_names_that_fold_longer_than_their_column_are_kept_and_found_again(
+        services: Services) -> None:
+    """"ß" folds to "ss" and "ﬁ" to "fi": a 200-character name has a 400-character fold,
+    cut to the name_key column so PostgreSQL takes it and a re-import finds the rows."""
+    company, person = "ß" * 200, "ﬁ" * 150 + " " + "ß" * 49
+    text = ("name;phone1;phone2;phone3;email;company;tax_id;crm_code;erp_code\n"
+            f"{person};600 11 22 33;;;;{company};;;\n")
+    assert load(services, text).startswith("accounts: 1 created")
+    assert load(services, text).endswith("1 rows unchanged")
+    assert counts(services) == (1, 1, 1)
+    with transaction(services.sessions) as session:
+        keys = [len(k) for k in session.scalars(select(DirectoryAccount.name_key))]
+        keys += [len(k) for k in session.scalars(select(DirectoryContact.name_key))]
+    assert keys == [200, 200]
