@@ -4,6 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# Compiled bytecode is kept (in the virtualenv, not beside the sources) even where the
+# environment says not to write it: every test process and every subprocess the tests
+# start would otherwise compile the whole project again.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+
 .PHONY: run test lint typecheck pytest clean bench
 
 $(STAMP): pyproject.toml
