@@ -6,10 +6,12 @@ https://www.googleapis.com/oauth2/v1/certs does, with ``Cache-Control``. The app
 at it through GOOGLE_CHAT_CERTS_URL, so verification runs for real, signature included.
 The benchmarks and the tests both mint with it; the tests' Flask door harness is at the end.
 
-The door judges ``iat``/``exp``/``nbf`` by the app's clock, so tokens are minted at a given
-``now`` (default the system clock's: what a server with the system clock expects). Minting
-costs an RSA signature (about a millisecond); the key is
-parsed once per process, and benchmarks mint before they start timing.
+The door judges ``iat``/``exp``/``nbf`` by google-auth's clock (the system's), so tokens are
+minted at a given ``now`` (default the system clock's). Tests that run on a fixed clock make
+google-auth read that clock instead (``google_auth_reads``), so tokens minted at the fixed
+clock's time are current and ``clock.advance`` ages them. Minting costs an RSA signature
+(about a millisecond); the key is parsed once per process, and benchmarks mint before they
+start timing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -34,7 +37,7 @@ from bot.app import create_app
 from bot.doors.google_chat.auth import CHAT_ISSUER
 from bot.settings import Settings
 from commands.core import Services
-from integrations.clock import FixedClock
+from integrations.clock import Clock, FixedClock
 from store.db import transaction
 from store.demo.team import load_demo
 from testing.database import Database, make_services, make_settings
@@ -132,6 +135,13 @@ class CertsServer(LocalServer):
         return len(self.requests)
 
 
+def google_auth_reads(clock: Clock) -> Callable[[], datetime]:
+    """A stand-in for ``google.auth._helpers.utcnow`` (naive UTC, which google-auth compares
+    token times with) that reads ``clock``: tests patch it in, so no test depends on the
+    day it runs."""
+    return lambda: clock.now().astimezone(UTC).replace(tzinfo=None)
+
+
 def classic_dm(text: str, *, user: str = "users/211", email: str = "alice@switchboard.example",
                message: str = "spaces/DM1/messages/M1") -> dict[str, Any]:
     """A classic MESSAGE event: a person writing to the app in a DM."""
@@ -165,7 +175,7 @@ class Door:
     mode: str
 
     def token(self, **overrides: Any) -> str:
-        now = int(self.services.clock.now().timestamp())  # the door judges by this clock
+        now = int(self.services.clock.now().timestamp())  # google-auth reads it in tests
         return mint({**good_claims(self.mode, now), **overrides})
 
     def post(self, body: Any, token: str | None = None, **headers: str) -> TestResponse:

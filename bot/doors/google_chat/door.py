@@ -52,7 +52,7 @@ class GoogleChatDoor:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.certs = CachedCertsRequest(runtime.services.clock)
-        self.verifier = ChatTokenVerifier(runtime.settings, self.certs, runtime.services.clock)
+        self.verifier = ChatTokenVerifier(runtime.settings, self.certs)
         self.addon_mode = runtime.settings.google_chat_auth_mode == "addon"
         # DM space → its owner, once the store is seen to hold it: later messages in that
         # DM skip the lookup.

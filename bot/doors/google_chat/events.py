@@ -1,9 +1,10 @@
 """Google Chat events: the request body → one typed ``ChatEvent``.
 
-Both request formats (PROTOCOLS-chat.md A.0) — the classic interaction event with a
-top-level ``type`` and the Workspace add-on event object with a ``chat`` key — are turned
-into one ``ChatEvent`` here; the door (bot.doors.google_chat.door) is format-blind after that except
-for the final wrapping of the answer.
+Both request formats (docs/protocols/google-chat.md, section "Request formats") — the
+classic interaction event with a top-level ``type`` and the Workspace add-on event object
+with a ``chat`` key — are turned into one ``ChatEvent`` here; the door
+(bot.doors.google_chat.door) is format-blind after that except for the final wrapping of
+the answer.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 """Slack door: ``POST /slack/events`` through slack-bolt's Flask adapter.
 
 - Verification comes first, in this module: the body is read up to MAX_BODY_BYTES and its
-  signature checked (``SignatureVerifier`` with our clock) before Bolt or anything else
-  parses it; a verified body that is not what Slack sends (broken JSON, a ``payload=`` that
-  is not JSON) gets 400. Only then does Bolt see it (its own verification runs again). With
-  no SLACK_SIGNING_SECRET the route refuses every request instead of running unverified.
+  signature checked by slack_sdk's ``SignatureVerifier`` on our clock (Slack's v0 HMAC, the
+  timestamp within 5 minutes) before Bolt or anything else parses it. Whatever the verifier
+  raises on (a timestamp that is not a number, a body that is not UTF-8, a signature that
+  is not ASCII) counts as a refusal (401), never a 500. A verified body that is not what
+  Slack sends (broken JSON, a ``payload=`` that is not JSON) gets 400. Only then does Bolt
+  see it (its own verification runs again, with the same verifier). With no
+  SLACK_SIGNING_SECRET the route refuses every request instead of running unverified.
 - Authorization: no ``auth.test``, ever. An ``authorize`` function hands Bolt the configured
   bot token, so building the app and serving requests need no network. Without the bot's
   own ids Bolt cannot spot its own events, so this door drops every event that carries a
@@ -27,8 +30,6 @@ Payload helpers, the e-mail cache and the tracked thread pools are in bot.doors.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -71,7 +72,6 @@ from store.team.people import Person
 log = logging.getLogger(__name__)
 
 ACK_DEADLINE = 2.5  # seconds; Slack gives up at 3
-SIGNATURE_WINDOW_SECONDS = 300
 MAX_BODY_BYTES = 200_000  # Slack's payloads are a few kB; a block_actions with a big message
 WORKING = "Working on it…"
 EMAIL_TTL = timedelta(minutes=10)
@@ -113,9 +113,8 @@ class SlackDoor:
         settings = runtime.settings
         self.runtime = runtime
         self.ack_deadline = ACK_DEADLINE
-        self.signing_secret = settings.slack_signing_secret.encode()
-        self.verifier = SignatureVerifier(settings.slack_signing_secret, clock=_EpochClock(
-            runtime.services.clock))
+        self.verifier = _Verifier(settings.slack_signing_secret,
+                                  clock=_EpochClock(runtime.services.clock))
         self.emails = EmailCache(runtime.services.clock, EMAIL_TTL)
         self.dm_owners = KnownOwners()  # DM channels seen stored with their owner
         self.inflight = Inflight()
@@ -313,25 +312,13 @@ class SlackDoor:
 
     # ----------------------------------------------------------------- verification
 
-    def _signed(self, body: bytes, timestamp: str, signature: str) -> bool:
-        """Slack's v0 signature over the raw bytes (whatever their encoding), with the
-        timestamp within 5 minutes of our clock."""
-        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-            return False
-        if abs(self.now().timestamp() - int(timestamp)) > SIGNATURE_WINDOW_SECONDS:
-            return False
-        expected = "v0=" + hmac.new(self.signing_secret, b"v0:" + timestamp.encode() + b":"
-                                    + body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
-
     def precheck(self, headers: Any, body: bytes) -> tuple[Response, int] | None:
         """Refuse before anything parses the body: too large, unsigned or badly signed
         (401), or signed but not a Slack payload (400). None lets Bolt have it."""
         if len(body) > MAX_BODY_BYTES:
             return jsonify(error="request too large"), 413
-        timestamp = str(headers.get("X-Slack-Request-Timestamp") or "")
-        signature = str(headers.get("X-Slack-Signature") or "")
-        if not self._signed(body, timestamp, signature):
+        if not self.verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"),
+                                      headers.get("X-Slack-Signature")):
             return jsonify(error="invalid request"), 401
         if not _well_formed(body, str(headers.get("Content-Type") or "")):
             return jsonify(error="malformed request"), 400
@@ -409,6 +396,19 @@ def _well_formed(body: bytes, content_type: str) -> bool:
         return True
     except (UnicodeDecodeError, ValueError, RecursionError):
         return False
+
+
+class _Verifier(SignatureVerifier):
+    """slack_sdk's verifier, refusing instead of raising: it raises on a timestamp that is
+    not an integer, a body that is not UTF-8 or a signature that is not ASCII, and each of
+    those is just a request that is not Slack's."""
+
+    def is_valid(self, body: str | bytes, timestamp: str | None,
+                 signature: str | None) -> bool:
+        try:
+            return super().is_valid(body, timestamp, signature)
+        except Exception:  # whatever it raises on, the request is not verified
+            return False
 
 
 class _ClockedVerification(RequestVerification):

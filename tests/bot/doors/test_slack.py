@@ -255,6 +255,61 @@ def test_unverified_requests_are_refused_and_nothing_runs(rig: Rig, forgery: str
     assert person(rig.services, "alice").slack_id is None
 
 
+def _stamped(body: bytes, timestamp: str, secret: str = SECRET) -> str:
+    """Slack's v0 signature over any timestamp and bytes, computed here (slack_sdk's
+    generator would refuse bytes that are not UTF-8)."""
+    return "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body,
+                            hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("case", ["non-numeric timestamp", "empty timestamp",
+                                  "huge timestamp", "non-UTF-8 body", "non-ASCII signature",
+                                  "stale timestamp", "future timestamp", "wrong signature",
+                                  "no timestamp", "no signature"])
+def test_what_the_verifier_chokes_on_is_a_refusal(rig: Rig, case: str) -> None:
+    """slack_sdk's SignatureVerifier raises on some of these; each must be a 401 (never a
+    500), with nothing run, even when the HMAC itself is right."""
+    body = slash_body(rig.fake, "whoami").encode()
+    now = int(rig.services.clock.now().timestamp())
+    timestamp = {"non-numeric timestamp": "17e8", "empty timestamp": "",
+                 "huge timestamp": "9" * 5000, "stale timestamp": str(now - 301),
+                 "future timestamp": str(now + 301)}.get(case, str(now))
+    if case == "non-UTF-8 body":
+        body = body.replace(b"whoami", b"who\xffami")
+    headers = {"X-Slack-Request-Timestamp": timestamp,
+               "X-Slack-Signature": _stamped(body, timestamp)}
+    if case == "non-ASCII signature":
+        headers["X-Slack-Signature"] = headers["X-Slack-Signature"][:-1] + "\u00e9"
+    elif case == "wrong signature":
+        headers["X-Slack-Signature"] = _stamped(body, timestamp, "not-the-secret")
+    elif case == "no timestamp":
+        del headers["X-Slack-Request-Timestamp"]
+    elif case == "no signature":
+        del headers["X-Slack-Signature"]
+
+    response = rig.client.post("/slack/events", data=body,
+                               content_type="application/x-www-form-urlencoded",
+                               headers=headers)
+
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "invalid request"}
+    assert rig.door.drain(5)
+    assert audit_rows(rig.services) == [] and rig.fake.calls() == []
+    assert person(rig.services, "alice").slack_id is None
+
+
+def test_a_correctly_signed_request_passes_the_same_verifier(rig: Rig) -> None:
+    """The control for the refusals above: the same request, stamped now, runs."""
+    body = slash_body(rig.fake, "whoami").encode()
+    timestamp = str(int(rig.services.clock.now().timestamp()))
+    response = rig.client.post("/slack/events", data=body,
+                               content_type="application/x-www-form-urlencoded",
+                               headers={"X-Slack-Request-Timestamp": timestamp,
+                                        "X-Slack-Signature": _stamped(body, timestamp)})
+    assert response.status_code == 200
+    assert [r.command for r in audit_rows(rig.services)] == ["whoami"]
+
+
 def test_without_a_signing_secret_every_request_is_refused(db: Database,
                                                            clock: FixedClock) -> None:
     with FakeSlack(users=dict(USERS)) as fake:
