@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
@@ -47,10 +47,31 @@ class Database:
     backend: str
     url: str  # for PostgreSQL it pins the test's schema with ?options=-csearch_path=...
     engine: Engine
+    engines: list[Engine] = field(default_factory=list)  # new_engine's, closed with it
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self._guard(self.engine)
 
     def new_engine(self) -> Engine:
         """Another engine on the same database (a second process, a second replica)."""
-        return make_engine(self.url)
+        engine = make_engine(self.url)
+        self._guard(engine)
+        self.engines.append(engine)
+        return engine
+
+    def _guard(self, engine: Engine) -> None:
+        """Once the test is over its engines connect no more: a thread the test left behind
+        cannot write into the next test's database (on PostgreSQL they share a schema)."""
+        def refuse(*_: object) -> None:
+            if self.closed:
+                raise RuntimeError("this test's database is closed")
+        event.listen(engine, "do_connect", refuse)
+
+    def close(self) -> None:
+        self.closed = True
+        for engine in (self.engine, *self.engines):
+            engine.dispose()
 
 
 def _schema_url(schema: str, application: str = "switchboard-tests") -> str:
@@ -118,11 +139,11 @@ class _SqliteTemplates:
         path = tmp_path / "test.db"
         shutil.copyfile(self.file(demo_at), path)
         url = f"sqlite:///{path}"
-        engine = make_engine(url)
+        database = Database("sqlite", url, make_engine(url))
         try:
-            yield Database("sqlite", url, engine)
+            yield database
         finally:
-            engine.dispose()
+            database.close()
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -222,11 +243,11 @@ class _PostgresTemplates:
             self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_size=1)
         self._prepare(self.admin)
         self._restore(self.admin, self._snapshot(self.admin, demo_at))
-        engine = make_engine(self.url)
+        database = Database("postgresql", self.url, make_engine(self.url))
         try:
-            yield Database("postgresql", self.url, engine)
+            yield database
         finally:
-            engine.dispose()
+            database.close()
 
     def close(self) -> None:
         if self.admin is None:
