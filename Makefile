@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: run test lint typecheck pytest clean bench
+.PHONY: run test lint typecheck pytest clean bench docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ pytest: $(STAMP)
 ## the other benchmarks: switchboard bench --help
 bench: $(STAMP)
 	$(BIN)/switchboard bench doors
+
+## make docs: regenerate docs/configuration.md from the settings (a test fails when it is stale)
+docs: $(STAMP)
+	$(BIN)/switchboard config docs docs/configuration.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

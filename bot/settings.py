@@ -162,79 +162,106 @@ def _var(env: str, parse: Callable[[str], Any], default: str | None, doc: str) -
 
 @dataclass(frozen=True)
 class Settings:
+    # Each variable's doc is its line in docs/configuration.md (`make docs` writes the page).
     # --- core ---
     database_url: str = _var("DATABASE_URL", _database_url, "sqlite:///switchboard.db",
-                             "SQLAlchemy URL of the store")
+                             "the store: an SQLite file (sqlite:///PATH) or "
+                             "postgresql+psycopg://USER@HOST:PORT/DB")
     timezone: ZoneInfo = _var("TIMEZONE", _zone, "Europe/Madrid", "the team's IANA time zone")
-    host: str = _var("SWITCHBOARD_HOST", _nonempty, "127.0.0.1", "address the HTTP server binds")
-    port: int = _var("SWITCHBOARD_PORT", _int_in(0, 65535), "8080", "port of the HTTP server")
+    host: str = _var("SWITCHBOARD_HOST", _nonempty, "127.0.0.1",
+                     "address `run` and `serve` listen on")
+    port: int = _var("SWITCHBOARD_PORT", _int_in(0, 65535), "8080",
+                     "port `run` and `serve` listen on (0: any free port)")
     log_level: str = _var("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info",
-                          "logging level")
+                          "logging level: debug, info, warning or error")
     background_jobs: bool = _var("BACKGROUND_JOBS", _bool, "true",
                                  "run the scheduler (outbox delivery, reminders, simulator) "
                                  "inside the web process")
     access_contact: str = _var("ACCESS_CONTACT", _str, "",
-                               "who to ask for access (defaults to the admins in the store)")
+                               "who strangers are told to ask for access (empty: the admins "
+                               "in the store)")
     default_region: str = _var("PHONE_REGION", _nonempty, "ES",
-                               "region used to read national phone numbers")
+                               "region used to read national phone numbers, e.g. ES or BR")
     # --- chat doors and proactive delivery ---
-    team_space: str = _var("TEAM_SPACE", _space, "", "team space, e.g. google:spaces/AAAA")
+    team_space: str = _var("TEAM_SPACE", _space, "",
+                           "the team's space: google:spaces/AAAA, slack:C0123 or "
+                           "console:NAME (empty: the console)")
     coordinators_space: str = _var("COORDINATORS_SPACE", _space, "",
-                                   "coordinators' space, e.g. slack:C0123")
+                                   "the coordinators' space, written as TEAM_SPACE (empty: "
+                                   "the console)")
     google_chat_auth_mode: str = _var(
         "GOOGLE_CHAT_AUTH_MODE", _choice("project_number", "endpoint_url", "addon"),
-        "project_number", "how Google Chat bearer tokens are verified")
+        "project_number",
+        "how Google Chat bearer tokens are verified: project_number, endpoint_url or addon")
     google_chat_audience: str = _var("GOOGLE_CHAT_AUDIENCE", _str, "",
-                                     "project number or endpoint URL expected as token audience")
+                                     "the token audience: the project number "
+                                     "(project_number), or the endpoint's exact HTTPS URL")
     google_chat_addon_email: str = _var("GOOGLE_CHAT_ADDON_EMAIL", _str, "",
-                                        "the add-on's service account email (addon mode)")
+                                        "addon mode: the add-on's service account, "
+                                        "service-…@gcp-sa-gsuiteaddons.iam.gserviceaccount.com")
     google_chat_certs_url: str = _var("GOOGLE_CHAT_CERTS_URL", _url, "",
-                                      "where token signing keys are fetched (tests)")
+                                      "where token signing keys are fetched (empty: Google's; "
+                                      "tests)")
     google_chat_commands: dict[int, str] = _var("GOOGLE_CHAT_COMMANDS", _command_map, "",
-                                                "slash command ids, e.g. 1=pause,2=resume")
+                                                "slash command ids, e.g. "
+                                                "1=pause,2=resume,3=queue")
     google_chat_service_account_file: str = _var("GOOGLE_CHAT_SERVICE_ACCOUNT_FILE", _str, "",
-                                                 "service account key for the Chat API")
+                                                 "service account key for the Chat API; "
+                                                 "Google Chat delivery is on when set")
     google_chat_api_endpoint: str = _var("GOOGLE_CHAT_API_ENDPOINT", _url, "",
-                                         "Chat API endpoint override (tests)")
+                                         "Chat API endpoint override (empty: Google's; tests)")
     slack_signing_secret: str = _var("SLACK_SIGNING_SECRET", _str, "",
-                                     "Slack request signing secret")
-    slack_bot_token: str = _var("SLACK_BOT_TOKEN", _str, "", "Slack bot token (xoxb-…)")
-    slack_api_url: str = _var("SLACK_API_URL", _url, "", "Slack Web API base URL override (tests)")
+                                     "Slack request signing secret (empty: /slack/events "
+                                     "refuses every request)")
+    slack_bot_token: str = _var("SLACK_BOT_TOKEN", _str, "",
+                                "Slack bot token (xoxb-…); Slack delivery is on when set")
+    slack_api_url: str = _var("SLACK_API_URL", _url, "",
+                              "Slack Web API base URL override (empty: Slack's; tests)")
     outbox_max_attempts: int = _var("OUTBOX_MAX_ATTEMPTS", _int_in(1, 100), "8",
                                     "delivery attempts before a message is dead-lettered")
     # --- PBX ---
     pbx_backend: str = _var("PBX_BACKEND", _choice("sim", "areavoip", "irontec", "asterisk"),
-                            "sim", "which PBX to drive")
+                            "sim", "which PBX to drive: sim, areavoip, irontec or asterisk")
     pbx_queue: str = _var("PBX_QUEUE", _nonempty, "support", "the PBX queue name or id")
     pbx_timeout: float = _var("PBX_TIMEOUT", _positive_float, "3", "seconds per PBX request")
-    areavoip_base_url: str = _var("AREAVOIP_BASE_URL", _url, "", "proxyapi.php URL")
-    areavoip_api_key: str = _var("AREAVOIP_API_KEY", _str, "", "Areavoip API key")
-    areavoip_tenant: str = _var("AREAVOIP_TENANT", _str, "", "Areavoip tenant")
-    irontec_base_url: str = _var("IRONTEC_BASE_URL", _url, "", "Irontec ApiRest base URL")
-    irontec_user: str = _var("IRONTEC_USER", _str, "", "Irontec API user")
-    irontec_password: str = _var("IRONTEC_PASSWORD", _str, "", "Irontec API password")
-    ami_host: str = _var("AMI_HOST", _str, "", "Asterisk manager host")
+    areavoip_base_url: str = _var("AREAVOIP_BASE_URL", _url, "",
+                                  "Areavoip proxyapi.php URL (required with areavoip)")
+    areavoip_api_key: str = _var("AREAVOIP_API_KEY", _str, "",
+                                 "Areavoip API key (required with areavoip)")
+    areavoip_tenant: str = _var("AREAVOIP_TENANT", _str, "",
+                                "Areavoip tenant (required with areavoip)")
+    irontec_base_url: str = _var("IRONTEC_BASE_URL", _url, "",
+                                 "Irontec ApiRest base URL (required with irontec)")
+    irontec_user: str = _var("IRONTEC_USER", _str, "",
+                             "Irontec API user (required with irontec)")
+    irontec_password: str = _var("IRONTEC_PASSWORD", _str, "",
+                                 "Irontec API password (required with irontec)")
+    ami_host: str = _var("AMI_HOST", _str, "", "Asterisk manager host (required with asterisk)")
     ami_port: int = _var("AMI_PORT", _int_in(1, 65535), "5038", "Asterisk manager port")
-    ami_user: str = _var("AMI_USER", _str, "", "Asterisk manager user")
-    ami_secret: str = _var("AMI_SECRET", _str, "", "Asterisk manager secret")
+    ami_user: str = _var("AMI_USER", _str, "", "Asterisk manager user (required with asterisk)")
+    ami_secret: str = _var("AMI_SECRET", _str, "",
+                           "Asterisk manager secret (required with asterisk)")
     ami_interface_template: str = _var("AMI_INTERFACE", _nonempty, "PJSIP/{extension}",
-                                       "queue member interface for an extension")
+                                       "the queue member interface of an extension, with "
+                                       "{extension} once")
     sim_traffic: bool = _var("SIM_TRAFFIC", _bool, "false",
-                             "run the simulated caller traffic (make run turns it on)")
+                             "simulated callers on the sim PBX (make run turns it on)")
     sim_calls_per_hour: float = _var("SIM_CALLS_PER_HOUR", _positive_float, "60",
-                                     "simulated arrival rate")
+                                     "the simulator's arrival rate (calls per hour)")
     sim_talk_seconds: float = _var("SIM_TALK_SECONDS", _positive_float, "180",
-                                   "mean simulated talk time")
+                                   "the simulator's mean talk time (seconds)")
     sim_patience_seconds: float = _var("SIM_PATIENCE_SECONDS", _positive_float, "90",
-                                       "mean simulated caller patience")
+                                       "the simulated callers' mean patience (seconds)")
     sim_seed: int = _var("SIM_SEED", _int_in(0, 2**31 - 1), "7", "seed of the traffic simulator")
     logout_reason_required: bool = _var("LOGOUT_REASON_REQUIRED", _bool, "false",
                                         "refuse /logout without a reason")
     # --- limits and retention (speed and hostile input) ---
     max_command_chars: int = _var("MAX_COMMAND_CHARS", _int_in(1, 100_000), "4000",
-                                  "longest chat message or command text accepted")
+                                  "longest chat message or command text accepted (\"too "
+                                  "long\" beyond)")
     max_content_length: int = _var("MAX_CONTENT_LENGTH", _int_in(1024, 100_000_000),
-                                   "1000000", "largest HTTP request body accepted (bytes)")
+                                   "1000000", "largest HTTP request body accepted, in bytes "
+                                   "(413 beyond)")
     import_max_bytes: int = _var("IMPORT_MAX_BYTES", _int_in(1, 1_000_000_000), "5000000",
                                  "largest YAML or CSV file an import reads (bytes; a "
                                  "queue_log is streamed, any size)")
@@ -243,7 +270,8 @@ class Settings:
     inbound_retention_hours: int = _var("INBOUND_RETENTION_HOURS", _int_in(1, 8760), "24",
                                         "hours redelivery keys of chat events are kept")
     outbox_retention_days: int = _var("OUTBOX_RETENTION_DAYS", _int_in(1, 36500), "30",
-                                      "days sent outbox messages are kept (pruned daily)")
+                                      "days sent outbox messages are kept (pruned daily; "
+                                      "failed ones stay)")
     public_url: str = _var("PUBLIC_URL", _url, "",
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
@@ -252,12 +280,17 @@ class Settings:
                            "production (a development key is used when empty)")
     # --- shifts, absences, holidays, scheduler leadership ---
     holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
-                                 "country of the public holidays (holidays library), or empty")
+                                 "country of the public holidays (holidays library), or "
+                                 "empty for none")
     holidays_subdiv: str = _var("HOLIDAYS_SUBDIV", _str, "",
                                 "subdivision of the public holidays, e.g. CT")
     hr_backend: str = _var("HR_BACKEND", _choice("local", "odoo"), "local",
-                           "where absences come from")
-    odoo_url: str = _var("ODOO_URL", _url, "", "Odoo base URL (HR and directory backends)")
+                           "where absences come from: local (the store, `absences import`) "
+                           "or odoo")
+    odoo_url: str = _var("ODOO_URL", _url, "",
+                         "Odoo base URL: one JSON-RPC client (/jsonrpc) for both Odoo "
+                         "backends; the four ODOO_ values are required with HR_BACKEND=odoo "
+                         "or DIRECTORY_BACKEND=odoo")
     odoo_database: str = _var("ODOO_DATABASE", _str, "", "Odoo database name")
     odoo_user: str = _var("ODOO_USER", _str, "", "Odoo login")
     odoo_password: str = _var("ODOO_PASSWORD", _str, "", "Odoo password or API key")
@@ -268,25 +301,32 @@ class Settings:
     offline_check_seconds: int = _var("OFFLINE_CHECK_SECONDS", _int_in(5, 3600), "60",
                                       "how often agents on turn are checked for connection")
     offline_grace_seconds: int = _var("OFFLINE_GRACE_SECONDS", _int_in(0, 86400), "120",
-                                      "how long an agent on turn may be disconnected unseen")
+                                      "how long an agent on turn may be disconnected before "
+                                      "it is reported")
     leader_ttl_seconds: int = _var("LEADER_TTL_SECONDS", _int_in(2, 3600), "30",
                                    "how soon a dead scheduler leader is replaced")
     misfire_grace_seconds: int = _var("MISFIRE_GRACE_SECONDS", _int_in(0, 86400), "300",
-                                      "a clock job missed by less than this still runs once")
+                                      "a clock job missed by less than this (a restart) still "
+                                      "runs, once; older ones are skipped and logged")
     tasks_token: str = _var("TASKS_TOKEN", _str, "",
                             "bearer token for POST /tasks/<job> (refused when empty)")
     trust_appengine_headers: bool = _var("TRUST_APPENGINE_HEADERS", _bool, "false",
-                                         "accept X-Appengine-Cron: true on /tasks/<job>")
+                                         "accept X-Appengine-Cron: true on /tasks/<job> (only "
+                                         "behind App Engine, which strips it from outside "
+                                         "requests)")
     gae_env: str = _var("GAE_ENV", _str, "",
-                        "set by App Engine itself; there the database must be PostgreSQL")
+                        "set by App Engine itself; there the database must be PostgreSQL "
+                        "(an SQLite DATABASE_URL stops the start-up)")
     # --- call statistics ---
     pbx_timezone_name: str = _var("PBX_TIMEZONE", _zone_name, "",
-                                  "the PBX's IANA time zone for its local times (default "
-                                  "TIMEZONE)")
+                                  "the PBX's IANA time zone for its local times (Areavoip "
+                                  "CDRs, the realtime queue_log export); empty: TIMEZONE")
     helpline_numbers: str = _var("HELPLINE_NUMBERS", _str, "",
-                                 "the helpline's own numbers, comma-separated (Areavoip CDRs)")
+                                 "the helpline's own numbers, comma-separated: Areavoip calls "
+                                 "to other numbers of the tenant are not statistics (empty: "
+                                 "every inbound call)")
     irontec_stats_url: str = _var("IRONTEC_STATS_URL", _url, "",
-                                  "Irontec statistics Elasticsearch URL")
+                                  "Irontec statistics Elasticsearch URL (basic auth)")
     irontec_stats_user: str = _var("IRONTEC_STATS_USER", _str, "",
                                    "Irontec statistics user")
     irontec_stats_password: str = _var("IRONTEC_STATS_PASSWORD", _str, "",
@@ -296,33 +336,41 @@ class Settings:
     pbx_webhook_secret: str = _var("PBX_WEBHOOK_SECRET", _str, "",
                                    "HMAC secret of POST /pbx/events (refused when empty)")
     short_abandon_seconds: int = _var("SHORT_ABANDON_SECONDS", _int_in(0, 3600), "5",
-                                      "abandons that waited less are not counted")
+                                      "abandons that waited less are short: counted apart, "
+                                      "neither offered nor abandoned")
     service_level_seconds: int = _var("SERVICE_LEVEL_SECONDS", _int_in(1, 3600), "20",
-                                      "the service level threshold")
+                                      "the service level threshold (answered within it, "
+                                      "inclusive)")
     daily_report_time: str = _var("DAILY_REPORT_TIME", _hhmm, "",
-                                  "HH:MM of the daily stats (default: last boundary + 10 min)")
+                                  "HH:MM of the daily stats (empty: the day's last turn "
+                                  "boundary + 10 min, or 18:00 on a day without turns)")
     asterisk_queue_log: str = _var("ASTERISK_QUEUE_LOG", _str, "",
                                    "path of the PBX's queue_log file: the asterisk backend's "
                                    "call records (empty: import it with the CLI)")
     # --- callbacks and the IVR API ---
     callback_horizon_days: int = _var("CALLBACK_HORIZON_DAYS", _int_in(1, 365), "7",
-                                      "how far ahead a callback may be booked")
+                                      "callbacks can be booked up to this many days ahead "
+                                      "(the last day whole)")
     callback_min_lead_minutes: int = _var("CALLBACK_MIN_LEAD_MINUTES", _int_in(0, 1440), "15",
-                                          "how soon a callback may be booked")
+                                          "and no sooner than this many minutes from now")
     callback_retry_minutes: int = _var("CALLBACK_RETRY_MINUTES", _int_in(1, 1440), "15",
-                                       "wait before retrying an unanswered callback")
+                                       "minutes after a no answer before the next attempt")
     callback_max_attempts: int = _var("CALLBACK_MAX_ATTEMPTS", _int_in(1, 20), "3",
-                                      "attempts before a callback fails")
+                                      "attempts before a callback fails (the coordinators "
+                                      "are told)")
     callback_expiry_minutes: int = _var("CALLBACK_EXPIRY_MINUTES", _int_in(1, 10080), "60",
-                                        "a due callback nobody handles expires after this")
+                                        "a due callback nobody took within this many minutes "
+                                        "of its time expires (the coordinators are told)")
     ivr_rate_per_minute: int = _var("IVR_RATE_PER_MINUTE", _int_in(1, 1_000_000), "600",
-                                    "IVR API requests per key per minute")
+                                    "IVR API requests per key per minute, all workers and "
+                                    "replicas together: exact under 200, otherwise at most "
+                                    "1 % over per process")
     callback_dial_context: str = _var("CALLBACK_DIAL_CONTEXT", _nonempty, "from-internal",
                                       "Asterisk dialplan context a callback's Call now "
                                       "dials the customer from")
     # --- caller identification ---
     directory_backend: str = _var("DIRECTORY_BACKEND", _choice("local", "odoo"), "local",
-                                  "where callers are identified")
+                                  "where callers are identified: local (the store) or odoo")
     lookup_max_results: int = _var("LOOKUP_MAX_RESULTS", _int_in(1, 500), "20",
                                    "accounts a lookup may show before asking to narrow it")
     crm_url: str = _var("CRM_URL", _url, "",

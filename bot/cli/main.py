@@ -14,6 +14,7 @@ from bot.cli import (
     callbacks,
     callers,
     calls,
+    config,
     db,
     ivr_keys,
     outbox,
@@ -30,7 +31,7 @@ from bot.settings import Settings, SettingsError
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
-GROUPS: tuple[ModuleType, ...] = (db, people, pause_reasons, talk, serve, outbox, bench,
+GROUPS: tuple[ModuleType, ...] = (db, config, people, pause_reasons, talk, serve, outbox, bench,
                                   shifts, callers, slots, ivr_keys,
                                   callbacks, calls, stats)
 

@@ -129,7 +129,7 @@ class PbxEventsDoor:
 
 
 def signed_headers(secret: str, body: bytes | str, timestamp: int) -> dict[str, str]:
-    """Headers a PBX sends with ``body`` (tests and the README example use it)."""
+    """Headers a PBX sends with ``body`` (the tests use it; docs/statistics.md does it in sh)."""
     data = body.encode() if isinstance(body, str) else body
     return {"Content-Type": "application/json",
             "X-Switchboard-Signature": sign(secret, timestamp, data)}

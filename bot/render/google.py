@@ -1,6 +1,6 @@
 """Reply → Google Chat message body (text + cardsV2), within Chat's limits.
 
-Limits (PROTOCOLS-chat.md A.2): a message is at most 32,000 bytes and a card at most 100
+Limits (docs/protocols/google-chat.md): a message is at most 32,000 bytes and a card at most 100
 widgets, and Chat drops a section that goes past 100 together with every later one. So
 rows are cut from the end, with a visible "… N more" line where the cut starts; only if
 everything but the rows is still too big are other widgets cut too.

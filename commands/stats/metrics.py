@@ -1,4 +1,4 @@
-"""The call-centre metrics, each defined once (README "Call statistics" writes them out).
+"""The call-centre metrics, each defined once (docs/statistics.md writes them out).
 
 ``Figures.of(sums, basis)`` turns the counters and sums of a group of calls
 (``store.stats.rollups.Sums``, classified in SQL by ``store.stats.rollups.aggregates``) into the

@@ -74,7 +74,7 @@ class CallStatsBasis(Base):
     service_level_seconds: Mapped[int] = mapped_column()
 
 
-# The additive counters and sums of one group of calls (see README "Call statistics").
+# The additive counters and sums of one group of calls (see docs/statistics.md).
 COUNTERS = ("received", "answered", "transferred", "abandoned", "short_abandons", "timeouts",
             "exit_empty", "exit_key", "full", "closed", "waiting", "answered_in_sl",
             "answered_timed", "abandoned_timed", "waited", "handled")

@@ -1,4 +1,4 @@
-"""Asterisk's queue_log, read line by line (PROTOCOLS-pbx.md §3).
+"""Asterisk's queue_log, read line by line (docs/protocols/asterisk.md, "The queue_log").
 
 Two layouts are read, line by line, so one file may even mix them:
 

@@ -1,16 +1,18 @@
 """Wazo/XiVO's statistics acceptance scenarios, reproduced by our own figures.
 
-Each scenario in ../shared/data/wazo-statcenter/scenarios is a realtime queue_log export
-and the per-hour table Wazo's stats generator produced from it. The queue_log is imported
-exactly as ``switchboard stats --queue-log`` does (a throwaway database, people created
-for the agents) and every cell is compared, where the definitions coincide (README of the
-data): Received = every stint bucketed by its first line; Answered (transfers included);
-Abandoned; Closed; Blocking = JOINEMPTY (our exit_empty); Saturated = FULL and diversions
-(our full); AWT = mean wait, truncated to seconds; Answered rate = answered / (received −
-closed) (our answered / offered with no short-abandon threshold); QoS = answered within
-10 s / answered (our service level over answered, at 10 s); per agent: answered,
-conversation (talk), login, pause and wrap-up time, open sessions and pauses running to
-the end of the window.
+The scenarios are third-party test data, read through ``testing/shared_data.py``
+(folder ``wazo-statcenter/scenarios``) and never copied into the repository. Each is a
+realtime queue_log export and the per-hour table Wazo's stats generator produced from it.
+The queue_log is imported exactly as ``switchboard stats --queue-log`` does (a throwaway
+database, people created for the agents) and every cell is compared, where the
+definitions coincide (the notes that come with the data; the definitions are compared in
+docs/protocols/call-centre-metrics.md): Received = every stint bucketed by its first
+line; Answered (transfers included); Abandoned; Closed; Blocking = JOINEMPTY (our
+exit_empty); Saturated = FULL and diversions (our full); AWT = mean wait, truncated to
+seconds; Answered rate = answered / (received − closed) (our answered / offered with no
+short-abandon threshold); QoS = answered within 10 s / answered (our service level over
+answered, at 10 s); per agent: answered, conversation (talk), login, pause and wrap-up
+time, open sessions and pauses running to the end of the window.
 
 Left out, because the definitions do not coincide: ``agent_07`` (its times are "mm:ss"
 relative to the moment the test ran; we check that those lines are reported instead).

@@ -1,7 +1,7 @@
 """Local AMI peers on 127.0.0.1 (port 0, one thread per connection).
 
 ``FakeAmi`` keeps queues, members and device states and answers the actions the
-Asterisk backend uses with Asterisk's own texts (PROTOCOLS-pbx.md §2), in the
+Asterisk backend uses with Asterisk's own texts (docs/protocols/asterisk.md), in the
 modern shape (``EventList:`` lines, PausedReason, LastPause, InCall) or the pre-13
 one (none of those). It can chatter unsolicited events between answers, drop
 connections, and go silent. ``replay_ami.py`` plays real captures back on the same
