@@ -20,8 +20,8 @@ def add_parsers(sub: Subparsers) -> None:
     bench = sub.add_parser("bench", add_help=False,
                            help="benchmarks: print latency and throughput figures "
                                 "(from a checkout; `switchboard bench --help` lists them)")
-    bench.add_argument("arguments", nargs=argparse.REMAINDER)
-    bench.set_defaults(handler=run)
+    # Everything after `bench` (--help included) is the benchmarks' own to parse.
+    bench.set_defaults(handler=run, passthrough=True)
 
 
 def run(cli: Cli, args: argparse.Namespace) -> int:

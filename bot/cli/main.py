@@ -66,7 +66,11 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
          out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.arguments = extra
     try:
         settings = Settings.load(environ)
     except SettingsError as exc:
