@@ -4,6 +4,12 @@ One client serves every Odoo-backed interface (HR leaves, the directory of partn
 it logs in once (``common.login`` → uid), calls ``object.execute_kw`` with the uid and
 password (or API key), and logs in again once if the server says the session is gone.
 
+Models differ between Odoo series (``res.partner.mobile`` is gone from the current series,
+``hr.leave.holiday_status_id`` became ``work_entry_type_id``: docs/protocols/odoo.md), so
+the backends never name a field the server may lack: ``fields(model, names)`` asks
+``fields_get`` which of the names the server has (and lets this user read), once per model
+for the client's lifetime, and the backends read and search only those.
+
 Every failure becomes an ``IntegrationError`` phrased for people: Odoo's own error
 ``data.message`` (an AccessDenied, a missing model, a validation error), the HTTP status,
 or ``Unreachable`` for timeouts and refused connections. The client never retries on its
@@ -13,14 +19,29 @@ own beyond that one login; the jobs that call it run again on their schedule.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from integrations.errors import IntegrationError, Unreachable
 
+log = logging.getLogger(__name__)
 SYSTEM = "Odoo"
+# What fields_get is asked about each field: all the backends need to tell a field's kind.
+FIELD_ATTRIBUTES = ("type", "relation")
+
+
+@dataclass(frozen=True)
+class OdooField:
+    """One field as ``fields_get`` describes it."""
+
+    name: str
+    type: str  # Odoo's field type: char, many2one, selection, datetime, ...
+    relation: str = ""  # the model a relational field points to
 
 
 class OdooError(IntegrationError):
@@ -42,6 +63,10 @@ class OdooClient:
         self._ids = itertools.count(1)
         self._uid: int | None = None
         self._lock = threading.Lock()
+        self._fields: dict[str, dict[str, OdooField]] = {}  # model → the fields it has
+        self._asked: dict[str, frozenset[str]] = {}  # model → the names fields_get was asked
+        self._fields_lock = threading.Lock()
+        self._version: str | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -69,6 +94,38 @@ class OdooClient:
         if not isinstance(rows, list):
             raise OdooError(f"{model}.search_read answered {type(rows).__name__}, not a list")
         return [row for row in rows if isinstance(row, dict)]
+
+    def fields(self, model: str, names: Iterable[str]) -> dict[str, OdooField]:
+        """Which of ``names`` ``model`` has on this server, by name (in the order given).
+
+        ``fields_get`` is asked once per model for the client's lifetime: with every name a
+        backend may use on that model, and only the attributes in ``FIELD_ATTRIBUTES``. A
+        field the server lacks, or hides from this user (a field restricted to groups the
+        user is not in), is left out; so is one ``fields_get`` describes unreadably. Asking
+        again for names not asked before asks the server again, for all of them.
+        """
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return {}
+        with self._fields_lock:
+            asked = self._asked.get(model, frozenset())
+            if not asked.issuperset(wanted):
+                ask = sorted(asked.union(wanted))
+                answer = self.execute_kw(model, "fields_get", [],
+                                         {"allfields": ask, "attributes": list(FIELD_ATTRIBUTES)})
+                self._fields[model] = _described(model, answer, ask)
+                self._asked[model] = frozenset(ask)
+            known = self._fields[model]
+        return {name: known[name] for name in wanted if name in known}
+
+    def version(self) -> str:
+        """The server's version as ``common.version`` states it (``17.0``, ``saas~18.3``),
+        asked once; ``""`` when the answer does not say."""
+        if self._version is None:
+            answer = self.call("common", "version", [])
+            found = answer.get("server_version") if isinstance(answer, dict) else None
+            self._version = found if isinstance(found, str) else ""
+        return self._version
 
     def uid(self) -> int:
         with self._lock:
@@ -115,6 +172,27 @@ class OdooClient:
                      kwargs: dict[str, Any] | None) -> Any:
         return self.call("object", "execute_kw",
                          [self.database, uid, self.password, model, method, args, kwargs or {}])
+
+
+def _described(model: str, answer: Any, asked: list[str]) -> dict[str, OdooField]:
+    if not isinstance(answer, dict):
+        raise OdooError(f"{model}.fields_get answered {type(answer).__name__}, not an object")
+    found: dict[str, OdooField] = {}
+    for name in asked:
+        description = answer.get(name)
+        if description is None:
+            continue
+        kind = description.get("type") if isinstance(description, dict) else None
+        if not isinstance(kind, str) or not kind:
+            log.warning("Odoo %s.%s: fields_get gave no type (%r); the field is not used",
+                        model, name, description)
+            continue
+        relation = description.get("relation")
+        found[name] = OdooField(name, kind, relation if isinstance(relation, str) else "")
+    missing = [name for name in asked if name not in found]
+    if missing:
+        log.info("Odoo %s has no readable %s: left out", model, ", ".join(missing))
+    return found
 
 
 def _error(error: Any) -> OdooError:
