@@ -12,8 +12,9 @@ APScheduler only decides when to wake up.
   Each (job, slot) is claimed in the store before it runs (store/messaging/clockwork.py), so it
   runs once whichever replica, retry or restart gets there; a slot missed by less than
   MISFIRE_GRACE_SECONDS runs late, once; an older one is recorded as skipped and logged
-  as a warning — only recorded when no clock job had looked at the database before that
-  slot (a new database, or the scheduler's first start on it): nothing was missed then.
+  as a warning — or recorded without a warning when no clock job had looked at the
+  database before that slot (a new database, or the scheduler's first start on it):
+  nothing was missed then.
 
 Exactly once, on any number of replicas: jobs marked ``leader_only`` (the default) run
 only in the scheduler leader (bot/leader.py: a PostgreSQL advisory lock, or a file lock

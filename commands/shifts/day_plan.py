@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import Config
 from store.shifts import timetable
-from store.shifts.calendar_days import closed_days, closed_reason, public_holiday
+from store.shifts.calendar_days import closed_days, closed_reason
 from store.shifts.timetable import HOLIDAY, TimetableCell
 from store.team import people
 from store.team.people import Person
@@ -65,8 +65,6 @@ class DayPlan:
     seats: tuple[Seat, ...]
     closed: str | None  # why there is no service, or None
     has_timetable: bool
-    # The public holiday's name when the day is one (closed or served as planned).
-    public_holiday: str | None = None
 
     @property
     def open(self) -> bool:
@@ -119,8 +117,7 @@ def day_plan(session: Session, config: Config, day: date) -> DayPlan:
                            planned=bool(cells))
     if closed is None and cells and all(c.status == HOLIDAY for c in cells):
         closed = HOLIDAY_IN_TIMETABLE
-    holiday = public_holiday(config.holidays_country, config.holidays_subdiv, day)
-    return DayPlan(day, turns, seats, closed, bool(cells), holiday)
+    return DayPlan(day, turns, seats, closed, bool(cells))
 
 
 def _turns_from_cells(cells: Sequence[TimetableCell], day: date,

@@ -71,8 +71,3 @@ def closed_days(session: Session, country: str, subdiv: str, first: date, last: 
 def closed_reason(session: Session, country: str, subdiv: str, day: date,
                   *, planned: bool = False) -> str | None:
     return closed_days(session, country, subdiv, day, day, (day,) if planned else ()).get(day)
-
-
-def public_holiday(country: str, subdiv: str, day: date) -> str | None:
-    """The name of the public holiday on ``day``, or None."""
-    return next((name for _, name in public_holidays(country, subdiv, day, day)), None)
