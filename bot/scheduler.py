@@ -11,7 +11,10 @@ APScheduler only decides when to wake up.
   a local day's moments (turn boundaries, a daily hour) and ``run(bg, slot)`` does one.
   Each (job, slot) is claimed in the store before it runs (store/messaging/clockwork.py), so it
   runs once whichever replica, retry or restart gets there; a slot missed by less than
-  MISFIRE_GRACE_SECONDS runs late, once; an older one is recorded as skipped and logged.
+  MISFIRE_GRACE_SECONDS runs late, once; an older one is recorded as skipped and logged
+  as a warning — or recorded without a warning when no clock job had looked at the
+  database before that slot (a new database, or the scheduler's first start on it):
+  nothing was missed then.
 
 Exactly once, on any number of replicas: jobs marked ``leader_only`` (the default) run
 only in the scheduler leader (bot/leader.py: a PostgreSQL advisory lock, or a file lock
@@ -294,7 +297,8 @@ class Background:
     def run_due(self, job: ClockJob) -> ClockPass:
         """Run each slot of ``job`` that is due: at or before now, not claimed yet, and
         late by less than the misfire grace; older unclaimed slots are recorded as
-        skipped (and logged) so they never run."""
+        skipped so they never run, with a warning when the scheduler was running on this
+        database before the slot (else it was not missed: it came before the first look)."""
         services = self.runtime.services
         now = services.clock.now()
         grace = timedelta(seconds=self.runtime.settings.misfire_grace_seconds)
@@ -315,10 +319,15 @@ class Background:
             late = now - slot
             with transaction(services.sessions) as session:
                 if late > grace:
+                    first_look = clockwork.first_claim(session)
                     run = clockwork.claim_slot(session, job.name, slot, now, SKIPPED)
                     if run is not None:
-                        log.warning("%s for %s skipped: missed by %s (more than the misfire "
-                                    "grace of %s)", job.name, slot, late, grace)
+                        if first_look is not None and first_look < slot:
+                            log.warning("%s for %s skipped: missed by %s (more than the "
+                                        "misfire grace of %s)", job.name, slot, late, grace)
+                        else:
+                            log.info("%s for %s skipped: it came before the scheduler's "
+                                     "first look at this database", job.name, slot)
                         result.ran.append(SlotRun(slot, SKIPPED))
                     continue
                 run = clockwork.claim_slot(session, job.name, slot, now)

@@ -12,7 +12,7 @@ from commands.calls import listing as calls_listing
 from commands.calls import typify
 from commands.core import Command
 from commands.queue import board, breaks, members, offline, pause, pause_overdue
-from commands.shifts import onshift, timetable, upcoming
+from commands.shifts import holidays, onshift, timetable, upcoming
 from commands.stats import card as stats_card
 from commands.team import announce, help, people, whoami
 
@@ -44,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     timetable.ASSIGN,
     timetable.SWAP,
     timetable.LOG,
+    holidays.COMMAND,
     # Caller identification and the call registry.
     lookup.COMMAND,
     operation.COMMAND,

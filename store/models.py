@@ -26,7 +26,7 @@ from store.messaging.clockwork import CalendarFeed, ClockRun, OfflineEpisode
 from store.messaging.outbox import OutboxMessage
 from store.queue.activity import Activity, PauseReason
 from store.queue.sim_pbx import SimCall, SimMember
-from store.shifts.absences import Absence, HrSyncState, NoServiceDay
+from store.shifts.absences import Absence, HrSyncState, KeptHoliday, NoServiceDay
 from store.shifts.timetable import TimetableCell, TimetableChange, TimetableWeek, TurnDefinition
 from store.stats.rollups import CallStatsBasis, CallStatsHour
 from store.team.audit import AuditEntry
@@ -37,7 +37,7 @@ __all__ = ["Absence", "Activity", "AuditEntry", "Base", "CacheVersion", "Calenda
            "CallbackEvent", "CallbackRefusal", "CapacityOverride", "CapacityPool",
            "CapacityTemplate", "ChatSpace", "ClockRun", "DirectoryAccount", "DirectoryContact",
            "DirectoryPhone", "DirectoryWord", "HrSyncState", "InboundEvent", "IvrIdempotency",
-           "IvrKey", "IvrRateWindow", "NoServiceDay", "OfflineEpisode", "Operation",
+           "IvrKey", "IvrRateWindow", "KeptHoliday", "NoServiceDay", "OfflineEpisode", "Operation",
            "OutboxMessage", "PauseReason", "Person", "RegisteredCall", "SimCall", "SimMember",
            "SlotCounter", "TimetableCell", "TimetableChange", "TimetableWeek", "TurnDefinition",
            "TypificationCategory", "WeekDay", "WeeklySchedule"]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers, add_import_export
+from commands.shifts.holidays import warn_week
 from commands.shifts.hr_sync import sync_hr
 from store.db import transaction
 from store.imports import ImportRejected, dump_yaml, read_file
@@ -60,13 +61,18 @@ def timetable_import(cli: Cli, args: argparse.Namespace) -> int:
             failed = True
     if failed:
         return cli.fail("nothing was imported")
+    services = cli.runtime.services
     try:
-        with transaction(cli.runtime.services.sessions) as session:
-            report = import_weeks(session, weeks, cli.runtime.services.clock.now(),
+        with transaction(services.sessions) as session:
+            report = import_weeks(session, weeks, services.clock.now(),
                                   label=", ".join(args.files))
+            planned = [h for monday in report.weeks for h in warn_week(session, services, monday)]
     except ImportRejected as exc:
         return cli.rejected(", ".join(args.files), exc)
     cli.out.write(f"imported {report.summary()}\n")
+    for holiday in planned:
+        cli.out.write(f"warning: {holiday.text()} The coordinators are asked to keep or close "
+                      f"it (/holiday keep|close {holiday.day:%Y-%m-%d}).\n")
     return EXIT_OK
 
 

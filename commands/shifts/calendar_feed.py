@@ -4,11 +4,15 @@ The link is ``{PUBLIC_URL}/calendar/<token>.ics``; the token (commands/links.py,
 ``calendar``) carries the person's key and their feed version. ``switchboard calendar
 revoke KEY`` bumps the version, so every link handed out before stops working; a forged
 or revoked token finds nothing (the door answers 404).
+
+Every time is local (``TZID`` = the team's zone), and the feed carries that zone's
+``VTIMEZONE`` (RFC 5545 §3.2.19 asks for one per TZID used), built by the icalendar
+library from the zone's own rules for the whole years the feed covers.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
@@ -47,14 +51,14 @@ def person_of_token(session: Session, config: Config, token: str,
 
 def build_feed(session: Session, config: Config, person: Person, now: datetime) -> bytes:
     today = now.astimezone(config.timezone).date()
+    first, last = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
     cal = Calendar()
     cal.add("prodid", "-//Switchboard//shifts//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Shifts: {person.name}")
     cal.add("x-wr-timezone", str(config.timezone))
-    for cell in cells_of_person(session, person.id, today - timedelta(days=PAST_DAYS),
-                                today + timedelta(days=FUTURE_DAYS)):
+    for cell in cells_of_person(session, person.id, first, last):
         event = Event()
         event.add("uid", f"{cell.day:%Y%m%d}-{cell.start:%H%M}-{cell.line}-{person.key}"
                          "@switchboard")
@@ -63,4 +67,8 @@ def build_feed(session: Session, config: Config, person: Person, now: datetime) 
         event.add("dtend", local(cell.day, cell.end, config))
         event.add("summary", f"Phone turn (line {cell.line})")
         cal.add_component(event)
+    # The VTIMEZONE of each TZID the events use, from 1 January of the first year covered
+    # to 1 January after the last; placed before the events.
+    cal.add_missing_timezones(first_date=date(first.year, 1, 1),
+                              last_date=date(last.year + 1, 1, 1))
     return bytes(cal.to_ical())

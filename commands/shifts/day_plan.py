@@ -1,8 +1,11 @@
 """The plan of a day: its turns, who sits on each line, and whether there is service.
 
 A day's turns are those of its timetable cells when it has any, else its weekday's turn
-definitions. A day is closed (no service) on a public holiday, a company or HR
-no-service day, or when every cell of the timetable says ``festiu``.
+definitions. A day is closed (no service) on a company or HR no-service day, when every
+cell of its timetable says ``festiu``, or on a public holiday (``HOLIDAYS_COUNTRY``) that
+has no timetable. A timetable is the more specific fact: a public holiday whose timetable
+has cells is served as they plan it (the coordinators are asked to keep or close it:
+commands/shifts/holidays.py).
 
 Other capabilities ask through the small functions at the end:
 
@@ -110,7 +113,8 @@ def day_plan(session: Session, config: Config, day: date) -> DayPlan:
         Seat(by_start[c.start], c.line, c.status,
              persons.get(c.person_id) if c.person_id is not None else None)
         for c in cells if c.start in by_start)
-    closed = closed_reason(session, config.holidays_country, config.holidays_subdiv, day)
+    closed = closed_reason(session, config.holidays_country, config.holidays_subdiv, day,
+                           planned=bool(cells))
     if closed is None and cells and all(c.status == HOLIDAY for c in cells):
         closed = HOLIDAY_IN_TIMETABLE
     return DayPlan(day, turns, seats, closed, bool(cells))
@@ -145,8 +149,9 @@ def next_turn(session: Session, config: Config, when: datetime,
 
 
 def no_service_reason(session: Session, config: Config, day: date) -> str | None:
-    """Why ``day`` (a local date) has no service — a public holiday, a company or HR
-    no-service day, or a timetable of ``festiu`` — or None when it has service."""
+    """Why ``day`` (a local date) has no service — a company or HR no-service day, a
+    timetable of ``festiu``, or a public holiday without a timetable — or None when it
+    has service."""
     return day_plan(session, config, day).closed
 
 
@@ -176,10 +181,11 @@ def service_windows(session: Session, config: Config, first: date,
     """The moments of first..last (local days) inside a turn, as merged [start, end)
     windows in order: turns from the timetable where a day has one, else from the turn
     definitions; days without service have none. Three queries whatever the range."""
-    closed = closed_days(session, config.holidays_country, config.holidays_subdiv, first, last)
     cells: dict[date, list[TimetableCell]] = {}
     for c in timetable.cells_between(session, first, last):
         cells.setdefault(c.day, []).append(c)
+    closed = closed_days(session, config.holidays_country, config.holidays_subdiv, first, last,
+                         planned=cells.keys())
     definitions = timetable.turn_definitions(session)
     windows: list[tuple[datetime, datetime]] = []
     day = first

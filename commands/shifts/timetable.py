@@ -2,7 +2,8 @@
 /timetable log — every change with who made it, from whom to whom, and when.
 
 A change and its log row are written in one transaction: there is no change without
-its record.
+its record. A change that puts people on a public holiday warns the coordinators once
+(commands/shifts/holidays.py), in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from commands.core import Command, CommandError, Context, Reply, Section, Servic
 from commands.format import clock_time
 from commands.refs import is_person_ref, require_person
 from commands.shifts.day_plan import DayPlan, Seat, Turn, day_plan
+from commands.shifts.holidays import warn_planned_holidays
 from commands.text import whole_number
 from store.db import reading, transaction
 from store.shifts import timetable as shifts
@@ -120,7 +122,11 @@ def assign(ctx: Context, services: Services) -> Reply:
         _seed(session, plan)
         status, previous = _write(session, ctx, "assign", turn, line, person,
                                   turn.lines.index(line))
-    note = f" (that day has no service: {plan.closed})" if plan.closed else ""
+        after = day_plan(session, services.settings, day)
+        warn_planned_holidays(session, services, day, day)
+    note = f" (that day has no service: {after.closed})" if after.closed else ""
+    if plan.closed and not after.closed:
+        note = f" (that day had no service: {plan.closed}; now it has)"
     return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}: "
                  f"{_who(status, previous)} → {person.name if person else 'nobody'}{note}.",
                  private=True)
@@ -152,6 +158,7 @@ def swap(ctx: Context, services: Services) -> Reply:
             moves.append((seat_b.line, a))
         for line, person in moves:
             _write(session, ctx, "swap", turn, line, person, turn.lines.index(line))
+        warn_planned_holidays(session, services, day, day)
     done = "; ".join(f"line {line}: {person.name if person else 'nobody'}"
                      for line, person in moves)
     return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}): {done}.", private=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -85,6 +85,11 @@ def last_slot(session: Session, job: str) -> datetime | None:
     query = select(ClockRun.slot).where(ClockRun.job == job).order_by(
         ClockRun.slot.desc()).limit(1)
     return session.scalar(query)
+
+
+def first_claim(session: Session) -> datetime | None:
+    """When any clock job first claimed a slot on this database (None: never)."""
+    return session.scalar(select(func.min(ClockRun.claimed_at)))
 
 
 def runs(session: Session, job: str, since: datetime) -> list[ClockRun]:

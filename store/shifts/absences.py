@@ -1,9 +1,12 @@
-"""Absences (vacation, leave, sick, busy, other), company no-service days, HR sync state.
+"""Absences (vacation, leave, sick, busy, other), company no-service days, public holidays
+kept as planned, HR sync state.
 
 An absence covers [starts, ends) in UTC. ``source`` says where it came from: ``local``
 (imported or typed here) or the HR backend's name (``odoo``), whose rows a sync replaces.
 No-service days are whole local dates: ``company`` days imported with
-``switchboard holidays import``, and public holidays an HR system reports (``hr``).
+``switchboard holidays import`` or closed from chat (``/holiday close``), and public
+holidays an HR system reports (``hr``). A kept holiday is a public holiday the
+coordinators chose to serve as the timetable plans it (``/holiday keep``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ class NoServiceDay(Base):
     day: Mapped[date] = mapped_column(Date)
     name: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default=COMPANY)
+
+
+class KeptHoliday(Base):
+    """A public holiday served as its timetable plans it: the coordinators said so, and
+    are not asked about it again."""
+
+    __tablename__ = "kept_holiday"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kept_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class HrSyncState(Base):
@@ -121,6 +135,45 @@ def replace_no_service_days(session: Session, source: str,
     session.add_all(NoServiceDay(day=d, name=name[:200], source=source) for d, name in days)
     session.flush()
     return len(days)
+
+
+def add_no_service_day(session: Session, day: date, name: str,
+                       source: str = COMPANY) -> bool:
+    """Make ``day`` a no-service day of ``source``; False when it already was one."""
+    found = session.scalar(select(NoServiceDay).where(NoServiceDay.day == day,
+                                                      NoServiceDay.source == source))
+    if found is not None:
+        return False
+    session.add(NoServiceDay(day=day, name=name[:200], source=source))
+    session.flush()
+    return True
+
+
+def remove_no_service_day(session: Session, day: date, source: str = COMPANY) -> bool:
+    """``day`` is no longer a no-service day of ``source``; False when it was not one."""
+    removed = session.execute(delete(NoServiceDay).where(NoServiceDay.day == day,
+                                                         NoServiceDay.source == source))
+    session.flush()
+    return bool(getattr(removed, "rowcount", 0))
+
+
+def keep_holiday(session: Session, day: date, by_id: int | None, now: datetime) -> bool:
+    """Record that ``day`` is served as planned; False when it was recorded already."""
+    if session.get(KeptHoliday, day) is not None:
+        return False
+    session.add(KeptHoliday(day=day, kept_by_id=by_id, kept_at=now))
+    session.flush()
+    return True
+
+
+def forget_kept_holiday(session: Session, day: date) -> None:
+    session.execute(delete(KeptHoliday).where(KeptHoliday.day == day))
+    session.flush()
+
+
+def kept_holidays(session: Session, first: date, last: date) -> set[date]:
+    query = select(KeptHoliday.day).where(KeptHoliday.day >= first, KeptHoliday.day <= last)
+    return set(session.scalars(query))
 
 
 def all_no_service_days(session: Session, source: str | None = None) -> list[NoServiceDay]:

@@ -4,6 +4,7 @@ in the store (company days imported by hand, public holidays reported by the HR 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from functools import lru_cache
 
@@ -50,17 +51,23 @@ def public_holidays(country: str, subdiv: str, first: date, last: date) -> list[
     return found
 
 
-def closed_days(session: Session, country: str, subdiv: str, first: date,
-                last: date) -> dict[date, str]:
+def closed_days(session: Session, country: str, subdiv: str, first: date, last: date,
+                planned: Collection[date] = ()) -> dict[date, str]:
     """Every day without service in first..last → why (a public holiday's or a company
-    day's name). Public holidays win when a day is both."""
+    day's name). Public holidays win the name when a day is both.
+
+    A day in ``planned`` (one whose timetable has cells) is the more specific fact: a
+    public holiday alone does not close it, only a no-service day in the store (company
+    or HR) does."""
     reasons: dict[date, str] = {}
     for row in no_service_days(session, first, last):
         reasons.setdefault(row.day, row.name)
     for day, name in public_holidays(country, subdiv, first, last):
-        reasons[day] = f"{name} (public holiday)"
+        if day in reasons or day not in planned:
+            reasons[day] = f"{name} (public holiday)"
     return reasons
 
 
-def closed_reason(session: Session, country: str, subdiv: str, day: date) -> str | None:
-    return closed_days(session, country, subdiv, day, day).get(day)
+def closed_reason(session: Session, country: str, subdiv: str, day: date,
+                  *, planned: bool = False) -> str | None:
+    return closed_days(session, country, subdiv, day, day, (day,) if planned else ()).get(day)

@@ -188,3 +188,28 @@ def test_two_schedulers_send_one_message_per_slot_and_the_survivor_takes_over(
     # The first leads until it dies at 11:00; the second sets the rest of the day.
     assert [at for at, _ in pbx_a.sets] == BOUNDARIES[:2]
     assert [at for at, _ in pbx_b.sets] == BOUNDARIES[2:]
+
+
+def test_slots_before_the_first_start_on_a_new_database_were_not_missed(
+        db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FixedClock(DAY.replace(hour=14, minute=43))  # after the day's turns and 05:30
+    runtime = runtime_on(db, clock)
+    prepare(runtime)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        first = Background(runtime)
+        first.tick_all()
+        first.shutdown()
+    assert [r.getMessage() for r in caplog.records] == []
+    assert [key for key, *_ in messages(runtime) if key.startswith(("shift", "queue"))] == []
+    with reading(runtime.services.sessions) as session:
+        runs = session.scalars(select(ClockRun).order_by(ClockRun.job, ClockRun.slot)).all()
+        skipped = {(r.job, r.slot.astimezone(MADRID)) for r in runs if r.outcome == "skipped"}
+    assert len(runs) == len(skipped) == 1 + 2 * len(BOUNDARIES)  # recorded, never to run
+    assert ("hr-sync", DAY.replace(hour=5, minute=30)) in skipped
+    clock.set(DAY.replace(day=24, hour=10, minute=0))  # down over the next 05:30: missed
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        again = Background(runtime)
+        again.run_job("hr-sync")
+        again.shutdown()
+    assert [r.getMessage().split(" skipped")[0] for r in caplog.records] == [
+        "hr-sync for 2026-11-24 05:30:00+01:00"]

@@ -7,10 +7,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.cli.main import main
 from tests.conftest import Database
@@ -114,16 +117,57 @@ def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
     assert proc.returncode == 0
 
 
+def _zone_after_the_daily_slots() -> str:
+    """A fixed-offset zone where it is now between 07:00 and 21:00, so today's daily clock
+    slots (hr-sync at 05:30) lie further back than the misfire grace."""
+    now = datetime.now(UTC)
+    for hours in range(-12, 15):
+        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"  # POSIX sign: GMT-2 is UTC+2
+        if 7 <= now.astimezone(ZoneInfo(name)).hour < 21:
+            return name
+    raise AssertionError("some offset from UTC-12 to UTC+14 is between 07:00 and 21:00")
+
+
 def test_make_run_prints_only_replies_between_prompts(tmp_path: Path) -> None:
     """With the default LOG_LEVEL=info and the simulator on, piped commands get their
-    replies and nothing else: no APScheduler, Alembic, werkzeug or reconciliation lines."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "info", "SIM_TRAFFIC": "true"}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
-                          input="/whoami\n/queue\n/breaks today\n", capture_output=True,
-                          timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
+    replies and nothing else: no APScheduler, Alembic, werkzeug or reconciliation lines —
+    nor a clock job's "missed" warning for a slot of today that came before the first
+    start on this new database (the jobs are run through /tasks, as the scheduler would
+    run them a few seconds later, at a time of day past the daily hr-sync slot)."""
+    database = tmp_path / "run.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SWITCHBOARD_PORT": "0",
+           "LOG_LEVEL": "info", "SIM_TRAFFIC": "true", "TASKS_TOKEN": "run-test-token",
+           "TIMEZONE": _zone_after_the_daily_slots()}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Switchboard is up" not in banner:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            banner += line
+        port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
+        assert port is not None
+        for job in ("hr-sync", "shift-notice", "queue-set"):
+            answer = httpx.post(f"http://127.0.0.1:{port.group(1)}/tasks/{job}",
+                                headers={"Authorization": "Bearer run-test-token"})
+            assert answer.status_code == 200, answer.text
+        out, err = proc.communicate("/whoami\n/queue\n/breaks today\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    stdout = banner + out
     log_line = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR)\b [\w.]+: ")
-    assert not log_line.search(proc.stdout), proc.stdout
-    assert not log_line.search(proc.stderr), proc.stderr
-    assert "Queue support:" in proc.stdout and "Your profile" in proc.stdout
+    assert not log_line.search(stdout), stdout
+    assert not log_line.search(err), err
+    assert "Queue support:" in stdout and "Your profile" in stdout
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:  # today's 05:30 slot was looked at, and skipped
+            outcomes = connection.execute(text(
+                "SELECT outcome FROM clock_run WHERE job = 'hr-sync'")).scalars().all()
+    finally:
+        engine.dispose()
+    assert outcomes == ["skipped"]

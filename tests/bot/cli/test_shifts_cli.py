@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from store.db import make_sessionmaker, reading
+from store.messaging.outbox import OutboxMessage
 from testing.timetable import TOMATIC_WEEK as WEEK_2026
 from tests.bot.cli.test_cli import Run
 from tests.conftest import Database
@@ -129,3 +132,24 @@ def test_tomatic_persons_without_names_and_back(cli: Run, tmp_path: Path) -> Non
     back.write_text(out)
     status, out, _ = cli("people", "import", str(back))
     assert status == 0 and "0 created, 0 updated" in out
+
+
+def test_a_week_with_people_on_a_public_holiday_is_served_and_warns_once(
+        cli: Run, db: Database, tmp_path: Path) -> None:
+    week = tmp_path / "graella-telefons-2030-10-28.yaml"  # Fri 1 Nov 2030: All Saints' Day
+    week.write_text(TOMATIC_WEEK.replace("week: '2030-01-07'", "week: '2030-10-28'"))
+    warning = ("warning: Fri 1 Nov is a public holiday (All Saints' Day) and the timetable has "
+               "8 people on it. The coordinators are asked to keep or close it "
+               "(/holiday keep|close 2030-11-01).\n")
+    for _ in range(2):
+        status, out, err = cli("timetable", "import", str(week))
+        assert (status, err) == (0, "")
+        assert out.splitlines(keepends=True)[1:] == [warning]
+    with reading(make_sessionmaker(db.engine)) as session:
+        keys = session.scalars(select(OutboxMessage.key).where(
+            OutboxMessage.key.like("planned-holiday:%"))).all()
+    assert keys == ["planned-holiday:2030-11-01"]  # one message to the coordinators
+    assert cli("say", "--as", "alice", "/onshift 2030-11-01 09:07")[1].startswith(
+        "On shift: Fri 01 Nov, turn 1 (09:00–10:15): Gael Agent, Hana Agent.")
+    assert cli("say", "--as", "carla", "/holiday keep 2030-11-01")[0] == 0
+    assert cli("timetable", "import", str(week))[1].count("\n") == 1  # kept: no warning

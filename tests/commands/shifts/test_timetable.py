@@ -29,9 +29,10 @@ def test_assign_and_swap_are_logged(chat: Chat, demo: Services, clock: FixedCloc
                         "Bruno Agent → Chen Agent")
     assert lines[-1] == ("09:00 · Carla Coordinator /assign Tue 24 Nov 11:30 line T1: "
                          "nobody → Gael Agent")
+    # One person on a day of festiu cells gives it service: the note says so.
     assert chat.say("carla", "/assign 2026-11-25 1 T1 alice") == (
-        "Wed 25 Nov, turn 1 (09:00–10:15), line T1: holiday → Alice Agent (that day has no "
-        "service: a holiday in the timetable (festiu)).")
+        "Wed 25 Nov, turn 1 (09:00–10:15), line T1: holiday → Alice Agent (that day had no "
+        "service: a holiday in the timetable (festiu); now it has).")
 
 
 def test_mistakes_are_explained_and_nothing_changes(chat: Chat, demo: Services) -> None:
