@@ -8,6 +8,7 @@ way the run leaves nothing behind. The database is migrated to the latest revisi
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import tempfile
 import uuid
@@ -79,6 +80,9 @@ def schema_url(url: str, schema: str) -> str:
 
 def bench_settings(base: Settings, database: BenchDatabase) -> Settings:
     """The configuration as given, but on the bench database with the sim PBX, no background
-    work and no team spaces: only what is timed runs, and nothing reaches real people."""
+    work and no team spaces: only what is timed runs, and nothing reaches real people. Its
+    links are signed with SECRET_KEY, or a key made up for the run (an app refuses to serve
+    without one)."""
     return base.replace(database_url=database.url, background_jobs=False, pbx_backend="sim",
-                        sim_traffic=False, team_space="", coordinators_space="")
+                        sim_traffic=False, team_space="", coordinators_space="",
+                        secret_key=base.secret_key or secrets.token_urlsafe(32))

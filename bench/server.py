@@ -10,6 +10,7 @@ its children used, so a benchmark can say which side was busy.
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -99,7 +100,10 @@ class Gunicorn:
         args = gunicorn_arguments(entrypoint(self.app_yaml), fd, workers=self.workers,
                                   threads=self.threads)
         self.command = [sys.executable, "-m", "gunicorn", *args]
-        env = {**os.environ, "PORT": str(self.address[1]), **self.env}
+        # A key of its own for this run unless one is given: the app refuses to serve
+        # without one (and a bench's links are never followed).
+        env = {"SECRET_KEY": secrets.token_urlsafe(32), **os.environ,
+               "PORT": str(self.address[1]), **self.env}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command, cwd=PROJECT_ROOT, env=env, pass_fds=(fd,),

@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify
 
 from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
 from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from commands.core import Services
 from store.migrate import current_revision, pending_reason
 
@@ -24,11 +24,17 @@ class Door(Protocol):
 DOORS: tuple[Door, ...] = (google_chat, slack, pbx_events, tasks, calendar, ivr, charts)
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+def create_app(settings: Settings | None = None, services: Services | None = None, *,
+               local: bool = False) -> Flask:
     """The one composition root. Given no services (gunicorn, production) it builds them
     and, when BACKGROUND_JOBS is on, starts the scheduler; callers passing services (the
-    CLI, tests) decide themselves whether background work runs."""
+    CLI, tests) decide themselves whether background work runs.
+
+    It refuses (SettingsError) to serve without a SECRET_KEY of its own, except for
+    ``local`` (``make run``: ``switchboard run`` on this machine)."""
     settings = settings or Settings.load()
+    if problems := settings.serving_problems(local=local):
+        raise SettingsError(problems)
     runtime = build_runtime(settings, services)
     background = None
     if services is None and settings.background_jobs:

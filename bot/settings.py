@@ -276,8 +276,9 @@ class Settings:
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
     secret_key: str = _var("SECRET_KEY", _str, "",
-                           "signs calendar and chart links; set a long random value in "
-                           "production (a development key is used when empty)")
+                           "signs calendar and chart links: a long random value, required "
+                           "to serve (only `make run` works without one, with a development "
+                           "key)")
     # --- shifts, absences, holidays, scheduler leadership ---
     holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
                                  "country of the public holidays (holidays library), or "
@@ -448,6 +449,27 @@ class Settings:
                             f"Engine (GAE_ENV={self.gae_env!r}): an instance's disk is not a "
                             "database; use PostgreSQL (Cloud SQL)")
         return problems
+
+
+    def serving_problems(self, *, local: bool = False) -> list[str]:
+        """What stops this configuration from serving HTTP; ``local`` is ``make run``
+        (``switchboard run``: the demo on this machine), where an empty SECRET_KEY means
+        the public development key — but never on App Engine (GAE_ENV)."""
+        from commands.links import DEVELOPMENT_KEY
+
+        key = self.secret_key.strip()
+        if local and not self.gae_env and not key:
+            return []
+        how = ("set a long random value, e.g. the output of "
+               "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        if not key:
+            return [f"SECRET_KEY is empty: it signs calendar and chart links, and with the "
+                    f"public development key anyone could forge them; {how} (only `make "
+                    "run`, on this machine, works without one)"]
+        if key == DEVELOPMENT_KEY:
+            return [f"SECRET_KEY is the public development key: anyone could forge calendar "
+                    f"and chart links; {how}"]
+        return []
 
 
 def read_app_yaml_env(path: Path) -> dict[str, str]:

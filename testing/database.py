@@ -289,7 +289,10 @@ class Templates:
 
 
 def make_settings(**env: str) -> Settings:
-    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", "BACKGROUND_JOBS": "false", **env},
+    """Settings as a deployment has them (a SECRET_KEY of its own: an app can be made),
+    with ``env`` over them."""
+    return Settings.load(environ={"TIMEZONE": "Europe/Madrid", "BACKGROUND_JOBS": "false",
+                                  "SECRET_KEY": "testing-secret-key", **env},
                          app_yaml=None)
 
 

@@ -9,9 +9,10 @@ import threading
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
-from bot.cli.base import EXIT_OK, Cli, Subparsers
+from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.doors.console import Console
 from bot.scheduler import Background
+from bot.settings import SettingsError
 from store import migrate
 from store.db import transaction
 from store.demo.team import load_demo
@@ -22,6 +23,8 @@ def serve(cli: Cli, args: argparse.Namespace) -> int:
     """The HTTP doors plus the background work, until interrupted."""
     from werkzeug.serving import run_simple
 
+    if problems := cli.settings.serving_problems():
+        return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
     if reason := cli.require_migrated():
         return cli.fail(reason)
     app = create_app(cli.settings, cli.runtime.services)
@@ -41,6 +44,8 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     settings = cli.settings
+    if problems := settings.serving_problems(local=True):  # App Engine is never local
+        return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
     migrate.upgrade(cli.runtime.engine)
     services = cli.runtime.services
     with transaction(services.sessions) as session:
@@ -52,7 +57,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     if settings.pbx_backend == "sim" and not services.pbx.queue_status():
         # A fresh simulated PBX starts with the demo agents logged in, so the board is alive.
         services.pbx.set_members(agents)
-    app = create_app(settings, services)
+    app = create_app(settings, services, local=True)
     try:
         server = make_server(settings.host, settings.port, app, threaded=True)
     except OSError as exc:

@@ -2,8 +2,9 @@
 
 The token (``commands.links``, purpose ``charts``) is the credential: it names the day
 and the queue and expires (``CHART_LINK_DAYS``). Anything but a genuine, unexpired token
-gets a bare 401 before anything is read from the store. The image is drawn on request
-from the figures, so it is never stored.
+gets a bare 401 before anything is read from the store; a genuine one naming a day no
+call can have (outside 1970–2099) or a queue no database can hold (a NUL character)
+gets a 404. The image is drawn on request from the figures, so it is never stored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from bot.doors.http import unauthorized
+from bot.doors.http import storable, unauthorized
 from bot.runtime import Runtime
 from commands import links
 from commands.stats.card import CHART_PURPOSE, report_for
@@ -26,16 +27,37 @@ def register(app: Flask, runtime: Runtime) -> None:
     app.add_url_rule("/charts/<token>.png", "charts", door.view, methods=["GET"])
 
 
+# The days a chart can be of: those a call record can have (store.calls.records).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2099, 12, 31)
+NOT_FOUND = "no chart: the link names a day outside 1970–2099 or an impossible queue\n"
+
+
+class NoChart(ValueError):
+    """A genuine token whose day or queue no chart can be drawn for."""
+
+
 def _payload(raw: Any) -> tuple[date, str | None] | None:
+    """(day, queue) of a token's payload; None for one this door never signs. NoChart
+    for a day or queue no chart can be drawn for (once a 500: date overflow, NUL)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("d"), str):
         return None
     queue = raw.get("q")
     if queue is not None and not isinstance(queue, str):
         return None
     try:
-        return date.fromisoformat(raw["d"]), queue
+        day = date.fromisoformat(raw["d"])
     except ValueError:
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise NoChart(raw["d"])
+    if queue is not None:
+        try:
+            storable(queue)
+        except ValueError:
+            raise NoChart(queue) from None
+        if len(queue) > 64:
+            raise NoChart(queue)
+    return day, queue
 
 
 class ChartsDoor:
@@ -45,7 +67,10 @@ class ChartsDoor:
     def view(self, token: str) -> Response:
         services = self.runtime.services
         now = services.clock.now()
-        found = _payload(links.read(services.settings, CHART_PURPOSE, token, now))
+        try:
+            found = _payload(links.read(services.settings, CHART_PURPOSE, token, now))
+        except NoChart:
+            return Response(NOT_FOUND, status=404, mimetype="text/plain")
         if found is None:
             return unauthorized("Token")
         day, queue = found

@@ -74,6 +74,41 @@ def verify_signature(header: str | None, body: bytes, secret: str, now: datetime
                for c in candidates)
 
 
+def storable(text: str) -> str:
+    """The text, unless a database could not store it (PostgreSQL refuses NUL; UTF-8 has
+    no lone surrogates): a ValueError saying why."""
+    if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise ValueError("contains a NUL character or an unpaired surrogate")
+    return text
+
+
+def unstorable_text(value: Any, path: str) -> str | None:
+    """The dotted path of the first text in a JSON value (objects, arrays, their keys and
+    values) that a database could not store, or None when every text can be stored. A
+    bad key is named by the path of its object."""
+    if isinstance(value, str):
+        return None if _can_store(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _can_store(str(key)):
+                return path
+            if (found := unstorable_text(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if (found := unstorable_text(item, f"{path}.{index}")) is not None:
+                return found
+    return None
+
+
+def _can_store(text: str) -> bool:
+    try:
+        storable(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_body(request: Request, limit: int) -> bytes | None:
     """The raw body, or None when it is longer than ``limit`` bytes (read no further)."""
     data = request.stream.read(limit + 1)

@@ -7,16 +7,19 @@ request, signed with ``PBX_WEBHOOK_SECRET``:
 
 An unsigned, badly signed or stale (more than 5 minutes) request gets a bare 401 and
 nothing is read or stored. A verified body is validated (``PbxEvent``); a malformed one
-gets 422 naming the field. Each event type has one handler in ``HANDLERS``; a capability
-adds its events there. Handlers are idempotent per (event, call id): a PBX that posts the
-same event twice changes nothing the second time.
+gets 422 naming the field, and nothing is stored: that includes a text no database can
+keep (a NUL character, in any field or anywhere in ``data``) and a time whose UTC offset
+is beyond ±15:59 (PostgreSQL's limit; real zones stay within ±14:00). Each event type
+has one handler in ``HANDLERS``; a capability adds its events there. Handlers are
+idempotent per (event, call id): a PBX that posts the same event twice changes nothing
+the second time.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, request
@@ -29,7 +32,15 @@ from pydantic import (
     field_validator,
 )
 
-from bot.doors.http import json_response, read_body, sign, unauthorized, verify_signature
+from bot.doors.http import (
+    json_response,
+    read_body,
+    sign,
+    storable,
+    unauthorized,
+    unstorable_text,
+    verify_signature,
+)
 from bot.runtime import Runtime
 from commands.callers.screen_pop import Ringing, on_ringing
 from commands.calls import events
@@ -39,6 +50,8 @@ from store.calls.records import YEARS, plausible
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64_000
+# PostgreSQL keeps offsets up to ±15:59; Python's up to ±23:59.
+MAX_OFFSET = timedelta(hours=15, minutes=59)
 
 
 class PbxEvent(BaseModel):
@@ -59,10 +72,21 @@ class PbxEvent(BaseModel):
     data: dict[str, Any] | None = Field(default=None,
                                         description="associated data (customer codes, …)")
 
+    @field_validator("event", "call_id", "queue", "caller", "extension")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        return None if value is None else storable(value)
+
     @field_validator("time")
     @classmethod
     def _plausible(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not plausible(value):
+        if value is None:
+            return None
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            raise ValueError("has a UTC offset beyond ±15:59; send it in UTC (Z) or with "
+                             "its zone's real offset")
+        if not plausible(value):
             raise ValueError(f"must lie in {YEARS}")
         return value
 
@@ -113,6 +137,9 @@ class PbxEventsDoor:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "body"
             return json_response({"field": field, "reason": first["msg"]}, 422)
+        if (bad := unstorable_text(event.data, "data")) is not None:
+            return json_response({"field": bad, "reason": "contains a NUL character or an "
+                                                          "unpaired surrogate"}, 422)
         handler = self.handlers.get(event.event)
         if handler is None:
             known = ", ".join(sorted(self.handlers)) or "none"

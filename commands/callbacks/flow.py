@@ -3,6 +3,11 @@
 Each transition locks the callback's row, checks the state it expects, changes it and
 appends an event with its time and actor, in one transaction. A second taker, a double
 click or a second dispatcher therefore finds the state already changed and is told so.
+
+Who may do what: anyone may take a due callback handed to the team (the first taker
+owns it); a personal one is its agent's. Only its taker (who took it, or the agent it
+was handed to by DM) records how it went: done or no answer. Only the person who booked
+it, or a coordinator, cancels it — an IVR booking only a coordinator.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from commands.text import whole_number
 from store.callbacks import bookings
 from store.callbacks.bookings import SCHEDULED, TAKEN, Callback
 from store.phones import mask
+from store.team import people
 from store.team.people import Person, Role
 
 
@@ -50,9 +56,9 @@ def load(session: Session, raw_id: str) -> Callback:
 
 
 def may_handle(person: Person, callback: Callback) -> bool:
-    """Coordinators always; else its owner (the taker, or the agent it was sent to by DM).
-    Nobody owns a callback handed to the team: anyone may take it. Before it is due a
-    personal callback is only its agent's."""
+    """Who may take it: coordinators always; else its owner (the taker, or the agent it
+    was sent to by DM). Nobody owns a callback handed to the team: anyone may take it.
+    Before it is due a personal callback is only its agent's."""
     if person.role_enum.allows(Role.COORDINATOR) or callback.owner_id == person.id:
         return True
     if callback.owner_id is not None:
@@ -101,26 +107,53 @@ class Outcome:
     notice: Reply | None = None  # for the coordinators
 
 
-def record_outcome(session: Session, callback: Callback, person: Person, outcome: str,
-                   now: datetime, settings: Config, note: str | None = None) -> Outcome:
-    """done | noanswer | cancel, by someone who may handle it."""
-    tz = settings.timezone
-    _require_open(session, callback, tz, now)
-    if not may_handle(person, callback):
-        owner = _owner_name(session, callback) if callback.owner_id else "its agent"
-        raise Denied(f"Callback #{callback.id} belongs to {owner}; only they or a "
-                     "coordinator can close it.")
-    who = actor(person)
-    if outcome == "cancel":
-        cancel_in(session, callback, who, now, note)
-        return Outcome(callback.status, f"Callback #{callback.id} cancelled; its place is "
-                                        "free again.")
-    if outcome == "done":
-        close(session, callback, bookings.DONE, who, now, note)
-        return Outcome(callback.status, f"Callback #{callback.id} done. Thanks!")
+def may_cancel(person: Person, callback: Callback) -> bool:
+    """Coordinators, or the person who booked it."""
+    return person.role_enum.allows(Role.COORDINATOR) or callback.created_by == actor(person)
+
+
+def _require_canceller(session: Session, callback: Callback, person: Person) -> None:
+    if may_cancel(person, callback):
+        return
+    source, _, name = callback.created_by.partition(":")
+    if source == "ivr":
+        raise Denied(f"Callback #{callback.id} was booked through the IVR ({name}); only a "
+                     "coordinator can cancel it here.")
+    booker = people.by_key(session, name) if source == "person" else None
+    raise Denied(f"Callback #{callback.id} was booked by {booker.name if booker else name}; "
+                 "only they or a coordinator can cancel it.")
+
+
+def _require_taker(session: Session, callback: Callback, person: Person, tz: tzinfo,
+                   now: datetime) -> None:
+    """Only who took it (or got it by DM) says how it went; the others are told why."""
+    if callback.owner_id == person.id:
+        return
+    if callback.owner_id is not None:
+        raise Denied(f"Callback #{callback.id} was taken by {_owner_name(session, callback)}; "
+                     "only they can record how it went.")
     if callback.status == SCHEDULED:
         raise CommandError(f"Callback #{callback.id} has not been tried yet (due "
                            f"{spoken(callback.due_at, tz, now)}).")
+    raise CommandError(f"Nobody has taken callback #{callback.id} yet: take it first "
+                       f"(/callback take {callback.id}), then record how it went.")
+
+
+def record_outcome(session: Session, callback: Callback, person: Person, outcome: str,
+                   now: datetime, settings: Config, note: str | None = None) -> Outcome:
+    """cancel (by who booked it, or a coordinator) | done | noanswer (by its taker)."""
+    tz = settings.timezone
+    _require_open(session, callback, tz, now)
+    who = actor(person)
+    if outcome == "cancel":
+        _require_canceller(session, callback, person)
+        cancel_in(session, callback, who, now, note)
+        return Outcome(callback.status, f"Callback #{callback.id} cancelled; its place is "
+                                        "free again.")
+    _require_taker(session, callback, person, tz, now)
+    if outcome == "done":
+        close(session, callback, bookings.DONE, who, now, note)
+        return Outcome(callback.status, f"Callback #{callback.id} done. Thanks!")
     bookings.record(session, callback, "noanswer", who, now, note)
     if callback.attempts >= settings.callback_max_attempts:
         close(session, callback, bookings.FAILED, "system", now,

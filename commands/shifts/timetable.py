@@ -75,17 +75,21 @@ def _seed(session: Session, plan: DayPlan) -> None:
 
 
 def _write(session: Session, ctx: Context, action: str, turn: Turn, line: str,
-           person: Person | None, position: int) -> tuple[str, Person | None]:
-    """Put ``person`` (None: nobody) on the cell; log it. Returns the previous occupant."""
+           person: Person | None, position: int) -> tuple[str, Person | None] | None:
+    """Put ``person`` (None: nobody) on the cell; log it. Returns the previous occupant,
+    or None when the cell holds them already (nothing is written, nothing logged)."""
     start, end = turn.start.time(), turn.end.time()
     row = shifts.cell(session, turn.day, start, line, lock=True)
+    status = PERSON if person is not None else NOBODY
+    person_id = person.id if person is not None else None
+    if row is not None and (row.status, row.person_id) == (status, person_id):
+        return None
     if row is None:
         row = TimetableCell(day=turn.day, start=start, end=end, line=line, position=position,
                             status=NOBODY, person_id=None)
         session.add(row)
     before_status, before_id = row.status, row.person_id
-    row.status = PERSON if person is not None else NOBODY
-    row.person_id = person.id if person is not None else None
+    row.status, row.person_id = status, person_id
     shifts.log_change(session, TimetableChange(
         at=ctx.now, by_id=ctx.person.id, action=action, day=turn.day, start=start, line=line,
         from_id=before_id, to_id=row.person_id, from_status=before_status,
@@ -119,17 +123,37 @@ def assign(ctx: Context, services: Services) -> Reply:
                                       and s.line != line for s in plan.seats_of(turn)):
             raise CommandError(f"{person.name} is already on turn {turn.label} on another line; "
                                "use /swap, or free that line first.")
+        where = f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}"
+        seat = next((s for s in plan.seats_of(turn) if s.line == line), None)
+        if _holds(seat, person):  # checked before seeding a day of turn definitions
+            return _already(where, person)
         _seed(session, plan)
-        status, previous = _write(session, ctx, "assign", turn, line, person,
-                                  turn.lines.index(line))
+        written = _write(session, ctx, "assign", turn, line, person, turn.lines.index(line))
+        if written is None:
+            return _already(where, person)
+        status, previous = written
         after = day_plan(session, services.settings, day)
         warn_planned_holidays(session, services, day, day)
     note = f" (that day has no service: {after.closed})" if after.closed else ""
     if plan.closed and not after.closed:
         note = f" (that day had no service: {plan.closed}; now it has)"
-    return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}: "
-                 f"{_who(status, previous)} → {person.name if person else 'nobody'}{note}.",
-                 private=True)
+    return Reply(f"{where}: {_who(status, previous)} → "
+                 f"{person.name if person else 'nobody'}{note}.", private=True)
+
+
+def _holds(seat: Seat | None, person: Person | None) -> bool:
+    """Whether the seat (None: a line of a day planned by its turn definitions, nobody
+    on it) has ``person`` (None: nobody) on it already."""
+    if seat is None:
+        return person is None
+    if person is None:
+        return seat.status == NOBODY
+    return seat.status == PERSON and seat.person is not None and seat.person.id == person.id
+
+
+def _already(where: str, person: Person | None) -> Reply:
+    who = f"{person.name} is" if person is not None else "nobody is"
+    return Reply(f"{where}: {who} there already; nothing changed.", private=True)
 
 
 def swap(ctx: Context, services: Services) -> Reply:

@@ -11,10 +11,18 @@ States::
 Every change appends a ``callback_event`` (time, kind, actor). ``pending_key`` is
 ``queue|phone`` while the callback is open and NULL after: a unique constraint, so two
 concurrent requests for the same number and queue can never both book.
+
+``created_by`` says who booked it (``person:KEY`` or ``ivr:CLIENT``): in chat the booker
+may cancel it, and an IVR key sees and changes only the callbacks booked with it. The
+IVR API names a callback by its ``public_id`` (``cb_`` and 22 random URL-safe
+characters, 128 bits): the sequential ``id`` stays inside (chat, events), so one
+client's ids say nothing of another's.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -39,6 +47,12 @@ OPEN = (SCHEDULED, DISPATCHED, TAKEN)
 CLOSED = (DONE, FAILED, EXPIRED, CANCELLED)
 STATUSES = OPEN + CLOSED
 IVR, CHAT = "ivr", "chat"
+PUBLIC_ID = re.compile(r"^cb_[A-Za-z0-9_-]{22}$")
+
+
+def new_public_id() -> str:
+    """An id the IVR API can show: 128 random bits, nothing to guess from."""
+    return "cb_" + secrets.token_urlsafe(16)
 
 
 class Callback(Base):
@@ -50,6 +64,8 @@ class Callback(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, index=True,
+                                           default=new_public_id)
     phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
     queue: Mapped[str] = mapped_column(String(64))
     campaign: Mapped[str | None] = mapped_column(String(64))
@@ -128,15 +144,30 @@ def get(session: Session, callback_id: int, *, lock: bool = False) -> Callback |
     return session.get(Callback, callback_id)
 
 
+def by_public_id(session: Session, public_id: str, *, lock: bool = False
+                 ) -> Callback | None:
+    """The callback with this public id (None for anything that cannot be one)."""
+    if not PUBLIC_ID.fullmatch(public_id):
+        return None
+    query = select(Callback).where(Callback.public_id == public_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
 def open_for(session: Session, queue: str, phone: str) -> Callback | None:
     return session.scalar(select(Callback).where(
         Callback.pending_key == pending_key(queue, phone)))
 
 
 def by_phone(session: Session, phone: str, limit: int = 50,
-             statuses: Iterable[str] | None = None) -> list[Callback]:
-    """A number's callbacks, newest first; only those in ``statuses`` when given."""
+             statuses: Iterable[str] | None = None,
+             created_by: str | None = None) -> list[Callback]:
+    """A number's callbacks, newest first; only those in ``statuses`` and those booked
+    by ``created_by`` when given."""
     query = select(Callback).where(Callback.phone == phone)
+    if created_by is not None:
+        query = query.where(Callback.created_by == created_by)
     if statuses is not None:
         query = query.where(Callback.status.in_(list(statuses)))
     return list(session.scalars(query.order_by(Callback.id.desc()).limit(limit)))

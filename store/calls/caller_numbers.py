@@ -14,6 +14,11 @@ at least ``min_new`` numbers not yet known is sent (a ``--follow`` poll of a few
 stays in-process), only where the platform forks, and if the process fails the numbers
 are simply worked out here. The worker runs the same function, so the figures are the
 same either way.
+
+The worker dies with its parent: killed (SIGKILL, an OOM kill) the parent cannot shut it
+down, and the worker, blocked on its task pipe (whose write end it holds itself), would
+live on with the parent's memory and its database sockets. So a thread in the worker
+watches its parent's pid and ends the worker once the parent is gone.
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
@@ -85,11 +93,25 @@ def _all_of(raws: list[str], region: str) -> list[str | None]:
     return [e164_of_caller(raw, region) for raw in raws]
 
 
-def _worker_starts() -> None:
+PARENT_CHECK_SECONDS = 0.2  # how soon the worker notices its parent has died
+
+
+def _worker_starts(parent: int) -> None:
     """In the forked worker: the collector back on (it is forked from inside a batch that
-    paused it), and Ctrl-C left to the parent, which shuts the worker down."""
+    paused it), Ctrl-C left to the parent, which shuts the worker down, and a watch on
+    the parent ``parent``, so the worker ends with it."""
     gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process once ``parent`` is no longer its parent (it died: the worker was
+    handed to init or a subreaper). ``os._exit``: nothing of the parent's to clean up."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 class NumberWorker:
@@ -125,7 +147,7 @@ class NumberWorker:
                 # only ever runs ``_all_of`` (it never touches the parent's connections).
                 self._executor = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("fork"),
-                    initializer=_worker_starts)
+                    initializer=_worker_starts, initargs=(os.getpid(),))
             self._pending = (new, self._executor.submit(_all_of, new, region))
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)

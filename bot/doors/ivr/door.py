@@ -9,6 +9,12 @@ shares); past ``IVR_RATE_PER_MINUTE`` it gets 429 with ``Retry-After``.
 The key check and the slots answers are cached in the process, and served only while the
 database's cache version and (for slots) the minute are unchanged (``cache.py``): a
 cached ``GET /slots`` costs one primary-key read.
+
+A key sees and changes only the callbacks booked with it (``created_by`` is
+``ivr:NAME``): another's — another key's, or one booked in chat — is a 404 like one
+that does not exist, and a booking for a number already pending elsewhere is a 409 that
+shows nothing of it. Callbacks are named by their opaque public id (``cb_…``), never by
+the sequential one.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bot.doors.http import bearer_token, json_response, read_body, unauthorized
+from bot.doors.http import bearer_token, json_response, read_body, storable, unauthorized
 from bot.doors.ivr.cache import Missing, Stamped, time_bucket
 from bot.doors.ivr.limits import RateLimiter
 from bot.doors.ivr.models import (
@@ -38,7 +44,6 @@ from bot.doors.ivr.models import (
     RateLimited,
     SlotsOut,
     Variables,
-    storable,
 )
 from bot.runtime import Runtime
 from commands.callbacks import booking as booking
@@ -51,7 +56,6 @@ from store.db import reading, transaction
 from store.team.people import Person
 
 MAX_BODY_BYTES = 16_000
-MAX_ID = 2**31 - 1
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 View = Callable[..., Response]
 
@@ -63,6 +67,11 @@ class Caller:
     id: int
     name: str
     version: int
+
+    @property
+    def actor(self) -> str:
+        """What its bookings' ``created_by`` says: the callbacks it may see."""
+        return f"ivr:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -230,7 +239,7 @@ class IvrDoor:
         wanted = booking.Request(
             phone=sent.phone, when=when, queue=sent.queue, campaign=sent.campaign,
             customer_id=sent.customer_id, customer_name=sent.customer_name, agent=sent.agent,
-            data=dict(sent.data or {}), source=bookings.IVR, actor=f"ivr:{key.name}")
+            data=dict(sent.data or {}), source=bookings.IVR, actor=key.actor)
         digest = ivr_keys.request_digest("POST", request.path, body)
         now = self.services.clock.now()
         try:
@@ -243,8 +252,15 @@ class IvrDoor:
                                                               "request body")
                         return json_response(prior.body, prior.status)
                 booked = booking.book_in(session, self.settings, wanted, now)
-                status = 201 if booked.created else 200
-                out = self.callback_out(session, booked.callback).model_dump(mode="json")
+                if booked.callback.created_by != key.actor:  # pending, booked elsewhere
+                    status = 409
+                    out = Conflict(
+                        reason="already_pending",
+                        message="a callback for this number and queue is pending already, "
+                                "booked elsewhere").model_dump(mode="json")
+                else:
+                    status = 201 if booked.created else 200
+                    out = self.callback_out(session, booked.callback).model_dump(mode="json")
                 if idempotency is not None:
                     ivr_keys.remember(session, key.id, idempotency, digest, status, out, now)
             return json_response(out, status)
@@ -272,40 +288,38 @@ class IvrDoor:
         except Refused as exc:
             return problem(exc.field, exc.reason)
         with reading(self.services.sessions) as session:
-            found = [self.callback_out(session, c) for c in bookings.by_phone(session, phone)]
+            found = [self.callback_out(session, c)
+                     for c in bookings.by_phone(session, phone, created_by=key.actor)]
         return answer(CallbackList(callbacks=found))
 
     def get_callback(self, key: Caller, cid: str) -> Response:
-        number = _id(cid)
         with reading(self.services.sessions) as session:
-            callback = bookings.get(session, number) if number else None
+            callback = _own(session, key, cid)
             if callback is None:
                 return not_found()
             return answer(self.callback_out(session, callback))
 
     def cancel_callback(self, key: Caller, cid: str) -> Response:
-        number = _id(cid)
         now = self.services.clock.now()
         with transaction(self.services.sessions) as session:
-            callback = bookings.get(session, number, lock=True) if number else None
+            callback = _own(session, key, cid, lock=True)
             if callback is None:
                 return not_found()
-            if not booking.cancel_in(session, callback, f"ivr:{key.name}", now) \
+            if not booking.cancel_in(session, callback, key.actor, now) \
                     and callback.status != bookings.CANCELLED:
                 return answer(Conflict(reason="not_cancellable",
-                                       message=f"callback {callback.id} is {callback.status} "
-                                               "already"), 409)
+                                       message=f"callback {callback.public_id} is "
+                                               f"{callback.status} already"), 409)
             return answer(self.callback_out(session, callback))
 
     def get_variables(self, key: Caller, cid: str) -> Response:
-        number = _id(cid)
         with reading(self.services.sessions) as session:
-            callback = bookings.get(session, number) if number else None
+            callback = _own(session, key, cid)
             if callback is None:
                 return not_found()
             agent = session.get(Person, callback.agent_id) if callback.agent_id else None
             return answer(Variables(
-                id=callback.id, phone=callback.phone, queue=callback.queue,
+                id=callback.public_id, phone=callback.phone, queue=callback.queue,
                 campaign=callback.campaign, customer_id=callback.customer_id,
                 customer_name=callback.customer_name, agent=agent.key if agent else None,
                 agent_extension=agent.extension if agent else None,
@@ -320,7 +334,7 @@ class IvrDoor:
     def callback_out(self, session: Session, c: Callback) -> CallbackOut:
         agent = session.get(Person, c.agent_id) if c.agent_id else None
         return CallbackOut(
-            id=c.id, status=c.status,  # type: ignore[arg-type]
+            id=c.public_id, status=c.status,  # type: ignore[arg-type]
             scheduled_for=self.local(c.requested_for), slot_start=self.local(c.slot_start),
             due_at=self.local(c.due_at), phone=c.phone, queue=c.queue, campaign=c.campaign,
             customer_id=c.customer_id, customer_name=c.customer_name,
@@ -329,9 +343,9 @@ class IvrDoor:
             created_at=self.local(c.created_at))
 
 
-def _id(raw: str) -> int | None:
-    """A callback id from the path; None for anything that cannot be one."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-        return None
-    number = int(raw)
-    return number if 1 <= number <= MAX_ID else None
+def _own(session: Session, key: Caller, public_id: str, *, lock: bool = False
+         ) -> Callback | None:
+    """The callback with this public id if ``key`` booked it; None otherwise (another's
+    is answered as one that does not exist)."""
+    callback = bookings.by_public_id(session, public_id, lock=lock)
+    return callback if callback is not None and callback.created_by == key.actor else None

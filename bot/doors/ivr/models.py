@@ -7,20 +7,14 @@ document (``openapi.py``) is generated from the same classes, so the two cannot 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.doors.http import storable
+
 Status = Literal["scheduled", "dispatched", "taken", "done", "failed", "expired", "cancelled"]
 Scalar = str | int | float | bool | None
-
-
-def storable(text: str) -> str:
-    """The text, unless a database could not store it (PostgreSQL refuses NUL; UTF-8 has
-    no lone surrogates)."""
-    if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
-        raise ValueError("contains a NUL character or an unpaired surrogate")
-    return text
 
 
 class _Out(BaseModel):
@@ -74,8 +68,13 @@ class BookingRequest(BaseModel):
         return value
 
 
+def _public_id() -> Any:
+    return Field(description="the callback's id: opaque (cb_ and 22 URL-safe characters), "
+                             "the one its URLs take")
+
+
 class CallbackOut(_Out):
-    id: int
+    id: str = _public_id()
     status: Status
     scheduled_for: datetime = Field(description="the time asked for (the team's time zone)")
     slot_start: datetime = Field(description="the 30-minute interval the callback takes")
@@ -98,7 +97,7 @@ class CallbackList(_Out):
 class Variables(_Out):
     """What the dialer needs when it rings the customer back."""
 
-    id: int
+    id: str = _public_id()
     phone: str
     queue: str
     campaign: str | None
@@ -140,7 +139,7 @@ class Problem(_Out):
 
 
 class Conflict(_Out):
-    reason: Literal["slot_full", "not_cancellable"]
+    reason: Literal["slot_full", "not_cancellable", "already_pending"]
     message: str
     alternatives: list[IntervalOut] = Field(
         default_factory=list, description="for slot_full: the next intervals with room")

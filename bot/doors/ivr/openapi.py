@@ -23,6 +23,7 @@ from bot.doors.ivr.models import (
     SlotsOut,
     Variables,
 )
+from store.callbacks.bookings import PUBLIC_ID
 
 PREFIX = "/ivr/v1"
 REF = "#/components/schemas/{model}"
@@ -50,7 +51,9 @@ class Route:
     headers: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-ID = Param("id", "path", {"type": "integer", "minimum": 1}, True, "the callback's id")
+ID = Param("id", "path", {"type": "string", "pattern": PUBLIC_ID.pattern}, True,
+           "the callback's id, as its booking answered (cb_…)")
+MISSING = "no such callback booked with this key"
 COMMON: dict[int, tuple[str, type[BaseModel] | None]] = {
     401: ("missing, unknown or revoked API key (no body)", None),
     429: ("over IVR_RATE_PER_MINUTE requests this minute for this key", RateLimited),
@@ -72,8 +75,9 @@ ROUTES: tuple[Route, ...] = (
           {201: ("booked", CallbackOut),
            200: ("a callback for this number and queue is already pending: that one",
                  CallbackOut),
-           409: ("the interval is full; alternatives are the next intervals with room",
-                 Conflict),
+           409: ("the interval is full (slot_full; alternatives are the next intervals "
+                 "with room), or a callback for this number and queue is pending already, "
+                 "booked with another key or in chat (already_pending)", Conflict),
            413: ("the body is larger than 16 kB", Problem),
            422: ("invalid phone, time (past, beyond the horizon, inside the lead time, no "
                  "capacity defined), unknown queue, campaign or agent, malformed body, or an "
@@ -83,20 +87,21 @@ ROUTES: tuple[Route, ...] = (
                   "pattern": "^[\\x21-\\x7e]+$"},
                  description="the same key returns the first answer again (kept 24 h)"),),
           body=BookingRequest),
-    Route("get", "/callbacks", "findCallbacks", "The callbacks of a phone number",
+    Route("get", "/callbacks", "findCallbacks",
+          "The callbacks of a phone number booked with this key",
           {200: ("newest first", CallbackList), 422: ("not a phone number", Problem)},
           (Param("phone", "query", {"type": "string", "minLength": 1, "maxLength": 64},
                  True),)),
     Route("get", "/callbacks/{id}", "getCallback", "One callback",
-          {200: ("the callback", CallbackOut), 404: ("no such callback", Problem)}, (ID,)),
+          {200: ("the callback", CallbackOut), 404: (MISSING, Problem)}, (ID,)),
     Route("delete", "/callbacks/{id}", "cancelCallback",
           "Cancel a callback (its place is given back)",
           {200: ("cancelled (or cancelled already)", CallbackOut),
-           404: ("no such callback", Problem),
+           404: (MISSING, Problem),
            409: ("it is done, failed or expired already", Conflict)}, (ID,)),
     Route("get", "/callbacks/{id}/variables", "getCallbackVariables",
           "What the dialer needs to ring the customer back",
-          {200: ("the call variables", Variables), 404: ("no such callback", Problem)},
+          {200: ("the call variables", Variables), 404: (MISSING, Problem)},
           (ID,)),
 )
 

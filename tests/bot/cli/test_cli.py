@@ -94,9 +94,16 @@ def test_a_malformed_setting_stops_the_cli_naming_it(cli: Run) -> None:
     assert status == 2 and "TIMEZONE='Nowhere/Land' is malformed" in err
 
 
+def test_serve_refuses_to_start_without_a_secret_key(cli: Run) -> None:
+    for key in ("", "switchboard-development-key-not-for-production"):
+        cli.env["SECRET_KEY"] = key
+        status, _, err = cli("serve")
+        assert status == 2 and "SECRET_KEY is" in err and "forge" in err
+
+
 def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning"}
+           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning", "SECRET_KEY": ""}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -62,3 +62,16 @@ def test_forged_expired_or_foreign_tokens_are_refused(client: FlaskClient, servi
 def test_a_day_without_calls_still_draws(client: FlaskClient, services: Services) -> None:
     answer = client.get(path_of(chart_url(services, date(2026, 11, 1), None)))
     assert answer.status_code == 200 and answer.data.startswith(PNG)
+
+
+@pytest.mark.parametrize("payload", [
+    {"d": "9999-12-31", "q": None},  # once an OverflowError: a 500
+    {"d": "0001-01-01", "q": None},
+    {"d": "2026-11-23", "q": "sup\x00port"},  # once a 500 on PostgreSQL
+    {"d": "2026-11-23", "q": "s" * 65},
+])
+def test_a_genuine_token_for_an_impossible_day_or_queue_is_404(
+        client: FlaskClient, services: Services, payload: dict[str, str | None]) -> None:
+    token = links.token(services.settings, "charts", payload)
+    answer = client.get(f"/charts/{token}.png")
+    assert answer.status_code == 404 and b"no chart" in answer.data

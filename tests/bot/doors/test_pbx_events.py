@@ -17,6 +17,7 @@ from bot.doors.pbx_events import PbxEvent, signed_headers
 from commands.core import Services
 from integrations.clock import FixedClock
 from store.calls.records import CallRecord
+from store.calls.registry import RegisteredCall
 from store.db import transaction
 from tests.conftest import make_settings
 
@@ -206,3 +207,55 @@ def test_an_impossible_outcome_is_refused_by_field(client: FlaskClient,
                            "data": {"outcome": "teleported"}})
     assert answer.status_code == 422 and answer.json["field"] == "data.outcome"
     assert stored_calls(services) == []
+
+
+def registered_calls(services: Services) -> int:
+    with transaction(services.sessions) as session:
+        return len(session.scalars(select(RegisteredCall)).all())
+
+
+# Once each a 500 on PostgreSQL (it refuses NUL in text) while SQLite stored it.
+NUL_EVENTS = [
+    ({"event": "call.entered", "call_id": "17\x00.1"}, "call_id"),
+    ({"event": "call.entered", "call_id": "17.1", "queue": "sup\x00port"}, "queue"),
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "21\x001"}, "extension"),
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "211",
+      "data": {"name": "Ana\x00 Pérez"}}, "data.name"),
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "211",
+      "data": {"crm_code": "10\x0003"}}, "data.crm_code"),
+    ({"event": "call.entered", "call_id": "17.1", "data": {"dialled": "900\x00123"}},
+     "data.dialled"),
+    ({"event": "call.ended", "call_id": "17.1", "data": {"x": [1, {"y": "\x00"}]}},
+     "data.x.1.y"),
+    ({"event": "call.ended", "call_id": "17.1", "data": {"k\x00": 1}}, "data"),
+]
+
+
+@pytest.mark.parametrize("body, field", NUL_EVENTS)
+def test_a_nul_character_in_any_text_is_refused_by_field_and_nothing_is_stored(
+        client: FlaskClient, services: Services, body: dict[str, Any], field: str) -> None:
+    answer = post(client, body)
+    assert answer.status_code == 422, answer.data
+    assert answer.json["field"] == field and "NUL" in answer.json["reason"]
+    assert stored_calls(services) == [] and registered_calls(services) == 0
+
+
+@pytest.mark.parametrize("event", ["call.entered", "call.answered", "call.ended",
+                                   "call.ringing"])
+@pytest.mark.parametrize("time", ["2026-12-06T10:00:00+16:00", "2026-12-06T10:00:00-23:59"])
+def test_a_time_offset_postgresql_cannot_keep_is_refused_naming_time(
+        client: FlaskClient, services: Services, event: str, time: str) -> None:
+    # +16:00 once failed the call record's write on PostgreSQL: a 500.
+    answer = post(client, {"event": event, "call_id": "17.2", "extension": "211",
+                           "time": time})
+    assert answer.status_code == 422 and answer.json["field"] == "time"
+    assert "offset" in answer.json["reason"]
+    assert stored_calls(services) == [] and registered_calls(services) == 0
+
+
+def test_the_widest_real_offsets_are_taken(client: FlaskClient, services: Services) -> None:
+    for n, time in enumerate(("2026-11-23T22:00:00+14:00", "2026-11-22T20:00:00-12:00",
+                              "2026-11-23T23:59:00+15:59")):
+        answer = post(client, {"event": "call.entered", "call_id": f"17.{n}", "time": time})
+        assert answer.status_code == 200, answer.data
+    assert len(stored_calls(services)) == 3

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from commands.callbacks.booking import Booked, Request, book
 from commands.callbacks.due import dispatch_callbacks
 from commands.callers.card import CardContext, pending_callbacks
 from commands.core import Services
@@ -117,7 +118,8 @@ def test_an_offline_agent_s_callback_goes_to_the_team_and_the_first_taker_owns_i
     assert taken.startswith("Bruno, callback #1 is yours: call +34612345678.")
     assert chat.say("chen", "/callback take 1") == "Callback #1 was taken by Bruno Agent."
     assert chat.say("bruno", "/callback take 1").startswith("Bruno, callback #1 is yours")
-    assert "belongs to Bruno Agent" in chat.say("chen", "/callback done 1")
+    assert chat.say("chen", "/callback done 1") == (
+        "Callback #1 was taken by Bruno Agent; only they can record how it went.")
     assert events(demo)[-1] == ("taken", "person:bruno")
 
 
@@ -158,11 +160,12 @@ def test_nobody_taking_it_expires_it(chat: Chat, demo: Services, clock: FixedClo
     assert ("callback:1:expired:coordinators", "coordinators") in outbox(demo)
 
 
-def test_cancelling_frees_the_place_and_only_the_owner_or_a_coordinator_may(
+def test_cancelling_frees_the_place_and_only_the_booker_or_a_coordinator_may(
         chat: Chat, demo: Services) -> None:
     chat.say("alice", "/callback 612000001 tomorrow 12:00")
     chat.say("bruno", "/callback 612000002 tomorrow 12:00")
-    assert "belongs to its agent" in chat.say("chen", "/callback cancel 1")
+    assert chat.say("chen", "/callback cancel 1") == (
+        "Callback #1 was booked by Alice Agent; only they or a coordinator can cancel it.")
     assert chat.say("carla", "/callback cancel 1 customer called in") == (
         "Callback #1 cancelled; its place is free again.")
     assert "Callback #3 booked" in chat.say("chen", "/callback 612000003 tomorrow 12:00")
@@ -233,3 +236,50 @@ def test_the_caller_card_shows_a_pending_callback_behind_many_closed_ones(
             phone="+34612000009", masked=False, timezone=demo.settings.timezone, now=now))
     assert section is not None
     assert [row[1] for row in section.rows] == ["scheduled · queue support"]
+
+
+def ivr_booking(services: Services, when: str = "tomorrow") -> int:
+    """A callback the IVR booked (no agent, nobody owns it)."""
+    day = services.clock.now() + timedelta(days=1 if when == "tomorrow" else 0)
+    booked = book(services, Request(phone="612000009", when=day.replace(hour=10, minute=0),
+                                    queue="support", source=bookings.IVR,
+                                    actor="ivr:ivr-test"))
+    assert isinstance(booked, Booked)
+    return booked.callback.id
+
+
+def test_an_agent_cannot_cancel_a_callback_nobody_owns(chat: Chat, demo: Services) -> None:
+    """Any agent once cancelled any callback without an owner, an IVR booking not yet due
+    included."""
+    cid = ivr_booking(demo)
+    assert chat.say("chen", f"/callback cancel {cid}") == (
+        f"Callback #{cid} was booked through the IVR (ivr-test); only a coordinator can "
+        "cancel it here.")
+    assert stored(demo, cid).status == "scheduled"
+    chat.say("alice", "/callback 612000001 tomorrow 12:00")  # #2, alice's own
+    assert "only they or a coordinator" in chat.say("bruno", "/callback cancel 2")
+    assert chat.say("alice", "/callback cancel 2").startswith("Callback #2 cancelled")
+    assert chat.say("carla", f"/callback cancel {cid}").startswith(
+        f"Callback #{cid} cancelled")
+    assert [e for e in events(demo, cid) if e[0] == "cancelled"] == [
+        ("cancelled", "person:carla")]
+
+
+def test_only_the_taker_records_done_or_no_answer(chat: Chat, demo: Services,
+                                                   clock: FixedClock) -> None:
+    """Done and no answer on a team callback once worked without taking it first."""
+    chat.say("alice", "/callback 612345678 09:30")  # alice is not connected: to the team
+    assert "has not been tried yet" in chat.say("alice", "/callback done 1")
+    clock.advance(timedelta(minutes=30))
+    assert dispatch_callbacks(demo).to_team == [1]
+    for who, verb in (("chen", "done"), ("chen", "noanswer"), ("carla", "done")):
+        assert chat.say(who, f"/callback {verb} 1") == (
+            "Nobody has taken callback #1 yet: take it first (/callback take 1), then "
+            "record how it went.")
+    assert stored(demo).status == "dispatched" and stored(demo).attempts == 1
+    chat.say("bruno", "/callback take 1")
+    for who in ("chen", "alice", "carla"):  # nor its agent, nor a coordinator
+        assert "was taken by Bruno Agent; only they can record" in chat.say(
+            who, "/callback noanswer 1")
+    assert chat.say("bruno", "/callback done 1") == "Callback #1 done. Thanks!"
+    assert events(demo)[-1] == ("done", "person:bruno")

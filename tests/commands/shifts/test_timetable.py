@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from commands.core import Services
 from integrations.clock import FixedClock
+from store.db import transaction
+from store.shifts import timetable as shifts
 from testing.timetable import import_week
 from tests.conftest import Chat
 
@@ -79,3 +81,23 @@ def test_assigning_on_a_day_planned_by_its_turn_definitions_keeps_its_other_turn
         "Tue 01 Jun, turn 2 (10:15–11:30), line T1: nobody → Gael Agent")
     after = chat.say("carla", "/onshift 2027-06-01")
     assert "4 turns" in after and "Gael Agent" in chat.say("carla", "/onshift 2027-06-01 10:30")
+
+
+def test_assigning_whoever_is_there_already_changes_and_logs_nothing(
+        chat: Chat, demo: Services) -> None:
+    import_week(demo)
+    # Once logged as a change "Farah Agent → Farah Agent".
+    assert chat.say("carla", "/assign 2026-11-24 1 T1 @farah").startswith(
+        "Tue 24 Nov, turn 1 (09:00–10:15), line T1: Hana Agent → Farah Agent")
+    assert chat.say("carla", "/assign 2026-11-24 1 T1 @farah") == (
+        "Tue 24 Nov, turn 1 (09:00–10:15), line T1: Farah Agent is there already; "
+        "nothing changed.")
+    assert chat.say("carla", "/assign 2026-11-24 3 T1 nobody") == (
+        "Tue 24 Nov, turn 3 (11:30–12:45), line T1: nobody is there already; "
+        "nothing changed.")
+    # A day planned by its turn definitions (no timetable) is not even seeded.
+    assert chat.say("carla", "/assign 2027-06-01 2 T1 nobody").endswith(
+        "nobody is there already; nothing changed.")
+    assert chat.say("carla", "/timetable log").startswith("The latest 1 timetable change.")
+    with transaction(demo.sessions) as session:
+        assert shifts.cells_of_day(session, date(2027, 6, 1)) == []

@@ -3,12 +3,22 @@ the same results as in-process; a worker that fails leaves the work to the paren
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from store.calls import caller_numbers
 from store.calls.caller_numbers import NumberWorker, caller_e164, e164_of_caller
+from tests.conftest import Database
 
 RAWS = ["600111222", "+34 600 333 444", "0034600555666", "911 22 33 44", "1003",
         "anonymous", "", "+1 212 555 0100", "6001112"]
@@ -78,3 +88,69 @@ def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         caller_e164(f"6001112{n:02d}", "ES")
     assert len(caller_numbers._known) <= 10
     assert ("600111224", "ES") in caller_numbers._known  # the newest are kept
+
+
+# --------------------------------------------------------------------------- its parent dies
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended while we looked
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (/proc, pidfd_open)")
+def test_the_worker_dies_with_an_import_that_is_killed(db: Database, tmp_path: Path) -> None:
+    """A killed ``switchboard calls import-queue-log`` once left its worker behind, blocked
+    on a pipe with the parent's memory and an idle database connection (3 kills of 3)."""
+    start = int(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")).timestamp())
+    log = tmp_path / "queue_log"
+    with log.open("w") as out:  # 60,000 calls, each from a new number: three batches
+        for n in range(60_000):
+            out.write(f"{start + n}|k.{n}|support|NONE|ENTERQUEUE||6{n:08d}|1\n"
+                      f"{start + n + 30}|k.{n}|support|NONE|ABANDON|1|1|30\n")
+    env = {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "warning",
+           "TIMEZONE": "Europe/Madrid"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "calls", "import-queue-log",
+                             str(log)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    watched: list[int] = []  # pidfds of the workers
+    try:
+        deadline = time.monotonic() + 120
+        while not (workers := children_of(proc.pid)):
+            assert time.monotonic() < deadline, "the import forked no worker"
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+            assert proc.returncode is None, "the import ended before its worker was seen"
+        watched = [os.pidfd_open(pid) for pid in workers]
+        assert proc.poll() is None  # killed in the middle of the import
+        proc.kill()
+        proc.wait(timeout=60)
+        # A pidfd is readable once its process has ended (reaped or not).
+        poller = select.poll()
+        for fd in watched:
+            poller.register(fd, select.POLLIN)
+        ended: set[int] = set()
+        deadline = time.monotonic() + 10
+        while len(ended) < len(watched) and time.monotonic() < deadline:
+            ended |= {fd for fd, _ in poller.poll(max(deadline - time.monotonic(), 0) * 1000)}
+        assert len(ended) == len(watched), f"worker(s) {workers} outlived the killed import"
+    finally:
+        for fd in watched:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)  # what the test left behind
+            os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+        if proc.stderr is not None:
+            proc.stderr.close()

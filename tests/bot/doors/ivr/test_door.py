@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from commands.callbacks import booking
 from commands.core import Services
 from integrations.clock import FixedClock
-from store.callbacks import ivr_keys
-from store.callbacks.bookings import Callback, CallbackEvent, CallbackRefusal
+from store.callbacks import bookings, ivr_keys
+from store.callbacks.bookings import PUBLIC_ID, Callback, CallbackEvent, CallbackRefusal
 from store.callbacks.ivr_keys import IvrIdempotency, IvrRateWindow
 from store.db import transaction
-from testing.ivr import Ivr, load_capacity, open_ivr
+from testing.ivr import Ivr, load_capacity, new_key, open_ivr
 
 TUESDAY_10 = "2026-11-24T10:00:00+01:00"
 BOOKING = {"phone": "612 34 56 78", "when": TUESDAY_10, "queue": "soporte",
@@ -287,3 +288,68 @@ def test_the_openapi_document_is_public_and_lists_every_route(ivr: Ivr) -> None:
         ("/ivr/v1/callbacks/{id}", "delete"), ("/ivr/v1/callbacks/{id}", "get"),
         ("/ivr/v1/callbacks/{id}/variables", "get"), ("/ivr/v1/slots", "get")]
     assert "BookingRequest" in spec["components"]["schemas"]
+
+
+# --------------------------------------------------------------------------- whose callbacks
+
+
+def chat_booking(services: Services) -> Callback:
+    """A personal callback alice booked in chat (her extension is 211)."""
+    booked = booking.book(services, booking.Request(
+        phone="699 88 77 66", when=datetime.fromisoformat(TUESDAY_10), queue="soporte",
+        source=bookings.CHAT, actor="person:alice", agent="alice"))
+    assert isinstance(booked, booking.Booked)
+    return booked.callback
+
+
+def test_callbacks_are_named_by_an_opaque_id(ivr: Ivr, demo: Services) -> None:
+    first, second = (ivr.post("/callbacks", {**BOOKING, "phone": phone}).json
+                     for phone in ("612000001", "612000002"))
+    for body in (first, second):
+        assert PUBLIC_ID.fullmatch(body["id"]), body["id"]
+    assert first["id"] != second["id"]
+    with transaction(demo.sessions) as session:
+        sequential = [c.id for c in session.scalars(select(Callback))]
+    for number in sequential:  # the sequential ids no longer name anything
+        assert ivr.get(f"/callbacks/{number}").status_code == 404
+    assert ivr.get(f"/callbacks/{first['id']}/variables").json["id"] == first["id"]
+
+
+def test_a_key_sees_and_changes_only_the_callbacks_booked_with_it(ivr: Ivr,
+                                                                  demo: Services) -> None:
+    """Any key once read any callback by its sequential id (the agent's extension
+    included) and cancelled it, personal ones booked in chat too."""
+    other = Ivr(ivr.app, ivr.client, new_key(demo, "other-ivr"))
+    mine = ivr.post("/callbacks", {**BOOKING, "agent": "alice"}).json
+    personal = chat_booking(demo)
+    for callback_id in (mine["id"], personal.public_id, str(personal.id), "1", "2"):
+        for path in (f"/callbacks/{callback_id}", f"/callbacks/{callback_id}/variables"):
+            answer = other.get(path)
+            assert answer.status_code == 404 and answer.json["field"] == "id", path
+        assert other.delete(f"/callbacks/{callback_id}").status_code == 404
+    assert ivr.get(f"/callbacks/{personal.public_id}").status_code == 404  # chat's own
+    assert ivr.delete(f"/callbacks/{personal.public_id}").status_code == 404
+    assert other.get("/callbacks?phone=612345678").json == {"callbacks": []}
+    assert ivr.get("/callbacks?phone=699887766").json == {"callbacks": []}
+    with transaction(demo.sessions) as session:
+        assert [c.status for c in session.scalars(select(Callback))] == ["scheduled"] * 2
+        assert session.scalar(select(func.count()).select_from(CallbackEvent).where(
+            CallbackEvent.kind == "cancelled")) == 0
+    assert ivr.get(f"/callbacks/{mine['id']}").json == mine
+    assert [c["id"] for c in ivr.get("/callbacks?phone=612345678").json["callbacks"]] == [
+        mine["id"]]
+    assert ivr.delete(f"/callbacks/{mine['id']}").json["status"] == "cancelled"
+
+
+def test_a_number_pending_elsewhere_is_a_409_that_shows_nothing_of_it(
+        ivr: Ivr, demo: Services) -> None:
+    other = Ivr(ivr.app, ivr.client, new_key(demo, "other-ivr"))
+    assert ivr.post("/callbacks", BOOKING).status_code == 201
+    chat_booking(demo)
+    for client, body in ((other, BOOKING), (ivr, {**BOOKING, "phone": "699887766"})):
+        answer = client.post("/callbacks", body, headers={"Idempotency-Key": "again"})
+        assert answer.status_code == 409
+        assert answer.json == {"reason": "already_pending", "alternatives": [],
+                               "message": "a callback for this number and queue is pending "
+                                          "already, booked elsewhere"}
+    assert count(demo, Callback) == 2

@@ -32,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def test_the_api_answers_as_its_document_says(demo: Services) -> None:
     load_capacity(demo)
     ivr = open_ivr(demo, IVR_RATE_PER_MINUTE="1000000")
-    # Something to find: a booked callback (id 1) for the reading routes.
+    # A booked callback: the reading routes answer 404 for every other id.
     assert ivr.post("/callbacks", {"phone": "612345678", "queue": "soporte",
                                    "when": "2026-11-24T10:00:00+01:00"}).status_code == 201
     schema = schemathesis.openapi.from_wsgi("/ivr/v1/openapi.json", ivr.app)
