@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
+from commands.callbacks.call_outcome import record_call_outcome
 from commands.calls.queue_log_import import pbx_zone
 from commands.core import Services
 from commands.dispatch import Dispatcher
@@ -24,8 +25,9 @@ from integrations.hr.odoo import OdooHr
 from integrations.odoo import OdooClient
 from integrations.pbx import Pbx
 from integrations.pbx.areavoip.backend import AreavoipPbx
-from integrations.pbx.asterisk.ami import AmiClient
-from integrations.pbx.asterisk.backend import AsteriskPbx
+from integrations.pbx.asterisk.ami import AmiClient, Message
+from integrations.pbx.asterisk.backend import AsteriskPbx, call_outcome
+from integrations.pbx.asterisk.events import AmiEventStream
 from integrations.pbx.irontec.backend import IrontecPbx
 from integrations.pbx.irontec.stats import IrontecStats
 from integrations.pbx.sim.backend import SimPbx
@@ -121,6 +123,20 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
                            queue_log=settings.asterisk_queue_log,
                            queue_log_zone=pbx_zone(settings))
     return SimPbx(sessions, settings.pbx_queue, clock)
+
+
+def build_pbx_events(settings: Settings, services: Services) -> AmiEventStream | None:
+    """The PBX's live event stream where the backend has one (Asterisk, AMI_EVENTS)."""
+    if settings.pbx_backend != "asterisk" or not settings.ami_events:
+        return None
+
+    def handle(event: Message) -> None:
+        outcome = call_outcome(event)
+        if outcome is not None:
+            record_call_outcome(services, outcome)
+
+    return AmiEventStream(settings.ami_host, settings.ami_port, settings.ami_user,
+                          settings.ami_secret, settings.pbx_timeout, handle)
 
 
 def build_runtime(settings: Settings, services: Services | None = None) -> Runtime:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_pbx_events
 from bot.settings import Settings
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
@@ -253,6 +253,8 @@ class Background:
                 mean_talk_seconds=settings.sim_talk_seconds,
                 mean_patience_seconds=settings.sim_patience_seconds,
                 start=services.clock.now())
+        # Every replica listens: an outcome is applied once, by whoever locks it first.
+        self.pbx_events = build_pbx_events(settings, services)
         self.leadership = leadership or leadership_for(
             runtime.engine.url.render_as_string(hide_password=False),
             settings.leader_ttl_seconds)
@@ -365,8 +367,12 @@ class Background:
         except Exception:
             log.exception("could not refresh the database statistics at start-up")
         self.scheduler.start()
+        if self.pbx_events is not None:
+            self.pbx_events.start()
 
     def shutdown(self) -> None:
+        if self.pbx_events is not None:
+            self.pbx_events.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.leadership.release()

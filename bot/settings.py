@@ -244,6 +244,9 @@ class Settings:
     ami_interface_template: str = _var("AMI_INTERFACE", _nonempty, "PJSIP/{extension}",
                                        "the queue member interface of an extension, with "
                                        "{extension} once")
+    ami_events: bool = _var("AMI_EVENTS", _bool, "true",
+                            "listen to Asterisk's events on a second manager session (the "
+                            "outcome of each \"Call now\"); needs the call and agent classes")
     sim_traffic: bool = _var("SIM_TRAFFIC", _bool, "false",
                              "simulated callers on the sim PBX (make run turns it on)")
     sim_calls_per_hour: float = _var("SIM_CALLS_PER_HOUR", _positive_float, "60",
