@@ -14,6 +14,7 @@ from commands.callbacks.call_outcome import record_call_outcome
 from commands.calls.queue_log_import import pbx_zone
 from commands.core import Services
 from commands.dispatch import Dispatcher
+from commands.queue import alerts
 from commands.registry import COMMANDS
 from integrations.clock import Clock, SystemClock
 from integrations.directory import Directory
@@ -130,10 +131,22 @@ def build_pbx_events(settings: Settings, services: Services) -> AmiEventStream |
     if settings.pbx_backend != "asterisk" or not settings.ami_events:
         return None
 
+    # The Asterisk backend reads an event's member as it reads the queue's members.
+    extension_of = getattr(services.pbx, "extension_of", None)
+
     def handle(event: Message) -> None:
         outcome = call_outcome(event)
         if outcome is not None:
             record_call_outcome(services, outcome)
+            return
+        name = (event.event or "").lower()
+        extension = extension_of(event) if extension_of is not None else None
+        if extension is None:
+            return
+        if name == "agentringnoanswer":
+            alerts.ring_no_answer(services, extension)
+        elif name == "agentconnect":
+            alerts.answered(services, extension)
 
     return AmiEventStream(settings.ami_host, settings.ami_port, settings.ami_user,
                           settings.ami_secret, settings.pbx_timeout, handle)

@@ -40,6 +40,7 @@ from bot.settings import Settings
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
 from commands.core import Reply
+from commands.queue.alerts import check_alerts
 from commands.queue.offline import check_offline
 from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
@@ -196,6 +197,14 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def _alerts(bg: Background) -> object:
+    return check_alerts(bg.runtime.services)
+
+
+def _alerts_every(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.alert_check_seconds)
+
+
 def _offline_every(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.offline_check_seconds)
 
@@ -224,6 +233,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("shift-notice", _notice_slots, _notice),
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
+    Job("live-alerts", _alerts_every, _alerts),
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),

@@ -323,6 +323,15 @@ class AsteriskPbx:
             status = replace(status, extension=interface)
         return QueueMember(status, interface, device_state)
 
+    def extension_of(self, event: Message) -> str | None:
+        """The extension an app_queue event names (``Interface`` or ``Location``,
+        ``StateInterface``, ``MemberName``), read as the queue's members are."""
+        interface = event.get("Interface") or event.get("Location") or ""
+        name = event.get("MemberName") or event.get("Name") or ""
+        if not (interface or name):
+            return None
+        return self._extension(interface, event.get("StateInterface") or "", name)
+
     def _extension(self, interface: str, state_interface: str, name: str) -> str:
         for candidate in (interface, state_interface, name):
             found = self._template.fullmatch(candidate.strip())
