@@ -1,8 +1,8 @@
 """live alerts: one episode per condition seen (ring-no-answer, queue under pressure,
 service level, nobody in the queue), and the coordinators' mutes
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 19:50:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import store.base
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
