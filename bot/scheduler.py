@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime, build_pbx_events
-from bot.settings import Settings
+from bot.settings import Settings, weekly_time
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
 from commands.core import Reply
@@ -46,6 +46,7 @@ from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
 from commands.shifts.hr_sync import sync_hr
 from commands.stats.daily import send_daily_stats
+from commands.team.pbx_sync import apply_sync, plan_sync, summary
 from integrations.pbx.sim.traffic import TrafficSimulator
 from store.callbacks import ivr_keys
 from store.db import optimize, reading, transaction
@@ -197,6 +198,23 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def _pbx_sync_slots(bg: Background, day: date) -> list[datetime]:
+    when = weekly_time(bg.runtime.settings.pbx_sync_at)
+    if when is None or day.weekday() != when[0]:
+        return []
+    return [datetime.combine(day, when[1], bg.runtime.settings.timezone)]
+
+
+def _pbx_sync(bg: Background, slot: datetime) -> object:
+    services = bg.runtime.services
+    plan = plan_sync(services)
+    return summary(plan, apply_sync(services, plan, "job:pbx-sync"))
+
+
+def _pbx_sync_on(settings: Settings) -> bool:
+    return weekly_time(settings.pbx_sync_at) is not None
+
+
 def _alerts(bg: Background) -> object:
     return check_alerts(bg.runtime.services)
 
@@ -234,6 +252,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
     Job("live-alerts", _alerts_every, _alerts),
+    ClockJob("pbx-sync", _pbx_sync_slots, _pbx_sync, _pbx_sync_on),
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),
