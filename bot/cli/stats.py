@@ -6,7 +6,9 @@
 
 ``--queue-log`` computes the figures straight from a queue_log file, in a throwaway
 in-memory database, without touching the configured one: the same import and the same
-metric code as everything else, so anyone can point it at their PBX's log. PERIOD is
+metric code as everything else, so anyone can point it at their PBX's log. Only the
+period's part of the file is read (from a day before it to a day after), found by
+bisecting byte offsets as the Asterisk backend's pull does. PERIOD is
 anything /stats takes: today, yesterday, YYYY-MM-DD, week, month or FROM..TO.
 """
 
@@ -23,14 +25,14 @@ from typing import Any
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.render.text import render_text
 from bot.runtime import build_services
-from commands.calls.queue_log_import import ImportResult, import_lines
+from commands.calls.queue_log_import import ImportResult, import_events, pbx_zone
 from commands.core import CommandError, Services
 from commands.stats.card import card, report_for
 from commands.stats.chart import render_png
 from commands.stats.figures import StatsReport
 from commands.stats.metrics import HEADLINE, Figures
-from commands.stats.period import day_period, parse_period
-from integrations.pbx.asterisk.queue_log_file import stream_lines
+from commands.stats.period import Period, day_period, parse_period
+from integrations.pbx.asterisk.queue_log_file import enter_window, stream_lines, window_events
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.imports import ImportRejected
@@ -67,17 +69,6 @@ def scratch_services(cli: Cli) -> Services:
 def show_stats(cli: Cli, args: argparse.Namespace) -> int:
     if args.queue_log:
         services = scratch_services(cli)
-        result = ImportResult()
-        try:
-            with open(args.queue_log, "rb") as handle:  # a stream: any size
-                import_lines(services, stream_lines(handle, result.problems),
-                             create_people=True, result=result)
-        except OSError as exc:
-            return cli.fail(f"cannot read {args.queue_log}: {exc.strerror}", EXIT_USAGE)
-        except ImportRejected as exc:
-            return cli.rejected(args.queue_log, exc)
-        for number, why in result.problems[:50]:
-            cli.err.write(f"{args.queue_log}: line {number}: {why}\n")
     else:
         if reason := cli.require_migrated():
             return cli.fail(reason)
@@ -86,6 +77,8 @@ def show_stats(cli: Cli, args: argparse.Namespace) -> int:
         period = parse_period(args.date, services.clock.now(), cli.settings.timezone)
     except CommandError as exc:
         return cli.fail(exc.message, EXIT_USAGE)
+    if args.queue_log and (status := import_period(cli, services, args.queue_log, period)):
+        return status
     report = report_for(services, period, args.queue, hourly=args.hourly)
     if args.json:
         cli.out.write(json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -95,6 +88,33 @@ def show_stats(cli: Cli, args: argparse.Namespace) -> int:
         if args.hourly:
             cli.out.write("\n" + hourly_table(report))
     return EXIT_OK
+
+
+def import_period(cli: Cli, services: Services, path: str, period: Period) -> int:
+    """Import the part of a queue_log file the period needs into the scratch database:
+    the file is entered by bisecting (``enter_window``, as the Asterisk backend's pull
+    does) and read through the import's own batches only from a day before the period
+    to a day after it (``window_events``). Exit status; 0 when it was read."""
+    result = ImportResult()
+    zone = pbx_zone(services.settings)
+    try:
+        with open(path, "rb") as handle:  # a stream, and only the period's part of it
+            offset = enter_window(handle, period.begin, zone)
+            events = window_events(stream_lines(handle, result.problems), period.begin,
+                                   period.end, zone, result.problems)
+            import_events(services, events, create_people=True, callers=False,
+                          result=result)
+    except OSError as exc:
+        return cli.fail(f"cannot read {path}: {exc.strerror}", EXIT_USAGE)
+    except ImportRejected as exc:
+        return cli.rejected(path, exc)
+    where = f" (counted from byte {offset})" if offset else ""
+    for number, why in result.problems[:50]:
+        cli.err.write(f"{path}: line {number}{where}: {why}\n")
+    if unmapped := result.agents.unknown_agents:
+        cli.err.write(f"{path}: {len(unmapped)} agent(s) not mapped to a person, left out "
+                      f"of the agents' rows: {', '.join(sorted(unmapped))}\n")
+    return 0
 
 
 def as_json(report: StatsReport) -> dict[str, Any]:

@@ -11,6 +11,7 @@ sessions. So importing the same file twice, or a growing file piece by piece
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -64,51 +65,58 @@ def numbered(text: str, first: int = 1) -> Iterator[tuple[int, str]]:
 def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
                  create_people: bool = False, result: ImportResult | None = None
                  ) -> ImportResult:
-    """Import numbered lines; every unreadable one goes to ``result.problems``.
+    """Import numbered lines; every unreadable one goes to ``result.problems``."""
+    result = result or ImportResult()
+    zone = pbx_zone(services.settings)
+    return import_events(services, _parsed(lines, zone, result), create_people=create_people,
+                         result=result)
+
+
+def import_events(services: Services, events: Iterable[QueueLogEvent], *,
+                  create_people: bool = False, callers: bool = True,
+                  result: ImportResult | None = None) -> ImportResult:
+    """Import events read already (``import_lines``, or a file's window of them:
+    ``queue_log_file.window_events``). ``callers=False`` leaves the callers' numbers
+    out (figures from a file in a throwaway database do not need them, and putting
+    them in E.164 is a good part of an import's work).
 
     ``BATCH`` events at a time, each batch read and imported with the cyclic garbage
     collector paused (``store.collector``)."""
     result = result or ImportResult()
-    zone = pbx_zone(services.settings)
-    numbered_lines = iter(lines)
+    stream = iter(events)
     more = True
     with NumberWorker(services.settings.default_region) as numbers:
         while more:
             with collector_paused():
-                more = _import_next(services, numbered_lines, zone, result, numbers,
-                                    create_people)
+                batch = list(itertools.islice(stream, BATCH))
+                more = len(batch) == BATCH
+                if batch:
+                    _import_batch(services, batch, result, numbers if callers else None,
+                                  create_people)
     return result
 
 
-def _import_next(services: Services, lines: Iterator[tuple[int, str]], zone: tzinfo,
-                 result: ImportResult, numbers: NumberWorker, create_people: bool) -> bool:
-    """Read up to ``BATCH`` events and import them; False once the lines ran out."""
-    batch: list[QueueLogEvent] = []
-    append, problems, count = batch.append, result.problems, 0
-    more = False
+def _parsed(lines: Iterable[tuple[int, str]], zone: tzinfo,
+            result: ImportResult) -> Iterator[QueueLogEvent]:
+    """The lines' events; the unreadable lines go to ``result.problems``."""
+    problems = result.problems
     for number, text in lines:
-        count += 1
+        result.lines += 1
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
             problems.append((number, str(exc)))
             continue
         if event is not None:
-            append(event)
-            if len(batch) >= BATCH:
-                more = True
-                break
-    result.lines += count
-    if batch:
-        _import_batch(services, batch, result, numbers, create_people)
-    return more
+            yield event
 
 
 def _import_batch(services: Services, events: list[QueueLogEvent], result: ImportResult,
-                  numbers: NumberWorker, create_people: bool) -> None:
+                  numbers: NumberWorker | None, create_people: bool) -> None:
     settings = services.settings
     template = settings.ami_interface_template
-    numbers.start(callers_of(events))  # worked out while the batch is folded and looked up
+    if numbers is not None:  # worked out while the batch is folded and looked up
+        numbers.start(callers_of(events))
     with transaction(services.sessions) as session:
         rows = stored_rows(session, SOURCE, keys_of(events))
         known = {key: as_info(row) for key, row in rows.items()}
@@ -122,7 +130,10 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
         if others:
             rows.update(stored_rows(session, SOURCE, others))
         changed = [c for key, c in folded.calls.items() if known.get(key) != c]
-        numbers.finish()
+        if numbers is not None:
+            numbers.finish()
+        else:
+            changed = [c._replace(caller=None) for c in changed]
         result.calls.add(save_calls(session, SOURCE, changed, region=settings.default_region,
                                     existing=rows))
         result.calls.unchanged += len(folded.calls) - len(changed)

@@ -9,16 +9,18 @@ as it grows, ends with the same records. Every event *sets* facts, never adds to
 - COMPLETECALLER / COMPLETEAGENT: ended, wait (data1) and talk (data2); a stint with no
   CONNECT before (a log that starts mid-call) is answered from this line alone;
 - TRANSFER / BLINDTRANSFER / ATTENDEDTRANSFER: answered and transferred, wait (data3)
-  and talk (data4);
+  and talk (data4); ATTENDEDTRANSFER's LINK form names two channels, so there they are
+  data4 and data5 (``transfer_times``);
 - ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY, WITHDRAW: the caller left unanswered
-  after the wait the line states;
+  after the wait the line states; a line that states none (EXITWITHTIMEOUT and
+  EXITWITHKEY of Asterisk 1.4) waited from its ENTERQUEUE to this line;
 - Wazo's CLOSED, FULL, DIVERT_CA_RATIO, DIVERT_HOLDTIME, JOINEMPTY, LEAVEEMPTY: the queue
   did not take the call;
 - Wazo's WRAPUPSTART (data1 seconds): wrap-up of the agent's last ended call.
 
 A stint first seen on a line other than ENTERQUEUE enters at that line's time less the
 waits and talk it states. Waits come from the data fields, as Asterisk measured them,
-not from gaps between lines. PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and
+not from gaps between lines, except where an old layout states none. PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and
 AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their ends become ``AgentChange``s.
 """
 
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.pbx.asterisk.queue_log import QueueLogEvent, agent_extension
+from integrations.pbx.asterisk.queue_log import QueueLogEvent, agent_extension, transfer_times
 from store.calls.records import (
     ABANDONED,
     ANSWERED,
@@ -164,8 +166,8 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
                      extension=agent or stint["extension"],
                      outcome=TRANSFERRED if stint["outcome"] == TRANSFERRED else ANSWERED)
     elif name in _COMPLETE or name in _TRANSFERS:
-        first = 0 if name in _COMPLETE else 2
-        hold, talk = event.seconds(first), event.seconds(first + 1)
+        first, second = (0, 1) if name in _COMPLETE else transfer_times(event)
+        hold, talk = event.seconds(first), event.seconds(second)
         _begin(stint, event, hold, talk)
         transferred = name in _TRANSFERS or stint["outcome"] == TRANSFERRED
         stint.update(outcome=TRANSFERRED if transferred else ANSWERED, ended_at=event.at,
@@ -176,6 +178,10 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
     elif name in _EXITS:
         outcome, index = _EXITS[name]
         wait = event.seconds(index)
+        if wait is None and stint:
+            # Old layouts (1.4's EXITWITHTIMEOUT and EXITWITHKEY) state no wait: it is
+            # the time since the stint entered (its ENTERQUEUE line).
+            wait = max(0.0, (event.at - stint["entered_at"]).total_seconds())
         _begin(stint, event, wait)
         stint.update(outcome=outcome, ended_at=event.at, wait_seconds=wait)
     else:

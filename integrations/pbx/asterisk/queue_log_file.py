@@ -75,11 +75,17 @@ PAST_END = 1000  # events in a row after the period's margin that end the readin
 
 def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
                    zone: tzinfo, problems: list[tuple[int, str]]) -> list[QueueLogEvent]:
-    """The events of these lines from a day before ``start`` to a day after ``end``. A
-    queue_log is in time order: reading stops after ``PAST_END`` events in a row past
-    that (not at the first, which may be a PBX clock's slip)."""
+    """The events of these lines from a day before ``start`` to a day after ``end``
+    (``window_events``), as a list."""
+    return list(window_events(lines, start, end, zone, problems))
+
+
+def window_events(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
+                  zone: tzinfo, problems: list[tuple[int, str]]) -> Iterator[QueueLogEvent]:
+    """The events of these lines from a day before ``start`` to a day after ``end``, one
+    at a time. A queue_log is in time order: reading stops after ``PAST_END`` events in
+    a row past that (not at the first, which may be a PBX clock's slip)."""
     first, last = start - MARGIN, end + MARGIN
-    events: list[QueueLogEvent] = []
     past = 0
     for number, text in lines:
         try:
@@ -92,12 +98,19 @@ def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datet
         if event.at >= last:
             past += 1
             if past >= PAST_END:
-                break
+                return
             continue
         past = 0
         if event.at >= first:
-            events.append(event)
-    return events
+            yield event
+
+
+def enter_window(handle: BinaryIO, start: datetime, zone: tzinfo) -> int:
+    """Check that an open queue_log reads as text (ImportRejected if not) and move it to
+    a line written a little before a day before ``start`` (``seek_before``): where
+    ``window_events`` should start reading. Returns the offset reached."""
+    check_text_start(_peek(handle))
+    return seek_before(handle, start - MARGIN, zone)
 
 
 BISECT_STOP = 1 << 16  # bytes: closer than this, reading beats seeking
@@ -153,8 +166,7 @@ def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
     problems: list[tuple[int, str]] = []
     try:
         with open(path, "rb") as handle:
-            check_text_start(_peek(handle))
-            offset = seek_before(handle, start - MARGIN, zone)
+            offset = enter_window(handle, start, zone)
             events = events_between(stream_lines(handle, problems, complete_only=True),
                                     start, end, zone, problems)
     except OSError as exc:
