@@ -7,7 +7,9 @@ to ``agent_activity`` with source ``pbx``, so that replaying a log changes nothi
   second time) is ignored; a start while the person's pause is open is ignored too,
   except that a row the reconciliation opened a little after the fact (within
   ``ADOPT_WINDOW``) is moved back to the moment the PBX logged;
-- an end closes the open row, if it began before; an end with nothing open is ignored.
+- an end closes the open row, if it began before; an end with nothing open is ignored;
+- a restart of Asterisk (QUEUESTART) closes every pause and session the PBX's log opened
+  (source ``pbx``) that is open at that moment.
 
 Agents are people through their extension (``agent_extension``); an agent nobody in the
 store has is counted and skipped, unless ``create_people`` (a throwaway database) adds
@@ -23,7 +25,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from commands.queue.activity_sync import pbx_reason
-from integrations.pbx.asterisk.queue_log_calls import AgentChange
+from integrations.pbx.asterisk.queue_log_calls import RESTART, AgentChange
 from store.queue import activity
 from store.team import people
 from store.team.people import Person
@@ -51,6 +53,9 @@ def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
     persons: dict[str, Person | None] = {}
     reasons: dict[str | None, str] = {}  # the PBX's reason → ours
     for change in sorted(changes, key=lambda c: (c.at, c.line)):
+        if change.kind == RESTART:
+            _restart(session, change, report)
+            continue
         person = _person(session, change, persons, create_people)
         if person is None:
             report.unknown_agents.add(change.agent)
@@ -109,3 +114,17 @@ def _stop(session: Session, person: Person, change: AgentChange, report: AgentRe
         return
     activity.finish(current, change.at)
     report.closed += 1
+
+
+RESTART_NOTE = "Asterisk restarted"
+
+
+def _restart(session: Session, change: AgentChange, report: AgentReport) -> None:
+    """Every open pause and session the PBX's log opened before the restart ends there."""
+    for kind in (activity.PAUSE, activity.SESSION):
+        for row in activity.open_activities(session, kind):
+            if row.source != "pbx" or row.started_at > change.at:
+                continue
+            activity.lock_person(session, row.person_id)
+            activity.finish(row, change.at, note=RESTART_NOTE)
+            report.closed += 1

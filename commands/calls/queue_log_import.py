@@ -124,7 +124,11 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
         def last_call_of(extension: str, at: datetime) -> CallInfo | None:
             return records.last_answered_by(session, SOURCE, extension, at)
 
-        folded = fold(events, known, template=template, last_call_of=last_call_of)
+        def open_calls(at: datetime) -> list[CallInfo]:
+            return records.open_calls(session, SOURCE, at)
+
+        folded = fold(events, known, template=template, last_call_of=last_call_of,
+                      open_calls=open_calls)
         # Wrap-up lines touch an earlier call of the agent's: look its row up too.
         others = [key for key in folded.calls if key not in rows]
         if others:

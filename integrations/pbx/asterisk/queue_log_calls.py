@@ -16,7 +16,13 @@ as it grows, ends with the same records. Every event *sets* facts, never adds to
   EXITWITHKEY of Asterisk 1.4) waited from its ENTERQUEUE to this line;
 - Wazo's CLOSED, FULL, DIVERT_CA_RATIO, DIVERT_HOLDTIME, JOINEMPTY, LEAVEEMPTY: the queue
   did not take the call;
-- Wazo's WRAPUPSTART (data1 seconds): wrap-up of the agent's last ended call.
+- Wazo's WRAPUPSTART (data1 seconds): wrap-up of the agent's last ended call;
+- QUEUESTART (Asterisk started: a restart ended every call): a stint still waiting ends
+  unanswered at that moment as ``exit_empty`` (the queue lost the caller, the caller did
+  not hang up), its wait the time since it entered; an answered stint not yet ended ends
+  there, its talk the time since it was answered. Stints stored by earlier imports are
+  asked for (``open_calls``), and every open pause and session ends there too (an
+  ``AgentChange`` of kind ``restart``).
 
 A stint first seen on a line other than ENTERQUEUE enters at that line's time less the
 waits and talk it states. Waits come from the data fields, as Asterisk measured them,
@@ -59,6 +65,7 @@ _PAUSES = {"PAUSE": True, "PAUSEALL": True, "UNPAUSE": False, "UNPAUSEALL": Fals
 _SESSIONS = {"AGENTLOGIN": True, "AGENTCALLBACKLOGIN": True, "ADDMEMBER": True,
              "AGENTLOGOFF": False, "AGENTCALLBACKLOGOFF": False, "REMOVEMEMBER": False}
 CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", *_COMPLETE, *_TRANSFERS, *_EXITS, *_REFUSED})
+RESTART = "restart"  # AgentChange.kind of a QUEUESTART: every open pause and session ends
 
 Key = tuple[str, str]  # (callid, queue)
 
@@ -71,7 +78,7 @@ class AgentChange:
     at: datetime
     agent: str
     extension: str | None
-    kind: str  # pause | session
+    kind: str  # pause | session | restart (agent "", starts False)
     starts: bool
     reason: str | None = None
 
@@ -96,9 +103,11 @@ def callers_of(events: Iterable[QueueLogEvent]) -> Iterator[str]:
 def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
          template: str = "PJSIP/{extension}",
          last_call_of: Callable[[str, datetime], CallInfo | None] = lambda ext, at: None,
+         open_calls: Callable[[datetime], Iterable[CallInfo]] = lambda at: (),
          ) -> Folded:
     """Apply the events, in time order, to what is ``known``; ``last_call_of(extension,
-    at)`` finds an agent's last ended call outside these events (for wrap-up)."""
+    at)`` finds an agent's last ended call outside these events (for wrap-up), and
+    ``open_calls(at)`` the stored calls still waiting or talking at a restart."""
     result = Folded()
     state: dict[Key, dict[str, Any]] = {}
     ended = _Ended(state)
@@ -117,6 +126,9 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
             ended.note(key, stint)
         elif name == "WRAPUPSTART":
             _wrapup(event, state, ended, known, result, template, last_call_of)
+        elif name == "QUEUESTART":
+            _restart(event, state, ended, known, open_calls)
+            result.agents.append(AgentChange(event.line, event.at, "", None, RESTART, False))
         elif name in _PAUSES or name in _SESSIONS:
             starts = _PAUSES[name] if name in _PAUSES else _SESSIONS[name]
             reason = (event.field(0) or None) if name in ("PAUSE", "PAUSEALL") else None
@@ -187,6 +199,30 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
     else:
         _begin(stint, event)
         stint.update(outcome=_REFUSED[name], ended_at=event.at)
+
+
+def _restart(event: QueueLogEvent, state: dict[Key, dict[str, Any]], ended: _Ended,
+             known: dict[Key, CallInfo],
+             open_calls: Callable[[datetime], Iterable[CallInfo]]) -> None:
+    """Asterisk started again: what was waiting or talking before it ended then."""
+    at = event.at
+    for call in open_calls(at):
+        key = (call.call_id, call.queue)
+        if key not in state:
+            state[key] = _as_dict(known.get(key) or call)
+    for key, stint in state.items():
+        if stint["ended_at"] is not None or stint["entered_at"] > at:
+            continue
+        if stint["outcome"] == WAITING:
+            stint.update(outcome=EXIT_EMPTY, ended_at=at,
+                         wait_seconds=(at - stint["entered_at"]).total_seconds())
+        elif stint["outcome"] in (ANSWERED, TRANSFERRED):
+            answered = stint["answered_at"]
+            stint.update(ended_at=at, talk_seconds=None if answered is None
+                         else max(0.0, (at - answered).total_seconds()))
+        else:
+            continue
+        ended.note(key, stint)
 
 
 class _Ended:
