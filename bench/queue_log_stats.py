@@ -84,7 +84,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         out.write("timed: switchboard " + " ".join(command[3:]) + "\n")
         # As installed: Python's compiled modules are written once, by an untimed run.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run([*command[:3], "--help"], env=env, check=True,  # noqa: S603
+        subprocess.run([*command[:3], "--help"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         seconds, cpu, peak_mb, code, output = _measure(command, Path(folder) / "out", env)
     received = next((line.strip() for line in output.splitlines() if "ffered" in line), "")
@@ -104,7 +104,7 @@ def _measure(command: list[str], output: Path,
     with open(output, "wb") as sink:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
-                                 env=env)  # noqa: S603
+                                 env=env)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)

@@ -188,8 +188,7 @@ def queue_log_lines(lines: int, first_day: date, tz: tzinfo,
         if n % 250 == 0:
             out.append(f"{t + 1}|NONE|{queue}|{agent}|PAUSE|lunch")
             out.append(f"{t + 900}|NONE|{queue}|{agent}|UNPAUSE|")
-        for line in out[:lines - written]:
-            yield line
+        yield from out[:lines - written]
         written += len(out)
         n += 1
 

@@ -11,21 +11,22 @@ to ``agent_activity`` with source ``pbx``, so that replaying a log changes nothi
 - a restart of Asterisk (QUEUESTART) closes every pause and session the PBX's log opened
   (source ``pbx``) that is open at that moment.
 
-Agents are people through their extension (``agent_extension``); an agent nobody in the
-store has is counted and skipped, unless ``create_people`` (a throwaway database) adds
-them.
+Agents are people through their extension (``agent_extension``), or, logged by member
+name, through their PBX member name (``pbx_name``, else their name:
+``people.by_member_name``); an agent nobody in the store has is counted and skipped,
+unless ``create_people`` (a throwaway database) adds those given by extension.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from commands.queue.activity_sync import pbx_reason
-from integrations.pbx.asterisk.queue_log_calls import RESTART, AgentChange
+from integrations.pbx.asterisk.queue_log_calls import RESTART, AgentChange, is_member_name
 from store.queue import activity
 from store.team import people
 from store.team.people import Person
@@ -48,15 +49,18 @@ class AgentReport:
 
 
 def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
-                        create_people: bool = False) -> AgentReport:
+                        create_people: bool = False,
+                        named: Mapping[str, Person] | None = None) -> AgentReport:
+    """``named``: ``people.by_member_name`` when the caller read it already."""
     report = AgentReport()
+    members = _Members(session, named)
     persons: dict[str, Person | None] = {}
     reasons: dict[str | None, str] = {}  # the PBX's reason → ours
     for change in sorted(changes, key=lambda c: (c.at, c.line)):
         if change.kind == RESTART:
             _restart(session, change, report)
             continue
-        person = _person(session, change, persons, create_people)
+        person = _person(session, change, persons, members, create_people)
         if person is None:
             report.unknown_agents.add(change.agent)
             continue
@@ -68,12 +72,26 @@ def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
     return report
 
 
+class _Members:
+    """``people.by_member_name``, read when first needed."""
+
+    def __init__(self, session: Session, named: Mapping[str, Person] | None) -> None:
+        self.session, self.named = session, named
+
+    def get(self, agent: str) -> Person | None:
+        if self.named is None:
+            self.named = people.by_member_name(self.session)
+        return self.named.get(people.member_key(agent))
+
+
 def _person(session: Session, change: AgentChange, cache: dict[str, Person | None],
-            create: bool) -> Person | None:
+            members: _Members, create: bool) -> Person | None:
     key = change.extension or change.agent
     if key in cache:
         return cache[key]
     person = people.by_extension(session, change.extension) if change.extension else None
+    if person is None and change.extension is None and is_member_name(change.agent):
+        person = members.get(change.agent)  # log_membername_as_agent: a member name
     if person is None and create and change.extension:
         person = Person(key=f"ext-{change.extension}".lower()[:64], name=change.agent[:200],
                         extension=change.extension, created_at=change.at)

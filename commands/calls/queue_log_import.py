@@ -27,6 +27,7 @@ from store.calls.ingest import as_info, save_calls, stored_rows
 from store.calls.records import CallInfo, SaveReport
 from store.collector import collector_paused
 from store.db import transaction
+from store.team import people
 
 SOURCE = "asterisk"
 BATCH = 50_000  # events per transaction
@@ -50,9 +51,10 @@ class ImportResult:
         parts = [f"{self.lines} lines", f"calls: {self.calls.summary()}",
                  f"pauses and sessions: {self.agents.opened} opened, "
                  f"{self.agents.closed} closed"]
-        if self.agents.unknown_agents:
-            parts.append(f"{len(self.agents.unknown_agents)} agent(s) nobody has as an "
-                         "extension: " + ", ".join(sorted(self.agents.unknown_agents)[:10]))
+        if unknown := self.agents.unknown_agents:
+            parts.append(f"{len(unknown)} agent(s) not mapped to a person (by extension, "
+                         "PBX member name or name): " + ", ".join(sorted(unknown)[:20])
+                         + (", …" if len(unknown) > 20 else ""))
         if self.problems:
             parts.append(f"{len(self.problems)} line(s) skipped")
         return "; ".join(parts)
@@ -127,8 +129,10 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
         def open_calls(at: datetime) -> list[CallInfo]:
             return records.open_calls(session, SOURCE, at)
 
-        folded = fold(events, known, template=template, last_call_of=last_call_of,
-                      open_calls=open_calls)
+        named = people.by_member_name(session)  # a small table, read once per batch
+        members = {key: p.extension for key, p in named.items() if p.extension}
+        folded = fold(events, known, template=template, members=members,
+                      last_call_of=last_call_of, open_calls=open_calls)
         # Wrap-up lines touch an earlier call of the agent's: look its row up too.
         others = [key for key in folded.calls if key not in rows]
         if others:
@@ -142,6 +146,7 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
                                     existing=rows))
         result.calls.unchanged += len(folded.calls) - len(changed)
         result.agents.add(apply_agent_changes(session, folded.agents,
-                                              create_people=create_people))
+                                              create_people=create_people, named=named))
+        result.agents.unknown_agents |= folded.unmapped
     result.events += len(events)
     result.ignored += folded.ignored

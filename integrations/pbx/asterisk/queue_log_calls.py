@@ -26,15 +26,18 @@ as it grows, ends with the same records. Every event *sets* facts, never adds to
 
 A stint first seen on a line other than ENTERQUEUE enters at that line's time less the
 waits and talk it states. Waits come from the data fields, as Asterisk measured them,
-not from gaps between lines, except where an old layout states none. PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and
-AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their ends become ``AgentChange``s.
+not from gaps between lines, except where an old layout states none.
+PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their
+ends become ``AgentChange``s. Agents are extensions: read from the interface, or, for
+an Asterisk logging member names (``log_membername_as_agent``), the extension of the
+person with that PBX member name (``members``).
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +55,7 @@ from store.calls.records import (
     WAITING,
     CallInfo,
 )
+from store.team.people import member_key
 
 # Leaving unanswered: event → (outcome, data index of the wait).
 _EXITS = {"ABANDON": (ABANDONED, 2), "EXITWITHTIMEOUT": (TIMEOUT, 2),
@@ -88,6 +92,39 @@ class Folded:
     calls: dict[Key, CallInfo] = field(default_factory=dict)  # changed or created
     agents: list[AgentChange] = field(default_factory=list)
     ignored: int = 0  # lines of events that carry nothing for the statistics
+    unmapped: set[str] = field(default_factory=set)  # agents named, but by nobody's name
+
+
+class _Agents:
+    """An agent field's extension: read through the interface template
+    (``agent_extension``), or, for a member name (``log_membername_as_agent``), the
+    extension of the person ``members`` maps it to; a name nobody has is noted in
+    ``unmapped``. Remembered per fold: a log names few agents many times."""
+
+    def __init__(self, template: str, members: Mapping[str, str],
+                 unmapped: set[str]) -> None:
+        self.template, self.members, self.unmapped = template, members, unmapped
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, agent: str) -> str | None:
+        try:
+            return self.seen[agent]
+        except KeyError:
+            pass
+        extension = agent_extension(agent, self.template)
+        if extension is None and is_member_name(agent):
+            extension = self.members.get(member_key(agent))
+            if extension is None:
+                self.unmapped.add(agent.strip())
+        self.seen[agent] = extension
+        return extension
+
+
+def is_member_name(agent: str) -> bool:
+    """Whether an agent field that is no interface names a member (not ``NONE``, empty,
+    or an interface of a technology the template does not read)."""
+    text = agent.strip()
+    return bool(text) and text.upper() != "NONE" and "/" not in text
 
 
 def keys_of(events: Iterable[QueueLogEvent]) -> set[Key]:
@@ -101,14 +138,16 @@ def callers_of(events: Iterable[QueueLogEvent]) -> Iterator[str]:
 
 
 def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
-         template: str = "PJSIP/{extension}",
+         template: str = "PJSIP/{extension}", members: Mapping[str, str] | None = None,
          last_call_of: Callable[[str, datetime], CallInfo | None] = lambda ext, at: None,
          open_calls: Callable[[datetime], Iterable[CallInfo]] = lambda at: (),
          ) -> Folded:
     """Apply the events, in time order, to what is ``known``; ``last_call_of(extension,
     at)`` finds an agent's last ended call outside these events (for wrap-up), and
-    ``open_calls(at)`` the stored calls still waiting or talking at a restart."""
+    ``open_calls(at)`` the stored calls still waiting or talking at a restart.
+    ``members``: member name (``member_key``) → extension, for agents logged by name."""
     result = Folded()
+    resolve = _Agents(template, members or {}, result.unmapped)
     state: dict[Key, dict[str, Any]] = {}
     ended = _Ended(state)
     ordered = list(events)
@@ -122,10 +161,10 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
             if stint is None:
                 call = known.get(key)
                 stint = state[key] = _as_dict(call) if call is not None else {}
-            _apply(event, stint, template)
+            _apply(event, stint, resolve)
             ended.note(key, stint)
         elif name == "WRAPUPSTART":
-            _wrapup(event, state, ended, known, result, template, last_call_of)
+            _wrapup(event, state, ended, known, result, resolve, last_call_of)
         elif name == "QUEUESTART":
             _restart(event, state, ended, known, open_calls)
             result.agents.append(AgentChange(event.line, event.at, "", None, RESTART, False))
@@ -133,7 +172,7 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
             starts = _PAUSES[name] if name in _PAUSES else _SESSIONS[name]
             reason = (event.field(0) or None) if name in ("PAUSE", "PAUSEALL") else None
             result.agents.append(AgentChange(
-                event.line, event.at, event.agent, agent_extension(event.agent, template),
+                event.line, event.at, event.agent, resolve(event.agent),
                 "pause" if name in _PAUSES else "session", starts, reason))
         else:
             result.ignored += 1
@@ -163,14 +202,14 @@ def _begin(stint: dict[str, Any], event: QueueLogEvent, *waits: float | None) ->
                      outcome=WAITING)
 
 
-def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
+def _apply(event: QueueLogEvent, stint: dict[str, Any], resolve: _Agents) -> None:
     name = event.event
     if name == "ENTERQUEUE":
         _begin(stint, event)
         stint["entered_at"] = event.at
         stint["caller"] = event.field(1) or stint["caller"]
         return
-    agent = agent_extension(event.agent, template)
+    agent = resolve(event.agent)
     if name == "CONNECT":
         hold = event.seconds(0)
         _begin(stint, event, hold)
@@ -288,11 +327,11 @@ class _Ended:
 
 
 def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]], ended: _Ended,
-            known: dict[Key, CallInfo], result: Folded, template: str,
+            known: dict[Key, CallInfo], result: Folded, resolve: _Agents,
             last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
     """Wrap-up of the agent's call that ended last by this line: one of this batch's, or
     else the stored one ``last_call_of`` finds."""
-    extension = agent_extension(event.agent, template)
+    extension = resolve(event.agent)
     seconds = event.seconds(0)
     if extension is None or seconds is None:
         result.ignored += 1

@@ -187,3 +187,31 @@ def test_a_restart_ends_the_calls_pauses_and_sessions_it_ended(demo: Services,
     again = import_lines(demo, lines)
     assert (again.calls.created, again.calls.updated, again.agents.opened,
             again.agents.closed) == (0, 0, 0, 0)
+
+
+# An Asterisk with log_membername_as_agent = yes: agents are member names, not interfaces.
+MEMBER_NAMES = f"""\
+{E}|m.1|support|NONE|ENTERQUEUE||600111222|1
+{E + 8}|m.1|support|Farah Agent|CONNECT|8|m.2|2
+{E + 68}|m.1|support|Farah Agent|COMPLETECALLER|8|60|1
+{E + 70}|NONE|support|Bruno (tarde)|PAUSE|lunch
+{E + 80}|NONE|support|Nobody Known|PAUSE|lunch
+{E + 90}|m.3|support|NONE|ENTERQUEUE||600333444|1
+{E + 95}|m.3|support|Stranger|CONNECT|5|m.4|2
+"""
+
+
+def test_agents_logged_by_member_name_are_people(demo: Services) -> None:
+    """Farah by her name (no pbx_name), Bruno by his pbx_name; the others are named."""
+    with transaction(demo.sessions) as session:
+        from store.team import people
+
+        people.set_pbx_name(session, "bruno", "Bruno (tarde)")
+    result = import_lines(demo, numbered(MEMBER_NAMES))
+    found = calls(demo)
+    assert found["m.1"][2:] == ("216", 8.0, 60.0, None, True)  # Farah's extension
+    assert found["m.3"][2] is None
+    assert [(a[0], a[2]) for a in activities(demo)] == [(PAUSE, T0 + timedelta(seconds=70))]
+    assert result.agents.unknown_agents == {"Nobody Known", "Stranger"}
+    assert "2 agent(s) not mapped to a person" in result.summary()
+    assert "Nobody Known, Stranger" in result.summary()
