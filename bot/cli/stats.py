@@ -8,7 +8,7 @@
 in-memory database, without touching the configured one: the same import and the same
 metric code as everything else, so anyone can point it at their PBX's log. Only the
 period's part of the file is read (from a day before it to a day after), found by
-bisecting byte offsets as the Asterisk backend's pull does. PERIOD is
+bisecting byte offsets as the Asterisk backend's pull does (``import_period``). PERIOD is
 anything /stats takes: today, yesterday, YYYY-MM-DD, week, month or FROM..TO.
 """
 
@@ -36,7 +36,12 @@ from commands.stats.chart import render_png
 from commands.stats.figures import StatsReport
 from commands.stats.metrics import HEADLINE, Figures
 from commands.stats.period import Period, day_period, parse_period
-from integrations.pbx.asterisk.queue_log_file import enter_window, stream_lines, window_events
+from integrations.pbx.asterisk.queue_log_file import (
+    CALL_SPAN,
+    enter_window,
+    stream_lines,
+    window_events,
+)
 from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
 from store.imports import ImportRejected
@@ -133,14 +138,17 @@ def import_period(cli: Cli, services: Services, path: str, period: Period,
     """Import the part of a queue_log file the period needs into the scratch database:
     the file is entered by bisecting (``enter_window``, as the Asterisk backend's pull
     does) and read through the import's own batches only from a day before the period
-    to a day after it (``window_events``). Exit status; 0 when it was read."""
+    (the agents' pauses and sessions open when it starts; calls from ``CALL_SPAN``
+    before it) to ``CALL_SPAN`` after it (``window_events``). Exit status; 0 when it
+    was read."""
     result = ImportResult()
     zone = pbx_zone(services.settings)
     try:
         with open(path, "rb") as handle:  # a stream, and only the period's part of it
             offset = enter_window(handle, period.begin, zone)
             events = window_events(stream_lines(handle, result.problems), period.begin,
-                                   period.end, zone, result.problems)
+                                   period.end, zone, result.problems, after=CALL_SPAN,
+                                   calls_from=period.begin - CALL_SPAN)
             import_events(services, events, create_people=True, callers=False,
                           result=result)
     except OSError as exc:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import BinaryIO
 
 from integrations.pbx.asterisk.queue_log import MAX_LINE, BadLine, QueueLogEvent, parse_line
-from integrations.pbx.asterisk.queue_log_calls import fold
+from integrations.pbx.asterisk.queue_log_calls import CALL_EVENTS, fold
 from integrations.pbx.base import PbxError
 from store.calls.records import CallInfo
 from store.imports import ImportRejected, check_text_start
@@ -71,6 +71,9 @@ def _peek(handle: BinaryIO) -> bytes:
 # that entered in it (its queue stint, wrap-up included).
 MARGIN = timedelta(days=1)
 PAST_END = 1000  # events in a row after the period's margin that end the reading
+# Figures of a period count the calls that entered in it: their events lie within hours
+# of it (a wait, a conversation, a wrap-up), where a pull keeps a day to be safe.
+CALL_SPAN = timedelta(hours=2)
 
 
 def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
@@ -81,11 +84,15 @@ def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datet
 
 
 def window_events(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
-                  zone: tzinfo, problems: list[tuple[int, str]]) -> Iterator[QueueLogEvent]:
-    """The events of these lines from a day before ``start`` to a day after ``end``, one
-    at a time. A queue_log is in time order: reading stops after ``PAST_END`` events in
-    a row past that (not at the first, which may be a PBX clock's slip)."""
-    first, last = start - MARGIN, end + MARGIN
+                  zone: tzinfo, problems: list[tuple[int, str]], *,
+                  after: timedelta = MARGIN,
+                  calls_from: datetime | None = None) -> Iterator[QueueLogEvent]:
+    """The events of these lines from a day before ``start`` to ``after`` (a day) after
+    ``end``, one at a time; calls' events only from ``calls_from`` on, when given (the
+    day before is then read for the agents' pauses and sessions alone). A queue_log is
+    in time order: reading stops after ``PAST_END`` events in a row past that (not at
+    the first, which may be a PBX clock's slip)."""
+    first, last = start - MARGIN, end + after
     past = 0
     for number, text in lines:
         try:
@@ -101,7 +108,8 @@ def window_events(lines: Iterable[tuple[int, str]], start: datetime, end: dateti
                 return
             continue
         past = 0
-        if event.at >= first:
+        if event.at >= first and not (calls_from is not None and event.at < calls_from
+                                      and event.event in CALL_EVENTS):
             yield event
 
 
