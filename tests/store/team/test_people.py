@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from commands.core import Services
+from commands.dispatch import Dispatcher
+from commands.registry import COMMANDS
 from store.db import transaction
 from store.team import people
+from tests.conftest import Chat
 
 
 def test_member_names_match_the_pbx_name_else_the_name(demo: Services) -> None:
@@ -41,3 +44,12 @@ def test_two_people_of_one_name_map_to_nobody(demo: Services) -> None:
         people.by_key(session, "bruno").name = "Farah Agent"  # type: ignore[union-attr]
         session.flush()
         assert people.member_key("Farah Agent") not in people.by_member_name(session)
+
+
+def test_people_shows_a_member_name_when_one_is_set(demo: Services) -> None:
+    with transaction(demo.sessions) as session:
+        people.set_pbx_name(session, "bruno", "Bruno (tarde)")
+    text = Chat(Dispatcher(COMMANDS, demo)).say("carla", "/people agent")
+    assert "@bruno · agent · ext 212 · PBX name 'Bruno (tarde)'" in text
+    (farah,) = [line for line in text.splitlines() if "@farah" in line]
+    assert "PBX name" not in farah
