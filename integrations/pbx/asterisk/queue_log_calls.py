@@ -70,6 +70,8 @@ _SESSIONS = {"AGENTLOGIN": True, "AGENTCALLBACKLOGIN": True, "ADDMEMBER": True,
              "AGENTLOGOFF": False, "AGENTCALLBACKLOGOFF": False, "REMOVEMEMBER": False}
 CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", *_COMPLETE, *_TRANSFERS, *_EXITS, *_REFUSED})
 RESTART = "restart"  # AgentChange.kind of a QUEUESTART: every open pause and session ends
+# The events that open or close agents' pauses and sessions.
+AGENT_EVENTS = frozenset({*_PAUSES, *_SESSIONS, "QUEUESTART"})
 
 Key = tuple[str, str]  # (callid, queue)
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import BinaryIO
 
 from integrations.pbx.asterisk.queue_log import MAX_LINE, BadLine, QueueLogEvent, parse_line
-from integrations.pbx.asterisk.queue_log_calls import CALL_EVENTS, fold
+from integrations.pbx.asterisk.queue_log_calls import AGENT_EVENTS, CALL_EVENTS, fold
 from integrations.pbx.base import PbxError
 from store.calls.records import CallInfo
 from store.imports import ImportRejected, check_text_start
@@ -94,7 +94,17 @@ def window_events(lines: Iterable[tuple[int, str]], start: datetime, end: dateti
     the first, which may be a PBX clock's slip)."""
     first, last = start - MARGIN, end + after
     past = 0
+    # Before ``calls_from`` only the agents' lines are read in full; the others are told
+    # apart by their epoch and event name alone (the realtime layout is read in full).
+    skip_before = int(calls_from.timestamp()) if calls_from is not None else None
     for number, text in lines:
+        if skip_before is not None:
+            head = text.split("|", 5)
+            if len(head) > 4 and head[0].isascii() and head[0].isdigit():
+                if int(head[0]) >= skip_before:
+                    skip_before = None  # from here on every line is read in full
+                elif head[4].strip().upper() not in AGENT_EVENTS:
+                    continue
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
