@@ -18,6 +18,7 @@ and a summary goes to the admins by DM.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -172,7 +173,9 @@ def _tell_admins(services: Services, plan: SyncPlan, result: SyncResult) -> None
     if not (result.done or result.in_call or result.failed):
         return
     text = summary(plan, result)
+    # One summary per run: the same changes reported twice in one second are one run.
     stamp = services.clock.now().strftime("%Y%m%dT%H%M%S")
+    stamp += ":" + hashlib.sha256(text.encode()).hexdigest()[:12]
     with transaction(services.sessions) as session:
         for admin in people.with_role(session, Role.ADMIN):
             services.notifier.send(session, person_target(admin), Reply(text, private=True),
