@@ -29,7 +29,7 @@ from store.callbacks.bookings import CallbackEvent
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
 from tests.conftest import Chat
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
+from testing.fake_ami import FakeAmi
 
 WAIT = 5.0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from integrations.pbx import MemberState
 from integrations.pbx.asterisk.ami import AmiClient
 from integrations.pbx.asterisk.backend import AsteriskPbx
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
+from testing.fake_ami import FakeAmi
 from tests.integrations.pbx.harness import CONTRACT_TIMEOUT
 
 QUEUE = "support"

@@ -18,7 +18,7 @@ from integrations.pbx.asterisk.ami_wire import (
     parse_banner,
 )
 from testing.shared_data import shared_data
-from tests.integrations.pbx.asterisk.fake_ami import NOISE, FakeAmi
+from testing.fake_ami import NOISE, FakeAmi
 from tests.integrations.pbx.asterisk.replay_ami import Exchange, ReplayAmi, exchanges
 
 TIMEOUT = 0.5

@@ -13,7 +13,7 @@ from integrations.pbx.asterisk.ami import AmiClient
 from integrations.pbx.asterisk.backend import AsteriskPbx
 from testing.shared_data import shared_data
 from tests.conftest import T0
-from tests.integrations.pbx.asterisk.fake_ami import NOISE, FakeAmi
+from testing.fake_ami import NOISE, FakeAmi
 from tests.integrations.pbx.asterisk.replay_ami import Exchange, ReplayAmi, exchanges
 
 
