@@ -28,8 +28,8 @@ from store.callbacks import bookings
 from store.callbacks.bookings import CallbackEvent
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
-from tests.conftest import Chat
 from testing.fake_ami import FakeAmi
+from tests.conftest import Chat
 
 WAIT = 5.0
 

@@ -19,9 +19,9 @@ from integrations.pbx.sim.backend import SimPbx
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
 from store.team.audit import AuditEntry
+from testing.fake_ami import FakeAmi
 from tests.conftest import T0, Chat, Database
 from tests.integrations.pbx.areavoip.fake_areavoip import FakeAreavoip
-from testing.fake_ami import FakeAmi
 from tests.integrations.pbx.irontec.fake_irontec import FakeIrontec
 
 DEMO_EXTENSIONS = ("200", "201", "202", "211", "212", "213", "214", "215", "216", "217",
