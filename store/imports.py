@@ -22,9 +22,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase
 from yaml.nodes import MappingNode, Node
@@ -351,3 +352,182 @@ def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
                 and not INT_RANGE[0] <= value <= INT_RANGE[1]:
             problems.append(Problem(entry, name, f"out of range: {value}"))
     return problems
+
+
+# ------------------------------------------------------------------------- entry models
+#
+# Each import describes one entry of its file as a pydantic model; ``validate_entry`` runs
+# it and turns whatever pydantic finds into the same (entry, field, why) problems as
+# everything above. A validator raises ValueError with the reason in the project's words;
+# pydantic's own errors (a wrong type, a bound) are translated below.
+
+
+class EntryModel(BaseModel):
+    """Base of every import's entry model: fields are checked strictly (no "20" taken as
+    20), fields the model does not know are reported by ``validate_entry`` first."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, validate_default=True)
+
+
+def column_length(model: type[DeclarativeBase], name: str) -> int:
+    """The length limit of ``model``'s string column ``name``: the one place it is said."""
+    length = getattr(model.__table__.c[name].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} is not a string column with a length")
+    return length
+
+
+# Characters no single-line text may hold: control characters (NUL, tab, CR, LF, the C1
+# block), the Unicode line and paragraph separators, and unpaired surrogates (which no
+# database stores).
+_NOT_IN_A_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def text_problem(value: str, max_length: int | None = None) -> str | None:
+    """Why ``value`` cannot be one line of stored text, or None when it can."""
+    bad = _NOT_IN_A_LINE.search(value)
+    if bad is not None:
+        ch = bad.group()
+        if ch == "\x00":
+            return "contains a NUL character"
+        if "\ud800" <= ch <= "\udfff":
+            return "contains an unpaired surrogate"
+        if ch in "\r\n\u2028\u2029":
+            return "contains a line break: it must be one line"
+        return f"contains a control character (U+{ord(ch):04X})"
+    if max_length is not None and len(value) > max_length:
+        return f"too long: {len(value):,} characters, at most {max_length}"
+    return None
+
+
+_KEEP: Any = object()
+
+
+def line_text(max_length: int | None = None, *, numbers: bool = False, lower: bool = False,
+              blank: Any = _KEEP) -> Callable[[Any], Any]:
+    """A before-validator for one line of text: stripped (``lower``: lower-cased), a number
+    taken as its digits when ``numbers`` (YAML reads 3001 as a number), ``blank`` for
+    nothing (None or only spaces) when given, refused with the reason when it holds a line
+    break, a control character or NUL, or is longer than ``max_length``. Anything that is
+    not text is passed on for the field's type to refuse."""
+
+    def check(value: Any) -> Any:
+        if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if blank is not _KEEP and (value is None or isinstance(value, str)
+                                   and not value.strip()):
+            return blank
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        why = text_problem(value, max_length)
+        if why is not None:
+            raise ValueError(why)
+        return value.lower() if lower else value
+
+    return check
+
+
+def Line(max_length: int | None = None, *, numbers: bool = False,  # noqa: N802 - a type
+         lower: bool = False, blank: Any = _KEEP) -> BeforeValidator:
+    """``line_text`` as the metadata of an ``Annotated[str, ...]`` field."""
+    return BeforeValidator(line_text(max_length, numbers=numbers, lower=lower, blank=blank))
+
+
+def ColumnLine(model: type[DeclarativeBase], name: str, *,  # noqa: N802 - a type
+               numbers: bool = False, lower: bool = False,
+               blank: Any = _KEEP) -> BeforeValidator:
+    """A ``Line`` as long as ``model``'s column ``name`` allows."""
+    return Line(column_length(model, name), numbers=numbers, lower=lower, blank=blank)
+
+
+def matching(pattern: re.Pattern[str], why: Callable[[str], str]) -> AfterValidator:
+    """An after-validator: the text (None passes) must match ``pattern`` as a whole."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not pattern.fullmatch(value):
+            raise ValueError(why(value))
+        return value
+
+    return AfterValidator(check)
+
+
+def _why(error: Mapping[str, Any]) -> str:
+    """A pydantic error in the project's words."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "missing":
+        return "missing"
+    if kind in ("bool_type", "bool_parsing"):
+        return "expected true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{value!r} is not a whole number"
+    if kind in ("string_type", "string_sub_type"):
+        return f"{value!r} is not a text"
+    if kind in ("list_type", "tuple_type"):
+        return "expected a list"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "expected a mapping of fields"
+    if kind == "string_too_long":
+        return f"too long: {len(value):,} characters, at most {ctx['max_length']}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"{value!r} is out of range: expected {words} {bound}"
+    return str(error["msg"])
+
+
+def problems_from(exc: ValidationError, entry: str) -> list[Problem]:
+    """Every error of a pydantic validation as (entry, field path, why)."""
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        path = [str(part) for part in error["loc"]]
+        # A field's type wrapper (an Annotated union, a function validator) adds its own
+        # step to the path; what matters to the reader is the field and the item.
+        field_path = ".".join(p for p in path if not p.startswith(("function-", "union[")))
+        problems.append(Problem(entry, field_path or "entry", _why(error)))
+    return problems
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_entry(model: type[M], raw: Mapping[Any, Any], entry: str, *,
+                   context: Mapping[str, Any] | None = None) -> tuple[M | None, list[Problem]]:
+    """``raw`` as a ``model``: (the entry, []) or (None, every problem: the fields the model
+    does not know first, then each field's)."""
+    fields = tuple(model.model_fields)
+    problems = unknown_fields(dict(raw), fields, entry)
+    known = {k: v for k, v in raw.items() if k in fields}
+    try:
+        value = model.model_validate(known, context=dict(context or {}))
+    except ValidationError as exc:
+        return None, problems + problems_from(exc, entry)
+    return (None if problems else value), problems
+
+
+def whole_number(why: str, low: int = INT_RANGE[0], high: int = INT_RANGE[1], *,
+                 optional: bool = True) -> Callable[[Any], Any]:
+    """A before-validator for a whole number (never a boolean or a text): ``why`` when it
+    is not one or is outside ``low``…``high`` (given ``optional``, None passes)."""
+
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            if isinstance(value, int) and not isinstance(value, bool) \
+                    and (low, high) == INT_RANGE:
+                raise ValueError(f"out of range: {value}")
+            raise ValueError(why)
+        return value
+
+    return check
+
+
+def flag(value: Any) -> Any:
+    """A before-validator for true or false."""
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value

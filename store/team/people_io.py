@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.imports import (
+    ColumnLine,
+    EntryModel,
     ImportRejected,
     ImportReport,
+    Line,
     Problem,
-    check_columns,
     dump_yaml,
+    flag,
     load_yaml,
+    matching,
+    text_problem,
+    validate_entry,
+    whole_number,
 )
 from store.team import people
 from store.team.people import ROLES, Person
@@ -33,8 +41,7 @@ EXTENSION = re.compile(r"^[0-9A-Za-z*#+_.-]{1,32}$")
 GOOGLE_ID = re.compile(r"^users/[A-Za-z0-9_.@-]+$")
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-FIELDS = ("key", "name", "email", "role", "extension", "google_chat_id", "slack_id", "groups",
-          "active", "color", "erp_user", "ideal_load", "desk")
+GROUP_MAX = 64  # a group name: stored in the person's JSON list, so no column says it
 # Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
 TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
@@ -97,6 +104,67 @@ def _from_tomatic(data: dict[str, Any]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------- validating
 
 
+def _name(value: str) -> str:
+    if not value:
+        raise ValueError("missing: every person needs a display name")
+    return value
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(f"{value!r} is not a role (expected one of {', '.join(ROLES)})")
+    return value
+
+
+def _groups(value: Any) -> Any:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
+        raise ValueError("expected a list of group names")
+    for group in value:
+        why = text_problem(group, GROUP_MAX)
+        if why is not None:
+            raise ValueError(f"group {group[:40]!r}: {why}")
+    return sorted(set(value))
+
+
+_WHOLE = BeforeValidator(whole_number("expected a whole number"))
+
+
+class PersonEntry(EntryModel):
+    """One person of an import, its fields in the order their problems are listed."""
+
+    key: Annotated[str, Line(numbers=True, blank=""), matching(
+        KEY, lambda _: "missing or malformed: lowercase letters, digits, '.', '_' or '-'")] = ""
+    name: Annotated[str, ColumnLine(Person, "name", numbers=True, blank=""),
+                    AfterValidator(_name)] = ""
+    email: Annotated[str | None, ColumnLine(Person, "email", numbers=True, lower=True,
+                                            blank=None), matching(
+        EMAIL, lambda v: f"{v!r} is not a valid address (expected name@domain.tld)")] = None
+    role: Annotated[str, Line(numbers=True, lower=True, blank="agent"),
+                    AfterValidator(_role)] = "agent"
+    extension: Annotated[str | None, ColumnLine(Person, "extension", numbers=True,
+                                                blank=None), matching(
+        EXTENSION, lambda v: f"{v!r} is not a PBX extension (digits, letters, *#+_.-)")] = None
+    google_chat_id: Annotated[str | None, ColumnLine(Person, "google_chat_id", numbers=True,
+                                                     blank=None), matching(
+        GOOGLE_ID, lambda v: f"{v!r} is malformed (expected e.g. users/123456)")] = None
+    slack_id: Annotated[str | None, ColumnLine(Person, "slack_id", numbers=True, blank=None),
+                        matching(SLACK_ID,
+                                 lambda v: f"{v!r} is malformed (expected e.g. U0123ABCD)")
+                        ] = None
+    groups: Annotated[list[str], BeforeValidator(_groups)] = []
+    active: Annotated[bool, BeforeValidator(flag)] = True
+    color: Annotated[str | None, ColumnLine(Person, "color", numbers=True, blank=None)] = None
+    erp_user: Annotated[str | None, ColumnLine(Person, "erp_user", numbers=True,
+                                               blank=None)] = None
+    ideal_load: Annotated[int | None, _WHOLE] = None
+    desk: Annotated[int | None, _WHOLE] = None
+
+
+FIELDS = tuple(PersonEntry.model_fields)
+
+
 def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[str, Any]]:
     """Normalised entries, or ImportRejected with every problem found."""
     problems: list[Problem] = []
@@ -108,78 +176,25 @@ def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[s
             continue
         if raw.get("key"):
             label += f" ({raw['key']})"
-        entry, entry_problems = _clean(raw, label)
+        entry, entry_problems = validate_entry(PersonEntry, raw, label)
         problems += entry_problems
-        clean.append(entry)
+        clean.append(entry.model_dump() if entry is not None else _comparable(raw))
     problems += _duplicates(clean, session)
     if problems:
         raise ImportRejected(problems)
     return clean
 
 
-def _clean(raw: dict[str, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    for name in sorted(set(raw) - set(FIELDS)):
-        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
-    out: dict[str, Any] = {}
-    key = str(raw.get("key") or "").strip()
-    if not KEY.match(key):
-        bad("key", "missing or malformed: lowercase letters, digits, '.', '_' or '-'")
-    out["key"] = key
-    name = str(raw.get("name") or "").strip()
-    if not name:
-        bad("name", "missing: every person needs a display name")
-    out["name"] = name
-    email = raw.get("email")
-    out["email"] = None
-    if email not in (None, ""):
-        email = str(email).strip().lower()
-        if not EMAIL.match(email):
-            bad("email", f"{email!r} is not a valid address (expected name@domain.tld)")
-        out["email"] = email
-    role = str(raw.get("role") or "agent").strip().lower()
-    if role not in ROLES:
-        bad("role", f"{role!r} is not a role (expected one of {', '.join(ROLES)})")
-    out["role"] = role
-    extension = raw.get("extension")
-    out["extension"] = None
-    if extension not in (None, ""):
-        extension = str(extension).strip()
-        if not EXTENSION.match(extension):
-            bad("extension", f"{extension!r} is not a PBX extension (digits, letters, *#+_.-)")
-        out["extension"] = extension
-    for name_, pattern, example in (("google_chat_id", GOOGLE_ID, "users/123456"),
-                                    ("slack_id", SLACK_ID, "U0123ABCD")):
-        value = raw.get(name_)
-        out[name_] = None
-        if value not in (None, ""):
-            if not pattern.match(str(value)):
-                bad(name_, f"{value!r} is malformed (expected e.g. {example})")
-            out[name_] = str(value)
-    groups = raw.get("groups") or []
-    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-        bad("groups", "expected a list of group names")
-        groups = []
-    out["groups"] = sorted(set(groups))
-    active = raw.get("active", True)
-    if not isinstance(active, bool):
-        bad("active", "expected true or false")
-    out["active"] = bool(active)
-    for name_ in ("ideal_load", "desk"):
-        value = raw.get(name_)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            bad(name_, "expected a whole number")
-            value = None
-        out[name_] = value
-    for name_ in ("color", "erp_user"):
-        value = raw.get(name_)
-        out[name_] = None if value in (None, "") else str(value)
-    problems += check_columns(Person, out, label)
-    return out, problems
+def _comparable(raw: dict[str, Any]) -> dict[str, Any]:
+    """The key and unique fields of an entry with problems, as far as they are plain text,
+    so that a clash with another entry is reported too."""
+    out: dict[str, Any] = {"key": str(raw.get("key") or "").strip()}
+    for name in ("email", "extension", "google_chat_id", "slack_id"):
+        value = raw.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            text = str(value).strip()
+            out[name] = text.lower() if name == "email" else text
+    return out
 
 
 def _duplicates(entries: list[dict[str, Any]], session: Session) -> list[Problem]:
