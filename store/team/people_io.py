@@ -51,6 +51,9 @@ ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "
 TOMATIC_IGNORED = {"notoi_ids"}
 # Timetable placeholders ("nobody", "holiday") that Tomàtic lists among persons for colors.
 TOMATIC_PLACEHOLDERS = {"ningu", "festiu"}
+# Tomàtic draws an empty cell with the ``ningu`` entry of persons.yaml: its name ``-`` and
+# its colour. Switchboard stores no placeholder, so its export writes Tomàtic's own.
+TOMATIC_NOBODY = {"names": "-", "colors": "ffffff"}
 
 
 # ------------------------------------------------------------------------- reading
@@ -241,8 +244,9 @@ def import_people(session: Session, text: str, now: datetime) -> ImportReport:
 
 
 def export_tomatic(session: Session) -> str:
-    """Everyone in Tomàtic's persons.yaml layout (parallel maps and groups), so a team
-    can go back; ``import`` reads it again to the same people."""
+    """Everyone in Tomàtic's persons.yaml layout (parallel maps and groups), with the
+    ``ningu`` entry Tomàtic draws empty cells with, so a team can go back; ``import`` reads
+    it again to the same people."""
     maps: dict[str, dict[str, Any]] = {section: {} for section in TOMATIC_MAPS}
     groups: dict[str, list[str]] = {}
     for p in people.all_people(session):
@@ -256,6 +260,8 @@ def export_tomatic(session: Session) -> str:
             groups.setdefault("coordinators", []).append(p.key)
         for group in p.groups:
             groups.setdefault(group, []).append(p.key)
+    for section, value in TOMATIC_NOBODY.items():
+        maps[section]["ningu"] = value
     document: dict[str, Any] = {k: v for k, v in maps.items() if v}
     document["groups"] = {g: sorted(keys) for g, keys in sorted(groups.items())}
     return dump_yaml(document)
