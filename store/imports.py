@@ -495,11 +495,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def validate_entry(model: type[M], raw: Mapping[Any, Any], entry: str, *,
-                   context: Mapping[str, Any] | None = None) -> tuple[M | None, list[Problem]]:
-    """``raw`` as a ``model``: (the entry, []) or (None, every problem: the fields the model
-    does not know first, then each field's)."""
-    fields = tuple(model.model_fields)
-    problems = unknown_fields(dict(raw), fields, entry)
+                   context: Mapping[str, Any] | None = None,
+                   unknown: bool = True) -> tuple[M | None, list[Problem]]:
+    """``raw`` as a ``model``: (the entry, []) or (None, every problem: given ``unknown``,
+    the fields the model does not know first, then each field's)."""
+    fields = tuple(info.alias or name for name, info in model.model_fields.items())
+    problems = unknown_fields(dict(raw), fields, entry) if unknown else []
     known = {k: v for k, v in raw.items() if k in fields}
     try:
         value = model.model_validate(known, context=dict(context or {}))
