@@ -457,6 +457,8 @@ def _why(error: Mapping[str, Any]) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
+    if kind == "import":  # a PydanticCustomError("import", "{why}", {"why": ...})
+        return str(ctx["why"])
     if kind == "missing":
         return "missing"
     if kind in ("bool_type", "bool_parsing"):
@@ -479,15 +481,35 @@ def _why(error: Mapping[str, Any]) -> str:
     return str(error["msg"])
 
 
-def problems_from(exc: ValidationError, entry: str) -> list[Problem]:
-    """Every error of a pydantic validation as (entry, field path, why)."""
+Where = Callable[[tuple[str | int, ...]], tuple[str, str]]
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A pydantic error location as a reader writes it: ``aliases[2]`` for the second item
+    (counted from 1), ``a.b`` for a nested field."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+        elif not part.startswith(("function-", "union[")):  # a type wrapper's own step
+            text += ("." if text else "") + part
+    return text
+
+
+def problems_from(exc: ValidationError, entry: str, where: Where | None = None
+                  ) -> list[Problem]:
+    """Every error of a pydantic validation as (entry, field path, why); ``where`` names the
+    (entry, field) of a location itself, for a document whose parts are entries of their
+    own (a timetable's days and turns)."""
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
-        path = [str(part) for part in error["loc"]]
-        # A field's type wrapper (an Annotated union, a function validator) adds its own
-        # step to the path; what matters to the reader is the field and the item.
-        field_path = ".".join(p for p in path if not p.startswith(("function-", "union[")))
-        problems.append(Problem(entry, field_path or "entry", _why(error)))
+        # A validator's own error may point inside its field ("at": hours[2]).
+        loc = tuple(error["loc"]) + tuple((error.get("ctx") or {}).get("at", ()))
+        if where is not None:
+            label, name = where(loc)
+        else:
+            label, name = entry, field_path(loc) or "entry"
+        problems.append(Problem(label, name, _why(error)))
     return problems
 
 
