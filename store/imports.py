@@ -396,7 +396,7 @@ def text_problem(value: str, max_length: int | None = None) -> str | None:
             return "contains a line break: it must be one line"
         return f"contains a control character (U+{ord(ch):04X})"
     if max_length is not None and len(value) > max_length:
-        return f"too long: {len(value):,} characters, at most {max_length}"
+        return f"too long: {len(value or ""):,} characters, at most {max_length}"
     return None
 
 
@@ -414,8 +414,8 @@ def line_text(max_length: int | None = None, *, numbers: bool = False, lower: bo
     def check(value: Any) -> Any:
         if numbers and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
-        if blank is not _KEEP and (value is None or isinstance(value, str)
-                                   and not value.strip()):
+        if blank is not _KEEP and (value is None or (isinstance(value, str)
+                                   and not value.strip())):
             return blank
         if not isinstance(value, str):
             return value
@@ -428,13 +428,13 @@ def line_text(max_length: int | None = None, *, numbers: bool = False, lower: bo
     return check
 
 
-def Line(max_length: int | None = None, *, numbers: bool = False,  # noqa: N802 - a type
+def Line(max_length: int | None = None, *, numbers: bool = False,
          lower: bool = False, blank: Any = _KEEP) -> BeforeValidator:
     """``line_text`` as the metadata of an ``Annotated[str, ...]`` field."""
     return BeforeValidator(line_text(max_length, numbers=numbers, lower=lower, blank=blank))
 
 
-def ColumnLine(model: type[DeclarativeBase], name: str, *,  # noqa: N802 - a type
+def ColumnLine(model: type[DeclarativeBase], name: str, *,
                numbers: bool = False, lower: bool = False,
                blank: Any = _KEEP) -> BeforeValidator:
     """A ``Line`` as long as ``model``'s column ``name`` allows."""
@@ -472,7 +472,7 @@ def _why(error: Mapping[str, Any]) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "expected a mapping of fields"
     if kind == "string_too_long":
-        return f"too long: {len(value):,} characters, at most {ctx['max_length']}"
+        return f"too long: {len(value or ""):,} characters, at most {ctx['max_length']}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {"greater_than_equal": "at least", "greater_than": "more than",
                  "less_than_equal": "at most", "less_than": "less than"}[kind]

@@ -129,7 +129,8 @@ class AbsenceEntry(EntryModel):
 
 
 def parse_absences(session: Session, text: str, tz: tzinfo) -> list[Absence]:
-    context = {"known": {p.key: p.id for p in people.all_people(session)}, "tz": tz}
+    known = {p.key: p.id for p in people.all_people(session)}
+    context: dict[str, Any] = {"known": known, "tz": tz}
     problems: list[Problem] = []
     found: list[Absence] = []
     for label, raw in _rows(text, COLUMNS):
@@ -140,7 +141,7 @@ def parse_absences(session: Session, text: str, tz: tzinfo) -> list[Absence]:
                                       unknown=False)
         problems += wrong
         if entry is not None:
-            found.append(Absence(person_id=context["known"][entry.person], starts=entry.starts,
+            found.append(Absence(person_id=known[entry.person], starts=entry.starts,
                                  ends=entry.ends, kind=entry.kind, source=LOCAL,
                                  note=entry.note))
     if problems:

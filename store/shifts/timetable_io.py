@@ -243,7 +243,8 @@ class TomaticWeek(BaseModel):
 
 def _where(data: dict[Any, Any]) -> Where:
     """The (entry, field) a Tomàtic week's problem is reported under."""
-    lines = data.get("turns") if isinstance(data.get("turns"), list) else []
+    raw_lines = data.get("turns")
+    lines: list[Any] = raw_lines if isinstance(raw_lines, list) else []
 
     def where(loc: tuple[str | int, ...]) -> tuple[str, str]:
         if loc[0] != "timetable" or len(loc) == 1:
@@ -302,7 +303,8 @@ def _partial_week(data: dict[Any, Any], problems: list[Problem]) -> Week:
     hours = valid(_boundaries, data.get("hours"), [])
     hours = [h for h in (valid(_boundary, raw, None) for raw in hours) if h is not None]
     week = Week(valid(_monday, data.get("week"), date.min), days, hours, lines, problems=problems)
-    table = data.get("timetable") if isinstance(data.get("timetable"), dict) else {}
+    raw_table = data.get("timetable")
+    table: dict[Any, Any] = raw_table if isinstance(raw_table, dict) else {}
     for code in days:
         rows = table.get(code)
         for t, row in enumerate(rows if isinstance(rows, list) else []):

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
@@ -156,7 +156,7 @@ class PersonEntry(EntryModel):
                         matching(SLACK_ID,
                                  lambda v: f"{v!r} is malformed (expected e.g. U0123ABCD)")
                         ] = None
-    groups: Annotated[list[str], BeforeValidator(_groups)] = []
+    groups: Annotated[list[str], BeforeValidator(_groups)] = Field(default_factory=list)
     active: Annotated[bool, BeforeValidator(flag)] = True
     color: Annotated[str | None, ColumnLine(Person, "color", numbers=True, blank=None)] = None
     erp_user: Annotated[str | None, ColumnLine(Person, "erp_user", numbers=True,
