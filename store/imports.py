@@ -396,7 +396,7 @@ def text_problem(value: str, max_length: int | None = None) -> str | None:
             return "contains a line break: it must be one line"
         return f"contains a control character (U+{ord(ch):04X})"
     if max_length is not None and len(value) > max_length:
-        return f"too long: {len(value or ""):,} characters, at most {max_length}"
+        return f"too long: {len(value or ''):,} characters, at most {max_length}"
     return None
 
 
@@ -472,7 +472,7 @@ def _why(error: Mapping[str, Any]) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "expected a mapping of fields"
     if kind == "string_too_long":
-        return f"too long: {len(value or ""):,} characters, at most {ctx['max_length']}"
+        return f"too long: {len(value or ''):,} characters, at most {ctx['max_length']}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {"greater_than_equal": "at least", "greater_than": "more than",
                  "less_than_equal": "at most", "less_than": "less than"}[kind]
