@@ -33,6 +33,7 @@ from yaml.nodes import MappingNode, Node
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_DEPTH = 50  # nesting levels a YAML import may use; real files use three or four
 INT_RANGE = (-(2**31), 2**31 - 1)  # the narrowest integer column (PostgreSQL INTEGER)
+WORD_MAX = 64  # a word of a list kept as JSON (aliases, keywords, groups): no column says it
 
 
 @dataclass(frozen=True)
@@ -221,39 +222,46 @@ def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> 
             for name in sorted(str(k) for k in set(raw) - set(fields))]
 
 
-def coded_entry(raw: dict[Any, Any], label: str, fields: tuple[str, ...],
-                pattern: re.Pattern[str], rule: str, *,
-                fold: bool = False) -> tuple[str, list[Problem]]:
-    """The checks every coded entry starts with: the fields it does not know, then its
-    code, stripped (given ``fold``, also lower-cased and taken from a number), or "" with a
-    problem that says what a code looks like (``rule``)."""
-    problems = unknown_fields(raw, fields, label)
-    value = raw.get("code")
-    if fold:
-        code = str(value or "").strip().lower()
-    else:
-        code = value.strip() if isinstance(value, str) else ""
-    if not pattern.match(code):
-        problems.append(Problem(label, "code", f"{value!r} is missing or malformed: {rule}"))
-        code = ""
-    return code, problems
+def code_check(pattern: re.Pattern[str], rule: str, *,
+               fold: bool = False) -> Callable[[Any], str]:
+    """The check every coded entry's code goes through: stripped (given ``fold``, also
+    lower-cased and taken from a number), or ValueError saying what a code looks like
+    (``rule``)."""
+
+    def check(value: Any) -> str:
+        if fold:
+            code = str(value or "").strip().lower()
+        else:
+            code = value.strip() if isinstance(value, str) else ""
+        if not pattern.fullmatch(code):
+            raise ValueError(f"{value!r} is missing or malformed: {rule}")
+        return code
+
+    return check
 
 
-Cleaner = Callable[[dict[Any, Any], str], tuple[dict[str, Any], list[Problem]]]
+M = TypeVar("M", bound=BaseModel)
 
 
-def clean_entries(entries: list[Entry], clean: Cleaner
-                  ) -> tuple[list[tuple[str, dict[str, Any]]], list[Problem], dict[str, str]]:
-    """Each entry through ``clean(raw, label)``: the (label, fields) pairs in file order,
-    every problem found (a code used twice among them too), and code → the label of the
-    entry that has it."""
-    cleaned: list[tuple[str, dict[str, Any]]] = []
+def model_entries(entries: list[Entry], model: type[M], code: Callable[[Any], str], *,
+                  context: Mapping[str, Any] | None = None
+                  ) -> tuple[list[tuple[str, M]], list[Problem], dict[str, str]]:
+    """Each entry as a ``model``: the (label, entry) pairs of the valid ones in file order,
+    every problem found (a code used twice among them too, whether or not its entries are
+    valid otherwise), and code → the label of the entry that has it."""
+    cleaned: list[tuple[str, M]] = []
     problems: list[Problem] = []
+    codes: list[tuple[str, str]] = []
     for entry in entries:
-        fields, found = clean(entry.raw, entry.label)
+        value, found = validate_entry(model, entry.raw, entry.label, context=context)
         problems += found
-        cleaned.append((entry.label, fields))
-    duplicates, owner = duplicate_codes([(label, fields["code"]) for label, fields in cleaned])
+        if value is not None:
+            cleaned.append((entry.label, value))
+        try:
+            codes.append((entry.label, code(entry.raw.get("code"))))
+        except ValueError:
+            pass
+    duplicates, owner = duplicate_codes(codes)
     return cleaned, problems + duplicates, owner
 
 
@@ -511,9 +519,6 @@ def problems_from(exc: ValidationError, entry: str, where: Where | None = None
             label, name = entry, field_path(loc) or "entry"
         problems.append(Problem(label, name, _why(error)))
     return problems
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def validate_entry(model: type[M], raw: Mapping[Any, Any], entry: str, *,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.imports import (
+    WORD_MAX,
     ColumnLine,
     EntryModel,
     ImportRejected,
@@ -41,7 +42,6 @@ EXTENSION = re.compile(r"^[0-9A-Za-z*#+_.-]{1,32}$")
 GOOGLE_ID = re.compile(r"^users/[A-Za-z0-9_.@-]+$")
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-GROUP_MAX = 64  # a group name: stored in the person's JSON list, so no column says it
 # Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
 TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
@@ -125,7 +125,7 @@ def _groups(value: Any) -> Any:
     if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
         raise ValueError("expected a list of group names")
     for group in value:
-        why = text_problem(group, GROUP_MAX)
+        why = text_problem(group, WORD_MAX)
         if why is not None:
             raise ValueError(f"group {group[:40]!r}: {why}")
     return sorted(set(value))
