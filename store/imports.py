@@ -16,6 +16,7 @@ here, so each gets the same guarantees:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -25,7 +26,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase
 from yaml.nodes import MappingNode, Node
@@ -257,10 +265,8 @@ def model_entries(entries: list[Entry], model: type[M], code: Callable[[Any], st
         problems += found
         if value is not None:
             cleaned.append((entry.label, value))
-        try:
+        with contextlib.suppress(ValueError):
             codes.append((entry.label, code(entry.raw.get("code"))))
-        except ValueError:
-            pass
     duplicates, owner = duplicate_codes(codes)
     return cleaned, problems + duplicates, owner
 
@@ -375,6 +381,15 @@ class EntryModel(BaseModel):
     20), fields the model does not know are reported by ``validate_entry`` first."""
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, validate_default=True)
+
+
+class CodedEntry(EntryModel):
+    """An entry named by its ``code``: a missing code is checked (and named) as None."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_given(cls, data: Any) -> Any:
+        return {"code": None, **data} if isinstance(data, dict) else data
 
 
 def column_length(model: type[DeclarativeBase], name: str) -> int:

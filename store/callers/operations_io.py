@@ -12,15 +12,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.callers import operations
 from store.callers.operations import PLACEHOLDERS, Operation
 from store.imports import (
+    CodedEntry,
     ColumnLine,
-    EntryModel,
     ImportRejected,
     ImportReport,
     code_check,
@@ -81,10 +81,10 @@ def _builtin_flag(value: Any) -> Any:
     return value if value is None or isinstance(value, bool) else None  # read, not stored
 
 
-class OperationEntry(EntryModel):
+class OperationEntry(CodedEntry):
     """One operation of an import. The context gives ``builtin`` (the default codes)."""
 
-    code: Annotated[str, BeforeValidator(_CODE)] = Field(default=None)
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
     name: Annotated[str, ColumnLine(Operation, "name"), BeforeValidator(_text_or_blank),
                     _required("missing: the button's label")] = ""
     url: Annotated[str, ColumnLine(Operation, "url"), BeforeValidator(_text_or_blank),

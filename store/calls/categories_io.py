@@ -21,8 +21,8 @@ from store.calls import registry
 from store.calls.registry import TypificationCategory
 from store.imports import (
     WORD_MAX,
+    CodedEntry,
     ColumnLine,
-    EntryModel,
     ImportRejected,
     ImportReport,
     Line,
@@ -80,10 +80,10 @@ def _color(value: Any) -> Any:
     return value
 
 
-class CategoryEntry(EntryModel):
+class CategoryEntry(CodedEntry):
     """One typification category of an import."""
 
-    code: Annotated[str, BeforeValidator(_CODE)] = Field(default=None)
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
     name: Annotated[str, ColumnLine(TypificationCategory, "name", blank=""),
                     AfterValidator(_name)] = ""
     parent: Annotated[str | None, Line(numbers=True, lower=True, blank=None)] = None

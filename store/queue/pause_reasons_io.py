@@ -19,7 +19,7 @@ from store.base import update_fields
 from store.imports import (
     INT_RANGE,
     WORD_MAX,
-    EntryModel,
+    CodedEntry,
     ImportRejected,
     ImportReport,
     Line,
@@ -83,10 +83,10 @@ def _alias(value: Any) -> Any:
     return value.strip().casefold()
 
 
-class ReasonEntry(EntryModel):
+class ReasonEntry(CodedEntry):
     """One pause reason of an import."""
 
-    code: Annotated[str, BeforeValidator(_CODE)] = Field(default=None)
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
     label: Annotated[str | None, Line(), BeforeValidator(_label)] = None
     max_minutes: Annotated[int | None, BeforeValidator(_limit)] = None
     aliases: Annotated[list[Annotated[str, Line(), BeforeValidator(_alias)]],
@@ -122,7 +122,8 @@ def _words(raw: dict[Any, Any]) -> dict[str, Any]:
     except ValueError:
         code = ""
     words: list[str] = []
-    for alias in raw.get("aliases") if isinstance(raw.get("aliases"), list) else []:
+    aliases = raw.get("aliases")
+    for alias in aliases if isinstance(aliases, list) else []:
         try:
             word = _alias(alias)
         except ValueError:
