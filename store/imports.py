@@ -226,7 +226,8 @@ def yaml_entries(text: str, section: str, what: str, *,
 
 
 def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> list[Problem]:
-    return [Problem(label, name, "unknown field (expected one of " + ", ".join(fields) + ")")
+    expected = ("one of " if len(fields) > 1 else "") + ", ".join(fields)
+    return [Problem(label, name, f"unknown field (expected {expected})")
             for name in sorted(str(k) for k in set(raw) - set(fields))]
 
 

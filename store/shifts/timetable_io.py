@@ -19,8 +19,6 @@ a holiday). Each week present in a file replaces that week only.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
+from store.exports import Cell, csv_text
 from store.imports import (
     EntryModel,
     ImportRejected,
@@ -221,8 +220,8 @@ def _cell(value: Any) -> str:
     return str(value).strip().lower()
 
 
-Cell = Annotated[str, BeforeValidator(_cell)]
-Turn = Annotated[list[Cell], BeforeValidator(_turn)]
+PersonKey = Annotated[str, BeforeValidator(_cell)]
+Turn = Annotated[list[PersonKey], BeforeValidator(_turn)]
 
 
 class TomaticWeek(BaseModel):
@@ -497,11 +496,9 @@ def export_yaml(session: Session, monday: date) -> str:
 
 def export_csv(session: Session, first: date, last: date) -> str:
     keys = {p.id: p.key for p in people.all_people(session)}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "start", "end", "line", "person"])
+    rows: list[list[Cell]] = [["date", "start", "end", "line", "person"]]
     for x in timetable.cells_between(session, first, last):
         who = (HOLIDAY_KEY if x.status == HOLIDAY else NOBODY_KEY if x.status == NOBODY
                else keys.get(x.person_id or -1, NOBODY_KEY))
-        writer.writerow([f"{x.day:%Y-%m-%d}", f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.line, who])
-    return out.getvalue()
+        rows.append([f"{x.day:%Y-%m-%d}", f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.line, who])
+    return csv_text(rows)
