@@ -220,7 +220,7 @@ def yaml_entries(text: str, section: str, what: str, *,
             continue
         code = raw.get("code")
         if isinstance(code, str | int) and not isinstance(code, bool) and str(code).strip():
-            label += f" ({str(code).strip()})"
+            label += f" ({shown(str(code).strip())})"
         entries.append(Entry(label, raw))
     return entries, problems
 
@@ -228,7 +228,14 @@ def yaml_entries(text: str, section: str, what: str, *,
 def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> list[Problem]:
     expected = ("one of " if len(fields) > 1 else "") + ", ".join(fields)
     return [Problem(label, name, f"unknown field (expected {expected})")
-            for name in sorted(str(k) for k in set(raw) - set(fields))]
+            for name in sorted(shown(k) for k in set(raw) - set(fields))]
+
+
+def shown(key: Any) -> str:
+    """A key of the file as a problem names it: as written when it is one plain line,
+    quoted (repr) when it is empty or holds what a line cannot."""
+    text = str(key)
+    return text if text.strip() and text_problem(text) is None else repr(text)
 
 
 def code_check(pattern: re.Pattern[str], rule: str, *,

@@ -47,6 +47,7 @@ from store.imports import (
     dump_yaml,
     flag,
     load_yaml,
+    shown,
     validate_entry,
 )
 
@@ -101,7 +102,7 @@ def parse_plan(text: str) -> Plan:
         raise ImportRejected([Problem("file", "layout", "expected a mapping with "
                                       + ", ".join(SECTIONS))])
     problems: list[Problem] = []
-    for key in sorted(str(k) for k in data if k not in SECTIONS):
+    for key in sorted(shown(k) for k in data if k not in SECTIONS):
         problems.append(Problem("file", key, "unknown section (expected "
                                 + ", ".join(SECTIONS) + ")"))
     plan = Plan()
@@ -133,14 +134,14 @@ def _name_ok(name: Any, entry: str, problems: list[Problem]) -> bool:
 
 def _templates(raw: Any, plan: Plan, problems: list[Problem]) -> None:
     for name, slots in _mapping(raw, "templates", problems).items():
-        entry = f"templates.{name}"
+        entry = f"templates.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
         clean: dict[str, int] = {}
         for key, value in _mapping(slots, entry, problems).items():
             start = interval_key(key)
             if start is None:
-                problems.append(Problem(entry, str(key), "not an interval start: write HH:MM "
+                problems.append(Problem(entry, shown(key), "not an interval start: write HH:MM "
                                         "on the hour or half hour, e.g. \"09:30\""))
             elif start in clean:
                 problems.append(Problem(entry, start, "given twice"))
@@ -155,14 +156,14 @@ def _templates(raw: Any, plan: Plan, problems: list[Problem]) -> None:
 
 def _weekly(raw: Any, plan: Plan, problems: list[Problem]) -> None:
     for name, days in _mapping(raw, "weekly", problems).items():
-        entry = f"weekly.{name}"
+        entry = f"weekly.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
         clean: dict[str, str] = {}
         for day, template in _mapping(days, entry, problems).items():
             label = str(day).lower()
             if label not in WEEKDAYS:
-                problems.append(Problem(entry, str(day), "not a weekday (mon, tue, wed, thu, "
+                problems.append(Problem(entry, shown(day), "not a weekday (mon, tue, wed, thu, "
                                         "fri, sat, sun)"))
             elif not isinstance(template, str) or template not in plan.templates:
                 problems.append(Problem(entry, label, f"no template named {template!r}"))
@@ -187,7 +188,7 @@ class PoolEntry(EntryModel):
 
 def _pools(raw: Any, section: str, kind: str, plan: Plan, problems: list[Problem]) -> None:
     for name, spec in _mapping(raw, section, problems).items():
-        entry = f"{section}.{name}"
+        entry = f"{section}.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
         pool, found = validate_entry(PoolEntry, _mapping(spec, entry, problems), entry,

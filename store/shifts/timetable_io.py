@@ -53,6 +53,7 @@ from store.imports import (
     problems_from,
     read_csv,
     reject,
+    shown,
     validate_entry,
 )
 from store.shifts import timetable
@@ -250,10 +251,10 @@ def _where(data: dict[Any, Any]) -> Where:
             return "file", field_path(loc)
         code = loc[1]
         if len(loc) == 2:
-            return f"timetable.{code}", "turns"
+            return f"timetable.{shown(code)}", "turns"
         if loc[2] == "[key]":
-            return f"timetable.{code}", "day"
-        turn = f"timetable.{code}[{int(loc[2]) + 1}]"
+            return f"timetable.{shown(code)}", "day"
+        turn = f"timetable.{shown(code)}[{int(loc[2]) + 1}]"
         if len(loc) == 3:
             return turn, "lines"
         n = int(loc[3])

@@ -26,6 +26,7 @@ from store.imports import (
     flag,
     load_yaml,
     matching,
+    shown,
     text_problem,
     validate_entry,
     whole_number,
@@ -178,7 +179,7 @@ def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[s
             problems.append(Problem(label, "entry", "expected a mapping of fields"))
             continue
         if raw.get("key"):
-            label += f" ({raw['key']})"
+            label += f" ({shown(raw['key'])})"
         entry, entry_problems = validate_entry(PersonEntry, raw, label)
         problems += entry_problems
         clean.append(entry.model_dump() if entry is not None else _comparable(raw))
@@ -215,7 +216,7 @@ def _duplicates(entries: list[dict[str, Any]], session: Session) -> list[Problem
             value = e.get(name)
             if not value:
                 continue
-            label = f"entry {index} ({e['key']})" if e["key"] else f"entry {index}"
+            label = f"entry {index} ({shown(e['key'])})" if e["key"] else f"entry {index}"
             if value in seen:
                 why = f"duplicate {value!r}, also used by {seen[value]}"
                 problems.append(Problem(label, name, why))
