@@ -116,8 +116,8 @@ CASES: dict[str, Case] = {
         [{"key": "zed", "name": "Zed", "email": "zed@x.example", "role": "agent",
           "extension": "9001", "google_chat_id": "users/9", "slack_id": "U09ZZZ",
           "groups": ["g"], "color": "ff0000", "erp_user": "ZZ"}],
-        tuple((0, f) for f in ("key", "name", "email", "role", "extension", "google_chat_id",
-                               "slack_id", "color", "erp_user")) + ((0, "groups", 0),),
+        (*((0, f) for f in ("key", "name", "email", "role", "extension", "google_chat_id",
+                            "slack_id", "color", "erp_user")), (0, "groups", 0)),
         lambda s, text: import_people(s, text, NOW), (Person,)),
     "people (Tomàtic)": Case(
         {"names": {"zed": "Zed"}, "extensions": {"zed": "9001"}, "colors": {"zed": "f00"},
