@@ -8,8 +8,12 @@ here, so each gets the same guarantees:
 - YAML without aliases (a 540-byte "billion laughs" file cannot become gigabytes), without
   duplicate keys (a second ``role:`` cannot quietly win) and without deep nesting;
 - CSV with line numbers, a bounded field size and normalised header names;
-- fields checked against their column's length and type, so the database never answers
-  with a traceback;
+- each entry checked by a pydantic model of the import (``EntryModel``) whose errors
+  ``validate_entry`` turns into problems the same way for every import;
+- fields checked against their column's length (``column_length``: the table says it) and
+  type, and every text field kept to one line (``text_problem``: no NUL, line break or
+  other control character), so the database never answers with a traceback and no name
+  adds a line to a reply or a calendar feed;
 - every problem collected as (entry, field, why) and raised together: nothing is written.
 """
 
@@ -427,7 +431,7 @@ def text_problem(value: str, max_length: int | None = None) -> str | None:
             return "contains a line break: it must be one line"
         return f"contains a control character (U+{ord(ch):04X})"
     if max_length is not None and len(value) > max_length:
-        return f"too long: {len(value or ''):,} characters, at most {max_length}"
+        return f"too long: {len(value):,} characters, at most {max_length}"
     return None
 
 
