@@ -33,6 +33,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
@@ -230,7 +231,7 @@ class TomaticWeek(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore", validate_default=True)
 
-    week: Annotated[date, BeforeValidator(_monday)] = None  # type: ignore[assignment]
+    week: Annotated[date, BeforeValidator(_monday)]
     days: Annotated[list[str], BeforeValidator(_days)] = list(DEFAULT_DAYS)
     hours: Annotated[list[Annotated[time, BeforeValidator(_boundary)]],
                      BeforeValidator(_boundaries), AfterValidator(_in_order)] = []
@@ -239,6 +240,13 @@ class TomaticWeek(BaseModel):
         dict[Annotated[str, BeforeValidator(_day_code)],
              Annotated[list[Turn], BeforeValidator(_turn_rows)]],
         BeforeValidator(_table)] = {}
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _week_given(cls, data: Any) -> Any:
+        """A missing week is named as None, as a wrong one is named as written."""
+        return {"week": None, **data} if isinstance(data, dict) else data
 
 
 def _where(data: dict[Any, Any]) -> Where:
