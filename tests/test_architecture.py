@@ -35,8 +35,8 @@ ALLOWED = {
 TOP_LEVEL = {
     "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links",
                  "registry"},
-    "store": {"__init__", "db", "base", "models", "imports", "migrate", "phones", "collector",
-              "cache_version"},
+    "store": {"__init__", "db", "base", "models", "imports", "exports", "migrate", "phones",
+              "collector", "cache_version"},
 }
 CAPABILITIES = {"team", "queue", "shifts", "callbacks", "callers", "calls", "stats"}
 

@@ -15,8 +15,6 @@ anything /stats takes: today, yesterday, YYYY-MM-DD, week, month or FROM..TO.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -44,6 +42,7 @@ from integrations.pbx.asterisk.queue_log_file import (
 )
 from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
+from store.exports import Cell, CsvWriter, csv_text
 from store.imports import ImportRejected
 from store.team.people import Person
 
@@ -187,22 +186,21 @@ def as_json(report: StatsReport) -> dict[str, Any]:
     }
 
 
-def csv_rows(report: StatsReport) -> list[list[str]]:
-    def cells(label: str, f: Figures) -> list[str]:
+def csv_rows(report: StatsReport) -> list[list[Cell]]:
+    """The hourly figures; they stay numbers, so CsvWriter writes them as they are."""
+    def cells(label: str, f: Figures) -> list[Cell]:
         values = f.to_json()
-        return [label, str(f.received)] + ["" if values[n] is None else str(values[n])
-                                           for n in HEADLINE]
+        figures: list[Cell] = ["" if values[n] is None else values[n] for n in HEADLINE]
+        return [label, f.received, *figures]
 
-    rows = [["hour", "received", *HEADLINE]]
+    rows: list[list[Cell]] = [["hour", "received", *HEADLINE]]
     rows += [cells(f"{hour:%H:00}", f) for hour, f in report.hourly]
     rows.append(cells("total", report.figures))
     return rows
 
 
 def hourly_table(report: StatsReport) -> str:
-    out = io.StringIO()
-    csv.writer(out, delimiter="\t", lineterminator="\n").writerows(csv_rows(report))
-    return out.getvalue()
+    return csv_text(csv_rows(report), delimiter="\t")
 
 
 def write_report(cli: Cli, args: argparse.Namespace) -> int:
@@ -224,7 +222,7 @@ def write_report(cli: Cli, args: argparse.Namespace) -> int:
             Path(args.png).write_bytes(render_png(report.hourly, title))
         if args.csv:
             with open(args.csv, "w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows(csv_rows(report))
+                CsvWriter(handle, lineterminator="\r\n").writerows(csv_rows(report))
     except OSError as exc:
         return cli.fail(f"cannot write the report: {exc.strerror}", EXIT_FAILED)
     written = " and ".join(p for p in (args.png, args.csv) if p)
