@@ -8,7 +8,8 @@ such a body with 400 and runs nothing, so no listener ever meets a ``KeyError`` 
 ``TypeError`` on a field Slack always sends.
 
 Only the fields this door or Bolt's own request context read are checked; the rest of a
-payload may be anything JSON allows.
+payload may be anything JSON allows. Typed text (a command's ``text``, an event's) may hold
+anything: the dispatcher removes what cannot be stored; every other text must be storable.
 """
 
 from __future__ import annotations
@@ -164,7 +165,10 @@ MODELS: dict[str, type[_Envelope]] = {"command": SlashCommand, "interaction": In
 
 def problem(kind: str, data: dict[str, Any]) -> Malformed | None:
     """The first field of a Slack body that is missing, empty, mistyped or unstorable."""
-    if (bad := unstorable_text(data, "body")) is not None:
+    typed = {k: v for k, v in data.items() if k != "text"}  # the dispatcher cleans typed text
+    if isinstance(data.get("event"), dict):
+        typed["event"] = {k: v for k, v in data["event"].items() if k != "text"}
+    if (bad := unstorable_text(typed, "body")) is not None:
         return Malformed(bad.removeprefix("body.") or "body",
                          "contains a NUL character or an unpaired surrogate")
     if kind == "json":
