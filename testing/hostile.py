@@ -58,13 +58,17 @@ def ill_typed() -> st.SearchStrategy[Any]:
         | st.dictionaries(st.text(max_size=5), scalars, max_size=3)
 
 
-def leaf_paths(value: Any, path: Path = ()) -> list[Path]:
-    """The path of every leaf (every value that is not a non-empty object or array)."""
+def leaf_paths(value: Any, path: Path = (), *, branches: bool = False) -> list[Path]:
+    """The path of every leaf (every value that is not a non-empty object or array); with
+    ``branches``, of every object and array inside too (before what they hold)."""
     if isinstance(value, dict) and value:
-        return [p for key, item in value.items() for p in leaf_paths(item, (*path, key))]
-    if isinstance(value, list) and value:
-        return [p for index, item in enumerate(value) for p in leaf_paths(item, (*path, index))]
-    return [path]
+        items: list[tuple[str | int, Any]] = list(value.items())
+    elif isinstance(value, list) and value:
+        items = list(enumerate(value))
+    else:
+        return [path]
+    inner = [p for key, item in items for p in leaf_paths(item, (*path, key), branches=branches)]
+    return [path, *inner] if branches else inner
 
 
 def replaced(value: Any, path: Path, new: Any) -> Any:
@@ -91,10 +95,12 @@ def dotted(path: Path) -> str:
     return ".".join(str(p) for p in path)
 
 
-def row_counts(engine: Engine) -> dict[str, int]:
-    """Rows per table, for every table the application has, in one round trip."""
-    names = [t.name for t in Base.metadata.sorted_tables]
-    query = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{n}")' for n in names)
+def row_counts(engine: Engine, extra: dict[str, str] | None = None) -> dict[str, int]:
+    """Rows per table, for every table the application has, in one round trip; with
+    ``extra``, also each named ``SELECT count(*) ...`` given."""
+    queries = {t.name: f'SELECT count(*) FROM "{t.name}"' for t in Base.metadata.sorted_tables}
+    queries.update(extra or {})
+    query = "SELECT " + ", ".join(f"({q})" for q in queries.values())
     with engine.connect() as conn:
         row = conn.execute(text(query)).one()
-    return dict(zip(names, (int(n) for n in row), strict=True))
+    return dict(zip(queries, (int(n) for n in row), strict=True))

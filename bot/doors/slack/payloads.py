@@ -18,7 +18,15 @@ import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.doors.http import unstorable_text
 
@@ -88,14 +96,31 @@ class _Action(_Model):
     action_ts: Short | None = None
 
 
+class _View(_Model):
+    type: Short | None = None
+    callback_id: Short | None = None
+    app_installed_team_id: Short | None = None
+
+
 class Interaction(_Envelope):
     type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     user: _User
-    actions: list[_Action] | None = None
+    actions: list[_Action] | None = Field(default=None, validate_default=True)
     channel: _Channel | None = None
     container: _Container | None = None
     response_url: Short | None = None
     trigger_id: Short | None = None
+    view: _View | None = None
+    workflow_step: dict[str, Any] | None = None
+
+    @field_validator("actions")
+    @classmethod
+    def _an_action(cls, value: list[_Action] | None, info: ValidationInfo
+                   ) -> list[_Action] | None:
+        # Bolt hands a listener the first action of a click
+        if info.data.get("type") in ("block_actions", "interactive_message") and not value:
+            raise ValueError("a click names at least one action")
+        return value
 
 
 class _Event(_Model):
@@ -107,6 +132,9 @@ class _Event(_Model):
     thread_ts: Short | None = None
     user_team: Short | None = None
     team: Short | None = None
+    message: dict[str, Any] | None = None
+    previous_message: dict[str, Any] | None = None
+    workflow_step: dict[str, Any] | None = None
 
 
 class EventCallback(_Envelope):

@@ -556,6 +556,9 @@ def test_a_signed_slash_command_missing_a_field_gets_400_naming_it(
     (lambda p: p["actions"][0].update(value=7), "actions.0.value"),
     (lambda p: p.update(channel=["C0GENERAL"]), "channel"),
     (lambda p: p.update(team=5), "team"),
+    (lambda p: p.update(actions=[]), "actions"),  # a 500 (Bolt reads actions[0])
+    (lambda p: p.pop("actions"), "actions"),
+    (lambda p: p.update(view="modal"), "view"),
 ])
 def test_a_signed_click_with_a_mistyped_field_gets_400_naming_it(
         rig: Rig, change: Any, field: str) -> None:
