@@ -56,7 +56,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
 from bot.doors.known import KnownOwners
-from bot.doors.slack import payloads
+from bot.doors.slack.payloads import Malformed, problem, read_payload
 from bot.doors.slack.support import (
     EmailCache,
     Inflight,
@@ -336,10 +336,10 @@ class SlackDoor:
                                       headers.get("X-Slack-Signature")):
             return jsonify(error="invalid request"), 401
         try:
-            kind, data = payloads.read(body, str(headers.get("Content-Type") or ""))
-        except payloads.Malformed as exc:
+            kind, data = read_payload(body, str(headers.get("Content-Type") or ""))
+        except Malformed as exc:
             return jsonify(error="malformed request", field=exc.field, reason=exc.reason), 400
-        if (bad := payloads.problem(kind, data)) is not None:
+        if (bad := problem(kind, data)) is not None:
             log.info("refused a signed Slack body: %s", bad)
             return jsonify(error="malformed request", field=bad.field, reason=bad.reason), 400
         return data

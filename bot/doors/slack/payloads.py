@@ -1,7 +1,7 @@
 """What a verified Slack body must hold before Bolt or a listener reads it.
 
 Slack sends three shapes to ``/slack/events``: slash commands (a form), interactivity (a
-form whose ``payload`` field is JSON) and the Events API (JSON). ``read`` turns a verified
+form whose ``payload`` field is JSON) and the Events API (JSON). ``read_payload`` turns a verified
 body into the dictionary Bolt will see; ``problem`` names the first field that is
 missing, empty, of the wrong type or not storable, with the reason. The door answers
 such a body with 400 and runs nothing, so no listener ever meets a ``KeyError`` or a
@@ -162,7 +162,7 @@ class Malformed(ValueError):
         self.reason = reason
 
 
-def read(body: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
+def read_payload(body: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
     """(kind, the body as Bolt reads it): ``command`` (a form), ``interaction`` (a form's
     JSON ``payload``) or ``json``; Malformed when it is none of these. A form is a payload
     only when it has a ``payload`` field (Bolt's own test is "the word occurs in the

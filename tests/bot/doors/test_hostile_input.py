@@ -199,7 +199,7 @@ def test_google_chat(db: Database, clock: FixedClock, certs: CertsServer,
           "singleUserBotDm": True}
     room = {"name": "spaces/ROOM1", "type": "ROOM", "spaceType": "SPACE",
             "displayName": "Support team"}
-    message = {"name": "spaces/ROOM1/messages/M", "sender": alice,
+    message = {"name": "spaces/ROOM1/messages/M",
                "text": "@Switchboard whoami please", "argumentText": " whoami please",
                "thread": {"name": "spaces/ROOM1/threads/T1"}, "space": room,
                "slashCommand": {"commandId": "1"},
@@ -210,7 +210,7 @@ def test_google_chat(db: Database, clock: FixedClock, certs: CertsServer,
     time = "2026-11-23T08:00:00.000000Z"
     classic_bodies = [
         {"type": "MESSAGE", "eventTime": time, "user": alice, "space": room,
-         "message": message, "common": {"hostApp": "CHAT", "userLocale": "en"}},
+         "message": message},
         {"type": "CARD_CLICKED", "eventTime": time, "user": alice, "space": dm,
          "message": {"name": "spaces/DM1/messages/CARD"},
          "action": {"actionMethodName": "switchboard",
@@ -222,7 +222,9 @@ def test_google_chat(db: Database, clock: FixedClock, certs: CertsServer,
     addon_body = {
         "commonEventObject": {"hostApp": "CHAT", "parameters": {"command": "whoami"}},
         "chat": {"user": alice, "eventTime": time, "space": dm,
-                 "messagePayload": {"space": dm, "message": {**message, "space": dm}}}}
+                 "messagePayload": {"space": dm, "message": {
+                     "name": "spaces/DM1/messages/M", "text": "/whoami",
+                     "argumentText": "", "slashCommand": {"commandId": "1"}}}}}
 
     def sender(door: Any) -> Callable[[dict[str, Any], str], object]:
         token = door.token()  # good for the whole test: the clock does not move
