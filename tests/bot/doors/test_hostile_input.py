@@ -318,7 +318,11 @@ def test_slack(db: Database, slack: tuple[Flask, FakeSlack, Services],
                        ("event", "text"), "<@U0BOT> whoami")
     # A response_url pointing anywhere but the fake would leave the test machine.
     outside = {("response_url",)}
+    # /whoami typed in a direct message: the named-command path, and the DM remembered
+    named = {**command, "command": "/whoami", "text": "", "channel_id": "D0ALICE",
+             "channel_name": "directmessage"}
     fields = each_field(command, form, typed=False, skip=outside.__contains__)
+    fields += each_field(named, form, typed=False, skip=outside.__contains__)
     fields += each_field(click, interaction, skip=outside.__contains__)
     fields += each_field(envelope, event) + each_field(mention, event)
     assert fields > 40 and probe.statuses.get(200) and probe.statuses.get(400)
