@@ -325,6 +325,15 @@ def test_slack(db: Database, slack: tuple[Flask, FakeSlack, Services],
     fields += each_field(named, form, typed=False, skip=outside.__contains__)
     fields += each_field(click, interaction, skip=outside.__contains__)
     fields += each_field(envelope, event) + each_field(mention, event)
+
+    @given(name=hostile_text(), args=hostile_text())
+    @hypothesis_settings(EXAMPLES * 10)
+    def button(name: str, args: str) -> None:
+        """A button's value is JSON of its own: hostile text in its command and args."""
+        value = json.dumps({"command": name, "args": args})
+        interaction(replaced(click, ("actions", 0, "value"), value), f"button {value:.80}")
+
+    button()
     assert fields > 40 and probe.statuses.get(200) and probe.statuses.get(400)
 
 
