@@ -83,6 +83,7 @@ PROBED = {
     "ivr_cancelCallback": "test_ivr", "ivr_getCallbackVariables": "test_ivr",
     "ivr_openapi": "test_plain_routes", "healthz": "test_plain_routes",
     "readyz": "test_plain_routes", "static": "test_plain_routes",
+    # and every credential header: test_hostile_credentials_are_refused
 }
 
 
@@ -506,3 +507,37 @@ def test_plain_routes(db: Database, services: Services,
         probe(lambda: client.get(f"/static/{path_part(value) or 'x'}"), f"static {value!r:.60}")
 
     plain()
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def test_hostile_credentials_are_refused(db: Database, clock: FixedClock, certs: CertsServer,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Every door's credential header holding hostile text: refused (401), nothing written."""
+    door = open_door(db, clock, certs.certs_url, demo=False, SLACK_SIGNING_SECRET="s",
+                     SLACK_BOT_TOKEN="xoxb-test", PBX_WEBHOOK_SECRET=PBX_SECRET,
+                     TASKS_TOKEN="tasks-secret")
+    client = door.client
+    probe = Probe(db.engine, caplog)
+    body = json.dumps({"event": "call.entered", "call_id": "1.1"})
+
+    @given(value=hostile_text(), stamp=st.sampled_from(["", "1700000000", "-1", "1e9"])
+           | hostile_text())
+    @hypothesis_settings(EXAMPLES * 10)
+    def credentials(value: str, stamp: str) -> None:
+        value, stamp = header_safe(value), header_safe(stamp)
+        for route, headers in (
+                ("/chat/google", {"Authorization": f"Bearer {value}"}),
+                ("/chat/google", {"Authorization": value}),
+                ("/slack/events", {"X-Slack-Signature": value,
+                                   "X-Slack-Request-Timestamp": stamp}),
+                ("/pbx/events", {"X-Switchboard-Signature": f"t={stamp},v1={value}"}),
+                ("/ivr/v1/callbacks", {"Authorization": f"Bearer {value}"}),
+                ("/tasks/outbox", {"Authorization": f"Bearer {value}"})):
+            answer = probe(lambda r=route, h=headers: client.post(  # type: ignore[misc]
+                r, data=body, headers={"Content-Type": "application/json", **h}),
+                f"{route} {headers}")
+            assert answer.status_code == 401, (route, headers)
+
+    credentials()
