@@ -27,8 +27,8 @@ from commands.calls.queue_log_import import ImportResult, import_lines
 from commands.core import CommandError, Services
 from commands.stats.card import card, report_for
 from commands.stats.chart import render_png
+from commands.stats.export import csv_rows
 from commands.stats.figures import StatsReport
-from commands.stats.metrics import HEADLINE, Figures
 from commands.stats.period import day_period, parse_period
 from integrations.pbx.asterisk.queue_log_file import stream_lines
 from store import migrate
@@ -116,18 +116,6 @@ def as_json(report: StatsReport) -> dict[str, Any]:
                    for r in report.agents],
         "hourly": [{"hour": hour.isoformat(), **f.to_json()} for hour, f in report.hourly],
     }
-
-
-def csv_rows(report: StatsReport) -> list[list[str]]:
-    def cells(label: str, f: Figures) -> list[str]:
-        values = f.to_json()
-        return [label, str(f.received)] + ["" if values[n] is None else str(values[n])
-                                           for n in HEADLINE]
-
-    rows = [["hour", "received", *HEADLINE]]
-    rows += [cells(f"{hour:%H:00}", f) for hour, f in report.hourly]
-    rows.append(cells("total", report.figures))
-    return rows
 
 
 def hourly_table(report: StatsReport) -> str:
