@@ -215,7 +215,7 @@ class DeskDoor:
         viewer = self.viewer()
         if viewer is None:
             if request.method == "GET" and not request.path.endswith(
-                    ("/live", "/current", ".csv", ".png", ".yaml")):
+                    ("/live", "/current", ".csv", ".png", ".yaml", ".css")):
                 return redirect(url_for("desk.signin"), 303)
             return self.refuse(401, "You are not signed in (or your session has ended).")
         if post and not csrf_ok(viewer, request.form.get(CSRF_FIELD)):
@@ -562,19 +562,18 @@ class DeskDoor:
         if isinstance(viewer, Response):
             return viewer
         period = (request.args.get("period") or "today").strip()
+        try:  # the picker's word must be a period (chat would read others as a queue)
+            parsed = parse_period(period, self.now(), self.settings.timezone)
+        except CommandError as exc:
+            return self.refuse(400, f"period: {exc.message}")
         result = self.run(viewer, "stats", f"{period} by category")
         reply = result.reply
-        chart = None
-        try:
-            parsed = parse_period(period, self.now(), self.settings.timezone)
-            chart = parsed.first_day.isoformat() if parsed.single_day else None
-        except CommandError:
-            parsed = None
+        chart = parsed.single_day.isoformat() if parsed.single_day else None
         sections = tuple(Section(s.title, s.text, s.rows, s.buttons, None)
                          for s in reply.sections)
         return self.page("stats.html", STATUS.get(result.outcome, 400), period=period,
                          reply=shown(Reply(reply.text, sections, mentions=reply.mentions)),
-                         chart=chart, ok=parsed is not None)
+                         chart=chart)
 
     def stats_csv(self) -> Response:
         viewer = self.guard()

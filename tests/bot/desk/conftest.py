@@ -18,6 +18,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 @pytest.fixture
 def app(demo: Services) -> Flask:
+    demo.pbx.set_members(["211", "212", "213", "214"])  # as `make run` starts the sim PBX
     return create_app(demo.settings, demo, local=True)
 
 
