@@ -43,6 +43,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -87,7 +88,8 @@ CALL_POLL_MS = 500  # "My current call" asks twice a second
 CURRENT_CALL_HOURS = 2  # the last call stays "current" this long (to typify it)
 STATUS = {"ok": 200, "denied": 403, "usage": 400, "unknown_command": 400, "too_long": 400,
           "failed": 409, "unknown_person": 403, "inactive": 403}
-_BACK = re.compile(r"^/desk(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_.=&:-]*)?$")
+_BACK = re.compile(r"^/desk(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_.=&:%+-]*)?$")
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)]")
 # Colours for people without one of their own (the Tomàtic colour when set).
 PALETTE = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#ff7f0e", "#393b79", "#637939")
@@ -104,6 +106,20 @@ def shown(reply: Reply) -> dict[str, Any]:
         return m.name
 
     return {"text": reply.plain(reply.text, name), "sections": reply.sections_shown(name)}
+
+
+def linked(text: str | None) -> Markup:
+    """Text for a page, escaped, with its web addresses as links (an operation's CRM
+    page, a calendar feed) that open apart and send no referrer."""
+    raw = text or ""
+    link = Markup('<a href="{0}" target="_blank" rel="noopener noreferrer">{0}</a>')
+    pieces: list[Markup] = []
+    at = 0
+    for found in _URL.finditer(raw):
+        pieces += [escape(raw[at:found.start()]), link.format(found.group(0))]
+        at = found.end()
+    pieces.append(escape(raw[at:]))
+    return Markup("").join(pieces)
 
 
 def text_colour(background: str) -> str:
@@ -178,6 +194,7 @@ class DeskDoor:
         ]
         for rule, name, view, methods in routes:
             bp.add_url_rule(rule, name, view, methods=methods)
+        bp.add_app_template_filter(linked, "linked")
         bp.after_request(self.headers)
         bp.context_processor(self.template_globals)
         app.register_blueprint(bp)

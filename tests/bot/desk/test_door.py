@@ -361,3 +361,13 @@ def test_stats_with_chart_and_csv(desk: Desk) -> None:
     assert desk.client.get("/desk/stats.csv?period=nonsense").status_code == 400
     bad = desk.client.get("/desk/stats?period=nonsense")
     assert bad.status_code == 400 and "period" in bad.text
+
+
+def test_reply_addresses_become_links_and_the_rest_is_escaped() -> None:
+    from bot.desk.door import linked
+
+    html = str(linked("Open https://crm.example/p?id=7&x=1. <b>now</b>"))
+    assert html == ('Open <a href="https://crm.example/p?id=7&amp;x=1" target="_blank" '
+                    'rel="noopener noreferrer">https://crm.example/p?id=7&amp;x=1</a>. '
+                    "&lt;b&gt;now&lt;/b&gt;")
+    assert str(linked('javascript:alert(1) "x"')) == "javascript:alert(1) &#34;x&#34;"
