@@ -74,6 +74,7 @@ from commands.stats.card import figure_rows, report_for
 from commands.stats.chart import render_png
 from commands.stats.export import csv_rows
 from commands.stats.period import day_period, parse_period
+from integrations.errors import IntegrationError
 from store.calls import registry
 from store.db import reading
 from store.queue import activity
@@ -364,7 +365,12 @@ class DeskDoor:
 
     def board_body(self, viewer: Viewer, wall: bool) -> str:
         services = self.services
-        snapshot, _ = sync_with_pbx(services)
+        try:
+            snapshot, _ = sync_with_pbx(services)
+        except IntegrationError as exc:  # as chat says it: the board could not be read
+            return render_template("desk/board_body.html", wall=wall, failure=(
+                f"The board cannot be shown: {exc.system} said: {exc.message}"),
+                observed=self.now().astimezone(self.settings.timezone))
         reply = with_waiting(board(services, snapshot),
                              waiting_section(services, full_numbers=False))
         now = snapshot.observed_at

@@ -34,6 +34,9 @@ from testing import accessibility
 from testing.browser import LiveServer, browser_missing, chromium, in_ci, screenshot
 from tests.conftest import T0, TEMPLATES, Chat, make_services, make_settings
 
+# One worker runs the whole module: one browser, one server (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("desk-browser")
+
 WEBHOOK_SECRET = "desk-browser-webhook-secret"
 WAIT = 5  # seconds: the board must follow chat within 5 s; everything else is quicker
 

@@ -371,3 +371,16 @@ def test_reply_addresses_become_links_and_the_rest_is_escaped() -> None:
                     'rel="noopener noreferrer">https://crm.example/p?id=7&amp;x=1</a>. '
                     "&lt;b&gt;now&lt;/b&gt;")
     assert str(linked('javascript:alert(1) "x"')) == "javascript:alert(1) &#34;x&#34;"
+
+
+def test_a_pbx_that_fails_is_said_on_the_board(desk: Desk, demo: Services,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from integrations.errors import IntegrationError
+
+    def broken() -> list[object]:
+        raise IntegrationError("PBX", "timed out after 3 s")
+
+    desk.sign_in("carla")
+    monkeypatch.setattr(demo.pbx, "queue_status", broken)
+    answer = desk.client.get("/desk/board/live")
+    assert answer.status_code == 200 and "PBX said: timed out after 3 s" in answer.text
