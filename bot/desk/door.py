@@ -255,6 +255,8 @@ class DeskDoor:
 
     def after_action(self, result: Result, back: str) -> Response:
         """A command's answer: back to the page with it shown, or the refusal."""
+        if not _BACK.match(back):
+            back = "/desk/board"
         if result.ok:
             flash(shown(result.reply)["text"] or "Done.", "ok")
             return redirect(back, 303)
@@ -333,8 +335,6 @@ class DeskDoor:
         command = (request.form.get("command") or "").strip().lstrip("/")
         args = request.form.get("args") or ""
         back = request.form.get("back") or "/desk/board"
-        if not _BACK.match(back):
-            back = "/desk/board"
         if not re.fullmatch(r"[a-z]{1,32}", command):
             return self.refuse(400, "command: give the name of a command, e.g. pause.")
         return self.after_action(self.run(viewer, command, args), back)
@@ -532,9 +532,12 @@ class DeskDoor:
         if not phone:
             return self.refuse(400, "phone: give the number to call back.")
         try:
-            when = datetime.fromisoformat(at).astimezone(self.settings.timezone)
+            when = datetime.fromisoformat(at)
         except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
             return self.refuse(400, "at: choose a slot from the grid.")
+        when = when.astimezone(self.settings.timezone)
         args = f"{phone.replace(' ', '')} {when:%Y-%m-%d %H:%M}"
         return self.after_action(self.run(viewer, "callback", args), "/desk/callbacks")
 

@@ -180,6 +180,10 @@ def test_the_do_route_takes_only_command_names_and_desk_paths(desk: Desk) -> Non
     assert desk.post("/desk/do", {"command": "pause lunch"}).status_code == 400  # type: ignore[attr-defined]
     answer = desk.post("/desk/do", {"command": "whoami", "back": "https://evil.example/"})
     assert answer.status_code == 303 and answer.location == "/desk/board"  # type: ignore[attr-defined]
+    desk.sign_in("carla")
+    odd = desk.post("/desk/week/cell", {**CELL, "day": "2026-11-23\r\nX: y"})
+    assert odd.status_code == 400  # type: ignore[attr-defined]
+    assert b"Back" in odd.data and b'href="/desk/board"' in odd.data  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------- headers
@@ -309,6 +313,9 @@ def test_booking_a_callback_from_a_free_slot(desk: Desk, chat: Chat) -> None:
     assert "+34600112233" in chat.say("carla", "/callbacks all")
     again = desk.post("/desk/callbacks/book", {"phone": "", "at": at})
     assert again.status_code == 400 and b"phone" in again.data  # type: ignore[attr-defined]
+    for bad in ("tomorrow", "2026-11-24T10:00:00", ""):
+        refused = desk.post("/desk/callbacks/book", {"phone": "611223344", "at": bad})
+        assert refused.status_code == 400 and b"at: choose a slot" in refused.data  # type: ignore[attr-defined]
 
 
 def test_coordinators_close_and_open_a_day_of_slots(desk: Desk, chat: Chat) -> None:
