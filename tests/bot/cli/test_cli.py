@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -208,3 +208,26 @@ def test_one_time_links_stay_on_this_machine(cli: Run) -> None:
     assert status == 2 and "make run" in err
     status, _, err = cli("run")
     assert status == 2 and "one-time links" in err and "127.0.0.1" in err
+
+
+def test_revoking_a_persons_desk_sessions(cli: Run, empty_db: Database) -> None:
+    from store.db import make_sessionmaker, transaction
+    from store.team import desk_sessions, people
+
+    cli("db", "upgrade")
+    cli("demo")
+    now = datetime.now(UTC)
+    with transaction(make_sessionmaker(empty_db.engine)) as session:
+        carla = people.by_key(session, "carla")
+        assert carla is not None
+        for _ in range(2):
+            desk_sessions.open_session(session, carla.id, "link", now,
+                                       now + timedelta(hours=1))
+        _, third = desk_sessions.open_session(session, carla.id, "google", now,
+                                              now + timedelta(hours=1))
+    status, listing, _ = cli("desk", "sessions", "list")
+    assert status == 0 and listing.count("carla") == 3 and "via google" in listing
+    assert cli("desk", "sessions", "revoke", f"#{third.id}")[1] == f"revoked desk session #{third.id}\n"
+    assert cli("desk", "sessions", "revoke", f"#{third.id}")[0] == 1  # not live any more
+    assert cli("desk", "sessions", "revoke", "@carla")[1] == "revoked 2 desk sessions of carla\n"
+    assert cli("desk", "sessions", "list")[1] == "No live desk sessions.\n"
