@@ -276,9 +276,9 @@ class Settings:
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
     secret_key: str = _var("SECRET_KEY", _str, "",
-                           "signs calendar and chart links: a long random value, required "
-                           "to serve (only `make run` works without one, with a development "
-                           "key)")
+                           "signs calendar and chart links and the desk's session cookie: a "
+                           "long random value, required to serve (only `make run` works "
+                           "without one, with a development key)")
     # --- the desk (the web console under /desk) ---
     desk_google_client_id: str = _var("DESK_GOOGLE_CLIENT_ID", _str, "",
                                       "the desk's Google OAuth client id (empty: no Google "
