@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Self
 
+import pytest
 from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -36,6 +37,16 @@ def browser_missing() -> str | None:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def require_browser() -> None:
+    """Skip the calling test (fail it under CI=true) when the browser cannot run."""
+    missing = browser_missing()
+    if missing is None:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true and the browser is missing: {missing}", pytrace=False)
+    pytest.skip(missing)
 
 
 def chromium() -> webdriver.Chrome:

@@ -31,7 +31,7 @@ from integrations.clock import FixedClock
 from store.db import transaction
 from store.team import desk_sessions, people
 from testing import accessibility
-from testing.browser import LiveServer, browser_missing, chromium, in_ci, screenshot
+from testing.browser import LiveServer, chromium, require_browser, screenshot
 from tests.conftest import T0, TEMPLATES, Chat, make_services, make_settings
 
 # One worker runs the whole module: one browser, one server (make test: --dist loadgroup).
@@ -69,11 +69,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    missing = browser_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(f"CI=true and the browser is missing: {missing}")
-        pytest.skip(missing)
+    require_browser()
     with TEMPLATES.migrated("sqlite", tmp_path_factory.mktemp("desk"), T0) as database:
         settings = make_settings(DATABASE_URL=database.url,
                                  PBX_WEBHOOK_SECRET=WEBHOOK_SECRET)
