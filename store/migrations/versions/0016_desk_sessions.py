@@ -1,7 +1,7 @@
 """the desk's server-side sessions and one-time sign-in links
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 19:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from store.base import UTCDateTime
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
