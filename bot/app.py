@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, jsonify
 
+from bot.desk import door as desk
 from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_url_rule("/readyz", "readyz", readyz)
     for door in DOORS:
         door.register(app, runtime)
+    desk.register(app, runtime, local=local)  # the web console: pages, not a chat door
     return app
 
 

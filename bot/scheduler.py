@@ -52,7 +52,7 @@ from store.db import optimize, reading, transaction
 from store.messaging import clockwork, outbox
 from store.messaging.chat import prune_events
 from store.messaging.clockwork import DONE, FAILED, SKIPPED
-from store.team import audit
+from store.team import audit, desk_sessions
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ def housekeeping(bg: Background) -> dict[str, int]:
         # An IVR retries within minutes; a day of idempotent answers is plenty.
         ("IVR idempotent answers", lambda s: ivr_keys.prune_idempotency(
             s, now - timedelta(days=1))),
+        ("expired desk sign-ins", lambda s: desk_sessions.prune(s, now - timedelta(days=1))),
     )
     for name, prune in cutoffs:
         with transaction(services.sessions) as session:

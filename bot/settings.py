@@ -279,9 +279,24 @@ class Settings:
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
     secret_key: str = _var("SECRET_KEY", _str, "",
-                           "signs calendar and chart links: a long random value, required "
-                           "to serve (only `make run` works without one, with a development "
-                           "key)")
+                           "signs calendar and chart links and the desk's session cookie: a "
+                           "long random value, required to serve (only `make run` works "
+                           "without one, with a development key)")
+    # --- the desk (the web console under /desk) ---
+    desk_google_client_id: str = _var("DESK_GOOGLE_CLIENT_ID", _str, "",
+                                      "the desk's Google OAuth client id (empty: no Google "
+                                      "sign-in; `make run` prints a one-time link instead)")
+    desk_google_client_secret: str = _var("DESK_GOOGLE_CLIENT_SECRET", _str, "",
+                                          "the desk's Google OAuth client secret")
+    desk_oidc_discovery_url: str = _var(
+        "DESK_OIDC_DISCOVERY_URL", _url,
+        "https://accounts.google.com/.well-known/openid-configuration",
+        "the OpenID provider's discovery document (Google's; tests use a local one)")
+    desk_session_hours: int = _var("DESK_SESSION_HOURS", _int_in(1, 720), "12",
+                                   "hours a desk sign-in lasts")
+    desk_wall_frame_ancestors: str = _var("DESK_WALL_FRAME_ANCESTORS", _str, "",
+                                          "origins allowed to frame the wall board, "
+                                          "space-separated (empty: none may)")
     # --- shifts, absences, holidays, scheduler leadership ---
     holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
                                  "country of the public holidays (holidays library), or "

@@ -45,8 +45,8 @@ REFUSED = ("unknown_person", "inactive")
 class Incoming:
     """What a door hands over: who (as the platform knows them), where, and what."""
 
-    platform: str  # console | google | slack | clock
-    user_id: str  # console: person key; google: users/123; slack: U123
+    platform: str  # console | google | slack | clock | desk
+    user_id: str  # console, desk: person key; google: users/123; slack: U123
     text: str
     where: Where
     email: str | None = None
@@ -192,8 +192,9 @@ class Dispatcher:
     # ----------------------------------------------------------------- identity
 
     def _known(self, session: Session, incoming: Incoming, email: str | None) -> Person | None:
-        """Person by key (console, clock) or stored chat id; else by email, then linked."""
-        if incoming.platform in ("console", "clock"):
+        """Person by key (console, clock, and the desk, which signed them in itself) or
+        stored chat id; else by email, then linked."""
+        if incoming.platform in ("console", "clock", "desk"):
             return people.by_key(session, incoming.user_id)
         person = people.by_chat_id(session, incoming.platform, incoming.user_id)
         if person is not None or not email:

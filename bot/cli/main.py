@@ -16,6 +16,7 @@ from bot.cli import (
     calls,
     config,
     db,
+    desk,
     ivr_keys,
     outbox,
     pause_reasons,
@@ -33,7 +34,7 @@ from bot.settings import Settings, SettingsError
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, config, people, pause_reasons, talk, serve, outbox, bench,
                                   shifts, callers, slots, ivr_keys,
-                                  callbacks, calls, stats)
+                                  callbacks, calls, stats, desk)
 
 # Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
 # context, werkzeug's request lines). Between the console's prompts only replies and

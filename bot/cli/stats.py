@@ -31,8 +31,8 @@ from commands.calls.queue_log_import import ImportResult, import_events, pbx_zon
 from commands.core import CommandError, Services
 from commands.stats.card import card, report_for
 from commands.stats.chart import render_png
+from commands.stats.export import csv_rows
 from commands.stats.figures import StatsReport
-from commands.stats.metrics import HEADLINE, Figures
 from commands.stats.period import Period, day_period, parse_period
 from integrations.pbx.asterisk.queue_log_file import (
     CALL_SPAN,
@@ -42,7 +42,7 @@ from integrations.pbx.asterisk.queue_log_file import (
 )
 from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
-from store.exports import Cell, CsvWriter, csv_text
+from store.exports import CsvWriter, csv_text
 from store.imports import ImportRejected
 from store.team.people import Person
 
@@ -184,19 +184,6 @@ def as_json(report: StatsReport) -> dict[str, Any]:
                    for r in report.agents],
         "hourly": [{"hour": hour.isoformat(), **f.to_json()} for hour, f in report.hourly],
     }
-
-
-def csv_rows(report: StatsReport) -> list[list[Cell]]:
-    """The hourly figures; they stay numbers, so CsvWriter writes them as they are."""
-    def cells(label: str, f: Figures) -> list[Cell]:
-        values = f.to_json()
-        figures: list[Cell] = ["" if values[n] is None else values[n] for n in HEADLINE]
-        return [label, f.received, *figures]
-
-    rows: list[list[Cell]] = [["hour", "received", *HEADLINE]]
-    rows += [cells(f"{hour:%H:00}", f) for hour, f in report.hourly]
-    rows.append(cells("total", report.figures))
-    return rows
 
 
 def hourly_table(report: StatsReport) -> str:
