@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import time
 from typing import Any, Protocol
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, g, jsonify, request
 
+from bot import metrics
 from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
@@ -16,6 +18,8 @@ from store.migrate import current_revision, pending_reason
 
 class Door(Protocol):
     """A module under bot/doors with ``register(app, runtime)`` adding its routes."""
+
+    __name__: str
 
     def register(self, app: Flask, runtime: Runtime) -> None: ...
 
@@ -50,9 +54,37 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["switchboard"] = runtime
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+    metrics.register(app, token=settings.metrics_token, port=settings.metrics_port,
+                     sessions=runtime.services.sessions, clock=runtime.services.clock)
     for door in DOORS:
         door.register(app, runtime)
+    doors = door_names(app)
+    app.before_request(_started)
+    app.after_request(lambda response: _timed(doors, response))
     return app
+
+
+def door_names(app: Flask) -> dict[str, str]:
+    """Endpoint → the name of the door (its module under bot/doors) that serves it."""
+    names: dict[str, str] = {}
+    for endpoint, view in app.view_functions.items():
+        for door in DOORS:
+            if view.__module__ == door.__name__ or view.__module__.startswith(
+                    door.__name__ + "."):
+                names[endpoint] = door.__name__.rsplit(".", 1)[-1]
+    return names
+
+
+def _started() -> None:
+    g.switchboard_started = time.perf_counter()
+
+
+def _timed(doors: dict[str, str], response: Response) -> Response:
+    door = doors.get(request.endpoint or "")
+    started = g.get("switchboard_started")
+    if door is not None and started is not None:
+        metrics.DOOR_SECONDS.labels(door=door).observe(time.perf_counter() - started)
+    return response
 
 
 def runtime_of(app: Flask | None = None) -> Runtime:

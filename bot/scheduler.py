@@ -33,6 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime
@@ -279,9 +280,19 @@ class Background:
         """Run one job now, in this thread, leader or not (tests, the CLI, /tasks).
         A clock job runs its due slots — each (job, slot) still only once."""
         job = self.job(name)
-        if isinstance(job, ClockJob):
-            return self.run_due(job)
-        return job.run(self)
+        clock = self.runtime.services.clock
+        try:
+            if isinstance(job, ClockJob):
+                passed = self.run_due(job)
+                done: object = passed
+                failed = any(r.outcome == FAILED for r in passed.ran)
+            else:
+                done, failed = job.run(self), False
+        except Exception:
+            metrics.job_done(name, True, clock.now())
+            raise
+        metrics.job_done(name, failed, clock.now())
+        return done
 
     def tick(self, name: str) -> object | None:
         """What the scheduler runs: the job, if this process may run it now."""

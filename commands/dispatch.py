@@ -95,15 +95,27 @@ class _Asker:
 
 
 class Dispatcher:
-    def __init__(self, commands: Sequence[Command], services: Services) -> None:
+    def __init__(self, commands: Sequence[Command], services: Services, *,
+                 observe: Callable[[Result], None] | None = None) -> None:
         self.commands = tuple(commands)
         self.by_name = {c.name: c for c in self.commands}
         self.parser = Parser(self.commands)
         self.services = services
+        # Told every result (the metrics count commands by name and outcome).
+        self.observe = observe
 
     # ----------------------------------------------------------------- entry point
 
     def handle(self, incoming: Incoming, *, remember: Remember | None = None) -> Result:
+        result = self._handle(incoming, remember)
+        if self.observe is not None:
+            try:
+                self.observe(result)
+            except Exception:
+                log.exception("could not observe the result of a request")
+        return result
+
+    def _handle(self, incoming: Incoming, remember: Remember | None) -> Result:
         started = time.monotonic()
         limit = self.services.settings.max_command_chars
         incoming = replace(incoming, text=clean(incoming.text), args=clean(incoming.args))

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from integrations.pbx.asterisk.ami_wire import (
@@ -130,8 +130,10 @@ class AmiClient:
     """
 
     def __init__(self, host: str, port: int, username: str, secret: str,
-                 timeout: float) -> None:
+                 timeout: float, *, on_state: Callable[[bool], None] | None = None) -> None:
         self.host, self.port = host, port
+        # Told True once logged in, False when the connection is dropped or closed.
+        self.on_state = on_state
         self.username, self._secret = username, secret
         self.timeout = timeout
         self.version: str | None = None  # from the greeting, once connected
@@ -221,6 +223,8 @@ class AmiClient:
             conn.close()
             raise
         self._conn = conn
+        if self.on_state is not None:
+            self.on_state(True)
         return conn
 
     def _connect(self, deadline: float) -> socket.socket:
@@ -266,6 +270,8 @@ class AmiClient:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            if self.on_state is not None:
+                self.on_state(False)
 
     def _next_id(self) -> str:
         self._counter += 1
