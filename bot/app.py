@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import time
 from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from bot import metrics
+from bot import logs, metrics
 from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
 from commands.core import Services
+from integrations import tracing
 from store.migrate import current_revision, pending_reason
 
 
@@ -37,6 +39,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     It refuses (SettingsError) to serve without a SECRET_KEY of its own, except for
     ``local`` (``make run``: ``switchboard run`` on this machine)."""
     settings = settings or Settings.load()
+    if services is None:  # a server process (gunicorn): nobody configured logging yet
+        logs.configure(settings)
     if problems := settings.serving_problems(local=local):
         raise SettingsError(problems)
     runtime = build_runtime(settings, services)
@@ -59,8 +63,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for door in DOORS:
         door.register(app, runtime)
     doors = door_names(app)
-    app.before_request(_started)
+    app.before_request(lambda: _started(doors))
     app.after_request(lambda response: _timed(doors, response))
+    app.teardown_request(_finished)
     return app
 
 
@@ -75,8 +80,14 @@ def door_names(app: Flask) -> dict[str, str]:
     return names
 
 
-def _started() -> None:
+def _started(doors: dict[str, str]) -> None:
+    """Every request: its id (X-Request-Id, else App Engine's trace id, else a new one)
+    and door for the log lines, and the time it started for the door's histogram."""
     g.switchboard_started = time.perf_counter()
+    g.switchboard_trace = tracing.begin(
+        request_id=tracing.incoming_id(request.headers.get("X-Request-Id"),
+                                       request.headers.get("X-Cloud-Trace-Context")),
+        door=doors.get(request.endpoint or ""))
 
 
 def _timed(doors: dict[str, str], response: Response) -> Response:
@@ -84,7 +95,17 @@ def _timed(doors: dict[str, str], response: Response) -> Response:
     started = g.get("switchboard_started")
     if door is not None and started is not None:
         metrics.DOOR_SECONDS.labels(door=door).observe(time.perf_counter() - started)
+    request_id = tracing.fields().get("request_id")
+    if request_id:
+        response.headers[tracing.REQUEST_ID_HEADER] = str(request_id)
     return response
+
+
+def _finished(error: BaseException | None) -> None:
+    token = g.pop("switchboard_trace", None)
+    if token is not None:
+        with contextlib.suppress(ValueError):  # set in another context: nothing to undo
+            tracing.end(token)
 
 
 def runtime_of(app: Flask | None = None) -> Runtime:

@@ -46,6 +46,7 @@ from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
 from commands.shifts.hr_sync import sync_hr
 from commands.stats.daily import send_daily_stats
+from integrations import tracing
 from integrations.pbx.sim.traffic import TrafficSimulator
 from store.callbacks import ivr_keys
 from store.db import optimize, reading, transaction
@@ -280,6 +281,7 @@ class Background:
         """Run one job now, in this thread, leader or not (tests, the CLI, /tasks).
         A clock job runs its due slots — each (job, slot) still only once."""
         job = self.job(name)
+        tracing.set_fields(job=name)
         clock = self.runtime.services.clock
         try:
             if isinstance(job, ClockJob):
@@ -359,10 +361,11 @@ class Background:
 
     def _guarded(self, job: AnyJob) -> Callable[[], None]:
         def run() -> None:
-            try:
-                self.tick(job.name)
-            except Exception:
-                log.exception("scheduled job %s failed", job.name)
+            with tracing.scope(door="scheduler", job=job.name):
+                try:
+                    self.tick(job.name)
+                except Exception:
+                    log.exception("scheduled job %s failed", job.name)
 
         return run
 
