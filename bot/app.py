@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 
 from bot import logs, metrics
 from bot.doors import calendar, charts, google_chat, ivr, pbx_events, slack, tasks
+from bot.doors.http import json_response
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
 from commands.core import Services
@@ -119,7 +120,21 @@ def healthz() -> Any:
 
 
 def readyz() -> Any:
-    engine = runtime_of().engine
+    """The database only (load balancers); with ``?deep=1`` also every system the app
+    talks to (bot/readiness.py), for operators: it asks what ``/metrics`` asks."""
+    runtime = runtime_of()
+    if request.args.get("deep") not in (None, "", "0"):
+        settings = runtime.settings
+        if (refused := metrics.refusal(settings.metrics_token, settings.metrics_port)):
+            return refused
+        from bot import readiness
+
+        checks = readiness.deep(runtime)
+        ok = all(c.ok for c in checks)
+        return json_response({"status": "ready" if ok else "unready",
+                              "checks": {c.name: c.to_dict() for c in checks}},
+                             200 if ok else 503)
+    engine = runtime.engine
     reason = pending_reason(engine)
     if reason is not None:
         return jsonify(status="unready", reason=reason), 503

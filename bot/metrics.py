@@ -255,17 +255,26 @@ def exposition(extra: Iterable[Collector]) -> bytes:
     return text + generate_latest(own)
 
 
+def refusal(token: str, port: int) -> Response | None:
+    """None when this request may read operator-only answers (``/metrics``,
+    ``/readyz?deep=1``): on METRICS_PORT when set, with the METRICS_TOKEN bearer when set;
+    a 404 when neither is set (or on another port), a 401 for a missing or wrong token."""
+    if port and request.environ.get("SERVER_PORT") != str(port):
+        return Response("not found\n", 404, mimetype="text/plain")
+    if token and not same_secret(bearer_token(request), token):
+        return unauthorized()
+    if not token and not port:
+        return Response("not found\n", 404, mimetype="text/plain")
+    return None
+
+
 def register(app: Flask, *, token: str, port: int, sessions: Any, clock: Clock) -> None:
     """``GET /metrics``, answered as the settings allow; a 404 when nothing allows it."""
     backlog = BacklogCollector(sessions, clock)
 
     def metrics() -> Response:
-        if port and request.environ.get("SERVER_PORT") != str(port):
-            return Response("not found\n", 404, mimetype="text/plain")
-        if token and not same_secret(bearer_token(request), token):
-            return unauthorized()
-        if not token and not port:
-            return Response("not found\n", 404, mimetype="text/plain")
+        if (refused := refusal(token, port)) is not None:
+            return refused
         return Response(exposition([backlog]), mimetype=CONTENT_TYPE_LATEST)
 
     app.add_url_rule("/metrics", "metrics", metrics)

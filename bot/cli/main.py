@@ -16,6 +16,7 @@ from bot.cli import (
     calls,
     config,
     db,
+    doctor,
     ivr_keys,
     outbox,
     pause_reasons,
@@ -31,8 +32,8 @@ from bot.settings import Settings, SettingsError
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
-GROUPS: tuple[ModuleType, ...] = (db, config, people, pause_reasons, talk, serve, outbox, bench,
-                                  shifts, callers, slots, ivr_keys,
+GROUPS: tuple[ModuleType, ...] = (db, doctor, config, people, pause_reasons, talk, serve,
+                                  outbox, bench, shifts, callers, slots, ivr_keys,
                                   callbacks, calls, stats)
 
 
