@@ -286,6 +286,8 @@ class Background:
         try:
             if isinstance(job, ClockJob):
                 passed = self.run_due(job)
+                if not passed.slots:  # a look that found nothing due is not a run
+                    return passed
                 done: object = passed
                 failed = any(r.outcome == FAILED for r in passed.ran)
             else:
