@@ -291,3 +291,20 @@ def test_under_gunicorn_every_worker_counts(db: Database, tmp_path: Path) -> Non
         assert found[("switchboard_outbox_sent_total", (("platform", "console"),))] == 1
         assert found[("switchboard_outbox_pending", (("platform", "console"),))] == 0
         assert found[("switchboard_job_runs_total", (("job", "outbox-delivery"),))] == 1
+
+
+def test_ivr_bookings_and_refusals_are_counted_by_reason(demo: Services) -> None:
+    from testing.ivr import load_capacity, open_ivr
+
+    load_capacity(demo)
+    ivr = open_ivr(demo)
+    booking = {"phone": "612 34 56 78", "when": "2026-11-24T10:00:00+01:00",
+               "queue": "soporte"}
+    booked = value("switchboard_ivr_bookings_total")
+    invalid = value("switchboard_ivr_refusals_total", reason="invalid")
+    assert ivr.post("/callbacks", booking).status_code == 201
+    assert ivr.post("/callbacks", booking).status_code == 200  # the same one again
+    assert ivr.post("/callbacks", {**booking, "when": "soon"}).status_code == 422
+    assert ivr.post("/callbacks", {**booking, "queue": "nowhere"}).status_code == 422
+    assert value("switchboard_ivr_bookings_total") == booked + 1
+    assert value("switchboard_ivr_refusals_total", reason="invalid") == invalid + 2
