@@ -7,6 +7,8 @@ Dockerfile start it): what the master sets up before the workers start.
   exits is marked dead so its live gauges stop counting.
 - ``METRICS_PORT``: gunicorn listens on it too (same address as the first bind), and the
   app serves ``/metrics`` only on it.
+- ``LOG_FORMAT=json``: gunicorn's own lines (``gunicorn.error``, ``gunicorn.access``) go
+  through the app's handler (bot/logs.py), so every line on stderr is one JSON object.
 
 Only module-level names gunicorn knows are settings; the hooks are its server hooks.
 """
@@ -19,7 +21,33 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gunicorn.glogging import Logger as _GunicornLogger
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class JsonAwareLogger(_GunicornLogger):  # type: ignore[misc]
+    """gunicorn's logger; with LOG_FORMAT=json its lines go to the app's JSON handler."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from bot import logs
+        from bot.settings import Settings, SettingsError
+
+        try:
+            settings = Settings.load()
+        except SettingsError:
+            return  # the workers say what is wrong
+        if settings.log_format != "json":
+            return
+        logs.configure(settings, force=True)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
+
+
+logger_class = JsonAwareLogger
 
 
 def _metrics_folder() -> tuple[Path, bool]:

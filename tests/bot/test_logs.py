@@ -7,11 +7,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bench.server import Gunicorn
 from bot import logs
 from bot.app import create_app, runtime_of
 from bot.doors.pbx_events import signed_headers
@@ -175,3 +177,17 @@ def test_plain_text_is_the_default_and_is_scrubbed_too(demo: Services,
     assert line.endswith("switchboard.test: token [redacted] for [phone] [r-1]"), line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def test_under_gunicorn_every_line_is_json(tmp_path: Path) -> None:
+    """gunicorn's own lines too (Starting, Listening, Booting worker) with LOG_FORMAT=json."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "BACKGROUND_JOBS": "false",
+           "LOG_FORMAT": "json", "LOG_LEVEL": "info"}
+    with Gunicorn(env, workers=2) as server:
+        answer = httpx.get(server.url + "/readyz", headers={"X-Request-Id": "from-the-lb"})
+        assert answer.headers["X-Request-Id"] == "from-the-lb"
+        text = server.log_path.read_text()
+    entries = [json.loads(line) for line in text.splitlines()]
+    loggers = {e["logger"] for e in entries}
+    assert "gunicorn.error" in loggers, text
+    assert sum("Booting worker" in e["message"] for e in entries) == 2
