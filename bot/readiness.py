@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from bot.runtime import Runtime, build_odoo, build_pbx
+from bot.runtime import Runtime, build_pbx
 from bot.settings import Settings
 from integrations.errors import IntegrationError
+from integrations.odoo import OdooClient
 from integrations.pbx import PbxError, PbxUnreachable
 from store.migrate import pending_reason
 
@@ -92,18 +93,25 @@ def probes(runtime: Runtime, http: httpx.Client) -> list[Probe]:
                     f"reachable from this host; PBX_TIMEOUT={settings.pbx_timeout:g}")
         return f"the PBX answered with an error: check {PBX_LOGIN[backend] or 'the PBX'}"
 
-    odoo = build_odoo(settings) if "odoo" in (settings.hr_backend,
-                                              settings.directory_backend) else None
+    def odoo_version(backend: object, local: str) -> tuple[OdooClient, str]:
+        client = getattr(backend, "client", None)
+        if not isinstance(client, OdooClient):
+            raise Skip(local)
+        answer = client.call("common", "version", [])  # asked every time, never cached
+        found = answer.get("server_version") if isinstance(answer, dict) else None
+        return client, f"Odoo {found or '(version not stated)'}"
 
     def hr() -> str:
-        if settings.hr_backend != "odoo" or odoo is None:
-            raise Skip("local: absences from the store and the holidays library")
-        return f"Odoo {odoo.version() or '(version not stated)'}, logged in as uid {odoo.uid()}"
+        client, version = odoo_version(
+            services.hr, "local: absences from the store and the holidays library")
+        uid = client.call("common", "login", [client.database, client.user, client.password])
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+            raise IntegrationError("Odoo", f"login refused for {client.user!r} on database "
+                                           f"{client.database!r}")
+        return f"{version}, logged in as uid {uid}"
 
     def directory() -> str:
-        if settings.directory_backend != "odoo" or odoo is None:
-            raise Skip("local: the store's directory")
-        return f"Odoo {odoo.version() or '(version not stated)'}"
+        return odoo_version(services.directory, "local: the store's directory")[1]
 
     def odoo_fix(exc: BaseException | None) -> str:
         return ODOO_FIX.format(timeout=settings.odoo_timeout)

@@ -144,3 +144,25 @@ def test_doctor_passes_on_the_defaults(tmp_path: Path) -> None:
                   err=io.StringIO())
     assert status == 0, out.getvalue()
     assert out.getvalue().endswith("all checks passed\n")
+
+
+def test_odoo_is_asked_each_time_and_a_wrong_password_named(tmp_path: Path) -> None:
+    from testing.fake_odoo import DB, LOGIN, PASSWORD, FakeOdoo
+    from tests.integrations.odoo_series import series
+
+    with FakeOdoo(series("17.0")) as fake:
+        env = {"DATABASE_URL": migrated(tmp_path), "HR_BACKEND": "odoo",
+               "DIRECTORY_BACKEND": "odoo", "ODOO_URL": fake.url, "ODOO_DATABASE": DB,
+               "ODOO_USER": LOGIN, "ODOO_PASSWORD": PASSWORD}
+        out = io.StringIO()
+        assert main(["doctor"], environ=env, out=out, err=io.StringIO()) == 0, out.getvalue()
+        assert "ok    hr " in out.getvalue() and "logged in as uid 7" in out.getvalue()
+        assert "ok    directory " in out.getvalue()
+        asked = len(fake.calls)
+        out = io.StringIO()
+        status = main(["doctor"], environ={**env, "ODOO_PASSWORD": "wrong"}, out=out,
+                      err=io.StringIO())
+        assert len(fake.calls) > asked  # asked again, not answered from a cache
+    text = out.getvalue()
+    assert status == 1 and "FAIL  hr" in text and "login refused" in text
+    assert "fix: check ODOO_URL" in text and "wrong" not in text.replace("login refused", "")
