@@ -174,6 +174,15 @@ class Settings:
                      "port `run` and `serve` listen on (0: any free port)")
     log_level: str = _var("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info",
                           "logging level: debug, info, warning or error")
+    log_format: str = _var("LOG_FORMAT", _choice("text", "json"), "text",
+                           "log lines: text (for a console) or json (one JSON object per "
+                           "line, for a log collector)")
+    metrics_token: str = _var("METRICS_TOKEN", _str, "",
+                              "bearer token GET /metrics asks for (with neither this nor "
+                              "METRICS_PORT, /metrics is not served)")
+    metrics_port: int = _var("METRICS_PORT", _int_in(0, 65535), "0",
+                             "a second port gunicorn listens on, the only one serving "
+                             "/metrics (0: none; keep it off the load balancer)")
     background_jobs: bool = _var("BACKGROUND_JOBS", _bool, "true",
                                  "run the scheduler (outbox delivery, reminders, simulator) "
                                  "inside the web process")
