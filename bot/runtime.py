@@ -45,6 +45,8 @@ class Runtime:
     settings: Settings
     services: Services
     dispatcher: Dispatcher
+    # The PBX's live event stream, once the background work has started one.
+    pbx_events: AmiEventStream | None = None
 
     @property
     def engine(self) -> Engine:

@@ -287,6 +287,7 @@ class Background:
                 start=services.clock.now())
         # Every replica listens: an outcome is applied once, by whoever locks it first.
         self.pbx_events = build_pbx_events(settings, services)
+        runtime.pbx_events = self.pbx_events  # for the deep readiness check
         self.leadership = leadership or leadership_for(
             runtime.engine.url.render_as_string(hide_password=False),
             settings.leader_ttl_seconds)
