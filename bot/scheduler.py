@@ -214,10 +214,6 @@ def _pbx_sync(bg: Background, slot: datetime) -> object:
     return summary(plan, apply_sync(services, plan, "job:pbx-sync"))
 
 
-def _pbx_sync_on(settings: Settings) -> bool:
-    return weekly_time(settings.pbx_sync_at) is not None
-
-
 def _alerts(bg: Background) -> object:
     return check_alerts(bg.runtime.services)
 
@@ -255,7 +251,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
     Job("live-alerts", _alerts_every, _alerts),
-    ClockJob("pbx-sync", _pbx_sync_slots, _pbx_sync, _pbx_sync_on),
+    ClockJob("pbx-sync", _pbx_sync_slots, _pbx_sync),  # no slots unless PBX_SYNC_AT
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),
