@@ -26,6 +26,7 @@ from bot.settings import Settings
 from integrations.errors import IntegrationError
 from integrations.odoo import OdooClient
 from integrations.pbx import PbxError, PbxUnreachable
+from integrations.pbx.asterisk.events import CONNECTED
 from store.migrate import pending_reason
 
 DEADLINE = 2.5  # seconds each check gets; /readyz?deep=1 answers within 3 s
@@ -93,6 +94,17 @@ def probes(runtime: Runtime, http: httpx.Client) -> list[Probe]:
                     f"reachable from this host; PBX_TIMEOUT={settings.pbx_timeout:g}")
         return f"the PBX answered with an error: check {PBX_LOGIN[backend] or 'the PBX'}"
 
+    def pbx_events() -> str:
+        stream = runtime.pbx_events
+        if stream is None:
+            raise Skip("no PBX event stream in this process (Asterisk with AMI_EVENTS only, "
+                       "started with the background work)")
+        status = stream.status
+        if status.state != CONNECTED:
+            raise PbxUnreachable(f"AMI event session {status.state}: "
+                                 f"{status.error or 'not connected yet'}")
+        return f"AMI event session connected; {status.events} events handled"
+
     def odoo_version(backend: object, local: str) -> tuple[OdooClient, str]:
         client = getattr(backend, "client", None)
         if not isinstance(client, OdooClient):
@@ -158,6 +170,9 @@ def probes(runtime: Runtime, http: httpx.Client) -> list[Probe]:
 
     return [
         Probe("pbx", pbx, pbx_fix),
+        Probe("pbx_events", pbx_events, lambda exc: (
+            "the event session cannot stay logged in: check AMI_USER and AMI_SECRET and that "
+            "the manager user may read the call and agent classes (manager.conf)")),
         Probe("hr", hr, odoo_fix),
         Probe("directory", directory, odoo_fix),
         Probe("google_chat_tokens", google_tokens, lambda exc: (

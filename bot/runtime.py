@@ -45,6 +45,8 @@ class Runtime:
     settings: Settings
     services: Services
     dispatcher: Dispatcher
+    # The PBX's live event stream, once the background work has started one.
+    pbx_events: AmiEventStream | None = None
 
     @property
     def engine(self) -> Engine:
@@ -124,6 +126,7 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
         return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
                            dial_context=settings.callback_dial_context,
                            queue_log=settings.asterisk_queue_log,
+                           pjsip_include=settings.asterisk_pjsip_include,
                            queue_log_zone=pbx_zone(settings))
     return SimPbx(sessions, settings.pbx_queue, clock)
 

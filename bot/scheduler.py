@@ -37,7 +37,7 @@ from bot import metrics
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime, build_pbx_events
-from bot.settings import Settings
+from bot.settings import Settings, weekly_time
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
 from commands.core import Reply
@@ -47,6 +47,7 @@ from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
 from commands.shifts.hr_sync import sync_hr
 from commands.stats.daily import send_daily_stats
+from commands.team.pbx_sync import apply_sync, plan_sync, summary
 from integrations import tracing
 from integrations.pbx.sim.traffic import TrafficSimulator
 from store.callbacks import ivr_keys
@@ -200,6 +201,19 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def _pbx_sync_slots(bg: Background, day: date) -> list[datetime]:
+    when = weekly_time(bg.runtime.settings.pbx_sync_at)
+    if when is None or day.weekday() != when[0]:
+        return []
+    return [datetime.combine(day, when[1], bg.runtime.settings.timezone)]
+
+
+def _pbx_sync(bg: Background, slot: datetime) -> object:
+    services = bg.runtime.services
+    plan = plan_sync(services)
+    return summary(plan, apply_sync(services, plan, "job:pbx-sync"))
+
+
 def _alerts(bg: Background) -> object:
     return check_alerts(bg.runtime.services)
 
@@ -237,6 +251,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
     Job("live-alerts", _alerts_every, _alerts),
+    ClockJob("pbx-sync", _pbx_sync_slots, _pbx_sync),  # no slots unless PBX_SYNC_AT
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),
@@ -268,6 +283,7 @@ class Background:
                 start=services.clock.now())
         # Every replica listens: an outcome is applied once, by whoever locks it first.
         self.pbx_events = build_pbx_events(settings, services)
+        runtime.pbx_events = self.pbx_events  # for the deep readiness check
         self.leadership = leadership or leadership_for(
             runtime.engine.url.render_as_string(hide_password=False),
             settings.leader_ttl_seconds)

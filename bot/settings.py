@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +73,29 @@ def _bool(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError("expected true or false")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_time(raw: str) -> tuple[int, time] | None:
+    """'fri 15:00' → (4, 15:00): a weekday (its first three letters) and a time; None for
+    empty. Raises ValueError for anything else."""
+    if not raw.strip():
+        return None
+    parts = raw.lower().split()
+    problem = ValueError("expected a weekday and a time, as 'fri 15:00' (mon … sun)")
+    if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
+        raise problem
+    try:
+        return WEEKDAYS.index(parts[0][:3]), time.fromisoformat(parts[1].zfill(5))
+    except ValueError:
+        raise problem from None
+
+
+def _weekly(raw: str) -> str:
+    weekly_time(raw)
+    return raw.strip()
 
 
 def _zone(raw: str) -> ZoneInfo:
@@ -391,6 +415,12 @@ class Settings:
     daily_report_time: str = _var("DAILY_REPORT_TIME", _hhmm, "",
                                   "HH:MM of the daily stats (empty: the day's last turn "
                                   "boundary + 10 min, or 18:00 on a day without turns)")
+    pbx_sync_at: str = _var("PBX_SYNC_AT", _weekly, "",
+                            "when the pbx-sync job applies pbx sync every week, as 'fri "
+                            "15:00' (mon … sun); empty: never (the default)")
+    asterisk_pjsip_include: str = _var("ASTERISK_PJSIP_INCLUDE", _str, "",
+                                       "path of the PJSIP include file pbx sync writes "
+                                       "Asterisk's users to (empty: pbx sync is not offered)")
     asterisk_queue_log: str = _var("ASTERISK_QUEUE_LOG", _str, "",
                                    "path of the PBX's queue_log file: the asterisk backend's "
                                    "call records (empty: import it with the CLI)")

@@ -14,7 +14,7 @@ from commands.core import Command
 from commands.queue import alerts, board, breaks, members, offline, pause, pause_overdue
 from commands.shifts import holidays, onshift, timetable, upcoming
 from commands.stats import card as stats_card
-from commands.team import announce, help, people, whoami
+from commands.team import announce, help, pbx_sync, people, whoami
 
 COMMANDS: tuple[Command, ...] = (
     help.COMMAND,
@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     announce.COMMAND,
     people.PEOPLE,
     people.AUDIT,
+    pbx_sync.COMMAND,
     # Shifts: everyone reads, coordinators change.
     onshift.COMMAND,
     upcoming.COMMAND,

@@ -21,6 +21,7 @@ from bot.cli import (
     ivr_keys,
     outbox,
     pause_reasons,
+    pbx,
     people,
     serve,
     shifts,
@@ -35,7 +36,7 @@ from bot.settings import Settings, SettingsError
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, doctor, config, people, pause_reasons, talk, serve,
                                   outbox, bench, shifts, callers, slots, ivr_keys,
-                                  callbacks, calls, stats, desk)
+                                  callbacks, calls, stats, desk, pbx)
 
 
 def build_parser() -> argparse.ArgumentParser:

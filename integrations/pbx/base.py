@@ -11,9 +11,24 @@ from typing import Protocol
 from integrations.errors import IntegrationError, Unreachable
 from store.calls.records import CallInfo
 
-__all__ = ["ANSWERED", "BUSY", "CONGESTION", "FAILURE", "NO_ANSWER", "CallInfo",
-           "CallOutcome", "LiveQueue", "MemberState", "MemberStatus", "Pbx", "PbxError",
-           "PbxUnreachable", "WaitingCall"]
+__all__ = [
+    "ANSWERED",
+    "BUSY",
+    "CONGESTION",
+    "FAILURE",
+    "NO_ANSWER",
+    "CallInfo",
+    "CallOutcome",
+    "LiveQueue",
+    "MemberState",
+    "MemberStatus",
+    "Pbx",
+    "PbxError",
+    "PbxUnreachable",
+    "PbxUser",
+    "UserSync",
+    "WaitingCall",
+]
 
 
 class MemberState(StrEnum):
@@ -81,6 +96,38 @@ class CallOutcome:
     @property
     def answered(self) -> bool:
         return self.reason == ANSWERED
+
+
+@dataclass(frozen=True)
+class PbxUser:
+    """A user (extension) as the PBX lists it, for ``switchboard pbx sync``.
+
+    ``free`` is the PBX's own mark of an extension nobody uses (Areavoip: an empty name;
+    Irontec: a name starting with ``Libre``; Asterisk: a generated endpoint with no name).
+    """
+
+    extension: str
+    name: str
+    email: str | None = None
+    free: bool = False
+
+
+class UserSync(Protocol):
+    """What a PBX offers to keep its users in line with the people list (optional)."""
+
+    name: str
+    can_create: bool  # False: only existing extensions can be renamed
+
+    def users(self) -> list[PbxUser]: ...
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        """Give ``extension`` this person's name (and email, where the PBX keeps one);
+        creates it where ``can_create``."""
+        ...
+
+    def free_user(self, extension: str) -> None:
+        """Mark ``extension`` as used by nobody, the PBX's way."""
+        ...
 
 
 class PbxError(IntegrationError):

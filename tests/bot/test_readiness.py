@@ -16,8 +16,10 @@ from bot.app import create_app
 from bot.cli.main import main
 from bot.runtime import build_services
 from commands.core import Services
+from integrations.pbx.asterisk.events import CONNECTED, AmiEventStream
 from store import migrate
 from store.db import make_engine
+from testing.fake_ami import FakeAmi
 from testing.local_server import LocalServer, Request, Response
 from tests.conftest import make_settings
 
@@ -52,14 +54,14 @@ def test_deep_readiness_reports_each_system(demo: Services, slack_api: LocalServ
     answer = create_app(settings, demo).test_client().get("/readyz?deep=1", headers=AUTH)
     assert answer.status_code == 200, answer.json
     checks = answer.json["checks"]
-    assert list(checks) == ["database", "pbx", "hr", "directory", "google_chat_tokens",
-                            "google_chat_api", "slack"]
+    assert list(checks) == ["database", "pbx", "pbx_events", "hr", "directory",
+                            "google_chat_tokens", "google_chat_api", "slack"]
     assert checks["database"]["status"] == "ok"
     assert checks["pbx"]["status"] == "ok" and checks["pbx"]["detail"] == "sim: 0 members in queue support"
     assert checks["slack"] == {"status": "ok", "detail": "bot token valid for team Helpline",
                                "seconds": checks["slack"]["seconds"]}
-    assert {checks[n]["status"] for n in ("hr", "directory", "google_chat_tokens",
-                                          "google_chat_api")} == {"skipped"}
+    assert {checks[n]["status"] for n in ("pbx_events", "hr", "directory",
+                                          "google_chat_tokens", "google_chat_api")} == {"skipped"}
     assert slack_api.requests[-1].path == "/api/auth.test"
 
 
@@ -166,3 +168,34 @@ def test_odoo_is_asked_each_time_and_a_wrong_password_named(tmp_path: Path) -> N
     text = out.getvalue()
     assert status == 1 and "FAIL  hr" in text and "login refused" in text
     assert "fix: check ODOO_URL" in text and "wrong" not in text.replace("login refused", "")
+
+
+def test_the_ami_event_session_shows_in_deep_readiness(demo: Services) -> None:
+    settings = demo.settings.replace(metrics_token=TOKEN)
+    demo.settings = settings
+    app = create_app(settings, demo)
+    server = FakeAmi().start()
+    assert isinstance(server, FakeAmi)
+    good = AmiEventStream("127.0.0.1", server.port, server.username, server.secret, 1.0,
+                          lambda event: None, backoff=(0.01, 0.05))
+    wrong = AmiEventStream("127.0.0.1", server.port, server.username, "wrong", 1.0,
+                           lambda event: None, backoff=(5.0, 5.0))
+    try:
+        good.start()
+        assert good.wait_for(CONNECTED, 5.0)
+        app.extensions["switchboard"].pbx_events = good
+        checks = app.test_client().get("/readyz?deep=1", headers=AUTH).json["checks"]
+        assert checks["pbx_events"]["status"] == "ok"
+        assert checks["pbx_events"]["detail"].startswith("AMI event session connected")
+        wrong.start()
+        assert wrong.wait_until(lambda s: "refused" in (s.error or ""), 5.0)
+        app.extensions["switchboard"].pbx_events = wrong
+        answer = app.test_client().get("/readyz?deep=1", headers=AUTH)
+        assert answer.status_code == 503
+        failed = answer.json["checks"]["pbx_events"]
+        assert failed["status"] == "failed" and "refused the manager login" in failed["detail"]
+        assert "AMI_USER and AMI_SECRET" in failed["fix"]
+    finally:
+        good.stop()
+        wrong.stop()
+        server.stop()

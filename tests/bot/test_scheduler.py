@@ -185,3 +185,22 @@ def test_housekeeping_runs_soon_after_start_not_a_day_later(db: Database,
         background.scheduler.shutdown(wait=False)
     assert first == clock.now() + timedelta(minutes=10)
     assert daily != clock.now() + timedelta(minutes=10)  # other jobs keep their interval
+
+
+def test_the_weekly_pbx_sync_runs_once_at_its_time(db: Database, clock: FixedClock) -> None:
+    unset = Background(build_runtime(make_settings(DATABASE_URL=db.url),
+                                     make_services(db, make_settings(), clock)))
+    clock.set(clock.now().replace(hour=15, minute=1))
+    assert unset.run_job("pbx-sync").slots == []  # PBX_SYNC_AT unset: never due
+    clock.set(clock.now().replace(hour=9, minute=0))
+    settings = make_settings(DATABASE_URL=db.url, PBX_SYNC_AT="mon 15:00")
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+    background = Background(runtime)
+    assert background.run_job("pbx-sync").slots == []  # Monday, before 15:00
+    clock.set(clock.now().replace(hour=15, minute=1))
+    ran = background.run_job("pbx-sync")
+    assert len(ran.slots) == 1 and ran.ran[0].outcome == "done"
+    assert str(ran.ran[0].result).startswith("PBX sync (sim): 11 change(s) made.")
+    assert background.run_job("pbx-sync").slots == []  # once per slot

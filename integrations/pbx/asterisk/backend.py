@@ -37,6 +37,7 @@ from datetime import UTC, datetime, tzinfo
 
 from integrations.pbx.asterisk.ami import AmiClient, AmiError, AmiReply, Message
 from integrations.pbx.asterisk.queue_log_file import calls_in_file
+from integrations.pbx.asterisk.users import PjsipUsers
 from integrations.pbx.base import (
     ANSWERED,
     BUSY,
@@ -49,6 +50,7 @@ from integrations.pbx.base import (
     MemberState,
     MemberStatus,
     PbxError,
+    PbxUser,
     WaitingCall,
 )
 
@@ -87,7 +89,8 @@ class AsteriskPbx:
     def __init__(self, client: AmiClient, queue: str,
                  interface_template: str = "PJSIP/{extension}",
                  dial_context: str = "from-internal", *,
-                 queue_log: str = "", queue_log_zone: tzinfo = UTC) -> None:
+                 queue_log: str = "", queue_log_zone: tzinfo = UTC,
+                 pjsip_include: str = "") -> None:
         if interface_template.count("{extension}") != 1:
             raise ValueError("the AMI interface template must contain {extension} once, "
                              f"like PJSIP/{{extension}}; got {interface_template!r}")
@@ -96,6 +99,8 @@ class AsteriskPbx:
         self.interface_template = interface_template
         self.dial_context = dial_context
         self.queue_log = queue_log
+        # pbx sync's users: the generated PJSIP include file (none: not offered).
+        self._users = PjsipUsers(pjsip_include, client) if pjsip_include else None
         self.queue_log_zone = queue_log_zone
         before, _, after = interface_template.partition("{extension}")
         self._template = re.compile(
@@ -322,6 +327,26 @@ class AsteriskPbx:
         if not status.extension:
             status = replace(status, extension=interface)
         return QueueMember(status, interface, device_state)
+
+    # ------------------------------------------------------------------ users (pbx sync)
+
+    can_create = True
+
+    def users(self) -> list[PbxUser]:
+        return self._user_file().users()
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        self._check(extension)
+        self._user_file().set_user(extension, name, email)
+
+    def free_user(self, extension: str) -> None:
+        self._user_file().free_user(extension)
+
+    def _user_file(self) -> PjsipUsers:
+        if self._users is None:
+            raise PbxError("Asterisk's users are kept in a generated PJSIP include file: "
+                           "set ASTERISK_PJSIP_INCLUDE to its path", "unsupported")
+        return self._users
 
     def extension_of(self, event: Message) -> str | None:
         """The extension an app_queue event names (``Interface`` or ``Location``,

@@ -28,8 +28,8 @@ from store.callbacks import bookings
 from store.callbacks.bookings import CallbackEvent
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
+from testing.fake_ami import FakeAmi
 from tests.conftest import Chat
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
 
 WAIT = 5.0
 

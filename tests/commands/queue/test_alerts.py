@@ -34,9 +34,9 @@ from store.calls.records import CallInfo
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
 from store.queue.sim_pbx import SimCall
+from testing.fake_ami import FakeAmi
 from testing.timetable import import_week
 from tests.conftest import T0, Chat, Database, make_settings
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
 
 WAIT = 5.0
 

@@ -13,7 +13,7 @@ from integrations.pbx.asterisk.ami_wire import Message
 from integrations.pbx.asterisk.backend import AsteriskPbx, call_outcome
 from integrations.pbx.asterisk.events import CONNECTED, DOWN, AmiEventStream
 from integrations.pbx.base import ANSWERED, BUSY, CONGESTION, FAILURE, NO_ANSWER
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
+from testing.fake_ami import FakeAmi
 
 WAIT = 5.0  # seconds: an upper bound for something that takes milliseconds
 

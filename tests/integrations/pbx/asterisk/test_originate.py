@@ -13,8 +13,8 @@ from integrations.pbx.areavoip.backend import AreavoipPbx
 from integrations.pbx.asterisk.ami import AmiClient
 from integrations.pbx.asterisk.backend import AsteriskPbx
 from integrations.pbx.irontec.backend import IrontecPbx
+from testing.fake_ami import FakeAmi
 from tests.conftest import MADRID, T0
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
 from tests.integrations.pbx.sim.harness import open_harness
 
 

@@ -272,7 +272,7 @@ class FakeAmi(AmiServer):
             return [_error(aid, "Permission denied")]
         handler = {"ping": self._ping, "queuestatus": self._status, "queuepause": self._pause,
                    "queueadd": self._add, "queueremove": self._remove,
-                   "originate": self._originate}.get(name.lower())
+                   "originate": self._originate, "command": self._command}.get(name.lower())
         if handler is None:
             return [_error(aid, f"Invalid/unknown command: {name}. "
                                 "Use Action: ListCommands to show available commands.")]
@@ -375,6 +375,17 @@ class FakeAmi(AmiServer):
         del self.queues[queue][interface]
         return [_success(aid, "Removed interface from queue")]
 
+
+    def _command(self, a: dict[str, str], aid: str | None) -> list[Pairs]:
+        """A CLI command; Asterisk 14+ answers Success with Output lines."""
+        command = a.get("command", "")
+        if command.startswith("module reload"):
+            return [[*_with_id([("Response", "Success")], aid),
+                     ("Message", "Command output follows"),
+                     ("Output", f"Module '{command.split()[-1]}' reloaded successfully.")]]
+        return [[*_with_id([("Response", "Success")], aid),
+                 ("Message", "Command output follows"),
+                 ("Output", f"No such command '{command}'")]]
 
     def _originate(self, a: dict[str, str], aid: str | None) -> list[Pairs]:
         """Async Originate: queued at once; its fate follows as an OriginateResponse."""
