@@ -108,5 +108,5 @@ def test_the_weekly_pbx_sync_time_is_a_weekday_and_a_time() -> None:
     assert Settings.load(environ={"PBX_SYNC_AT": "fri 15:00"}, app_yaml=None).pbx_sync_at == \
         "fri 15:00"
     for bad in ("friday", "15:00", "fri 25:00", "someday 10:00"):
-        with pytest.raises(SettingsError, match="PBX_SYNC_AT.*'fri 15:00'"):
+        with pytest.raises(SettingsError, match=r"PBX_SYNC_AT.*'fri 15:00'"):
             Settings.load(environ={"PBX_SYNC_AT": bad}, app_yaml=None)
