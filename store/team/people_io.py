@@ -34,7 +34,7 @@ GOOGLE_ID = re.compile(r"^users/[A-Za-z0-9_.@-]+$")
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 FIELDS = ("key", "name", "email", "role", "extension", "google_chat_id", "slack_id", "groups",
-          "active", "color", "erp_user", "ideal_load", "desk")
+          "active", "color", "erp_user", "ideal_load", "desk", "max_per_day")
 # Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
 TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
@@ -169,7 +169,7 @@ def _clean(raw: dict[str, Any], label: str) -> tuple[dict[str, Any], list[Proble
     if not isinstance(active, bool):
         bad("active", "expected true or false")
     out["active"] = bool(active)
-    for name_ in ("ideal_load", "desk"):
+    for name_ in ("ideal_load", "desk", "max_per_day"):
         value = raw.get(name_)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             bad(name_, "expected a whole number")
