@@ -20,6 +20,7 @@ from bot.cli import (
     outbox,
     pause_reasons,
     people,
+    planning,
     serve,
     shifts,
     slots,
@@ -32,7 +33,7 @@ from bot.settings import Settings, SettingsError
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, config, people, pause_reasons, talk, serve, outbox, bench,
-                                  shifts, callers, slots, ivr_keys,
+                                  shifts, planning, callers, slots, ivr_keys,
                                   callbacks, calls, stats)
 
 # Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
