@@ -324,18 +324,28 @@ def _crowds(week: Week, s: int) -> Iterable[tuple[str, int, int, list[int]]]:
         yield f"group {group}", week.group_max[group], week.weights.group, members
 
 
-def solve(week: Week, *, time_limit: float = 30.0, workers: int = 2) -> Outcome:
+SINGLE_UP_TO = 10_000  # person-turn variables; above, two interleaved workers
+
+
+def solve(week: Week, *, time_limit: float = 30.0, workers: int | None = None) -> Outcome:
     """The best plan found within ``time_limit`` (the solver's deterministic time, about a
-    second each; a wall-clock stop at twice that is a backstop), with its reasons."""
+    second each; a wall-clock stop at twice that is a backstop), with its reasons.
+
+    Deterministic either way: one worker (the default up to ``SINGLE_UP_TO`` variables,
+    where it proves the optimum with the least work), or ``workers`` interleaved in
+    deterministic batches (the default above it, where the portfolio finds plans faster)."""
     from ortools.sat.python import cp_model
 
     began = timing.perf_counter()
     capacity = capacity_problems(week)
     built = _build(week)
+    if workers is None:
+        workers = 1 if len(built.x) <= SINGLE_UP_TO else 2
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = workers
-    params.interleave_search = True  # deterministic, whatever the number of workers
+    if workers > 1:
+        params.interleave_search = True  # deterministic, whatever the number of workers
     params.random_seed = SEED
     params.max_deterministic_time = time_limit
     params.max_time_in_seconds = 2 * time_limit
