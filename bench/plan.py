@@ -93,7 +93,6 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
               f"{'bound':>10} {'gap':>7}  target\n")
     sizes = args.sizes or ((*SIZES, LARGE) if args.large else SIZES)
     twice = args.sizes[0] if args.sizes else (50, 8)
-    failed = False
     for people, lines in sizes:
         week = generate(people, lines)
         outcome = solve(week, time_limit=args.time_limit)
