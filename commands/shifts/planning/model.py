@@ -196,21 +196,31 @@ def _build(week: Week) -> _Built:
 
     model = cp_model.CpModel()
     w8 = week.weights
+    # A complete hint (every variable, from a greedy plan) lets the solver start from a
+    # plan at once; an incomplete one is only a preference.
+    guess = _greedy(week)
+
+    def hinted(var: cp_model.IntVar, value: int) -> cp_model.IntVar:
+        model.add_hint(var, value)
+        return var
+
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for p, worker in enumerate(week.workers):
         for s in range(len(week.slots)):
             if week.can(worker, s):
-                x[p, s] = model.new_bool_var(f"x{p}_{s}")
+                x[p, s] = hinted(model.new_bool_var(f"x{p}_{s}"), int((p, s) in guess))
     terms: list[Any] = []
     offset = 0
-    by_slot: dict[int, list[cp_model.IntVar]] = {}
-    for (_p, s), var in x.items():
-        by_slot.setdefault(s, []).append(var)
+    by_slot: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
+    for (p, s), var in x.items():
+        by_slot.setdefault(s, []).append((p, var))
     for s, slot in enumerate(week.slots):
-        vars_ = by_slot.get(s, [])
+        vars_ = [v for _, v in by_slot.get(s, [])]
+        holes = slot.lines - sum(1 for p, _ in by_slot.get(s, []) if (p, s) in guess)
         model.add(sum(vars_) <= slot.lines)
         # holes = lines − filled; holes² as a sum of increasing steps 1, 3, 5, …
-        steps = [model.new_bool_var(f"h{s}_{k}") for k in range(slot.lines)]
+        steps = [hinted(model.new_bool_var(f"h{s}_{k}"), int(k < holes))
+                 for k in range(slot.lines)]
         model.add(sum(steps) + sum(vars_) >= slot.lines)
         for a, b in itertools.pairwise(steps):
             model.add_implication(b, a)
@@ -226,57 +236,90 @@ def _build(week: Week) -> _Built:
                 terms.append(w8.negotiable * x[p, s])
         for day, slots in days.items():
             row = [x.get((p, s)) for s in slots]
+            guessed = [int((p, s) in guess) for s in slots]
             present = [v for v in row if v is not None]
             if not present:
                 continue
             cap = min(worker.max_per_day, len(present))
             model.add(sum(present) <= cap)
             if cap >= 2:  # n(n−1) = Σ_{k=2..n} 2(k−1)
-                extra = [model.new_bool_var(f"d{p}_{day:%d}_{k}") for k in range(2, cap + 1)]
+                extra = [hinted(model.new_bool_var(f"d{p}_{day:%d}_{k}"),
+                                int(sum(guessed) >= k)) for k in range(2, cap + 1)]
                 model.add(sum(present) <= 1 + sum(extra))
                 for a, b in itertools.pairwise(extra):
                     model.add_implication(b, a)
                 terms += [w8.per_day * 2 * (k - 1) * v
                           for k, v in zip(range(2, cap + 1), extra, strict=True)]
-            if cap >= 2:
-                terms += _patterns(model, row, cap, w8, f"{p}_{day:%d}")
+                terms += _patterns(model, row, guessed, cap, w8, f"{p}_{day:%d}")
     offset += _fixed_terms(model, week, x, terms)
-    _crowd_terms(model, week, x, terms)
+    _crowd_terms(model, week, x, guess, terms)
     model.minimize(sum(terms) + offset)
     return _Built(model, x)
 
 
-def _patterns(model: cp_model.CpModel, row: Sequence[Any], cap: int, w8: Weights,
-              name: str) -> list[Any]:
+def _greedy(week: Week) -> set[tuple[int, int]]:
+    """A quick plan to start the search from: each turn in order takes its fixed people
+    first, then those with the fewest turns that day, free of negotiable rules, with the
+    most of their bound left. Returns the (worker, slot) pairs it chose."""
+    left = [w.bound for w in week.workers]
+    chosen: set[tuple[int, int]] = set()
+    index = {w.key: p for p, w in enumerate(week.workers)}
+    for _day, slots in week.days().items():
+        today = [0] * len(week.workers)
+        for s in slots:
+            fixed = {index[k] for (fs, _), k in week.fixed.items() if fs == s and k in index}
+
+            def rank(p: int, s: int = s, fixed: set[int] = fixed,
+                     today: list[int] = today) -> tuple[bool, int, bool, int, int]:
+                return (p not in fixed, today[p], s in week.workers[p].reluctant, -left[p], p)
+
+            free = sorted((p for p, w in enumerate(week.workers)
+                           if week.can(w, s) and left[p] > 0 and today[p] < w.max_per_day),
+                          key=rank)
+            for p in free[:week.slots[s].lines]:
+                chosen.add((p, s))
+                left[p] -= 1
+                today[p] += 1
+    return chosen
+
+
+def _patterns(model: cp_model.CpModel, row: Sequence[Any], guessed: Sequence[int], cap: int,
+              w8: Weights, name: str) -> list[Any]:
     """The day-pattern penalties of one person's day (``row``: the turns' variables, None
-    where they cannot work)."""
+    where they cannot work; ``guessed``: the greedy plan's values, for the hint)."""
     terms: list[Any] = []
     n = len(row)
+    g = guessed
 
     def var(t: int) -> Any:
         return row[t] if row[t] is not None else 0
 
-    def penalise(weight: int, lower: Any, label: str) -> None:
+    def penalise(weight: int, lower: Any, value: int, label: str) -> None:
         flag = model.new_bool_var(label)
         model.add(flag >= lower)
+        model.add_hint(flag, int(value > 0))
         terms.append(weight * flag)
 
     if cap >= 3:
         for t in range(n - 2):
             if all(row[u] is not None for u in (t, t + 1, t + 2)):
-                penalise(w8.marathon, var(t) + var(t + 1) + var(t + 2) - 2, f"m{name}_{t}")
+                penalise(w8.marathon, var(t) + var(t + 1) + var(t + 2) - 2,
+                         g[t] + g[t + 1] + g[t + 2] - 2, f"m{name}_{t}")
     for t in range(n):
         for u in range(t + 2, n):
             if row[t] is None or row[u] is None:
                 continue
             between = [var(v) for v in range(t + 1, u)]
             weight = w8.gap_one if u - t == 2 else w8.gap_long
-            penalise(weight, var(t) + var(u) - 1 - sum(between), f"g{name}_{t}_{u}")
+            penalise(weight, var(t) + var(u) - 1 - sum(between),
+                     g[t] + g[u] - 1 - sum(g[t + 1:u]), f"g{name}_{t}_{u}")
     for t in range(1, n - 2):
         if row[t] is None or row[t + 1] is None:
             continue
         others = [var(v) for v in range(n) if v not in (t, t + 1)]
-        penalise(w8.no_break, var(t) + var(t + 1) - 1 - sum(others), f"b{name}_{t}")
+        rest = sum(g) - g[t] - g[t + 1]
+        penalise(w8.no_break, var(t) + var(t + 1) - 1 - sum(others),
+                 g[t] + g[t + 1] - 1 - rest, f"b{name}_{t}")
     return terms
 
 
@@ -297,14 +340,15 @@ def _fixed_terms(model: cp_model.CpModel, week: Week, x: dict[tuple[int, int], A
 
 
 def _crowd_terms(model: cp_model.CpModel, week: Week, x: dict[tuple[int, int], Any],
-                 terms: list[Any]) -> None:
+                 guess: set[tuple[int, int]], terms: list[Any]) -> None:
     for s in range(len(week.slots)):
         for _label, limit, weight, members in _crowds(week, s):
-            present = [x[p, s] for p in members if (p, s) in x]
+            present = [p for p in members if (p, s) in x]
             if len(present) <= limit:
                 continue
             over = model.new_int_var(0, len(present) - limit, f"c{s}_{len(terms)}")
-            model.add(over >= sum(present) - limit)
+            model.add(over >= sum(x[p, s] for p in present) - limit)
+            model.add_hint(over, max(0, sum(1 for p in present if (p, s) in guess) - limit))
             terms.append(weight * over)
 
 

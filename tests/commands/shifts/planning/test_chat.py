@@ -110,6 +110,8 @@ def test_plan_next_week_then_publish_then_onshift(chat: Chat, demo: Services) ->
     for key in monday_first:
         assert names[key] in onshift.splitlines()[0]
     assert "· Carla Coordinator  /plan Fri 04 Dec" in chat.say("carla", "/timetable log 5")
+    shown = chat.say("carla", "/plan show")
+    assert shown.splitlines()[0].endswith("(published)") and "== Penalties ==" in shown
     explained = chat.say("carla", "/plan explain @alice")
     assert explained.startswith("Alice: ideal 8 turns; prorated 8 (5 working of 5 service "
                                 "days); bound 8; at most 2 a day.")
