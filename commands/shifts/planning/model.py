@@ -473,8 +473,8 @@ def explain(week: Week, grid: dict[tuple[int, int], str]) -> list[Penalty]:
                      "free then" + _why_not(week, s))
         else:
             idle = [w for w in free if s not in works.get(w.key, set())]
-            text += (f"{len(free)} people are free then but the others are at their weekly "
-                     "bound or their day maximum" + _limits(week, idle, works, slot.day))
+            text += (f"{len(free)} people are free then, and those left out are at a limit "
+                     "or cost more elsewhere" + _limits(week, idle, works, slot.day))
         found.append(Penalty("holes", w8.holes * holes * holes, text))
     for s, key in sorted({(s, k) for (s, _), k in week.fixed.items()}):
         worker = by_key.get(key)

@@ -4,6 +4,8 @@ against every possible plan of tiny weeks, and the hard rules of every plan prod
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from datetime import date, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -113,6 +115,22 @@ def test_three_in_a_row_and_gaps_with_three_turns_a_day_allowed() -> None:
     assert outcome.objective == 60 + 30 + 100
     kinds = sorted(p.kind for p in outcome.penalties)
     assert kinds == ["gap_one", "holes", "per_day"]
+
+
+def test_a_line_left_empty_while_people_are_free_says_what_holds_them() -> None:
+    week = Week(slots(1, 3, 1), [worker("anna", 1), worker("pau", 1)])
+    outcome = solve(week, time_limit=10)
+    [hole] = [p.text for p in outcome.penalties if p.kind == "holes"]
+    assert hole.endswith("1 line empty — 2 people are free then, and those left out are at a "
+                         "limit or cost more elsewhere (Anna: 1 of bound 1; Pau: 1 of bound 1)")
+
+
+def test_loading_the_application_does_not_load_the_solver() -> None:
+    code = ("import sys, bot.app, bot.cli.main, commands.registry; "
+            "print(any(m.startswith('ortools') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_nobody_at_all_is_a_plan_with_every_line_empty() -> None:
