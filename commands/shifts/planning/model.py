@@ -198,7 +198,7 @@ def _build(week: Week) -> _Built:
     w8 = week.weights
     # A complete hint (every variable, from a greedy plan) lets the solver start from a
     # plan at once; an incomplete one is only a preference.
-    guess = _greedy(week)
+    guess = _cheaper_guess(week)
 
     def hinted(var: cp_model.IntVar, value: int) -> cp_model.IntVar:
         model.add_hint(var, value)
@@ -257,7 +257,22 @@ def _build(week: Week) -> _Built:
     return _Built(model, x)
 
 
-def _greedy(week: Week) -> set[tuple[int, int]]:
+def _cheaper_guess(week: Week) -> set[tuple[int, int]]:
+    """The cheaper of two greedy plans: one that ignores tables, one that spreads them."""
+    best: tuple[int, set[tuple[int, int]]] | None = None
+    for spread in (False, True):
+        guess = _greedy(week, spread_tables=spread)
+        chosen: dict[int, list[str]] = {}
+        for p, s in sorted(guess):
+            chosen.setdefault(s, []).append(week.workers[p].key)
+        cost = total_cost(explain(week, place_lines(week, chosen)))
+        if best is None or cost < best[0]:
+            best = (cost, guess)
+    assert best is not None
+    return best[1]
+
+
+def _greedy(week: Week, *, spread_tables: bool) -> set[tuple[int, int]]:
     """A quick plan to start the search from: each turn in order takes its fixed people
     first, then those with the fewest turns that day, free of negotiable rules, with the
     most of their bound left. Returns the (worker, slot) pairs it chose."""
@@ -276,11 +291,35 @@ def _greedy(week: Week) -> set[tuple[int, int]]:
             free = sorted((p for p, w in enumerate(week.workers)
                            if week.can(w, s) and left[p] > 0 and today[p] < w.max_per_day),
                           key=rank)
-            for p in free[:week.slots[s].lines]:
+            # First those whose table has room (and fixed people), then anyone.
+            at_table: dict[int, int] = {}
+            taken: list[int] = []
+            for relaxed in (False, True):
+                for p in free:
+                    if len(taken) == week.slots[s].lines:
+                        break
+                    if p in taken or (spread_tables and not relaxed and p not in fixed
+                                      and _table_full(week, p, at_table)):
+                        continue
+                    _table_full(week, p, at_table, add=True)
+                    taken.append(p)
+            for p in taken:
                 chosen.add((p, s))
                 left[p] -= 1
                 today[p] += 1
     return chosen
+
+
+def _table_full(week: Week, p: int, at_table: dict[int, int], *, add: bool = False) -> bool:
+    """Whether ``p``'s table already has ``max_per_table`` people in the turn (``add``:
+    count ``p`` in)."""
+    table = week.workers[p].table
+    if table is None or table < 0:
+        return False
+    if add:
+        at_table[table] = at_table.get(table, 0) + 1
+        return False
+    return at_table.get(table, 0) >= week.max_per_table
 
 
 def _patterns(model: cp_model.CpModel, row: Sequence[Any], guessed: Sequence[int], cap: int,
