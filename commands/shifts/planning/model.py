@@ -133,6 +133,7 @@ class Outcome:
     penalties: list[Penalty] = field(default_factory=list)
     capacity: list[str] = field(default_factory=list)
     reason: str = ""
+    work: float = 0.0  # the solver's deterministic time: its effort, whatever the load
 
     @property
     def gap(self) -> float | None:
@@ -448,7 +449,8 @@ def solve(week: Week, *, time_limit: float = 30.0, workers: int | None = None) -
     status = OPTIMAL if code == cp_model.OPTIMAL else FEASIBLE
     bound = float(solver.best_objective_bound)
     return Outcome(status, objective, objective if status == OPTIMAL else bound, seconds,
-                   time_limit, grid=grid, penalties=penalties, capacity=capacity)
+                   time_limit, grid=grid, penalties=penalties, capacity=capacity,
+                   work=float(solver.deterministic_time))
 
 
 def _infeasible_reason(week: Week, capacity: list[str], status: str) -> str:
