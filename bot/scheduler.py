@@ -35,11 +35,12 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_pbx_events
 from bot.settings import Settings
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
 from commands.core import Reply
+from commands.queue.alerts import check_alerts
 from commands.queue.offline import check_offline
 from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
@@ -196,6 +197,14 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def _alerts(bg: Background) -> object:
+    return check_alerts(bg.runtime.services)
+
+
+def _alerts_every(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.alert_check_seconds)
+
+
 def _offline_every(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.offline_check_seconds)
 
@@ -224,6 +233,7 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("shift-notice", _notice_slots, _notice),
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
+    Job("live-alerts", _alerts_every, _alerts),
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),
@@ -253,6 +263,8 @@ class Background:
                 mean_talk_seconds=settings.sim_talk_seconds,
                 mean_patience_seconds=settings.sim_patience_seconds,
                 start=services.clock.now())
+        # Every replica listens: an outcome is applied once, by whoever locks it first.
+        self.pbx_events = build_pbx_events(settings, services)
         self.leadership = leadership or leadership_for(
             runtime.engine.url.render_as_string(hide_password=False),
             settings.leader_ttl_seconds)
@@ -365,8 +377,12 @@ class Background:
         except Exception:
             log.exception("could not refresh the database statistics at start-up")
         self.scheduler.start()
+        if self.pbx_events is not None:
+            self.pbx_events.start()
 
     def shutdown(self) -> None:
+        if self.pbx_events is not None:
+            self.pbx_events.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.leadership.release()

@@ -244,6 +244,9 @@ class Settings:
     ami_interface_template: str = _var("AMI_INTERFACE", _nonempty, "PJSIP/{extension}",
                                        "the queue member interface of an extension, with "
                                        "{extension} once")
+    ami_events: bool = _var("AMI_EVENTS", _bool, "true",
+                            "listen to Asterisk's events on a second manager session (the "
+                            "outcome of each \"Call now\"); needs the call and agent classes")
     sim_traffic: bool = _var("SIM_TRAFFIC", _bool, "false",
                              "simulated callers on the sim PBX (make run turns it on)")
     sim_calls_per_hour: float = _var("SIM_CALLS_PER_HOUR", _positive_float, "60",
@@ -304,6 +307,25 @@ class Settings:
     offline_grace_seconds: int = _var("OFFLINE_GRACE_SECONDS", _int_in(0, 86400), "120",
                                       "how long an agent on turn may be disconnected before "
                                       "it is reported")
+    alert_check_seconds: int = _var("ALERT_CHECK_SECONDS", _int_in(5, 3600), "30",
+                                    "how often the live alerts look at the queue")
+    alert_ring_no_answer: int = _var("ALERT_RING_NO_ANSWER", _int_in(0, 100), "3",
+                                     "calls in a row an agent lets ring out before they are "
+                                     "told (twice as many: the coordinators too); 0: off")
+    alert_ring_no_answer_pause: bool = _var("ALERT_RING_NO_ANSWER_PAUSE", _bool, "false",
+                                            "also pause an agent who let that many calls "
+                                            "ring out")
+    alert_waiting_callers: int = _var("ALERT_WAITING_CALLERS", _int_in(0, 10000), "5",
+                                      "callers waiting that put the queue under pressure; "
+                                      "0: off")
+    alert_wait_seconds: int = _var("ALERT_WAIT_SECONDS", _int_in(0, 86400), "120",
+                                   "a longest wait that puts the queue under pressure; 0: off")
+    alert_unavailable_agents: int = _var("ALERT_UNAVAILABLE_AGENTS", _int_in(1, 10000), "2",
+                                         "agents on turn paused or offline for the pressure "
+                                         "alert to name them")
+    alert_service_level: int = _var("ALERT_SERVICE_LEVEL", _int_in(0, 100), "80",
+                                    "service level target (%) of the last 30 minutes; "
+                                    "coordinators hear it at most once per turn; 0: off")
     leader_ttl_seconds: int = _var("LEADER_TTL_SECONDS", _int_in(2, 3600), "30",
                                    "how soon a dead scheduler leader is replaced")
     misfire_grace_seconds: int = _var("MISFIRE_GRACE_SECONDS", _int_in(0, 86400), "300",

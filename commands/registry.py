@@ -11,7 +11,7 @@ from commands.callers import lookup, operation
 from commands.calls import listing as calls_listing
 from commands.calls import typify
 from commands.core import Command
-from commands.queue import board, breaks, members, offline, pause, pause_overdue
+from commands.queue import alerts, board, breaks, members, offline, pause, pause_overdue
 from commands.shifts import holidays, onshift, timetable, upcoming
 from commands.shifts.planning import busy
 from commands.shifts.planning import chat as planning_chat
@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     onshift.COMMAND,
     upcoming.COMMAND,
     offline.COMMAND,
+    alerts.COMMAND,
     timetable.ASSIGN,
     timetable.SWAP,
     timetable.LOG,

@@ -8,20 +8,24 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from bot.app import create_app
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
-from bot.doors.console import Console
-from bot.scheduler import Background
 from bot.settings import SettingsError
 from store import migrate
 from store.db import transaction
 from store.demo.team import load_demo
 from store.team.people import Role, with_role
 
+# The app, its doors and the scheduler are imported by the two commands that serve them,
+# not whenever the command line starts: every other command (``stats --queue-log`` on a
+# large file above all) would pay a second for them.
+
 
 def serve(cli: Cli, args: argparse.Namespace) -> int:
     """The HTTP doors plus the background work, until interrupted."""
     from werkzeug.serving import run_simple
+
+    from bot.app import create_app
+    from bot.scheduler import Background
 
     if problems := cli.settings.serving_problems():
         return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
@@ -42,6 +46,10 @@ def serve(cli: Cli, args: argparse.Namespace) -> int:
 def run(cli: Cli, args: argparse.Namespace) -> int:
     """make run: migrate, demo data if empty, HTTP and background work, console in front."""
     from werkzeug.serving import make_server
+
+    from bot.app import create_app
+    from bot.doors.console import Console
+    from bot.scheduler import Background
 
     settings = cli.settings
     if problems := settings.serving_problems(local=True):  # App Engine is never local

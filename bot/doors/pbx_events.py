@@ -45,6 +45,7 @@ from bot.runtime import Runtime
 from commands.callers.screen_pop import Ringing, on_ringing
 from commands.calls import events
 from commands.core import Services
+from commands.queue import alerts
 from store.calls.records import YEARS, plausible
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ class PbxEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     event: str = Field(min_length=1, max_length=40,
-                       description="call.entered, call.ringing, call.answered or call.ended")
+                       description="call.entered, call.ringing, call.answered, call.ended or "
+                                   "call.ring_no_answer")
     call_id: str = Field(min_length=1, max_length=128, description="the PBX's call id")
     queue: str | None = Field(default=None, max_length=64)
     caller: str | None = Field(default=None, max_length=64,
@@ -101,13 +103,29 @@ def call_ringing(services: Services, event: PbxEvent, at: datetime) -> dict[str,
                                         data=event.data, at=at))
 
 
+def call_answered(services: Services, event: PbxEvent, at: datetime) -> dict[str, Any]:
+    """Statistics; and the answering agent's ring-no-answer streak ends."""
+    result = events.call_answered(services, event, at)
+    if event.extension:
+        alerts.answered(services, event.extension)
+    return result
+
+
+def call_ring_no_answer(services: Services, event: PbxEvent, at: datetime) -> dict[str, Any]:
+    """The live alerts: a call rang out on the agent's extension."""
+    if not event.extension:
+        raise events.BadEvent("extension", "is required: the agent whose phone rang out")
+    return {"told": alerts.ring_no_answer(services, event.extension, event.call_id)}
+
+
 # event type → handler; each capability adds its own (statistics: entered, answered,
-# ended; caller identification: ringing).
+# ended; caller identification: ringing; live alerts: ring_no_answer).
 HANDLERS: dict[str, Handler] = {
     "call.entered": events.call_entered,
-    "call.answered": events.call_answered,
+    "call.answered": call_answered,
     "call.ended": events.call_ended,
     "call.ringing": call_ringing,
+    "call.ring_no_answer": call_ring_no_answer,
 }
 
 

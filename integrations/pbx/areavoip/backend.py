@@ -115,7 +115,7 @@ class AreavoipPbx:
             for a in agents
         ]
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         raise PbxError("the Areavoip proxy API has no call origination; "
                        "dial the number from your phone", "unsupported")
 

@@ -38,7 +38,13 @@ from datetime import UTC, datetime, tzinfo
 from integrations.pbx.asterisk.ami import AmiClient, AmiError, AmiReply, Message
 from integrations.pbx.asterisk.queue_log_file import calls_in_file
 from integrations.pbx.base import (
+    ANSWERED,
+    BUSY,
+    CONGESTION,
+    FAILURE,
+    NO_ANSWER,
     CallInfo,
+    CallOutcome,
     LiveQueue,
     MemberState,
     MemberStatus,
@@ -212,13 +218,14 @@ class AsteriskPbx:
                            problems[0].code if len({p.code for p in problems}) == 1
                            else "rejected")
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         """AMI ``Originate`` with ``Async: true``: Asterisk rings the extension's device
         (the AMI_INTERFACE template) and, once it answers, sends it to ``number`` at
         priority 1 of the dial context (CALLBACK_DIAL_CONTEXT). The answer only says the
         call is queued (``Originate successfully queued``); Asterisk reports the outcome
-        later in an ``OriginateResponse`` event, which nobody waits for here. Never
-        retried: a second attempt could ring the agent twice."""
+        later in an ``OriginateResponse`` event with the same ActionID: ``ref`` is sent as
+        the ActionID (``call_outcome`` reads the event). Never retried: a second attempt
+        could ring the agent twice."""
         self._check(extension)
         if not _NUMBER.fullmatch(number):
             raise PbxError(f"{number!r} is not a number Asterisk can dial", "rejected")
@@ -226,7 +233,9 @@ class AsteriskPbx:
             ("Channel", self.interface_template.format(extension=extension)),
             ("Context", self.dial_context), ("Exten", number), ("Priority", "1"),
             ("CallerID", f"Callback <{number}>"), ("Timeout", str(ORIGINATE_RING_MS)),
-            ("Async", "true"), ("Variable", f"SWITCHBOARD_CALLBACK_TO={number}")], extension)
+            ("Async", "true"), ("Variable", f"SWITCHBOARD_CALLBACK_TO={number}")], extension,
+            action_id=ref)
+        return True
 
     # ------------------------------------------------------------------ helpers
 
@@ -267,9 +276,10 @@ class AsteriskPbx:
                 f"{member.interface} as invalid)", "unknown_extension"))
         return problems
 
-    def _change(self, action: str, headers: list[tuple[str, str]], extension: str) -> None:
+    def _change(self, action: str, headers: list[tuple[str, str]], extension: str, *,
+                action_id: str | None = None) -> None:
         try:
-            self.client.action(action, headers)
+            self.client.action(action, headers, action_id=action_id)
         except AmiError as exc:
             raise self._refusal(exc, extension) from None
 
@@ -313,6 +323,15 @@ class AsteriskPbx:
             status = replace(status, extension=interface)
         return QueueMember(status, interface, device_state)
 
+    def extension_of(self, event: Message) -> str | None:
+        """The extension an app_queue event names (``Interface`` or ``Location``,
+        ``StateInterface``, ``MemberName``), read as the queue's members are."""
+        interface = event.get("Interface") or event.get("Location") or ""
+        name = event.get("MemberName") or event.get("Name") or ""
+        if not (interface or name):
+            return None
+        return self._extension(interface, event.get("StateInterface") or "", name)
+
     def _extension(self, interface: str, state_interface: str, name: str) -> str:
         for candidate in (interface, state_interface, name):
             found = self._template.fullmatch(candidate.strip())
@@ -325,6 +344,23 @@ class AsteriskPbx:
             return found.group(1)
         digits = _TRAILING_DIGITS.search(name.strip())
         return digits.group(1) if digits else name.strip()
+
+
+# OriginateResponse's Reason is the last control frame of the first leg (the agent's
+# device): frame.h's AST_CONTROL_HANGUP 1, RINGING 3 (rang out), ANSWER 4, BUSY 5,
+# CONGESTION 8; 0 when the channel could not even be requested.
+_ORIGINATE_REASONS = {"1": NO_ANSWER, "3": NO_ANSWER, "4": ANSWERED, "5": BUSY,
+                      "8": CONGESTION}
+
+
+def call_outcome(event: Message) -> CallOutcome | None:
+    """The outcome an ``OriginateResponse`` event reports, or None for any other event."""
+    if (event.event or "").lower() != "originateresponse" or not event.action_id:
+        return None
+    if (event.get("Response") or "").strip().lower() == "success":
+        return CallOutcome(event.action_id, ANSWERED)
+    reason = _ORIGINATE_REASONS.get((event.get("Reason") or "").strip(), FAILURE)
+    return CallOutcome(event.action_id, FAILURE if reason == ANSWERED else reason)
 
 
 def _int(value: str | None) -> int | None:

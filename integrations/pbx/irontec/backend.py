@@ -105,7 +105,7 @@ class IrontecPbx:
         now = self.clock.now()
         return sorted((_member(item, now) for item in payload), key=lambda m: m.extension)
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         raise PbxError("the Irontec REST API offers no call origination; "
                        "dial the number from your phone", "unsupported")
 

@@ -107,7 +107,7 @@ class SimPbx:
                 if extension not in wanted:
                     session.delete(member)
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         """Place a simulated call: the extension must exist. Calls are kept in
         ``originated`` (this process only) and logged; no call record is written."""
         with transaction(self.sessions) as session:
@@ -117,6 +117,7 @@ class SimPbx:
             raise PbxError(f"{number!r} is not an E.164 number", "rejected")
         self.originated.append((extension, number, self.clock.now()))
         log.info("sim PBX: ringing %s, then dialling %s", extension, number)
+        return False  # the simulator does not say how the call went
 
     def set_state(self, extension: str, state: MemberState) -> None:
         """Change a member's device state (what a phone registering or dropping would do)."""
