@@ -127,6 +127,11 @@ def summary_text(summary: dict[str, Any], *, full: bool = True) -> str:
     lines.append(f"Solved in {summary['seconds']:.2f} s (limit {summary['time_limit']:g} s); "
                  f"{summary['filled']} of {summary['cells']} cells filled over "
                  f"{summary['service_days']} service days.")
+    if not summary["cells"]:
+        lines.append("The week has no turns to fill: import the turn definitions "
+                     "(switchboard turns import), or give --tomatic-config with its hours.")
+    if not summary["loads"]:
+        lines.append("Nobody has a load (ideal_load, Tomàtic's idealloads): nobody was planned.")
     for day, why in sorted(summary.get("closed", {}).items()):
         lines.append(f"Closed {day}: {why}.")
     if summary["capacity"]:

@@ -201,3 +201,5 @@ def test_fixed_turns_are_stored_and_a_missing_draft_is_explained(cli: Run,
     status, _, err = cli("plan", "show", "2031-01-06")
     assert status == 1 and "There is no draft for the week of 2031-01-06" in err
     assert cli("plan", "not-a-week")[0] == 2
+    status, out, _ = cli("plan", "2031-01-06", "--time-limit", "5")
+    assert status == 0 and "The week has no turns to fill: import the turn definitions" in out
