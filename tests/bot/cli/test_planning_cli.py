@@ -203,3 +203,11 @@ def test_fixed_turns_are_stored_and_a_missing_draft_is_explained(cli: Run,
     assert cli("plan", "not-a-week")[0] == 2
     status, out, _ = cli("plan", "2031-01-06", "--time-limit", "5")
     assert status == 0 and "The week has no turns to fill: import the turn definitions" in out
+
+
+def test_plan_said_from_the_shell_finishes_before_the_process_ends(cli: Run) -> None:
+    assert cli("demo")[0] == 0
+    status, out, _ = cli("say", "--as", "carla", "/plan 2030-01-07")
+    assert status == 0 and out.startswith("Planning the week of Mon 07 Jan in the background")
+    status, out, _ = cli("plan", "show", "2030-01-07")
+    assert status == 0 and out.startswith("Plan for the week of 2030-01-07: optimal")
