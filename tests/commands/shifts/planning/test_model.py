@@ -147,6 +147,10 @@ def test_the_same_week_gives_the_same_plan() -> None:
 
     first, second = solve(make(), time_limit=10), solve(make(), time_limit=10)
     assert first.grid == second.grid and first.objective == second.objective
+    # Two workers interleaved (what large weeks use) are deterministic too.
+    third, fourth = (solve(make(), time_limit=10, workers=2),
+                     solve(make(), time_limit=10, workers=2))
+    assert third.grid == fourth.grid and third.objective == first.objective
 
 
 # --------------------------------------------------------------------------- properties
