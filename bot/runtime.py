@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
 from commands.callbacks.call_outcome import record_call_outcome
@@ -68,7 +69,7 @@ def build_services(settings: Settings, *, sessions: sessionmaker[Session] | None
         sessions=sessions,
         settings=settings,
         clock=clock,
-        pbx=build_pbx(settings, sessions, clock),
+        pbx=metrics.MeteredPbx(build_pbx(settings, sessions, clock)),
         notifier=OutboxNotifier(settings, clock),
         directory=build_directory(settings, sessions, odoo),
         hr=build_hr(settings, sessions, odoo),
@@ -118,7 +119,8 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
                           timeout=settings.pbx_timeout, stats=stats)
     if settings.pbx_backend == "asterisk":
         client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
-                           settings.ami_secret, timeout=settings.pbx_timeout)
+                           settings.ami_secret, timeout=settings.pbx_timeout,
+                           on_state=metrics.ami_state)
         return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
                            dial_context=settings.callback_dial_context,
                            queue_log=settings.asterisk_queue_log,
@@ -156,5 +158,7 @@ def build_runtime(settings: Settings, services: Services | None = None) -> Runti
     # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     services = services or build_services(settings)
-    return Runtime(settings=settings, services=services,
-                   dispatcher=Dispatcher(COMMANDS, services))
+    runtime = Runtime(settings=settings, services=services,
+                      dispatcher=Dispatcher(COMMANDS, services, observe=metrics.command_done))
+    metrics.watch_pool(runtime.engine)
+    return runtime

@@ -33,6 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime, build_pbx_events
@@ -46,13 +47,14 @@ from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
 from commands.shifts.hr_sync import sync_hr
 from commands.stats.daily import send_daily_stats
+from integrations import tracing
 from integrations.pbx.sim.traffic import TrafficSimulator
 from store.callbacks import ivr_keys
 from store.db import optimize, reading, transaction
 from store.messaging import clockwork, outbox
 from store.messaging.chat import prune_events
 from store.messaging.clockwork import DONE, FAILED, SKIPPED
-from store.team import audit
+from store.team import audit, desk_sessions
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,7 @@ def housekeeping(bg: Background) -> dict[str, int]:
         # An IVR retries within minutes; a day of idempotent answers is plenty.
         ("IVR idempotent answers", lambda s: ivr_keys.prune_idempotency(
             s, now - timedelta(days=1))),
+        ("expired desk sign-ins", lambda s: desk_sessions.prune(s, now - timedelta(days=1))),
     )
     for name, prune in cutoffs:
         with transaction(services.sessions) as session:
@@ -291,9 +294,22 @@ class Background:
         """Run one job now, in this thread, leader or not (tests, the CLI, /tasks).
         A clock job runs its due slots — each (job, slot) still only once."""
         job = self.job(name)
-        if isinstance(job, ClockJob):
-            return self.run_due(job)
-        return job.run(self)
+        tracing.set_fields(job=name)
+        clock = self.runtime.services.clock
+        try:
+            if isinstance(job, ClockJob):
+                passed = self.run_due(job)
+                if not passed.slots:  # a look that found nothing due is not a run
+                    return passed
+                done: object = passed
+                failed = any(r.outcome == FAILED for r in passed.ran)
+            else:
+                done, failed = job.run(self), False
+        except Exception:
+            metrics.job_done(name, True, clock.now())
+            raise
+        metrics.job_done(name, failed, clock.now())
+        return done
 
     def tick(self, name: str) -> object | None:
         """What the scheduler runs: the job, if this process may run it now."""
@@ -360,10 +376,11 @@ class Background:
 
     def _guarded(self, job: AnyJob) -> Callable[[], None]:
         def run() -> None:
-            try:
-                self.tick(job.name)
-            except Exception:
-                log.exception("scheduled job %s failed", job.name)
+            with tracing.scope(door="scheduler", job=job.name):
+                try:
+                    self.tick(job.name)
+                except Exception:
+                    log.exception("scheduled job %s failed", job.name)
 
         return run
 

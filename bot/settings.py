@@ -174,6 +174,15 @@ class Settings:
                      "port `run` and `serve` listen on (0: any free port)")
     log_level: str = _var("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info",
                           "logging level: debug, info, warning or error")
+    log_format: str = _var("LOG_FORMAT", _choice("text", "json"), "text",
+                           "log lines: text (for a console) or json (one JSON object per "
+                           "line, for a log collector)")
+    metrics_token: str = _var("METRICS_TOKEN", _str, "",
+                              "bearer token GET /metrics asks for (with neither this nor "
+                              "METRICS_PORT, /metrics is not served)")
+    metrics_port: int = _var("METRICS_PORT", _int_in(0, 65535), "0",
+                             "a second port gunicorn listens on, the only one serving "
+                             "/metrics (0: none; keep it off the load balancer)")
     background_jobs: bool = _var("BACKGROUND_JOBS", _bool, "true",
                                  "run the scheduler (outbox delivery, reminders, simulator) "
                                  "inside the web process")
@@ -279,9 +288,24 @@ class Settings:
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
     secret_key: str = _var("SECRET_KEY", _str, "",
-                           "signs calendar and chart links: a long random value, required "
-                           "to serve (only `make run` works without one, with a development "
-                           "key)")
+                           "signs calendar and chart links and the desk's session cookie: a "
+                           "long random value, required to serve (only `make run` works "
+                           "without one, with a development key)")
+    # --- the desk (the web console under /desk) ---
+    desk_google_client_id: str = _var("DESK_GOOGLE_CLIENT_ID", _str, "",
+                                      "the desk's Google OAuth client id (empty: no Google "
+                                      "sign-in; `make run` prints a one-time link instead)")
+    desk_google_client_secret: str = _var("DESK_GOOGLE_CLIENT_SECRET", _str, "",
+                                          "the desk's Google OAuth client secret")
+    desk_oidc_discovery_url: str = _var(
+        "DESK_OIDC_DISCOVERY_URL", _url,
+        "https://accounts.google.com/.well-known/openid-configuration",
+        "the OpenID provider's discovery document (Google's; tests use a local one)")
+    desk_session_hours: int = _var("DESK_SESSION_HOURS", _int_in(1, 720), "12",
+                                   "hours a desk sign-in lasts")
+    desk_wall_frame_ancestors: str = _var("DESK_WALL_FRAME_ANCESTORS", _str, "",
+                                          "origins allowed to frame the wall board, "
+                                          "space-separated (empty: none may)")
     # --- shifts, absences, holidays, scheduler leadership ---
     holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
                                  "country of the public holidays (holidays library), or "

@@ -48,12 +48,18 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from bot.app import create_app
+    from bot.desk.auth import LINK_MINUTES, is_loopback, sign_in_link
     from bot.doors.console import Console
     from bot.scheduler import Background
 
     settings = cli.settings
     if problems := settings.serving_problems(local=True):  # App Engine is never local
         return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
+    links = not settings.desk_google_client_id
+    if links and not is_loopback(settings.host):
+        return cli.fail(f"SWITCHBOARD_HOST={settings.host} is not this machine: without a "
+                        "Google client (DESK_GOOGLE_CLIENT_ID) the desk signs people in with "
+                        "one-time links, which only work on 127.0.0.1", EXIT_USAGE)
     migrate.upgrade(cli.runtime.engine)
     services = cli.runtime.services
     with transaction(services.sessions) as session:
@@ -82,6 +88,10 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         f"(database {settings.database_url}, PBX {settings.pbx_backend}, "
         f"simulated callers {traffic}).\n"
         f"Talking as {key}. Type /help; ':as KEY' talks as someone else; Ctrl-D quits.\n")
+    path = sign_in_link(services, key) if links else None
+    if path is not None:
+        cli.out.write(f"The desk: http://{settings.host}:{server.server_port}{path} signs {key} "
+                      f"in (once, within {LINK_MINUTES} minutes).\n")
     cli.out.flush()
     try:
         console.loop()

@@ -15,8 +15,6 @@ anything /stats takes: today, yesterday, YYYY-MM-DD, week, month or FROM..TO.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -33,8 +31,8 @@ from commands.calls.queue_log_import import ImportResult, import_events, pbx_zon
 from commands.core import CommandError, Services
 from commands.stats.card import card, report_for
 from commands.stats.chart import render_png
+from commands.stats.export import csv_rows
 from commands.stats.figures import StatsReport
-from commands.stats.metrics import HEADLINE, Figures
 from commands.stats.period import Period, day_period, parse_period
 from integrations.pbx.asterisk.queue_log_file import (
     CALL_SPAN,
@@ -44,6 +42,7 @@ from integrations.pbx.asterisk.queue_log_file import (
 )
 from store import migrate
 from store.db import make_engine, make_sessionmaker, transaction
+from store.exports import CsvWriter, csv_text
 from store.imports import ImportRejected
 from store.team.people import Person
 
@@ -187,22 +186,8 @@ def as_json(report: StatsReport) -> dict[str, Any]:
     }
 
 
-def csv_rows(report: StatsReport) -> list[list[str]]:
-    def cells(label: str, f: Figures) -> list[str]:
-        values = f.to_json()
-        return [label, str(f.received)] + ["" if values[n] is None else str(values[n])
-                                           for n in HEADLINE]
-
-    rows = [["hour", "received", *HEADLINE]]
-    rows += [cells(f"{hour:%H:00}", f) for hour, f in report.hourly]
-    rows.append(cells("total", report.figures))
-    return rows
-
-
 def hourly_table(report: StatsReport) -> str:
-    out = io.StringIO()
-    csv.writer(out, delimiter="\t", lineterminator="\n").writerows(csv_rows(report))
-    return out.getvalue()
+    return csv_text(csv_rows(report), delimiter="\t")
 
 
 def write_report(cli: Cli, args: argparse.Namespace) -> int:
@@ -224,7 +209,7 @@ def write_report(cli: Cli, args: argparse.Namespace) -> int:
             Path(args.png).write_bytes(render_png(report.hourly, title))
         if args.csv:
             with open(args.csv, "w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows(csv_rows(report))
+                CsvWriter(handle, lineterminator="\r\n").writerows(csv_rows(report))
     except OSError as exc:
         return cli.fail(f"cannot write the report: {exc.strerror}", EXIT_FAILED)
     written = " and ".join(p for p in (args.png, args.csv) if p)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.delivery.senders import Delivered, DeliveryError, Outgoing, Sender, build_senders
 from bot.settings import Settings
 from commands.core import Reply
@@ -178,6 +179,7 @@ class OutboxWorker:
             return outbox.mark_sent(session, message.id, now, delivered.remote_id, space=space)
 
         self._record(stats, "sent", record)
+        metrics.OUTBOX_SENT.labels(platform=message.platform).inc()
 
     def _fail(self, message: Outgoing, token: datetime, error: DeliveryError,
               stats: PassStats, *, counted: bool = False) -> None:
@@ -205,6 +207,8 @@ class OutboxWorker:
                                          when=when, error=text, space=space)
 
         self._record(stats, "dead" if give_up else "retrying", record)
+        metrics.OUTBOX_FAILURES.labels(platform=message.platform,
+                                       result="dead" if give_up else "retrying").inc()
 
     # ------------------------------------------------------------------ helpers
 

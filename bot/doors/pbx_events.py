@@ -8,7 +8,8 @@ request, signed with ``PBX_WEBHOOK_SECRET``:
 An unsigned, badly signed or stale (more than 5 minutes) request gets a bare 401 and
 nothing is read or stored. A verified body is validated (``PbxEvent``); a malformed one
 gets 422 naming the field, and nothing is stored: that includes a text no database can
-keep (a NUL character, in any field or anywhere in ``data``) and a time whose UTC offset
+keep (a NUL character, in any field or anywhere in ``data``), a control character (a line
+break, a tab) in a named field, which would end up in a chat reply, and a time whose UTC offset
 is beyond ±15:59 (PostgreSQL's limit; real zones stay within ±14:00). Each event type
 has one handler in ``HANDLERS``; a capability adds its events there. Handlers are
 idempotent per (event, call id): a PBX that posts the same event twice changes nothing
@@ -36,7 +37,7 @@ from bot.doors.http import (
     json_response,
     read_body,
     sign,
-    storable,
+    single_line,
     unauthorized,
     unstorable_text,
     verify_signature,
@@ -77,7 +78,7 @@ class PbxEvent(BaseModel):
     @field_validator("event", "call_id", "queue", "caller", "extension")
     @classmethod
     def _storable_text(cls, value: str | None) -> str | None:
-        return None if value is None else storable(value)
+        return None if value is None else single_line(value)
 
     @field_validator("time")
     @classmethod

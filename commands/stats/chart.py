@@ -19,7 +19,8 @@ ANSWERED_COLOUR, ABANDONED_COLOUR, LEVEL_COLOUR = "#2e7d32", "#c62828", "#1565c0
 
 def render_png(hourly: Sequence[tuple[datetime, Figures]], title: str) -> bytes:
     """A PNG of the hours given (local hour start → figures); an empty day still draws."""
-    # matplotlib takes a second to import: only the commands that draw pay for it.
+    # Imported here, on the first chart: matplotlib (and numpy) weigh tens of MB, and most
+    # processes never draw one (tests/bot/test_memory.py holds the app to that).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

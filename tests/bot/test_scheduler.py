@@ -97,8 +97,9 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
     from store.messaging import chat, outbox
     from store.messaging.chat import InboundEvent
     from store.messaging.outbox import OutboxMessage
-    from store.team import audit
+    from store.team import audit, desk_sessions
     from store.team.audit import AuditEntry
+    from store.team.people import Person
 
     settings = make_settings(DATABASE_URL=db.url, AUDIT_RETENTION_DAYS="30",
                              OUTBOX_RETENTION_DAYS="7", INBOUND_RETENTION_HOURS="24")
@@ -112,15 +113,23 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
             chat.claim_event(session, "slack", f"Ev{n}", at)
             runtime.services.notifier.send(session, "team", Reply(f"m{n}"), key=f"k{n}")
         runtime.services.notifier.send(session, "team", Reply("failed"), key="dead")
+        person = session.scalars(select(Person)).first()
+        if person is None:
+            person = Person(key="pat", name="Pat", role="agent", created_at=old)
+            session.add(person)
+            session.flush()
+        desk_sessions.open_session(session, person.id, "link", old, old + timedelta(hours=12))
+        desk_sessions.open_session(session, person.id, "link", recent, recent + timedelta(hours=12))
     with transaction(runtime.services.sessions) as session:
         for row in session.scalars(select(OutboxMessage)):
             row.status = outbox.DEAD if row.key == "dead" else outbox.SENT
             row.sent_at = old if row.key in ("k0", "dead") else recent
     assert background.run_job("housekeeping") == {
         "inbound events": 1, "outbox messages": 1, "audit rows": 1, "IVR rate windows": 0,
-        "IVR idempotent answers": 0}
+        "IVR idempotent answers": 0, "expired desk sign-ins": 1}
     with transaction(runtime.services.sessions) as session:
         assert [e.event_key for e in session.scalars(select(InboundEvent))] == ["Ev1"]
+        assert len(desk_sessions.live_sessions(session, recent)) == 1
         assert sorted(m.key for m in session.scalars(select(OutboxMessage))) == ["dead", "k1"]
         assert [a.at for a in session.scalars(select(AuditEntry))] == [recent]
 

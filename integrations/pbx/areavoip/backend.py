@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from integrations import tracing
 from integrations.pbx.areavoip.cdr import BadRow, parse_simplecdr
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
 from integrations.pbx.http import excerpt, unreachable
@@ -94,7 +95,8 @@ class AreavoipPbx:
         self.helpline_numbers = tuple(n.strip() for n in helpline_numbers if n.strip())
         self.region = region
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._client = client if client is not None else httpx.Client(
+            timeout=timeout, event_hooks=tracing.HTTPX_HOOKS)
 
     def close(self) -> None:
         if self._owns_client:

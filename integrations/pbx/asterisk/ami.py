@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from integrations.pbx.asterisk.ami_wire import (
@@ -131,8 +131,10 @@ class AmiClient:
     """
 
     def __init__(self, host: str, port: int, username: str, secret: str,
-                 timeout: float) -> None:
+                 timeout: float, *, on_state: Callable[[bool], None] | None = None) -> None:
         self.host, self.port = host, port
+        # Told True once logged in, False when the connection is dropped or closed.
+        self.on_state = on_state
         self.username, self._secret = username, secret
         self.timeout = timeout
         self.version: str | None = None  # from the greeting, once connected
@@ -210,12 +212,16 @@ class AmiClient:
         self._conn, self.version = open_session(
             self.host, self.port, self.username, self._secret, "off", deadline,
             self.timeout, self._next_id())
+        if self.on_state is not None:
+            self.on_state(True)
         return self._conn
 
     def _discard(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            if self.on_state is not None:
+                self.on_state(False)
 
     def _next_id(self) -> str:
         self._counter += 1

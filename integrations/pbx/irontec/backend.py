@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import httpx
 
+from integrations import tracing
 from integrations.clock import Clock
 from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
 from integrations.pbx.http import excerpt, unreachable
@@ -82,7 +83,8 @@ class IrontecPbx:
         self.clock = clock
         self.timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._client = client if client is not None else httpx.Client(
+            timeout=timeout, event_hooks=tracing.HTTPX_HOOKS)
         self._lock = threading.Lock()  # one login at a time, shared by every thread
         self._token: str | None = None
         self._expires_at: datetime | None = None

@@ -1,8 +1,8 @@
 """the week planner: a person's maximum of turns a day, availability rules, the fixed-turns
 template and the planner's drafts
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 19:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import store.base
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
