@@ -13,6 +13,8 @@ from commands.calls import typify
 from commands.core import Command
 from commands.queue import alerts, board, breaks, members, offline, pause, pause_overdue
 from commands.shifts import holidays, onshift, timetable, upcoming
+from commands.shifts.planning import busy
+from commands.shifts.planning import chat as planning_chat
 from commands.stats import card as stats_card
 from commands.team import announce, help, pbx_sync, people, whoami
 
@@ -47,6 +49,9 @@ COMMANDS: tuple[Command, ...] = (
     timetable.SWAP,
     timetable.LOG,
     holidays.COMMAND,
+    # The week planner: everyone says when they are busy; coordinators plan.
+    busy.COMMAND,
+    planning_chat.COMMAND,
     # Caller identification and the call registry.
     lookup.COMMAND,
     operation.COMMAND,

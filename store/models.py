@@ -28,6 +28,7 @@ from store.queue.activity import Activity, PauseReason
 from store.queue.alerts import AlertEpisode, AlertMute
 from store.queue.sim_pbx import SimCall, SimMember
 from store.shifts.absences import Absence, HrSyncState, KeptHoliday, NoServiceDay
+from store.shifts.planning import AvailabilityRule, FixedTurn, PlanDraft
 from store.shifts.timetable import TimetableCell, TimetableChange, TimetableWeek, TurnDefinition
 from store.stats.rollups import CallStatsBasis, CallStatsHour
 from store.team.audit import AuditEntry
@@ -40,6 +41,7 @@ __all__ = [
     "AlertEpisode",
     "AlertMute",
     "AuditEntry",
+    "AvailabilityRule",
     "Base",
     "CacheVersion",
     "CalendarFeed",
@@ -61,6 +63,7 @@ __all__ = [
     "DirectoryContact",
     "DirectoryPhone",
     "DirectoryWord",
+    "FixedTurn",
     "HrSyncState",
     "InboundEvent",
     "IvrIdempotency",
@@ -73,6 +76,7 @@ __all__ = [
     "OutboxMessage",
     "PauseReason",
     "Person",
+    "PlanDraft",
     "RegisteredCall",
     "SimCall",
     "SimMember",

@@ -23,6 +23,7 @@ from bot.cli import (
     pause_reasons,
     pbx,
     people,
+    planning,
     serve,
     shifts,
     slots,
@@ -35,8 +36,8 @@ from bot.settings import Settings, SettingsError
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
 GROUPS: tuple[ModuleType, ...] = (db, doctor, config, people, pause_reasons, talk, serve,
-                                  outbox, bench, shifts, callers, slots, ivr_keys,
-                                  callbacks, calls, stats, desk, pbx)
+                                  outbox, bench, shifts, planning, callers, slots,
+                                  ivr_keys, callbacks, calls, stats, desk, pbx)
 
 
 def build_parser() -> argparse.ArgumentParser:

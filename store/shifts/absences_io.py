@@ -8,7 +8,8 @@
 
 A bare date in ``from`` starts at 00:00, in ``to`` ends at the end of that day (local
 time). The import replaces every ``local`` absence. ``switchboard holidays import FILE``
-(CSV ``date,name`` or a YAML list of {date, name}) replaces the company's no-service days.
+(CSV ``date,name``, a YAML list of {date, name}, or Tomàtic's ``holidays.conf``:
+``date<TAB>name`` a line) replaces the company's no-service days.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from store.shifts.absences import (
     NoServiceDay,
     replace_no_service_days,
 )
+from store.shifts.availability_io import looks_like_holidays_conf, parse_holidays_conf
 from store.shifts.timetable_io import parse_date
 from store.team import people
 
@@ -166,6 +168,8 @@ class DayEntry(EntryModel):
 
 
 def parse_days(text: str) -> list[tuple[date, str]]:
+    if looks_like_holidays_conf(text):  # Tomàtic's holidays.conf: date<TAB>name
+        return parse_holidays_conf(text)
     problems: list[Problem] = []
     found: dict[date, str] = {}
     for label, raw in _rows(text, ("date", "name")):

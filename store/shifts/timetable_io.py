@@ -475,6 +475,12 @@ def export_week(session: Session, monday: date) -> dict[str, Any]:
     cells = timetable.cells_between(session, monday, monday + timedelta(days=6))
     header = timetable.week(session, monday)
     keys = {p.id: p.key for p in people.all_people(session)}
+    return week_document(monday, cells, header, keys)
+
+
+def week_document(monday: date, cells: list[TimetableCell], header: TimetableWeek | None,
+                  keys: dict[int, str]) -> dict[str, Any]:
+    """Cells (stored or not) as Tomàtic's YAML document; ``keys``: person id → key."""
     if header is not None:
         days, hours, lines = list(header.days), list(header.hours), list(header.lines)
     else:

@@ -56,6 +56,8 @@ class Person(Base):
     erp_user: Mapped[str | None] = mapped_column(String(128))
     ideal_load: Mapped[int | None] = mapped_column()
     desk: Mapped[int | None] = mapped_column()
+    # The most turns a day this person works, where it differs from the team's (planner).
+    max_per_day: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property

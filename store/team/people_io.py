@@ -170,6 +170,8 @@ class PersonEntry(EntryModel):
                                                blank=None)] = None
     ideal_load: Annotated[int | None, _WHOLE] = None
     desk: Annotated[int | None, _WHOLE] = None
+    # The most turns a day the week planner gives them, where it differs from the team's.
+    max_per_day: Annotated[int | None, _WHOLE] = None
     # The member name a queue_log names them by (Asterisk's log_membername_as_agent).
     pbx_name: Annotated[str | None, ColumnLine(Person, "pbx_name", numbers=True, blank=None),
                         AfterValidator(_pbx_name)] = None
