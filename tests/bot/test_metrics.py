@@ -26,8 +26,8 @@ from integrations.clock import FixedClock
 from integrations.pbx import PbxError, PbxUnreachable
 from integrations.pbx.asterisk.ami import AmiClient
 from store.db import make_engine, transaction
+from testing.fake_ami import FakeAmi
 from tests.conftest import T0, Database, make_services, make_settings
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
 
 TOKEN = "metrics-token-for-tests"
 
