@@ -564,6 +564,7 @@ EDGE_PERIODS = ("9999-12-31", "0001-01-01", "0001-01-01..9999-12-31", "9999-12-3
                 "2026-11-30..2026-11-01", "month 13")
 # Refused commands leave their audit row (as in chat): the desk's only bookkeeping.
 DESK_BOOKKEEPING = frozenset({"audit_entry"})
+ADMIN_PAGES = ("/desk/people", "/desk/audit")
 
 
 def form(client: FlaskClient, path: str, data: dict[str, str], **kwargs: Any) -> TestResponse:
@@ -588,6 +589,7 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
     query argument, form field (the CSRF token too), path segment and polling header."""
     app = desk_app(demo)
     coordinator, agent = Desk(app, demo).sign_in("carla"), Desk(app, demo).sign_in("alice")
+    admin = Desk(app, demo).sign_in("ada")  # the people and audit pages are theirs
     probe = Probe(db.engine, caplog, bookkeeping=DESK_BOOKKEEPING)
 
 
@@ -616,13 +618,16 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
     ]
     fields = 0
     for path, args, edges in gets:
-        send = getter(coordinator, path)
+        send = getter(admin if path in ADMIN_PAGES else coordinator, path)
+        assert send(args, "as the page links it").status_code in (200, 303)  # type: ignore[attr-defined]
         fields += each_field(args, send, typed=False)
         for name in args:
             for value in edges:
                 send({**args, name: value}, f"{name}={value}")
-    for path in ("/desk/people", "/desk/audit"):  # above an agent's role
-        assert probe(lambda p=path: agent.client.get(p), path).status_code == 403  # type: ignore[misc]
+    for path in ADMIN_PAGES:  # above a coordinator's role
+        for desk in (coordinator, agent):
+            answer = probe(lambda d=desk, p=path: d.client.get(p), path)  # type: ignore[misc]
+            assert answer.status_code == 403
 
     def poster(desk: Desk, path: str, check: Probe | None = None
                ) -> Callable[[dict[str, Any], str], object]:
@@ -632,7 +637,7 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
         return send
 
     posts: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
-        ("/desk/do", {"command": "pause", "args": "lunch", "back": "/desk/board"}, ()),
+        ("/desk/do", {"command": "pause", "args": "@alice lunch", "back": "/desk/board"}, ()),
         ("/desk/week/cell", {"day": "2026-11-23", "turn": "1", "line": "T1", "who": "hana"},
          EDGE_DATES),
         ("/desk/week/swap", {"a": "alice", "b": "bruno", "day": "2026-11-23", "turn": "1"},
@@ -645,6 +650,11 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
         for path, data, edges in posts:
             send = poster(desk, path)
             body = {**data, "csrf": desk.csrf}
+            valid = send(body, "as it comes from the page").status_code  # type: ignore[attr-defined]
+            if desk is coordinator:  # a search answers with its page, actions go back
+                assert valid == (200 if path == "/desk/caller" else 303), (path, valid)
+            elif "/week/" in path:
+                assert valid == 403, (path, valid)  # the grid is for coordinators
             fields += each_field(body, send, typed=False,
                                  skip=lambda p: p == ("csrf",))
             for name in data:
@@ -720,21 +730,25 @@ def test_desk_google(db: Database, demo: Services, caplog: pytest.LogCaptureFixt
             assert answer.status_code == 302
             return {k: v[0] for k, v in parse_qs(urlsplit(answer.location).query).items()}
 
-        asked = start()
-        back = urlsplit(httpx.get(oidc.issuer + "/authorize?" + urlencode(asked),
-                                  follow_redirects=False).headers["location"])
-        answer = {k: v[0] for k, v in parse_qs(back.query).items()}
-        signed_in = client.get(f"{back.path}?{back.query}", base_url=DESK_SITE)
-        assert signed_in.status_code == 303, signed_in.data
+        def provider_answer() -> dict[str, str]:
+            """A fresh start, and the provider's genuine answer to it (a code of its own)."""
+            asked = start()
+            back = urlsplit(httpx.get(oidc.issuer + "/authorize?" + urlencode(asked),
+                                      follow_redirects=False).headers["location"])
+            return {k: v[0] for k, v in parse_qs(back.query).items()}
 
         def send(args: dict[str, Any], what: str) -> object:
-            state = start()["state"]  # a flow of its own; its state unless the probe says
-            args = {k: (state if v == "STATE" else v) for k, v in args.items()}
+            genuine = provider_answer()  # its state and code unless the probe changed them
+            args = {k: genuine.get(k, v) if v == k.upper() else v for k, v in args.items()}
             return probe(lambda: client.get(query("/desk/signin/callback", args),
                                             base_url=DESK_SITE), f"callback {what}")
 
-        fields = each_field({**answer, "state": "STATE", "error": "", "iss": oidc.issuer},
-                            send, typed=False)
+        answer = provider_answer()
+        assert set(answer) >= {"code", "state"}
+        signed_in = send({k: k.upper() for k in answer}, "genuine")
+        assert signed_in.status_code == 303, signed_in.data  # type: ignore[attr-defined]
+        fields = each_field({**{k: k.upper() for k in answer}, "error": "",
+                             "iss": oidc.issuer}, send, typed=False)
         each_field({"next": "/desk/board", "prompt": "x"}, lambda a, w: start(a),
                    typed=False)
 
@@ -749,7 +763,7 @@ def test_desk_google(db: Database, demo: Services, caplog: pytest.LogCaptureFixt
                   f"flow cookie {value!r:.60}")
 
         flow_cookie()
-        assert fields >= 3 and probe.statuses.get(401)
+        assert fields >= 4 and probe.statuses.get(401) and probe.statuses[303] > 1
 
 
 DESK_SITE = "https://desk.example"
