@@ -532,11 +532,13 @@ class DeskDoor:
         at = request.form.get("at", "")
         if not phone:
             return self.refuse(400, "phone: give the number to call back.")
+        when: datetime | None = None
         try:  # a time at the ends of the calendar has no local time: no slot either
-            when = datetime.fromisoformat(at)
-            when = when.astimezone(self.settings.timezone) if when.tzinfo else None
+            given = datetime.fromisoformat(at)
+            if given.tzinfo is not None:
+                when = given.astimezone(self.settings.timezone)
         except (ValueError, OverflowError):
-            when = None
+            pass
         if when is None:
             return self.refuse(400, "at: choose a slot from the grid.")
         args = f"{phone.replace(' ', '')} {when:%Y-%m-%d %H:%M}"

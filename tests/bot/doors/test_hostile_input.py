@@ -1,6 +1,7 @@
 """Hostile text in every text field of every HTTP door (issue 19), on each database.
 
-For each route of the application (listed from ``app.url_map``: a new route without a
+For each route of the application (the chat doors, the IVR API, the links, the desk with
+its sign-in, /metrics) (listed from ``app.url_map``: a new route without a
 probe here fails ``test_every_route_is_probed``), a valid, genuinely signed or
 authenticated request is built, and each of its text fields in turn gets hostile text
 (testing.hostile: NUL, CR/LF, control characters, bidirectional marks, lone surrogates,
@@ -11,7 +12,8 @@ get values of the wrong type, and each field is also dropped. For every request:
 - nothing is logged at ERROR (no traceback), including work the door finishes after
   answering (Slack);
 - a refused request (4xx) wrote no row in any table (counted before and after), except
-  the bookkeeping the door documents (the IVR's rate windows, its recorded refusals);
+  the bookkeeping the door documents (the IVR's rate windows, its recorded refusals; the
+  audit row of a command the desk ran and that refused, as in chat);
 - no audit row is left "running" (half written).
 
 Bounded and derandomized: the ``CORE`` values, then ``HOSTILE_EXAMPLES`` drawn examples
@@ -55,8 +57,8 @@ from store.callbacks.capacity_io import MAX_PER_INTERVAL
 from store.db import reading, transaction
 from store.demo.team import load_demo
 from store.team import audit, people
-from testing.fake_slack import TEAM_ID, FakeSlack
 from testing.fake_oidc import FakeOidc
+from testing.fake_slack import TEAM_ID, FakeSlack
 from testing.google_tokens import CertsServer, open_door
 from testing.hostile import (
     Path,
