@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from bot.app import create_app
-from bot.desk.auth import COOKIE, Sessions
+from bot.desk.auth import COOKIE, Sessions, sign_in_link
 from bot.doors.http import sign
 from bot.doors.slack.door import SlackDoor
 from commands import links
@@ -678,6 +678,11 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
         for path in ("/desk/board/live", "/desk/caller/current"):
             probe(lambda p=path: coordinator.client.get(  # type: ignore[misc]
                 p, headers={"If-None-Match": header_safe(value)}), f"{path} etag {value!r:.60}")
+        # the Host header decides the cookie's Secure flag and Google's redirect address
+        host = {"Host": header_safe(value)}
+        link = sign_in_link(demo, "dani")
+        probe(lambda: app.test_client().get(str(link), headers=host), f"host {value!r:.60}")
+        probe(lambda: coordinator.client.get("/desk/signin", headers=host), "host signin")
         # signing out with a hostile token: refused, the session lives on
         answer = poster(coordinator, "/desk/signout", strict())({"csrf": value}, "signout")
         assert answer.status_code == 403  # type: ignore[attr-defined]
@@ -753,6 +758,15 @@ def test_desk_google(db: Database, demo: Services, caplog: pytest.LogCaptureFixt
                              "iss": oidc.issuer}, send, typed=False)
         each_field({"next": "/desk/board", "prompt": "x"}, lambda a, w: start(a),
                    typed=False)
+
+        @given(value=hostile_text())
+        @hypothesis_settings(EXAMPLES * 3)
+        def host(value: str) -> None:
+            """The redirect address is built from the Host when PUBLIC_URL is empty."""
+            probe(lambda: app.test_client().get("/desk/signin/google", headers={
+                "Host": header_safe(value)}), f"host {value!r:.60}")
+
+        host()
 
         @given(value=hostile_text())
         @hypothesis_settings(EXAMPLES * 3)
