@@ -17,16 +17,17 @@ server-side sessions in a signed cookie, CSRF tokens, and the security headers.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, request
+from flask import session as flow
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
+from bot.doors.http import same_secret
 from commands.core import Services
 from commands.links import DEVELOPMENT_KEY
 from store.db import reading, transaction
@@ -123,7 +124,9 @@ class Sessions:
 
 
 def csrf_ok(viewer: Viewer, form_value: str | None) -> bool:
-    return bool(form_value) and hmac.compare_digest(viewer.csrf, str(form_value))
+    """Whether the form carries this session's token (compared in constant time, as
+    bytes: a token holding any text at all is refused, not an error)."""
+    return same_secret(form_value or None, viewer.csrf)
 
 
 def sign_in_link(services: Services, key: str, now: datetime | None = None) -> str | None:
@@ -176,6 +179,11 @@ class Google:
                            "timeout": 10})
 
     def redirect(self, redirect_uri: str) -> Any:
+        # Authlib keeps each start's state in the flow cookie for an hour: a browser that
+        # starts again and again would grow it past what browsers keep (4 KB) and sign-in
+        # would break. Only the latest start of a browser can finish.
+        for key in [k for k in flow if k.startswith(f"_state_{self.client.name}_")]:
+            flow.pop(key)
         return self.client.authorize_redirect(redirect_uri)
 
     def claims(self) -> dict[str, Any]:

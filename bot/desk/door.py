@@ -532,13 +532,15 @@ class DeskDoor:
         at = request.form.get("at", "")
         if not phone:
             return self.refuse(400, "phone: give the number to call back.")
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
+        when: datetime | None = None
+        try:  # a time at the ends of the calendar has no local time: no slot either
+            given = datetime.fromisoformat(at)
+            if given.tzinfo is not None:
+                when = given.astimezone(self.settings.timezone)
+        except (ValueError, OverflowError):
+            pass
+        if when is None:
             return self.refuse(400, "at: choose a slot from the grid.")
-        when = when.astimezone(self.settings.timezone)
         args = f"{phone.replace(' ', '')} {when:%Y-%m-%d %H:%M}"
         return self.after_action(self.run(viewer, "callback", args), "/desk/callbacks")
 

@@ -109,3 +109,17 @@ def test_without_a_client_there_is_no_google_route(demo: Services) -> None:
     plain = create_app(demo.settings, demo).test_client()
     assert plain.get("/desk/signin/google").status_code == 404
     assert plain.get("/desk/signin/callback?code=x&state=y").status_code == 404
+
+
+def test_starting_again_and_again_keeps_the_flow_cookie_small(client: FlaskClient,
+                                                              provider: FakeOidc) -> None:
+    """Each start used to add its state to the flow cookie (for an hour): after a couple
+    of dozen the cookie passed the 4 KB browsers keep and sign-in broke. Only the latest
+    start of a browser can finish."""
+    first = to_provider(client)
+    for _ in range(40):
+        latest = to_provider(client)
+    cookie = client.get_cookie("switchboard_desk_flow", domain="desk.example", path="/desk")
+    assert cookie is not None and len(cookie.value) < 1000
+    assert back_from_provider(client, latest).status_code == 303
+    assert back_from_provider(client, first).status_code == 401  # an older start: gone

@@ -1,6 +1,7 @@
 """Hostile text in every text field of every HTTP door (issue 19), on each database.
 
-For each route of the application (listed from ``app.url_map``: a new route without a
+For each route of the application (the chat doors, the IVR API, the links, the desk with
+its sign-in, /metrics) (listed from ``app.url_map``: a new route without a
 probe here fails ``test_every_route_is_probed``), a valid, genuinely signed or
 authenticated request is built, and each of its text fields in turn gets hostile text
 (testing.hostile: NUL, CR/LF, control characters, bidirectional marks, lone surrogates,
@@ -11,7 +12,8 @@ get values of the wrong type, and each field is also dropped. For every request:
 - nothing is logged at ERROR (no traceback), including work the door finishes after
   answering (Slack);
 - a refused request (4xx) wrote no row in any table (counted before and after), except
-  the bookkeeping the door documents (the IVR's rate windows, its recorded refusals);
+  the bookkeeping the door documents (the IVR's rate windows, its recorded refusals; the
+  audit row of a command the desk ran and that refused, as in chat);
 - no audit row is left "running" (half written).
 
 Bounded and derandomized: the ``CORE`` values, then ``HOSTILE_EXAMPLES`` drawn examples
@@ -30,10 +32,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+import httpx
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
@@ -41,6 +45,7 @@ from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from bot.app import create_app
+from bot.desk.auth import COOKIE, Sessions, sign_in_link
 from bot.doors.http import sign
 from bot.doors.slack.door import SlackDoor
 from commands import links
@@ -52,6 +57,7 @@ from store.callbacks.capacity_io import MAX_PER_INTERVAL
 from store.db import reading, transaction
 from store.demo.team import load_demo
 from store.team import audit, people
+from testing.fake_oidc import FakeOidc
 from testing.fake_slack import TEAM_ID, FakeSlack
 from testing.google_tokens import CertsServer, open_door
 from testing.hostile import (
@@ -67,6 +73,7 @@ from testing.hostile import (
 )
 from testing.ivr import CAPACITY, load_capacity, open_ivr
 from testing.timetable import import_week
+from tests.bot.desk.conftest import Desk
 from tests.conftest import T0, Database, make_services, make_settings
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "2"))
@@ -83,6 +90,13 @@ PROBED = {
     "ivr_cancelCallback": "test_ivr", "ivr_getCallbackVariables": "test_ivr",
     "ivr_openapi": "test_plain_routes", "healthz": "test_plain_routes",
     "readyz": "test_plain_routes", "static": "test_plain_routes",
+    "metrics": "test_metrics", "desk.signin_google": "test_desk_google",
+    "desk.signin_callback": "test_desk_google",
+    **{f"desk.{name}": "test_desk" for name in (
+        "home", "signin", "signin_link", "signout", "board", "board_live", "do", "week",
+        "week_cell", "week_swap", "week_yaml", "week_csv", "callbacks", "callbacks_book",
+        "caller", "caller_current", "stats", "stats_csv", "stats_chart", "people", "audit",
+        "people_css", "static")},
     # and every credential header: test_hostile_credentials_are_refused
 }
 
@@ -541,3 +555,270 @@ def test_hostile_credentials_are_refused(db: Database, clock: FixedClock, certs:
             assert answer.status_code == 401, (route, headers)
 
     credentials()
+
+
+# --------------------------------------------------------------------------- the desk
+
+# Dates at the ends of the calendar, tried in every date field besides the hostile text.
+EDGE_DATES = ("0001-01-01", "9999-12-31", "2026-02-30", "0001-01-01T00:00:00+00:00",
+              "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-14:00", "2026-11-24T10:00")
+EDGE_PERIODS = ("9999-12-31", "0001-01-01", "0001-01-01..9999-12-31", "9999-12-30..9999-12-31",
+                "2026-11-30..2026-11-01", "month 13")
+# Refused commands leave their audit row (as in chat): the desk's only bookkeeping.
+DESK_BOOKKEEPING = frozenset({"audit_entry"})
+ADMIN_PAGES = ("/desk/people", "/desk/audit")
+
+
+def form(client: FlaskClient, path: str, data: dict[str, str], **kwargs: Any) -> TestResponse:
+    """A form POST as a browser sends it (text a browser could not encode included)."""
+    return client.post(path, data=urlencode(data, errors="surrogatepass"),
+                       content_type="application/x-www-form-urlencoded", **kwargs)
+
+
+def query(path: str, args: dict[str, Any]) -> str:
+    return f"{path}?{urlencode(args, errors='surrogatepass')}" if args else path
+
+
+def desk_app(demo: Services, **settings: str) -> Flask:
+    demo.pbx.set_members(["211", "212", "213", "214"])  # as `make run` starts the sim PBX
+    if settings:
+        demo.settings = demo.settings.replace(**settings)
+    return create_app(demo.settings, demo, local=True)
+
+
+def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """Every desk route, signed in as a coordinator (and an agent where roles matter): each
+    query argument, form field (the CSRF token too), path segment and polling header."""
+    app = desk_app(demo)
+    coordinator, agent = Desk(app, demo).sign_in("carla"), Desk(app, demo).sign_in("alice")
+    admin = Desk(app, demo).sign_in("ada")  # the people and audit pages are theirs
+    probe = Probe(db.engine, caplog, bookkeeping=DESK_BOOKKEEPING)
+
+
+    def strict() -> Probe:  # refused before any command runs: nothing written at all
+        return Probe(db.engine, caplog)
+
+    def getter(desk: Desk, path: str, dates: tuple[str, ...] = ()
+               ) -> Callable[[dict[str, Any], str], object]:
+        def send(args: dict[str, Any], what: str) -> object:
+            return probe(lambda: desk.client.get(query(path, args)), f"GET {path} {what}")
+        return send
+
+    gets: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
+        ("/desk/", {"q": "x"}, ()), ("/desk/signin", {"next": "/desk/week"}, ()),
+        ("/desk/board", {"wall": "1"}, ()), ("/desk/board/live", {"wall": "1"}, ()),
+        ("/desk/week", {"start": "2026-11-23"}, EDGE_DATES),
+        ("/desk/week/export.yaml", {"start": "2026-11-23"}, EDGE_DATES),
+        ("/desk/week/export.csv", {"start": "2026-11-23"}, EDGE_DATES),
+        ("/desk/callbacks", {"show": "all", "at": "2026-11-24T10:00:00+01:00"}, EDGE_DATES),
+        ("/desk/caller", {"q": "x"}, ()), ("/desk/caller/current", {"q": "x"}, ()),
+        ("/desk/stats", {"period": "week"}, EDGE_PERIODS + EDGE_DATES),
+        ("/desk/stats.csv", {"period": "week"}, EDGE_PERIODS + EDGE_DATES),
+        ("/desk/stats/chart.png", {"day": "2026-11-20"}, EDGE_DATES),
+        ("/desk/people", {"q": "x"}, ()), ("/desk/audit", {"q": "x"}, ()),
+        ("/desk/people.css", {"q": "x"}, ()),
+    ]
+    fields = 0
+    for path, args, edges in gets:
+        send = getter(admin if path in ADMIN_PAGES else coordinator, path)
+        assert send(args, "as the page links it").status_code in (200, 303)  # type: ignore[attr-defined]
+        fields += each_field(args, send, typed=False)
+        for name in args:
+            for value in edges:
+                send({**args, name: value}, f"{name}={value}")
+    for path in ADMIN_PAGES:  # above a coordinator's role
+        for desk in (coordinator, agent):
+            answer = probe(lambda d=desk, p=path: d.client.get(p), path)  # type: ignore[misc]
+            assert answer.status_code == 403
+
+    def poster(desk: Desk, path: str, check: Probe | None = None
+               ) -> Callable[[dict[str, Any], str], object]:
+        def send(data: dict[str, Any], what: str) -> object:
+            return (check or probe)(lambda: form(desk.client, path, data),
+                                    f"POST {path} {what}")
+        return send
+
+    posts: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
+        ("/desk/do", {"command": "pause", "args": "@alice lunch", "back": "/desk/board"}, ()),
+        ("/desk/week/cell", {"day": "2026-11-23", "turn": "1", "line": "T1", "who": "hana"},
+         EDGE_DATES),
+        ("/desk/week/swap", {"a": "alice", "b": "bruno", "day": "2026-11-23", "turn": "1"},
+         EDGE_DATES),
+        ("/desk/callbacks/book", {"phone": "612345678", "at": "2026-11-24T10:00:00+01:00"},
+         EDGE_DATES),
+        ("/desk/caller", {"q": "Ana"}, ()),
+    ]
+    for desk in (coordinator, agent):
+        for path, data, edges in posts:
+            send = poster(desk, path)
+            body = {**data, "csrf": desk.csrf}
+            valid = send(body, "as it comes from the page").status_code  # type: ignore[attr-defined]
+            if desk is coordinator:  # a search answers with its page, actions go back
+                assert valid == (200 if path == "/desk/caller" else 303), (path, valid)
+            elif "/week/" in path:
+                assert valid == 403, (path, valid)  # the grid is for coordinators
+            fields += each_field(body, send, typed=False,
+                                 skip=lambda p: p == ("csrf",))
+            for name in data:
+                for value in edges:
+                    send({**body, name: value}, f"{name}={value}")
+            # a missing, wrong or hostile CSRF token: 403 before anything runs
+            for token in (None, "", desk.csrf + "x", coordinator.csrf if desk is agent
+                          else agent.csrf, *CORE):
+                sent = {**data, **({} if token is None else {"csrf": token})}
+                answer = poster(desk, path, strict())(sent, f"csrf={token!r:.40}")
+                assert answer.status_code == 403, (path, token)  # type: ignore[attr-defined]
+
+    @given(value=hostile_text())
+    @hypothesis_settings(EXAMPLES * 5)
+    def paths_and_headers(value: str) -> None:
+        part = path_part(value) or "x"
+        probe(lambda: coordinator.client.get(f"/desk/signin/link/{part}"), f"link {value!r:.60}")
+        probe(lambda: coordinator.client.get(f"/desk/static/{part}"), f"static {value!r:.60}")
+        for path in ("/desk/board/live", "/desk/caller/current"):
+            probe(lambda p=path: coordinator.client.get(  # type: ignore[misc]
+                p, headers={"If-None-Match": header_safe(value)}), f"{path} etag {value!r:.60}")
+        # the Host header decides the cookie's Secure flag and Google's redirect address
+        host = {"Host": header_safe(value)}
+        link = sign_in_link(demo, "dani")
+        probe(lambda: app.test_client().get(str(link), headers=host), f"host {value!r:.60}")
+        probe(lambda: coordinator.client.get("/desk/signin", headers=host), "host signin")
+        # signing out with a hostile token: refused, the session lives on
+        answer = poster(coordinator, "/desk/signout", strict())({"csrf": value}, "signout")
+        assert answer.status_code == 403  # type: ignore[attr-defined]
+
+    paths_and_headers()
+    forged_cookies(app, demo, strict())
+    assert fields > 40 and probe.statuses.get(200) and probe.statuses.get(400)
+    assert probe.statuses.get(303) and probe.statuses.get(403)
+    out = form(coordinator.client, "/desk/signout", {"csrf": coordinator.csrf})
+    assert out.status_code == 303
+    assert coordinator.client.get("/desk/board/live").status_code == 401
+
+
+def forged_cookies(app: Flask, demo: Services, probe: Probe) -> None:
+    """A session cookie holding hostile text, signed or not, or signing a hostile value:
+    nobody is signed in (pages send to the sign-in page, the rest answer 401)."""
+    signer = Sessions(demo, demo.settings.secret_key, 1).signer
+    client = app.test_client(use_cookies=False)
+
+    @given(value=hostile_text() | ill_typed())
+    @hypothesis_settings(EXAMPLES * 5)
+    def cookies(value: Any) -> None:
+        raw = header_safe(value) if isinstance(value, str) else json.dumps(value)
+        for cookie in (raw, signer.dumps(signable(value)), signer.dumps(signable(value)) + "x"):
+            headers = {"Cookie": f"{COOKIE}={header_safe(cookie)}"}
+            page = probe(lambda h=headers: client.get("/desk/week", headers=h),  # type: ignore[misc]
+                         f"cookie {cookie!r:.60}")
+            assert page.status_code == 303
+            poll = probe(lambda h=headers: client.get("/desk/board/live", headers=h),  # type: ignore[misc]
+                         f"cookie {cookie!r:.60}")
+            assert poll.status_code == 401
+            post = probe(lambda h=headers: form(client, "/desk/do", {  # type: ignore[misc]
+                "command": "pause", "csrf": raw}, headers=h), f"cookie {cookie!r:.60}")
+            assert post.status_code == 401
+
+    cookies()
+
+
+def test_desk_google(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """Google sign-in: hostile text in every argument of the provider's answer (after a
+    genuine start, so the flow's state is there), in the flow cookie, and a real code."""
+    with FakeOidc("desk-client", "desk-secret", email="carla@switchboard.example") as oidc:
+        app = desk_app(demo, desk_google_client_id="desk-client",
+                       desk_google_client_secret="desk-secret",
+                       desk_oidc_discovery_url=oidc.discovery_url)
+        client = app.test_client()
+        probe = Probe(db.engine, caplog)
+
+        def start(args: dict[str, Any] | None = None) -> dict[str, str]:
+            answer = probe(lambda: client.get(query("/desk/signin/google", args or {}),
+                                              base_url=DESK_SITE), f"start {args}")
+            assert answer.status_code == 302
+            return {k: v[0] for k, v in parse_qs(urlsplit(answer.location).query).items()}
+
+        def provider_answer() -> dict[str, str]:
+            """A fresh start, and the provider's genuine answer to it (a code of its own)."""
+            asked = start()
+            back = urlsplit(httpx.get(oidc.issuer + "/authorize?" + urlencode(asked),
+                                      follow_redirects=False).headers["location"])
+            return {k: v[0] for k, v in parse_qs(back.query).items()}
+
+        def send(args: dict[str, Any], what: str) -> object:
+            genuine = provider_answer()  # its state and code unless the probe changed them
+            args = {k: genuine.get(k, v) if v == k.upper() else v for k, v in args.items()}
+            return probe(lambda: client.get(query("/desk/signin/callback", args),
+                                            base_url=DESK_SITE), f"callback {what}")
+
+        answer = provider_answer()
+        assert set(answer) >= {"code", "state"}
+        signed_in = send({k: k.upper() for k in answer}, "genuine")
+        assert signed_in.status_code == 303, signed_in.data  # type: ignore[attr-defined]
+        fields = each_field({**{k: k.upper() for k in answer}, "error": "",
+                             "iss": oidc.issuer}, send, typed=False)
+        each_field({"next": "/desk/board", "prompt": "x"}, lambda a, w: start(a),
+                   typed=False)
+
+        @given(value=hostile_text())
+        @hypothesis_settings(EXAMPLES * 3)
+        def host(value: str) -> None:
+            """The redirect address is built from the Host when PUBLIC_URL is empty."""
+            probe(lambda: app.test_client().get("/desk/signin/google", headers={
+                "Host": header_safe(value)}), f"host {value!r:.60}")
+
+        host()
+
+        @given(value=hostile_text())
+        @hypothesis_settings(EXAMPLES * 3)
+        def flow_cookie(value: str) -> None:
+            state = start()["state"]
+            fresh = app.test_client(use_cookies=False)
+            probe(lambda: fresh.get(query("/desk/signin/callback", {"code": "c", "state": state}),
+                                    base_url=DESK_SITE, headers={
+                                        "Cookie": f"switchboard_desk_flow={header_safe(value)}"}),
+                  f"flow cookie {value!r:.60}")
+
+        flow_cookie()
+        assert fields >= 4 and probe.statuses.get(401) and probe.statuses[303] > 1
+
+
+DESK_SITE = "https://desk.example"
+
+
+# --------------------------------------------------------------------------- /metrics
+
+
+def test_metrics(db: Database, services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """``/metrics`` (and ``/readyz?deep=1``, which asks the same): hostile bearer tokens
+    and Authorization headers are refused with 401, hostile query strings change nothing;
+    on METRICS_PORT, another port is a 404."""
+    settings = make_settings(DATABASE_URL=db.url, METRICS_TOKEN="metrics-secret")
+    services.settings = settings
+    client = create_app(settings, services).test_client()
+    on_port = make_settings(DATABASE_URL=db.url, METRICS_PORT="9100")
+    port_client = create_app(on_port, make_services(db, on_port, services.clock)).test_client()
+    probe = Probe(db.engine, caplog)
+
+    @given(value=hostile_text())
+    @hypothesis_settings(EXAMPLES * 10)
+    def metrics(value: str) -> None:
+        safe = header_safe(value)
+        # (whitespace around a bearer token is not part of it, as HTTP has it)
+        for headers in ({"Authorization": f"Bearer {safe}"}, {"Authorization": safe},
+                        {"Authorization": f"Basic {safe}"},
+                        {"Authorization": f"Bearer metrics-secret{safe.strip() or 'x'}"}):
+            for path in ("/metrics", "/readyz?deep=1"):
+                answer = probe(lambda p=path, h=headers: client.get(p, headers=h),  # type: ignore[misc]
+                               f"{path} {headers!r:.80}")
+                assert answer.status_code == 401, (path, headers)
+        args = query("/metrics", {"name[]": value, value: "1"})
+        good = {"Authorization": "Bearer metrics-secret"}
+        assert probe(lambda: client.get(args, headers=good), f"query {value!r:.60}"
+                     ).status_code == 200
+        assert probe(lambda: port_client.get(args, environ_overrides={"SERVER_PORT": "9100"}),
+                     f"port query {value!r:.60}").status_code == 200
+        assert probe(lambda: port_client.get(args, environ_overrides={
+            "SERVER_PORT": header_safe(value)}), f"port {value!r:.60}").status_code == 404 \
+            or safe == "9100"
+
+    metrics()
