@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.render import google as render_google
 from bot.render import slack as render_slack
 from bot.settings import Settings
-from commands.core import COORDINATORS, TEAM, Reply
+from commands.core import ALERT, COORDINATORS, TEAM, Reply
 from integrations.clock import Clock
 from store.messaging import chat, outbox
 from store.messaging.outbox import OutboxMessage
@@ -61,18 +61,31 @@ class OutboxNotifier:
     def slack_enabled(self) -> bool:
         return bool(self.settings.slack_bot_token)
 
-    def send(self, session: Session, target: str, reply: Reply, *, key: str) -> bool:
+    def send(self, session: Session, target: str, reply: Reply, *, key: str,
+             priority: int = ALERT) -> bool:
         destination = self.resolve(session, target)
         now = self.clock.now()
         added = outbox.enqueue(session, OutboxMessage(
             key=key[:200], target=target[:120], platform=destination.platform,
             space=destination.space, person_id=destination.person_id,
             body=self.renderers[destination.platform](reply), status=outbox.PENDING, attempts=0,
+            priority=priority,
             next_attempt_at=now, created_at=now,
         ))
         if not added:
             log.info("outbox: %s already queued, not sending it twice", key)
         return added
+
+    def dm_platforms(self, session: Session) -> dict[str, str]:
+        """The platform each active person's DMs go to (as ``resolve`` picks it), by key;
+        people reached only through the console are left out."""
+        found: dict[str, str] = {}
+        for person in people.all_people(session, active_only=True):
+            if person.google_chat_id and self.google_enabled:
+                found[person.key] = "google"
+            elif person.slack_id and self.slack_enabled:
+                found[person.key] = "slack"
+        return found
 
     def resolve(self, session: Session, target: str) -> Destination:
         if target in (TEAM, COORDINATORS):

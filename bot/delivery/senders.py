@@ -15,13 +15,23 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import json
 import logging
 import math
+import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.delivery.limits import (
+    GOOGLE_PROJECT_READS,
+    GOOGLE_PROJECT_WRITES,
+    google_space,
+    slack_channel,
+    slack_method,
+)
 from bot.render.text import render_text
 from bot.settings import Settings
 from commands.core import Reply
@@ -64,19 +74,32 @@ class Delivered:
 
 class DeliveryError(Exception):
     """Not delivered. ``retry``: worth another attempt later; ``retry_after``: seconds the
-    platform asked us to wait; ``space``: a DM found/opened before the failure."""
+    platform asked us to wait, in ``scope`` (bot/delivery/limits.py: the method, the
+    project or the space the limit counts); ``space``: a DM found/opened before the
+    failure; ``too_long``: the platform refused the message's size."""
 
     def __init__(self, message: str, *, retry: bool, retry_after: float | None = None,
-                 space: str | None = None) -> None:
+                 space: str | None = None, scope: str | None = None,
+                 too_long: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.retry = retry
         self.retry_after = retry_after
         self.space = space
+        self.scope = scope
+        self.too_long = too_long
 
 
 class Sender(Protocol):
     def send(self, message: Outgoing) -> Delivered: ...
+
+    def scopes(self, message: Outgoing) -> list[str]:
+        """The rate-limit scopes sending ``message`` spends (bot/delivery/limits.py)."""
+        ...
+
+    def open_dm(self, target: str, recipient: str | None) -> str:
+        """The DM space with ``recipient`` (found or opened): one API call."""
+        ...
 
 
 # Failures below HTTP: refused or reset connections, timeouts, DNS (URLError and socket
@@ -139,6 +162,12 @@ class ConsoleSender:
             log.info("message to %s:\n%s", where, render_text(reply))
         return Delivered(remote_id=f"console-{message.id}")
 
+    def scopes(self, message: Outgoing) -> list[str]:
+        return []
+
+    def open_dm(self, target: str, recipient: str | None) -> str:
+        return target
+
 
 # --------------------------------------------------------------------------- Google Chat
 
@@ -188,22 +217,29 @@ class GoogleChatSender:
         found: str | None = None
         space = message.space
         if space is None:
-            space = found = self._find_dm(chat, message)
+            space = found = self.open_dm(message.target, message.recipient)
         request = chat.spaces().messages().create(
             parent=space, body=message.body, requestId=google_request_id(message))
-        created = self._execute(request, "spaces.messages.create", found)
+        created = self._execute(request, "spaces.messages.create", found, write=True)
         return Delivered(remote_id=str(created.get("name", "")), space=found)
 
-    def _find_dm(self, chat: Any, message: Outgoing) -> str:
-        if not message.recipient:
-            raise DeliveryError(f"{message.target} has no Google Chat id to find a DM with",
+    def scopes(self, message: Outgoing) -> list[str]:
+        if message.space is None:
+            return [GOOGLE_PROJECT_READS, GOOGLE_PROJECT_WRITES]
+        return [GOOGLE_PROJECT_WRITES, google_space(message.space)]
+
+    def open_dm(self, target: str, recipient: str | None) -> str:
+        """Chat has no "open": the app finds the DM the person has with it."""
+        chat = self._chat()
+        if not recipient:
+            raise DeliveryError(f"{target} has no Google Chat id to find a DM with",
                                 retry=False)
-        user = message.recipient
+        user = recipient
         if not user.startswith("users/"):
             user = f"users/{user}"
         request = chat.spaces().findDirectMessage(name=user)
         try:
-            space = self._execute(request, "spaces.findDirectMessage", None)
+            space = self._execute(request, "spaces.findDirectMessage", None, write=False)
         except DeliveryError as exc:
             if exc.retry:
                 raise
@@ -211,7 +247,8 @@ class GoogleChatSender:
                                 f"app?): {exc.message}", retry=False) from exc
         return str(space["name"])
 
-    def _execute(self, request: Any, what: str, space: str | None) -> dict[str, Any]:
+    def _execute(self, request: Any, what: str, space: str | None, *,
+                 write: bool) -> dict[str, Any]:
         from google.auth.exceptions import GoogleAuthError
         from googleapiclient.errors import HttpError
         from httplib2 import HttpLib2Error
@@ -224,8 +261,13 @@ class GoogleChatSender:
             status = int(exc.resp.status)
             retry = status == 429 or status == 408 or status >= 500
             wait = retry_after_seconds(header(exc.resp, "retry-after"), self.clock.now())
+            scope = None
+            if status == 429:
+                scope = google_scope(exc.content, write=write,
+                                     space=_space_of(request) if write else None)
             raise DeliveryError(f"Google Chat {what}: HTTP {status} {exc.reason}".strip(),
-                                retry=retry, retry_after=wait, space=space) from exc
+                                retry=retry, retry_after=wait, space=space, scope=scope,
+                                too_long=status == 400 and _too_long(exc.content)) from exc
         except GoogleAuthError as exc:
             # Token endpoint trouble is ours to fix (key, clock, network), never the message's.
             raise DeliveryError(f"Google Chat {what}: no access token: {exc}", retry=True,
@@ -236,6 +278,42 @@ class GoogleChatSender:
         return result if isinstance(result, dict) else {}
 
 
+def _space_of(request: Any) -> str | None:
+    """The space a spaces.messages.create request writes to, from its URI."""
+    path = urllib.parse.urlsplit(str(request.uri)).path
+    found = re.search(r"/v1/(spaces/[^/]+)/messages$", path)
+    return urllib.parse.unquote(found.group(1)) if found else None
+
+
+def _error_json(content: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(content.decode() if isinstance(content, bytes) else str(content))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def google_scope(content: Any, *, write: bool, space: str | None) -> str:
+    """The scope a Chat 429 applies to. The error's ErrorInfo names the quota it hit
+    (``metadata.quota_limit``): a per-space one pauses that space; anything else — or
+    no detail at all — pauses the project's reads or writes, which never calls inside a
+    Retry-After at the cost of pausing more than needed."""
+    error = _error_json(content)
+    for detail in error.get("details") or []:
+        metadata = detail.get("metadata") if isinstance(detail, dict) else None
+        if isinstance(metadata, dict):
+            limit = str(metadata.get("quota_limit") or "").lower()
+            if "space" in limit and space:
+                return google_space(space)
+    return GOOGLE_PROJECT_WRITES if write else GOOGLE_PROJECT_READS
+
+
+def _too_long(content: Any) -> bool:
+    message = str(_error_json(content).get("message") or "").lower()
+    return "too long" in message or "too large" in message or "exceeds" in message
+
+
 # --------------------------------------------------------------------------- Slack
 
 # Errors that say "not now" rather than "never" (the rest: channel_not_found,
@@ -243,6 +321,8 @@ class GoogleChatSender:
 SLACK_TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error",
                              "service_unavailable", "request_timeout"})
 SLACK_DEFAULT_API = "https://slack.com/api/"
+# What Slack answers when a message is too big for it.
+SLACK_TOO_LONG = frozenset({"msg_too_long", "msg_blocks_too_long"})
 
 
 class SlackSender:
@@ -268,7 +348,7 @@ class SlackSender:
         opened: str | None = None
         channel = message.space
         if channel is None:
-            channel = opened = self._open_dm(message)
+            channel = opened = self.open_dm(message.target, message.recipient)
         if message.may_repeat:
             posted = self._find_posted(channel, message)
             if posted is not None:
@@ -282,11 +362,19 @@ class SlackSender:
                       "event_payload": {"outbox_key": message.key}}))
         return Delivered(remote_id=str(response.get("ts", "")), space=opened)
 
-    def _open_dm(self, message: Outgoing) -> str:
-        if not message.recipient:
-            raise DeliveryError(f"{message.target} has no Slack id to open a DM with",
-                                retry=False)
-        recipient = message.recipient
+    def scopes(self, message: Outgoing) -> list[str]:
+        scopes = [slack_method("chat.postMessage")]
+        if message.space is None:
+            scopes.append(slack_method("conversations.open"))
+        else:
+            scopes.append(slack_channel(message.space))
+        if message.may_repeat:
+            scopes.append(slack_method("conversations.history"))
+        return scopes
+
+    def open_dm(self, target: str, recipient: str | None) -> str:
+        if not recipient:
+            raise DeliveryError(f"{target} has no Slack id to open a DM with", retry=False)
         response = self._call("conversations.open", None,
                               lambda: self.client.conversations_open(users=recipient))
         channel = response.get("channel") or {}
@@ -327,8 +415,10 @@ class SlackSender:
             wait = retry_after_seconds(header(response.headers, "Retry-After"),
                                        self.clock.now())
             said = error if status == 200 else f"HTTP {status} {error}".strip()
+            # Slack's limits are per method (its tier), so a 429 pauses the method.
             raise DeliveryError(f"Slack {what}: {said}", retry=retry, retry_after=wait,
-                                space=space) from exc
+                                space=space, scope=slack_method(what) if status == 429 else None,
+                                too_long=error in SLACK_TOO_LONG) from exc
         except TRANSPORT_ERRORS as exc:
             raise DeliveryError(f"Slack {what}: unreachable: {exc!r}", retry=True,
                                 space=space) from exc

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from commands.core import (
+    BROADCAST,
     COORDINATORS,
     TEAM,
     Mention,
@@ -110,13 +111,13 @@ def notice(services: Services, boundary: datetime) -> ChangeReport:
                                                 for p, why in absent) + ".")
         services.notifier.send(session, TEAM, Reply(
             " ".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
-            key=f"shift-notice:{slot}:team")
+            key=f"shift-notice:{slot}:team", priority=BROADCAST)
         for person in coming:
             assert starting is not None
             services.notifier.send(session, person_target(person), Reply(
                 f"{first_name(person)}, your turn starts at {starting.start:%H:%M} on line "
                 f"{lines[person.id]} and ends at {starting.end:%H:%M}.", private=True),
-                key=f"shift-notice:{slot}:dm:{person.key}")
+                key=f"shift-notice:{slot}:dm:{person.key}", priority=BROADCAST)
         report.incoming = [p.key for p in coming]
         report.leaving = [p.key for p in leaving]
         report.absent = [p.key for p, _ in absent]
