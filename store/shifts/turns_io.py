@@ -57,8 +57,10 @@ def parse_turns(text: str) -> list[dict[str, Any]]:
             problems.append(Problem(label, "end", f"{raw.get('end')!r}: expected HH:MM"))
         if start and end and end <= start:
             problems.append(Problem(label, "end", "must come after start"))
-        if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= 100:
-            problems.append(Problem(label, "lines", "expected a whole number from 1 to 100"))
+        if isinstance(lines, bool) or not isinstance(lines, int) \
+                or not 1 <= lines <= timetable.MAX_LINES_PER_TURN:
+            problems.append(Problem(label, "lines", "expected a whole number from 1 to "
+                                                    f"{timetable.MAX_LINES_PER_TURN}"))
         if weekday is not None and start and end:
             rows.append({"weekday": weekday, "start": start, "end": end, "lines": lines,
                          "_label": label})
