@@ -218,8 +218,9 @@ class GoogleChatSender:
         space = message.space
         if space is None:
             space = found = self.open_dm(message.target, message.recipient)
+        body = {k: v for k, v in message.body.items() if not k.startswith("_")}
         request = chat.spaces().messages().create(
-            parent=space, body=message.body, requestId=google_request_id(message))
+            parent=space, body=body, requestId=google_request_id(message))
         created = self._execute(request, "spaces.messages.create", found, write=True)
         return Delivered(remote_id=str(created.get("name", "")), space=found)
 

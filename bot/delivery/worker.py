@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ from bot.delivery.limits import (
     slack_channel,
     slack_limits,
 )
+from bot.delivery.notifier import halves
 from bot.delivery.senders import (
     ConsoleSender,
     Delivered,
@@ -166,7 +168,9 @@ class OutboxWorker:
                  senders: Mapping[str, Sender] | SenderFactory, *, max_attempts: int,
                  lease: timedelta = timedelta(minutes=5), backoff: Backoff | None = None,
                  batch: int = 50, threads: int = 8,
-                 limits: Mapping[str, Limits] | None = None) -> None:
+                 limits: Mapping[str, Limits] | None = None,
+                 halve: Callable[[str, dict[str, Any]], list[dict[str, Any]]] | None = None
+                 ) -> None:
         self.sessions = sessions
         self.clock = clock
         if callable(senders):
@@ -184,6 +188,8 @@ class OutboxWorker:
         self.backoff = backoff or Backoff()
         self.batch = batch
         self.limits = dict(limits) if limits is not None else default_limits()
+        # A body the platform refused as too long → smaller bodies (bot/delivery/notifier).
+        self.halve = halve
         self._pools: dict[str, _Pool] = {}
         self._seq = itertools.count()
         self._lock = threading.Lock()
@@ -334,6 +340,8 @@ class OutboxWorker:
                                     retry=True)
             delivered = sender.send(message)
         except DeliveryError as exc:
+            if exc.too_long and self._split_again(message, token, exc, stats):
+                return
             self._fail(message, token, exc, stats)
             return
         except Exception as exc:
@@ -354,6 +362,39 @@ class OutboxWorker:
             return outbox.mark_sent(session, message.id, now, delivered.remote_id, space=space)
 
         self._record(stats, "sent", record)
+
+    def _split_again(self, message: Outgoing, token: datetime, error: DeliveryError,
+                     stats: PassStats) -> bool:
+        """The platform refused the message as too long: queue it again in smaller pieces
+        (keys ``KEY~1``, ``KEY~2``…) and record this row as done by them. False when it
+        cannot be cut further (then it fails as usual)."""
+        bodies = self.halve(message.platform, message.body) if self.halve else []
+        if not bodies:
+            return False
+        now = self.clock.now()
+        space = message.space or error.space
+        log.warning("outbox %s refused as too long (%s): sent again as %d messages",
+                    message.id, error.message, len(bodies))
+
+        def record(session: Session) -> bool:
+            row = outbox.get(session, message.id)
+            if row is None:
+                return False
+            for n, body in enumerate(bodies, start=1):
+                suffix = f"~{n}"
+                outbox.enqueue(session, outbox.OutboxMessage(
+                    key=message.key[:200 - len(suffix)] + suffix, target=message.target,
+                    platform=message.platform, space=space, person_id=message.person_id,
+                    body=body, status=outbox.PENDING, attempts=0, priority=row.priority,
+                    next_attempt_at=now, created_at=now))
+            return outbox.mark_sent(session, message.id, now, f"split into {len(bodies)}",
+                                    space=space)
+
+        self._record(stats, "sent", record)
+        with self._lock:
+            self._next_due = now
+        self._wake.set()
+        return True
 
     def _fail(self, message: Outgoing, token: datetime, error: DeliveryError,
               stats: PassStats, *, counted: bool = False) -> None:
@@ -555,4 +596,4 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session], clock: Clo
         return made
 
     return OutboxWorker(sessions, clock, senders, max_attempts=settings.outbox_max_attempts,
-                        threads=settings.outbox_threads)
+                        threads=settings.outbox_threads, halve=halves(settings))

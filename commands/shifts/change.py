@@ -109,8 +109,10 @@ def notice(services: Services, boundary: datetime) -> ChangeReport:
         if absent:
             parts.append("Absent: " + ", ".join(f"{p.name} ({why.removeprefix('absent: ')})"
                                                 for p, why in absent) + ".")
+        # One line per list: a notice too long for one message is cut between lines, or
+        # between the names of a list, never losing a name (bot/render/split.py).
         services.notifier.send(session, TEAM, Reply(
-            " ".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
+            "\n".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
             key=f"shift-notice:{slot}:team", priority=BROADCAST)
         for person in coming:
             assert starting is not None
@@ -167,7 +169,7 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
         if missing:
             parts.append("No extension, so not added: " + ", ".join(missing) + ".")
         with transaction(services.sessions) as session:
-            services.notifier.send(session, COORDINATORS, Reply(" ".join(parts)),
+            services.notifier.send(session, COORDINATORS, Reply("\n".join(parts)),
                                    key=f"queue-set:{slot}:done")
     return report
 

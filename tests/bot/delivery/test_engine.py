@@ -243,3 +243,64 @@ def test_postgresql_notify_wakes_a_worker_in_another_process(db: Database,
         assert shown.wait(10), "the NOTIFY did not wake the delivery loop"
     finally:
         worker.stop()
+
+
+# --------------------------------------------------------------------------- messages that fit
+
+
+def long_notice(n: int) -> Reply:
+    return Reply("Coming in: " + ", ".join(f"Person {i:04d}" for i in range(n)) + ".")
+
+
+def test_a_long_broadcast_is_several_rows_written_once(gservices: Services,
+                                                      fake: FakeGoogleChat) -> None:
+    with transaction(gservices.sessions) as session:
+        assert gservices.notifier.send(session, TEAM, long_notice(1000), key="notice",
+                                       priority=BROADCAST)
+    with transaction(gservices.sessions) as session:  # the same slot again: nothing new
+        assert not gservices.notifier.send(session, TEAM, long_notice(1000), key="notice",
+                                           priority=BROADCAST)
+        keys = [r.key for r in outbox.listing(session, limit=100)]
+    assert sorted(keys) == sorted(["notice"] + [f"notice#{n}" for n in range(2, len(keys) + 1)])
+    assert len(keys) > 1
+    clock = gservices.clock
+    assert isinstance(clock, FixedClock)
+    worker = worker_for(gservices)
+    for _ in keys:
+        worker.deliver_due()
+        clock.advance(SECOND + MARGIN)
+    texts = fake.texts("spaces/TEAM")
+    assert len(texts) == len(keys)
+    shown = [name for text in texts for name in
+             text.split(": ", 1)[1].removesuffix(".").split(", ")]
+    assert shown == [f"Person {i:04d}" for i in range(1000)]
+    assert all("_reply" not in call.body for call in fake.create_calls)
+
+
+def test_a_message_slack_refuses_as_too_long_is_split_and_sent_again(
+        db: Database, clock: FixedClock) -> None:
+    with FakeSlack() as slack:
+        settings = make_settings(DATABASE_URL=db.url, TEAM_SPACE="slack:C0TEAM",
+                                 SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)
+        services = make_services(db, settings, clock)
+        slack.script("chat.postMessage", Response(
+            200, {"ok": False, "error": "msg_blocks_too_long"}))
+        with transaction(services.sessions) as session:
+            services.notifier.send(session, TEAM, long_notice(300), key="notice")
+        from bot.delivery.worker import build_worker
+
+        worker = build_worker(settings, services.sessions, clock)
+        try:
+            for _ in range(5):
+                worker.deliver_due()
+                clock.advance(SECOND + MARGIN)
+        finally:
+            worker.stop()
+        posts = slack.calls("chat.postMessage")
+        assert len(posts) >= 3  # refused once, then in pieces half its size
+        shown = [name for call in posts[1:] for name in
+                 str(call.params["text"]).split(": ", 1)[1].removesuffix(".").split(", ")]
+        assert shown == [f"Person {i:04d}" for i in range(300)]
+        with reading(services.sessions) as session:
+            rows = {r.key: r.status for r in outbox.listing(session)}
+        assert rows == {"notice": SENT, **{f"notice~{n}": SENT for n in range(1, len(posts))}}
