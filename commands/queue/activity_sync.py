@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,15 @@ class Snapshot:
     observed_at: datetime  # taken just before the PBX was asked
 
     def member(self, extension: str) -> MemberStatus | None:
-        return next((m for m in self.statuses if m.extension == extension), None)
+        return self.by_extension.get(extension)
+
+    @cached_property
+    def by_extension(self) -> dict[str, MemberStatus]:
+        """The members by extension (the first, should the PBX list one twice)."""
+        found: dict[str, MemberStatus] = {}
+        for status in self.statuses:
+            found.setdefault(status.extension, status)
+        return found
 
 
 @dataclass
@@ -96,8 +105,10 @@ def differences(session: Session, statuses: Sequence[MemberStatus],
         return status is not None and (kind == SESSION or status.paused)
 
     open_rows = {kind: activity.open_activities(session, kind) for kind in (PAUSE, SESSION)}
+    # Who has an open row of each kind: a set, so matching the PBX to the log is linear.
+    logged = {kind: {r.person_id for r in rows} for kind, rows in open_rows.items()}
     to_open = [(pid, kind) for kind in (SESSION, PAUSE) for pid in member_of
-               if wanted(pid, kind) and not any(r.person_id == pid for r in open_rows[kind])]
+               if wanted(pid, kind) and pid not in logged[kind]]
     to_close = [row for kind in (PAUSE, SESSION) for row in open_rows[kind]
                 if not wanted(row.person_id, kind) and row.started_at < observed_at]
     return Differences(to_open, to_close, member_of, by_id)
