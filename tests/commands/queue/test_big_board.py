@@ -24,7 +24,7 @@ def big(demo: Services) -> tuple[BigTeam, Trouble]:
 
 def test_a_1000_agent_queue_shows_every_problem_on_the_first_card(
         chat: Chat, big: tuple[BigTeam, Trouble]) -> None:
-    team, trouble = big
+    _team, trouble = big
     transcript = chat.say("boss", "/queue")
     assert chat.last is not None and chat.last.ok
     headline = transcript.split("\n")[0]
@@ -58,7 +58,7 @@ def test_a_1000_agent_queue_shows_every_problem_on_the_first_card(
 
 
 def test_the_board_filters_and_pages(chat: Chat, big: tuple[BigTeam, Trouble]) -> None:
-    team, trouble = big
+    _team, _trouble = big
     paused = chat.say("boss", "/queue paused")
     assert paused.startswith("Queue support, paused: 164 members — 164 paused "
                              "(64 over the pause limit).")
