@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 from typing import Any, Protocol
 
 from flask import Flask, current_app, jsonify
@@ -52,7 +53,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_url_rule("/readyz", "readyz", readyz)
     for door in DOORS:
         door.register(app, runtime)
+    if services is None:
+        freeze_startup()
     return app
+
+
+def freeze_startup() -> None:
+    """Move what start-up built (the models' metadata, the API discovery documents,
+    compiled templates) out of the garbage collector's sight. It lives as long as the
+    process anyway, and a full collection that walks it took half a second of a
+    1,000-agent /queue; frozen, collections stay short. Serving processes only."""
+    gc.collect()
+    gc.freeze()
 
 
 def runtime_of(app: Flask | None = None) -> Runtime:

@@ -8,7 +8,7 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from bot.app import create_app
+from bot.app import create_app, freeze_startup
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.doors.console import Console
 from bot.scheduler import Background
@@ -31,6 +31,7 @@ def serve(cli: Cli, args: argparse.Namespace) -> int:
     background = Background(cli.runtime) if cli.settings.background_jobs else None
     if background:
         background.start()
+    freeze_startup()
     try:
         run_simple(cli.settings.host, cli.settings.port, app, threaded=True)
     finally:
@@ -68,6 +69,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     background.start()
+    freeze_startup()
     traffic = "on" if background.traffic else "off"
     cli.out.write(
         f"Switchboard is up on http://{settings.host}:{server.server_port} "

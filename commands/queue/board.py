@@ -32,7 +32,7 @@ from commands.shifts.day_plan import day_plan
 from integrations.pbx import MemberState, MemberStatus
 from store.db import reading
 from store.queue import activity
-from store.queue.activity import PAUSE, Activity
+from store.queue.activity import PAUSE, OpenRow
 from store.shifts import absences
 from store.team import people
 from store.team.people import Person, Role
@@ -123,7 +123,7 @@ def board(services: Services, snapshot: Snapshot, view: BoardView = BoardView(),
     with reading(services.sessions) as session:
         everyone = people.all_people(session)
         by_extension = {p.extension: p for p in everyone if p.extension}
-        open_pauses = {a.person_id: a for a in activity.open_activities(session, PAUSE)}
+        open_pauses = {a.person_id: a for a in activity.open_rows(session, PAUSE)}
         reasons = activity.reasons(session)
         expected = expected_people(session, services.settings, now)
     limits = {r.code: r.max_minutes for r in reasons}
@@ -229,7 +229,7 @@ def _headline(queue: str, lines: list[_Line], missing: list[Person], view: Board
     return text
 
 
-def _describe(member: MemberStatus, logged: Activity | None,
+def _describe(member: MemberStatus, logged: OpenRow | None,
               limits: dict[str, int | None], now: datetime) -> tuple[str, bool]:
     """The member's line, and whether their pause has run past its reason's limit."""
     over = False

@@ -69,7 +69,7 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
     ids = [p.id for _, p in on_turn]
     moment = now if snapshot is not None else turn.start
     away = absences.absent_at(session, max(moment, turn.start), ids)
-    pauses = {a.person_id: a for a in activity.open_activities(session, PAUSE)}
+    pauses = {a.person_id: a for a in activity.open_rows(session, PAUSE)}
     limits = {r.code: r.max_minutes for r in activity.reasons(session)} if snapshot else {}
     presences: list[Presence] = []
     for line, person in on_turn:
@@ -89,7 +89,7 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
     return TurnView(plan, turn, tuple(presences), tuple(extra), snapshot is not None)
 
 
-def _live(person: Person, line: str, snapshot: Snapshot, pauses: dict[int, activity.Activity],
+def _live(person: Person, line: str, snapshot: Snapshot, pauses: dict[int, activity.OpenRow],
           limits: dict[str, int | None], tz: tzinfo, now: datetime) -> Presence:
     member = snapshot.member(person.extension or "") if person.extension else None
     if member is None:

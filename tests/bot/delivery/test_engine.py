@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.limits import MARGIN, Rate, google_limits, slack_limits
+from bot.delivery.limits import Rate, google_limits, margin, slack_limits
 from bot.delivery.senders import ConsoleSender, build_senders
 from bot.delivery.worker import OutboxWorker
 from bot.settings import Settings
@@ -193,7 +193,7 @@ def test_google_writes_stay_under_the_project_quota(gservices: Services,
                 body={"text": f"n{i}"}, status=PENDING, attempts=0, priority=BROADCAST,
                 next_attempt_at=T0, created_at=T0))
     assert worker.deliver_due().sent == 4  # a broadcast leaves 20 % of the window
-    clock.advance(SECOND + MARGIN)
+    clock.advance(SECOND + margin(SECOND))
     assert worker.deliver_due().sent == 4
     assert len(fake.create_calls) == 8
 
@@ -268,7 +268,7 @@ def test_a_long_broadcast_is_several_rows_written_once(gservices: Services,
     worker = worker_for(gservices)
     for _ in keys:
         worker.deliver_due()
-        clock.advance(SECOND + MARGIN)
+        clock.advance(SECOND + margin(SECOND))
     texts = fake.texts("spaces/TEAM")
     assert len(texts) == len(keys)
     shown = [name for text in texts for name in
@@ -293,7 +293,7 @@ def test_a_message_slack_refuses_as_too_long_is_split_and_sent_again(
         try:
             for _ in range(5):
                 worker.deliver_due()
-                clock.advance(SECOND + MARGIN)
+                clock.advance(SECOND + margin(SECOND))
         finally:
             worker.stop()
         posts = slack.calls("chat.postMessage")

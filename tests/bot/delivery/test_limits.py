@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.delivery.limits import (
-    MARGIN,
     Limits,
     Rate,
     google_limits,
     google_space,
+    margin,
     slack_limits,
     slack_method,
 )
@@ -22,9 +22,9 @@ SECOND = timedelta(seconds=1)
 def test_a_window_lets_n_calls_through_then_names_when_the_next_fits() -> None:
     limits = Limits([("x:", Rate(3, SECOND))])
     assert [limits.acquire(T0, ["x:a"], URGENT) for _ in range(3)] == [None, None, None]
-    assert limits.acquire(T0, ["x:a"], URGENT) == T0 + SECOND + MARGIN
+    assert limits.acquire(T0, ["x:a"], URGENT) == T0 + SECOND + margin(SECOND)
     limits.end_pass()
-    assert limits.acquire(T0 + SECOND + MARGIN, ["x:a"], URGENT) is None
+    assert limits.acquire(T0 + SECOND + margin(SECOND), ["x:a"], URGENT) is None
     # Another scope with the same prefix has its own window.
     assert limits.acquire(T0, ["x:b"], URGENT) is None
 
@@ -34,7 +34,7 @@ def test_calls_put_off_in_one_pass_are_spread_out() -> None:
     assert limits.acquire(T0, ["space:s"], BROADCAST) is None
     first = limits.acquire(T0, ["space:s"], BROADCAST)
     second = limits.acquire(T0, ["space:s"], BROADCAST)
-    assert first is not None and second is not None and second - first == SECOND + MARGIN
+    assert first is not None and second is not None and second - first == SECOND + margin(SECOND)
     limits.end_pass()  # promises forgotten: the next pass asks afresh
     assert limits.acquire(T0, ["space:s"], BROADCAST) == first
 
@@ -55,7 +55,7 @@ def test_all_or_nothing_over_several_scopes() -> None:
     limits = google_limits(project_writes=Rate(100, SECOND))
     assert limits.acquire(T0, ["google:project:writes", google_space("spaces/A")], URGENT) is None
     again = limits.acquire(T0, ["google:project:writes", google_space("spaces/A")], URGENT)
-    assert again == T0 + SECOND + MARGIN
+    assert again == T0 + SECOND + margin(SECOND)
     limits.end_pass()
     # The refused call took no room from the project: 99 more fit.
     assert all(limits.acquire(T0, ["google:project:writes", google_space(f"spaces/{i}")],
@@ -81,4 +81,4 @@ def test_slack_opens_at_most_its_tier_a_minute() -> None:
                  for i in range(59))
     limits.end_pass()
     assert opened == 50
-    assert limits.acquire(T0 + timedelta(seconds=60) + MARGIN, scope, URGENT) is None
+    assert limits.acquire(T0 + timedelta(seconds=60) + margin(timedelta(seconds=60)), scope, URGENT) is None

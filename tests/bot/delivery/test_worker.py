@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.delivery.limits import MARGIN
+from bot.delivery.limits import margin
 from bot.delivery.senders import (
     ConsoleSender,
     Delivered,
@@ -186,13 +186,13 @@ def test_two_messages_to_one_space_in_one_pass_are_paced(gservices: Services,
     assert load(gservices, first).status == SENT and load(gservices, dm).status == SENT
     waiting = load(gservices, second)
     assert (waiting.status, waiting.attempts, waiting.last_error) == (PENDING, 0, None)
-    assert waiting.next_attempt_at == T0 + timedelta(seconds=1) + MARGIN
+    assert waiting.next_attempt_at == T0 + timedelta(seconds=1) + margin(timedelta(seconds=1))
     # Queued behind it, one second apart: not all three at once a second later.
-    assert load(gservices, third).next_attempt_at == T0 + 2 * (timedelta(seconds=1) + MARGIN)
+    assert load(gservices, third).next_attempt_at == T0 + 2 * (timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().claimed == 0
-    clock.advance(timedelta(seconds=1) + MARGIN)
+    clock.advance(timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().sent == 1
-    clock.advance(timedelta(seconds=1) + MARGIN)
+    clock.advance(timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().sent == 1
     assert fake.texts(TEAM_SPACE) == ["one", "two", "three"]
     assert load(gservices, third).attempts == 0
@@ -209,7 +209,7 @@ def test_pacing_holds_across_workers(gservices: Services, db: Database,
     later = queue(gservices, TEAM, "from instance two", "k2")
     other = make_services(db, settings_of(gservices), clock)
     assert worker_for(other).deliver_due().deferred == 1
-    assert load(gservices, later).next_attempt_at == T0 + timedelta(seconds=1) + MARGIN
+    assert load(gservices, later).next_attempt_at == T0 + timedelta(seconds=1) + margin(timedelta(seconds=1))
 
 
 def test_a_dm_is_found_remembered_and_reused(gservices: Services, fake: FakeGoogleChat) -> None:
