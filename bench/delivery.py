@@ -24,6 +24,7 @@ import json
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import time as clock_time
@@ -157,8 +158,12 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
             (google.limits.inside_retry_after if google.limits else 0)
         refused = google_rules.refused + slack_rules.refused + \
             (google.limits.refused if google.limits else 0)
+        where = sum((e.refused_in for e in (google_rules, slack_rules, google.limits) if e),
+                    Counter[str]())
         out.write(f"{'calls inside a Retry-After':<46} {inside} "
-                  f"{'ok' if inside == 0 else 'OVER'} (target 0; {refused} answered 429)\n")
+                  f"{'ok' if inside == 0 else 'OVER'} (target 0; {refused} answered 429"
+                  + (f": {', '.join(f'{k} {n}' for k, n in sorted(where.items()))}"
+                     if where else "") + ")\n")
         boards(out, runtime.dispatcher, team)
     footer(out, started)
     return EXIT_OK

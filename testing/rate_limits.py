@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 
@@ -25,6 +25,7 @@ class Enforcer:
     calls: int = 0
     refused: int = 0
     inside_retry_after: int = 0  # calls made in a scope whose Retry-After had not ended
+    refused_in: Counter[str] = field(default_factory=Counter)  # 429s by scope kind
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     # Seconds after a 429 before a call in its scope counts as made inside the Retry-After:
     # the time for the answer to reach the client, and for calls it had already sent to
@@ -61,6 +62,7 @@ class Enforcer:
                         self._told[scope] = now
                     self._until[scope] = max(self._until.get(scope, 0.0), now + wait)
                     self.refused += 1
+                    self.refused_in[scope.split(":")[0] + (":" if ":" in scope else "")] += 1
                     return wait, scope
             for scope in scopes:
                 if self._rule(scope) is not None:
