@@ -137,6 +137,16 @@ class Limits:
                         self._promised.append((window, when))
             return when if when > now else None
 
+    def sent(self, scopes: Iterable[str], planned: datetime, at: datetime) -> None:
+        """A call counted at ``planned`` actually went at ``at`` (it waited for a sender):
+        count it when it went, so the window ends when the platform's does."""
+        with self._lock:
+            for scope in dict.fromkeys(scopes):
+                window = self._windows.get(scope)
+                if window is not None and at > planned:
+                    window.untake(planned)
+                    window.take(at)
+
     def end_pass(self) -> None:
         """Forget the room promised to calls put off: they ask again when they come back."""
         with self._lock:

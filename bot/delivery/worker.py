@@ -239,7 +239,7 @@ class OutboxWorker:
             for limits in self.limits.values():
                 limits.end_pass()
         for message, token, priority in sends:
-            self._submit(message, token, priority, stats)
+            self._submit(message, token, priority, stats, now)
         if wait:
             self.wait_idle()
         if batch:
@@ -275,7 +275,7 @@ class OutboxWorker:
             s, message.id, token=token, when=when, space=message.space))
 
     def _submit(self, message: Outgoing, token: datetime, priority: int,
-                stats: PassStats) -> None:
+                stats: PassStats, planned: datetime) -> None:
         known_dm = self._dms.get((message.platform, message.person_id or 0))
         if message.space is None and known_dm is not None:
             message = replace(message, space=known_dm)
@@ -288,7 +288,7 @@ class OutboxWorker:
 
         def task(senders: Mapping[str, Sender]) -> None:
             try:
-                self._deliver(senders, message, token, stats)
+                self._deliver(senders, message, token, stats, planned)
             except BaseException as exc:  # a crash: the claim is left to expire
                 with self._lock:
                     self._crash = exc
@@ -326,7 +326,7 @@ class OutboxWorker:
         return message, row.claimed_until, row.priority
 
     def _deliver(self, senders: Mapping[str, Sender], message: Outgoing, token: datetime,
-                 stats: PassStats) -> None:
+                 stats: PassStats, planned: datetime | None = None) -> None:
         now = self.clock.now()
         if now >= token - self.lease / 10:
             # The pass ran long: sending now could outlive the claim and race a takeover.
@@ -334,6 +334,9 @@ class OutboxWorker:
                 s, message.id, token=token, when=now))
             return
         sender = senders.get(message.platform)
+        limits = self.limits.get(message.platform)
+        if limits is not None and planned is not None and sender is not None:
+            limits.sent(sender.scopes(message), planned, now)
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for {message.platform!r} is configured",
@@ -542,8 +545,13 @@ class OutboxWorker:
             if thread is not None:
                 thread.join(timeout)
         self._loop = self._listener = None
+        with self._done:  # the sends in flight are recorded first
+            self._done.wait_for(lambda: not self._inflight, timeout)
         for pool in self._pools.values():
             pool.stop()
+        for pool in self._pools.values():
+            for thread in pool.threads:
+                thread.join(timeout)
         self._pools.clear()
 
     def _run(self, tick: timedelta) -> None:
