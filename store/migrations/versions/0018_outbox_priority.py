@@ -1,8 +1,8 @@
 """outbox rows get a priority: the screen pop and direct answers (0) before alerts (1)
 before broadcasts (2); existing rows count as alerts
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 19:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
