@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --numprocesses=auto --maxprocesses=4
+	$(BIN)/pytest --numprocesses=auto --maxprocesses=4 --dist loadgroup
 
 ## make bench: latency figures of the doors and commands (not part of make test);
 ## the other benchmarks: switchboard bench --help

@@ -156,33 +156,41 @@ def _batches(calls: Iterator[CallInfo]) -> Iterator[list[CallInfo]]:
 
 
 def _queue_log(lines: int, first_day: date, tz: tzinfo) -> str:
+    return "\n".join(queue_log_lines(lines, first_day, tz)) + "\n"
+
+
+def queue_log_lines(lines: int, first_day: date, tz: tzinfo,
+                    queue: str = LOG_QUEUE) -> Iterator[str]:
     """Calls of four lines (enter, ring, connect, complete) or two (enter, abandon), one
     every 8 seconds (the density of a million calls in 90 days), each from its own
-    number, and a pause and unpause now and then."""
+    number, and a pause and unpause now and then. Lines in the order they were logged
+    within a call, the calls one after the other (as ``bench queue-log-stats`` and the
+    import need them; a live log interleaves calls, which reads the same)."""
     start = int(datetime.combine(first_day, datetime.min.time(),
                                  tzinfo=tz).timestamp()) + OPEN_HOUR * 3600
     rng = random.Random(5)
-    out: list[str] = []
+    written = 0
     n = 0
-    while len(out) < lines:
+    while written < lines:
         t = start + n * 8
         call = f"{t}.{n}"
         agent = f"PJSIP/{AGENTS[n % len(AGENTS)]}"
-        out.append(f"{t}|{call}|{LOG_QUEUE}|NONE|ENTERQUEUE||+3461{n % 10**7:07d}|1")
+        out = [f"{t}|{call}|{queue}|NONE|ENTERQUEUE||+3461{n % 10**7:07d}|1"]
         if rng.random() < 0.85:
             hold = rng.randrange(1, 60)
-            out.append(f"{t + hold - 5}|{call}|{LOG_QUEUE}|{agent}|RINGNOANSWER|5000")
-            out.append(f"{t + hold}|{call}|{LOG_QUEUE}|{agent}|CONNECT|{hold}|{call}.1|3")
+            out.append(f"{t + hold - 5}|{call}|{queue}|{agent}|RINGNOANSWER|5000")
+            out.append(f"{t + hold}|{call}|{queue}|{agent}|CONNECT|{hold}|{call}.1|3")
             talk = rng.randrange(20, 600)
-            out.append(f"{t + hold + talk}|{call}|{LOG_QUEUE}|{agent}|COMPLETECALLER|{hold}|"
+            out.append(f"{t + hold + talk}|{call}|{queue}|{agent}|COMPLETECALLER|{hold}|"
                        f"{talk}|1")
         else:
-            out.append(f"{t + 30}|{call}|{LOG_QUEUE}|NONE|ABANDON|1|1|30")
+            out.append(f"{t + 30}|{call}|{queue}|NONE|ABANDON|1|1|30")
         if n % 250 == 0:
-            out.append(f"{t + 1}|NONE|{LOG_QUEUE}|{agent}|PAUSE|lunch")
-            out.append(f"{t + 900}|NONE|{LOG_QUEUE}|{agent}|UNPAUSE|")
+            out.append(f"{t + 1}|NONE|{queue}|{agent}|PAUSE|lunch")
+            out.append(f"{t + 900}|NONE|{queue}|{agent}|UNPAUSE|")
+        yield from out[:lines - written]
+        written += len(out)
         n += 1
-    return "\n".join(out[:lines]) + "\n"
 
 
 def _people(cli: Cli) -> None:

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.delivery.notifier import OutboxNotifier
 from bot.settings import Settings
+from commands.callbacks.call_outcome import record_call_outcome
 from commands.calls.queue_log_import import pbx_zone
 from commands.core import Services
 from commands.dispatch import Dispatcher
+from commands.queue import alerts
 from commands.registry import COMMANDS
 from integrations.clock import Clock, SystemClock
 from integrations.directory import Directory
@@ -24,8 +27,9 @@ from integrations.hr.odoo import OdooHr
 from integrations.odoo import OdooClient
 from integrations.pbx import Pbx
 from integrations.pbx.areavoip.backend import AreavoipPbx
-from integrations.pbx.asterisk.ami import AmiClient
-from integrations.pbx.asterisk.backend import AsteriskPbx
+from integrations.pbx.asterisk.ami import AmiClient, Message
+from integrations.pbx.asterisk.backend import AsteriskPbx, call_outcome
+from integrations.pbx.asterisk.events import AmiEventStream
 from integrations.pbx.irontec.backend import IrontecPbx
 from integrations.pbx.irontec.stats import IrontecStats
 from integrations.pbx.sim.backend import SimPbx
@@ -41,6 +45,8 @@ class Runtime:
     settings: Settings
     services: Services
     dispatcher: Dispatcher
+    # The PBX's live event stream, once the background work has started one.
+    pbx_events: AmiEventStream | None = None
 
     @property
     def engine(self) -> Engine:
@@ -65,7 +71,7 @@ def build_services(settings: Settings, *, sessions: sessionmaker[Session] | None
         sessions=sessions,
         settings=settings,
         clock=clock,
-        pbx=build_pbx(settings, sessions, clock),
+        pbx=metrics.MeteredPbx(build_pbx(settings, sessions, clock)),
         notifier=OutboxNotifier(settings, clock),
         directory=build_directory(settings, sessions, odoo),
         hr=build_hr(settings, sessions, odoo),
@@ -115,17 +121,47 @@ def build_pbx(settings: Settings, sessions: sessionmaker[Session], clock: Clock)
                           timeout=settings.pbx_timeout, stats=stats)
     if settings.pbx_backend == "asterisk":
         client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
-                           settings.ami_secret, timeout=settings.pbx_timeout)
+                           settings.ami_secret, timeout=settings.pbx_timeout,
+                           on_state=metrics.ami_state)
         return AsteriskPbx(client, settings.pbx_queue, settings.ami_interface_template,
                            dial_context=settings.callback_dial_context,
                            queue_log=settings.asterisk_queue_log,
+                           pjsip_include=settings.asterisk_pjsip_include,
                            queue_log_zone=pbx_zone(settings))
     return SimPbx(sessions, settings.pbx_queue, clock)
+
+
+def build_pbx_events(settings: Settings, services: Services) -> AmiEventStream | None:
+    """The PBX's live event stream where the backend has one (Asterisk, AMI_EVENTS)."""
+    if settings.pbx_backend != "asterisk" or not settings.ami_events:
+        return None
+
+    # The Asterisk backend reads an event's member as it reads the queue's members.
+    extension_of = getattr(services.pbx, "extension_of", None)
+
+    def handle(event: Message) -> None:
+        outcome = call_outcome(event)
+        if outcome is not None:
+            record_call_outcome(services, outcome)
+            return
+        name = (event.event or "").lower()
+        extension = extension_of(event) if extension_of is not None else None
+        if extension is None:
+            return
+        if name == "agentringnoanswer":
+            alerts.ring_no_answer(services, extension)
+        elif name == "agentconnect":
+            alerts.answered(services, extension)
+
+    return AmiEventStream(settings.ami_host, settings.ami_port, settings.ami_user,
+                          settings.ami_secret, settings.pbx_timeout, handle)
 
 
 def build_runtime(settings: Settings, services: Services | None = None) -> Runtime:
     # httpx logs request URLs at INFO, and the Areavoip API key travels in the query string.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     services = services or build_services(settings)
-    return Runtime(settings=settings, services=services,
-                   dispatcher=Dispatcher(COMMANDS, services))
+    runtime = Runtime(settings=settings, services=services,
+                      dispatcher=Dispatcher(COMMANDS, services, observe=metrics.command_done))
+    metrics.watch_pool(runtime.engine)
+    return runtime

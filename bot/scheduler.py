@@ -33,26 +33,30 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.delivery.notifier import OutboxNotifier
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.runtime import Runtime, build_pbx_events
+from bot.settings import Settings, weekly_time
 from commands.callbacks.due import dispatch_callbacks
 from commands.calls.pull import pull_recent
 from commands.core import Reply
+from commands.queue.alerts import check_alerts
 from commands.queue.offline import check_offline
 from commands.queue.pause_overdue import remind_overdue
 from commands.shifts.change import boundaries, notice, notice_slots, set_queue
 from commands.shifts.hr_sync import sync_hr
 from commands.stats.daily import send_daily_stats
+from commands.team.pbx_sync import apply_sync, plan_sync, summary
+from integrations import tracing
 from integrations.pbx.sim.traffic import TrafficSimulator
 from store.callbacks import ivr_keys
 from store.db import optimize, reading, transaction
 from store.messaging import clockwork, outbox
 from store.messaging.chat import prune_events
 from store.messaging.clockwork import DONE, FAILED, SKIPPED
-from store.team import audit
+from store.team import audit, desk_sessions
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +175,7 @@ def housekeeping(bg: Background) -> dict[str, int]:
         # An IVR retries within minutes; a day of idempotent answers is plenty.
         ("IVR idempotent answers", lambda s: ivr_keys.prune_idempotency(
             s, now - timedelta(days=1))),
+        ("expired desk sign-ins", lambda s: desk_sessions.prune(s, now - timedelta(days=1))),
     )
     for name, prune in cutoffs:
         with transaction(services.sessions) as session:
@@ -217,6 +222,27 @@ def _simulating(settings: Settings) -> bool:
     return settings.pbx_backend == "sim" and settings.sim_traffic
 
 
+def _pbx_sync_slots(bg: Background, day: date) -> list[datetime]:
+    when = weekly_time(bg.runtime.settings.pbx_sync_at)
+    if when is None or day.weekday() != when[0]:
+        return []
+    return [datetime.combine(day, when[1], bg.runtime.settings.timezone)]
+
+
+def _pbx_sync(bg: Background, slot: datetime) -> object:
+    services = bg.runtime.services
+    plan = plan_sync(services)
+    return summary(plan, apply_sync(services, plan, "job:pbx-sync"))
+
+
+def _alerts(bg: Background) -> object:
+    return check_alerts(bg.runtime.services)
+
+
+def _alerts_every(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.alert_check_seconds)
+
+
 def _offline_every(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.offline_check_seconds)
 
@@ -247,6 +273,8 @@ SCHEDULE: tuple[AnyJob, ...] = (
     ClockJob("shift-notice", _notice_slots, _notice),
     ClockJob("queue-set", _boundaries, _set_queue),
     Job("offline-monitor", _offline_every, _offline),
+    Job("live-alerts", _alerts_every, _alerts),
+    ClockJob("pbx-sync", _pbx_sync_slots, _pbx_sync),  # no slots unless PBX_SYNC_AT
     ClockJob("hr-sync", _daily_hr, _hr_sync),
     Job("callback-dispatch", timedelta(minutes=1), dispatch_due_callbacks),
     Job("daily-stats", timedelta(minutes=1), daily_stats),
@@ -276,6 +304,9 @@ class Background:
                 mean_talk_seconds=settings.sim_talk_seconds,
                 mean_patience_seconds=settings.sim_patience_seconds,
                 start=services.clock.now())
+        # Every replica listens: an outcome is applied once, by whoever locks it first.
+        self.pbx_events = build_pbx_events(settings, services)
+        runtime.pbx_events = self.pbx_events  # for the deep readiness check
         self.leadership = leadership or leadership_for(
             runtime.engine.url.render_as_string(hide_password=False),
             settings.leader_ttl_seconds)
@@ -302,9 +333,22 @@ class Background:
         """Run one job now, in this thread, leader or not (tests, the CLI, /tasks).
         A clock job runs its due slots — each (job, slot) still only once."""
         job = self.job(name)
-        if isinstance(job, ClockJob):
-            return self.run_due(job)
-        return job.run(self)
+        tracing.set_fields(job=name)
+        clock = self.runtime.services.clock
+        try:
+            if isinstance(job, ClockJob):
+                passed = self.run_due(job)
+                if not passed.slots:  # a look that found nothing due is not a run
+                    return passed
+                done: object = passed
+                failed = any(r.outcome == FAILED for r in passed.ran)
+            else:
+                done, failed = job.run(self), False
+        except Exception:
+            metrics.job_done(name, True, clock.now())
+            raise
+        metrics.job_done(name, failed, clock.now())
+        return done
 
     def tick(self, name: str) -> object | None:
         """What the scheduler runs: the job, if this process may run it now."""
@@ -371,10 +415,11 @@ class Background:
 
     def _guarded(self, job: AnyJob) -> Callable[[], None]:
         def run() -> None:
-            try:
-                self.tick(job.name)
-            except Exception:
-                log.exception("scheduled job %s failed", job.name)
+            with tracing.scope(door="scheduler", job=job.name):
+                try:
+                    self.tick(job.name)
+                except Exception:
+                    log.exception("scheduled job %s failed", job.name)
 
         return run
 
@@ -389,8 +434,12 @@ class Background:
             log.exception("could not refresh the database statistics at start-up")
         self.worker.start(self.runtime.engine)
         self.scheduler.start()
+        if self.pbx_events is not None:
+            self.pbx_events.start()
 
     def shutdown(self) -> None:
+        if self.pbx_events is not None:
+            self.pbx_events.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.worker.stop()

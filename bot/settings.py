@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +73,29 @@ def _bool(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError("expected true or false")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_time(raw: str) -> tuple[int, time] | None:
+    """'fri 15:00' → (4, 15:00): a weekday (its first three letters) and a time; None for
+    empty. Raises ValueError for anything else."""
+    if not raw.strip():
+        return None
+    parts = raw.lower().split()
+    problem = ValueError("expected a weekday and a time, as 'fri 15:00' (mon … sun)")
+    if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
+        raise problem
+    try:
+        return WEEKDAYS.index(parts[0][:3]), time.fromisoformat(parts[1].zfill(5))
+    except ValueError:
+        raise problem from None
+
+
+def _weekly(raw: str) -> str:
+    weekly_time(raw)
+    return raw.strip()
 
 
 def _zone(raw: str) -> ZoneInfo:
@@ -174,6 +198,15 @@ class Settings:
                      "port `run` and `serve` listen on (0: any free port)")
     log_level: str = _var("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info",
                           "logging level: debug, info, warning or error")
+    log_format: str = _var("LOG_FORMAT", _choice("text", "json"), "text",
+                           "log lines: text (for a console) or json (one JSON object per "
+                           "line, for a log collector)")
+    metrics_token: str = _var("METRICS_TOKEN", _str, "",
+                              "bearer token GET /metrics asks for (with neither this nor "
+                              "METRICS_PORT, /metrics is not served)")
+    metrics_port: int = _var("METRICS_PORT", _int_in(0, 65535), "0",
+                             "a second port gunicorn listens on, the only one serving "
+                             "/metrics (0: none; keep it off the load balancer)")
     background_jobs: bool = _var("BACKGROUND_JOBS", _bool, "true",
                                  "run the scheduler (outbox delivery, reminders, simulator) "
                                  "inside the web process")
@@ -247,6 +280,9 @@ class Settings:
     ami_interface_template: str = _var("AMI_INTERFACE", _nonempty, "PJSIP/{extension}",
                                        "the queue member interface of an extension, with "
                                        "{extension} once")
+    ami_events: bool = _var("AMI_EVENTS", _bool, "true",
+                            "listen to Asterisk's events on a second manager session (the "
+                            "outcome of each \"Call now\"); needs the call and agent classes")
     sim_traffic: bool = _var("SIM_TRAFFIC", _bool, "false",
                              "simulated callers on the sim PBX (make run turns it on)")
     sim_calls_per_hour: float = _var("SIM_CALLS_PER_HOUR", _positive_float, "60",
@@ -279,9 +315,24 @@ class Settings:
                            "the HTTPS address people reach this app at (calendar and chart "
                            "links); defaults to http://SWITCHBOARD_HOST:SWITCHBOARD_PORT")
     secret_key: str = _var("SECRET_KEY", _str, "",
-                           "signs calendar and chart links: a long random value, required "
-                           "to serve (only `make run` works without one, with a development "
-                           "key)")
+                           "signs calendar and chart links and the desk's session cookie: a "
+                           "long random value, required to serve (only `make run` works "
+                           "without one, with a development key)")
+    # --- the desk (the web console under /desk) ---
+    desk_google_client_id: str = _var("DESK_GOOGLE_CLIENT_ID", _str, "",
+                                      "the desk's Google OAuth client id (empty: no Google "
+                                      "sign-in; `make run` prints a one-time link instead)")
+    desk_google_client_secret: str = _var("DESK_GOOGLE_CLIENT_SECRET", _str, "",
+                                          "the desk's Google OAuth client secret")
+    desk_oidc_discovery_url: str = _var(
+        "DESK_OIDC_DISCOVERY_URL", _url,
+        "https://accounts.google.com/.well-known/openid-configuration",
+        "the OpenID provider's discovery document (Google's; tests use a local one)")
+    desk_session_hours: int = _var("DESK_SESSION_HOURS", _int_in(1, 720), "12",
+                                   "hours a desk sign-in lasts")
+    desk_wall_frame_ancestors: str = _var("DESK_WALL_FRAME_ANCESTORS", _str, "",
+                                          "origins allowed to frame the wall board, "
+                                          "space-separated (empty: none may)")
     # --- shifts, absences, holidays, scheduler leadership ---
     holidays_country: str = _var("HOLIDAYS_COUNTRY", _str, "ES",
                                  "country of the public holidays (holidays library), or "
@@ -307,6 +358,25 @@ class Settings:
     offline_grace_seconds: int = _var("OFFLINE_GRACE_SECONDS", _int_in(0, 86400), "120",
                                       "how long an agent on turn may be disconnected before "
                                       "it is reported")
+    alert_check_seconds: int = _var("ALERT_CHECK_SECONDS", _int_in(5, 3600), "30",
+                                    "how often the live alerts look at the queue")
+    alert_ring_no_answer: int = _var("ALERT_RING_NO_ANSWER", _int_in(0, 100), "3",
+                                     "calls in a row an agent lets ring out before they are "
+                                     "told (twice as many: the coordinators too); 0: off")
+    alert_ring_no_answer_pause: bool = _var("ALERT_RING_NO_ANSWER_PAUSE", _bool, "false",
+                                            "also pause an agent who let that many calls "
+                                            "ring out")
+    alert_waiting_callers: int = _var("ALERT_WAITING_CALLERS", _int_in(0, 10000), "5",
+                                      "callers waiting that put the queue under pressure; "
+                                      "0: off")
+    alert_wait_seconds: int = _var("ALERT_WAIT_SECONDS", _int_in(0, 86400), "120",
+                                   "a longest wait that puts the queue under pressure; 0: off")
+    alert_unavailable_agents: int = _var("ALERT_UNAVAILABLE_AGENTS", _int_in(1, 10000), "2",
+                                         "agents on turn paused or offline for the pressure "
+                                         "alert to name them")
+    alert_service_level: int = _var("ALERT_SERVICE_LEVEL", _int_in(0, 100), "80",
+                                    "service level target (%) of the last 30 minutes; "
+                                    "coordinators hear it at most once per turn; 0: off")
     leader_ttl_seconds: int = _var("LEADER_TTL_SECONDS", _int_in(2, 3600), "30",
                                    "how soon a dead scheduler leader is replaced")
     misfire_grace_seconds: int = _var("MISFIRE_GRACE_SECONDS", _int_in(0, 86400), "300",
@@ -348,6 +418,12 @@ class Settings:
     daily_report_time: str = _var("DAILY_REPORT_TIME", _hhmm, "",
                                   "HH:MM of the daily stats (empty: the day's last turn "
                                   "boundary + 10 min, or 18:00 on a day without turns)")
+    pbx_sync_at: str = _var("PBX_SYNC_AT", _weekly, "",
+                            "when the pbx-sync job applies pbx sync every week, as 'fri "
+                            "15:00' (mon … sun); empty: never (the default)")
+    asterisk_pjsip_include: str = _var("ASTERISK_PJSIP_INCLUDE", _str, "",
+                                       "path of the PJSIP include file pbx sync writes "
+                                       "Asterisk's users to (empty: pbx sync is not offered)")
     asterisk_queue_log: str = _var("ASTERISK_QUEUE_LOG", _str, "",
                                    "path of the PBX's queue_log file: the asterisk backend's "
                                    "call records (empty: import it with the CLI)")

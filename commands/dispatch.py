@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from commands.core import Command, CommandError, Context, Reply, Services, Where
 from commands.parse import Parser
 from commands.text import clean, sanitize, split_args
+from integrations import tracing
 from integrations.errors import IntegrationError
 from store.db import reading, transaction
 from store.messaging import chat
@@ -45,8 +46,8 @@ REFUSED = ("unknown_person", "inactive")
 class Incoming:
     """What a door hands over: who (as the platform knows them), where, and what."""
 
-    platform: str  # console | google | slack | clock
-    user_id: str  # console: person key; google: users/123; slack: U123
+    platform: str  # console | google | slack | clock | desk
+    user_id: str  # console, desk: person key; google: users/123; slack: U123
     text: str
     where: Where
     email: str | None = None
@@ -95,15 +96,33 @@ class _Asker:
 
 
 class Dispatcher:
-    def __init__(self, commands: Sequence[Command], services: Services) -> None:
+    def __init__(self, commands: Sequence[Command], services: Services, *,
+                 observe: Callable[[Result], None] | None = None) -> None:
         self.commands = tuple(commands)
         self.by_name = {c.name: c for c in self.commands}
         self.parser = Parser(self.commands)
         self.services = services
+        # Told every result (the metrics count commands by name and outcome).
+        self.observe = observe
 
     # ----------------------------------------------------------------- entry point
 
     def handle(self, incoming: Incoming, *, remember: Remember | None = None) -> Result:
+        started = time.monotonic()
+        result = self._handle(incoming, remember)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        tracing.set_fields(command=result.command, outcome=result.outcome,
+                           duration_ms=duration_ms)
+        log.info("%s request: /%s %s in %d ms", incoming.platform[:16],
+                 result.command or "-", result.outcome, duration_ms)
+        if self.observe is not None:
+            try:
+                self.observe(result)
+            except Exception:
+                log.exception("could not observe the result of a request")
+        return result
+
+    def _handle(self, incoming: Incoming, remember: Remember | None) -> Result:
         started = time.monotonic()
         limit = self.services.settings.max_command_chars
         incoming = replace(incoming, text=clean(incoming.text), args=clean(incoming.args))
@@ -122,6 +141,7 @@ class Dispatcher:
         if isinstance(asker, Result):
             return asker
         person = asker.person
+        tracing.set_fields(person=person.key if person is not None else None)
         if person is None or not person.active:
             result = self._refuse_stranger(incoming, person)
         elif too_long:
@@ -192,8 +212,9 @@ class Dispatcher:
     # ----------------------------------------------------------------- identity
 
     def _known(self, session: Session, incoming: Incoming, email: str | None) -> Person | None:
-        """Person by key (console, clock) or stored chat id; else by email, then linked."""
-        if incoming.platform in ("console", "clock"):
+        """Person by key (console, clock, and the desk, which signed them in itself) or
+        stored chat id; else by email, then linked."""
+        if incoming.platform in ("console", "clock", "desk"):
             return people.by_key(session, incoming.user_id)
         person = people.by_chat_id(session, incoming.platform, incoming.user_id)
         if person is not None or not email:

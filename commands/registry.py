@@ -11,10 +11,12 @@ from commands.callers import lookup, operation
 from commands.calls import listing as calls_listing
 from commands.calls import typify
 from commands.core import Command
-from commands.queue import board, breaks, members, offline, pause, pause_overdue
+from commands.queue import alerts, board, breaks, members, offline, pause, pause_overdue
 from commands.shifts import holidays, onshift, timetable, upcoming
+from commands.shifts.planning import busy
+from commands.shifts.planning import chat as planning_chat
 from commands.stats import card as stats_card
-from commands.team import announce, help, people, whoami
+from commands.team import announce, help, pbx_sync, people, whoami
 
 COMMANDS: tuple[Command, ...] = (
     help.COMMAND,
@@ -37,14 +39,19 @@ COMMANDS: tuple[Command, ...] = (
     announce.COMMAND,
     people.PEOPLE,
     people.AUDIT,
+    pbx_sync.COMMAND,
     # Shifts: everyone reads, coordinators change.
     onshift.COMMAND,
     upcoming.COMMAND,
     offline.COMMAND,
+    alerts.COMMAND,
     timetable.ASSIGN,
     timetable.SWAP,
     timetable.LOG,
     holidays.COMMAND,
+    # The week planner: everyone says when they are busy; coordinators plan.
+    busy.COMMAND,
+    planning_chat.COMMAND,
     # Caller identification and the call registry.
     lookup.COMMAND,
     operation.COMMAND,

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from integrations import tracing
 from integrations.errors import IntegrationError, Unreachable
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ class OdooClient:
         self.database = database
         self.user = user
         self.password = password
-        self.http = client or httpx.Client(timeout=httpx.Timeout(timeout))
+        self.http = client or httpx.Client(timeout=httpx.Timeout(timeout),
+                                           event_hooks=tracing.HTTPX_HOOKS)
         self._ids = itertools.count(1)
         self._uid: int | None = None
         self._lock = threading.Lock()

@@ -8,23 +8,36 @@ here, so each gets the same guarantees:
 - YAML without aliases (a 540-byte "billion laughs" file cannot become gigabytes), without
   duplicate keys (a second ``role:`` cannot quietly win) and without deep nesting;
 - CSV with line numbers, a bounded field size and normalised header names;
-- fields checked against their column's length and type, so the database never answers
-  with a traceback;
+- each entry checked by a pydantic model of the import (``EntryModel``) whose errors
+  ``validate_entry`` turns into problems the same way for every import;
+- fields checked against their column's length (``column_length``: the table says it) and
+  type, and every text field kept to one line (``text_problem``: no NUL, line break or
+  other control character), so the database never answers with a traceback and no name
+  adds a line to a reply or a calendar feed;
 - every problem collected as (entry, field, why) and raised together: nothing is written.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase
 from yaml.nodes import MappingNode, Node
@@ -32,6 +45,7 @@ from yaml.nodes import MappingNode, Node
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_DEPTH = 50  # nesting levels a YAML import may use; real files use three or four
 INT_RANGE = (-(2**31), 2**31 - 1)  # the narrowest integer column (PostgreSQL INTEGER)
+WORD_MAX = 64  # a word of a list kept as JSON (aliases, keywords, groups): no column says it
 
 
 @dataclass(frozen=True)
@@ -210,49 +224,62 @@ def yaml_entries(text: str, section: str, what: str, *,
             continue
         code = raw.get("code")
         if isinstance(code, str | int) and not isinstance(code, bool) and str(code).strip():
-            label += f" ({str(code).strip()})"
+            label += f" ({shown(str(code).strip())})"
         entries.append(Entry(label, raw))
     return entries, problems
 
 
 def unknown_fields(raw: dict[Any, Any], fields: tuple[str, ...], label: str) -> list[Problem]:
-    return [Problem(label, name, "unknown field (expected one of " + ", ".join(fields) + ")")
-            for name in sorted(str(k) for k in set(raw) - set(fields))]
+    expected = ("one of " if len(fields) > 1 else "") + ", ".join(fields)
+    return [Problem(label, name, f"unknown field (expected {expected})")
+            for name in sorted(shown(k) for k in set(raw) - set(fields))]
 
 
-def coded_entry(raw: dict[Any, Any], label: str, fields: tuple[str, ...],
-                pattern: re.Pattern[str], rule: str, *,
-                fold: bool = False) -> tuple[str, list[Problem]]:
-    """The checks every coded entry starts with: the fields it does not know, then its
-    code, stripped (given ``fold``, also lower-cased and taken from a number), or "" with a
-    problem that says what a code looks like (``rule``)."""
-    problems = unknown_fields(raw, fields, label)
-    value = raw.get("code")
-    if fold:
-        code = str(value or "").strip().lower()
-    else:
-        code = value.strip() if isinstance(value, str) else ""
-    if not pattern.match(code):
-        problems.append(Problem(label, "code", f"{value!r} is missing or malformed: {rule}"))
-        code = ""
-    return code, problems
+def shown(key: Any) -> str:
+    """A key of the file as a problem names it: as written when it is one plain line,
+    quoted (repr) when it is empty or holds what a line cannot."""
+    text = str(key)
+    return text if text.strip() and text_problem(text) is None else repr(text)
 
 
-Cleaner = Callable[[dict[Any, Any], str], tuple[dict[str, Any], list[Problem]]]
+def code_check(pattern: re.Pattern[str], rule: str, *,
+               fold: bool = False) -> Callable[[Any], str]:
+    """The check every coded entry's code goes through: stripped (given ``fold``, also
+    lower-cased and taken from a number), or ValueError saying what a code looks like
+    (``rule``)."""
+
+    def check(value: Any) -> str:
+        if fold:
+            code = str(value or "").strip().lower()
+        else:
+            code = value.strip() if isinstance(value, str) else ""
+        if not pattern.fullmatch(code):
+            raise ValueError(f"{value!r} is missing or malformed: {rule}")
+        return code
+
+    return check
 
 
-def clean_entries(entries: list[Entry], clean: Cleaner
-                  ) -> tuple[list[tuple[str, dict[str, Any]]], list[Problem], dict[str, str]]:
-    """Each entry through ``clean(raw, label)``: the (label, fields) pairs in file order,
-    every problem found (a code used twice among them too), and code → the label of the
-    entry that has it."""
-    cleaned: list[tuple[str, dict[str, Any]]] = []
+M = TypeVar("M", bound=BaseModel)
+
+
+def model_entries(entries: list[Entry], model: type[M], code: Callable[[Any], str], *,
+                  context: Mapping[str, Any] | None = None
+                  ) -> tuple[list[tuple[str, M]], list[Problem], dict[str, str]]:
+    """Each entry as a ``model``: the (label, entry) pairs of the valid ones in file order,
+    every problem found (a code used twice among them too, whether or not its entries are
+    valid otherwise), and code → the label of the entry that has it."""
+    cleaned: list[tuple[str, M]] = []
     problems: list[Problem] = []
+    codes: list[tuple[str, str]] = []
     for entry in entries:
-        fields, found = clean(entry.raw, entry.label)
+        value, found = validate_entry(model, entry.raw, entry.label, context=context)
         problems += found
-        cleaned.append((entry.label, fields))
-    duplicates, owner = duplicate_codes([(label, fields["code"]) for label, fields in cleaned])
+        if value is not None:
+            cleaned.append((entry.label, value))
+        with contextlib.suppress(ValueError):
+            codes.append((entry.label, code(entry.raw.get("code"))))
+    duplicates, owner = duplicate_codes(codes)
     return cleaned, problems + duplicates, owner
 
 
@@ -351,3 +378,211 @@ def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
                 and not INT_RANGE[0] <= value <= INT_RANGE[1]:
             problems.append(Problem(entry, name, f"out of range: {value}"))
     return problems
+
+
+# ------------------------------------------------------------------------- entry models
+#
+# Each import describes one entry of its file as a pydantic model; ``validate_entry`` runs
+# it and turns whatever pydantic finds into the same (entry, field, why) problems as
+# everything above. A validator raises ValueError with the reason in the project's words;
+# pydantic's own errors (a wrong type, a bound) are translated below.
+
+
+class EntryModel(BaseModel):
+    """Base of every import's entry model: fields are checked strictly (no "20" taken as
+    20), fields the model does not know are reported by ``validate_entry`` first."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, validate_default=True)
+
+
+class CodedEntry(EntryModel):
+    """An entry named by its ``code``: a missing code is checked (and named) as None."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_given(cls, data: Any) -> Any:
+        return {"code": None, **data} if isinstance(data, dict) else data
+
+
+def column_length(model: type[DeclarativeBase], name: str) -> int:
+    """The length limit of ``model``'s string column ``name``: the one place it is said."""
+    length = getattr(model.__table__.c[name].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} is not a string column with a length")
+    return length
+
+
+# Characters no single-line text may hold: control characters (NUL, tab, CR, LF, the C1
+# block), the Unicode line and paragraph separators, and unpaired surrogates (which no
+# database stores).
+_NOT_IN_A_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def text_problem(value: str, max_length: int | None = None) -> str | None:
+    """Why ``value`` cannot be one line of stored text, or None when it can."""
+    bad = _NOT_IN_A_LINE.search(value)
+    if bad is not None:
+        ch = bad.group()
+        if ch == "\x00":
+            return "contains a NUL character"
+        if "\ud800" <= ch <= "\udfff":
+            return "contains an unpaired surrogate"
+        if ch in "\r\n\u2028\u2029":
+            return "contains a line break: it must be one line"
+        return f"contains a control character (U+{ord(ch):04X})"
+    if max_length is not None and len(value) > max_length:
+        return f"too long: {len(value):,} characters, at most {max_length}"
+    return None
+
+
+_KEEP: Any = object()
+
+
+def line_text(max_length: int | None = None, *, numbers: bool = False, lower: bool = False,
+              blank: Any = _KEEP) -> Callable[[Any], Any]:
+    """A before-validator for one line of text: stripped (``lower``: lower-cased), a number
+    taken as its digits when ``numbers`` (YAML reads 3001 as a number), ``blank`` for
+    nothing (None or only spaces) when given, refused with the reason when it holds a line
+    break, a control character or NUL, or is longer than ``max_length``. Anything that is
+    not text is passed on for the field's type to refuse."""
+
+    def check(value: Any) -> Any:
+        if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if blank is not _KEEP and (value is None or (isinstance(value, str)
+                                   and not value.strip())):
+            return blank
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        why = text_problem(value, max_length)
+        if why is not None:
+            raise ValueError(why)
+        return value.lower() if lower else value
+
+    return check
+
+
+def Line(max_length: int | None = None, *, numbers: bool = False,
+         lower: bool = False, blank: Any = _KEEP) -> BeforeValidator:
+    """``line_text`` as the metadata of an ``Annotated[str, ...]`` field."""
+    return BeforeValidator(line_text(max_length, numbers=numbers, lower=lower, blank=blank))
+
+
+def ColumnLine(model: type[DeclarativeBase], name: str, *,
+               numbers: bool = False, lower: bool = False,
+               blank: Any = _KEEP) -> BeforeValidator:
+    """A ``Line`` as long as ``model``'s column ``name`` allows."""
+    return Line(column_length(model, name), numbers=numbers, lower=lower, blank=blank)
+
+
+def matching(pattern: re.Pattern[str], why: Callable[[str], str]) -> AfterValidator:
+    """An after-validator: the text (None passes) must match ``pattern`` as a whole."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not pattern.fullmatch(value):
+            raise ValueError(why(value))
+        return value
+
+    return AfterValidator(check)
+
+
+def _why(error: Mapping[str, Any]) -> str:
+    """A pydantic error in the project's words."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "import":  # a PydanticCustomError("import", "{why}", {"why": ...})
+        return str(ctx["why"])
+    if kind == "missing":
+        return "missing"
+    if kind in ("bool_type", "bool_parsing"):
+        return "expected true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{value!r} is not a whole number"
+    if kind in ("string_type", "string_sub_type"):
+        return f"{value!r} is not a text"
+    if kind in ("list_type", "tuple_type"):
+        return "expected a list"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "expected a mapping of fields"
+    if kind == "string_too_long":
+        return f"too long: {len(value or ''):,} characters, at most {ctx['max_length']}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"{value!r} is out of range: expected {words} {bound}"
+    return str(error["msg"])
+
+
+Where = Callable[[tuple[str | int, ...]], tuple[str, str]]
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A pydantic error location as a reader writes it: ``aliases[2]`` for the second item
+    (counted from 1), ``a.b`` for a nested field."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+        elif not part.startswith(("function-", "union[")):  # a type wrapper's own step
+            text += ("." if text else "") + part
+    return text
+
+
+def problems_from(exc: ValidationError, entry: str, where: Where | None = None
+                  ) -> list[Problem]:
+    """Every error of a pydantic validation as (entry, field path, why); ``where`` names the
+    (entry, field) of a location itself, for a document whose parts are entries of their
+    own (a timetable's days and turns)."""
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        # A validator's own error may point inside its field ("at": hours[2]).
+        loc = tuple(error["loc"]) + tuple((error.get("ctx") or {}).get("at", ()))
+        if where is not None:
+            label, name = where(loc)
+        else:
+            label, name = entry, field_path(loc) or "entry"
+        problems.append(Problem(label, name, _why(error)))
+    return problems
+
+
+def validate_entry(model: type[M], raw: Mapping[Any, Any], entry: str, *,
+                   context: Mapping[str, Any] | None = None,
+                   unknown: bool = True) -> tuple[M | None, list[Problem]]:
+    """``raw`` as a ``model``: (the entry, []) or (None, every problem: given ``unknown``,
+    the fields the model does not know first, then each field's)."""
+    fields = tuple(info.alias or name for name, info in model.model_fields.items())
+    problems = unknown_fields(dict(raw), fields, entry) if unknown else []
+    known = {k: v for k, v in raw.items() if k in fields}
+    try:
+        value = model.model_validate(known, context=dict(context or {}))
+    except ValidationError as exc:
+        return None, problems + problems_from(exc, entry)
+    return (None if problems else value), problems
+
+
+def whole_number(why: str, low: int = INT_RANGE[0], high: int = INT_RANGE[1], *,
+                 optional: bool = True) -> Callable[[Any], Any]:
+    """A before-validator for a whole number (never a boolean or a text): ``why`` when it
+    is not one or is outside ``low``…``high`` (given ``optional``, None passes)."""
+
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            if isinstance(value, int) and not isinstance(value, bool) \
+                    and (low, high) == INT_RANGE:
+                raise ValueError(f"out of range: {value}")
+            raise ValueError(why)
+        return value
+
+    return check
+
+
+def flag(value: Any) -> Any:
+    """A before-validator for true or false."""
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value

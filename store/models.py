@@ -25,19 +25,67 @@ from store.messaging.chat import ChatSpace, InboundEvent
 from store.messaging.clockwork import CalendarFeed, ClockRun, OfflineEpisode
 from store.messaging.outbox import OutboxMessage
 from store.queue.activity import Activity, PauseReason
+from store.queue.alerts import AlertEpisode, AlertMute
 from store.queue.sim_pbx import SimCall, SimMember
 from store.shifts.absences import Absence, HrSyncState, KeptHoliday, NoServiceDay
+from store.shifts.planning import AvailabilityRule, FixedTurn, PlanDraft
 from store.shifts.timetable import TimetableCell, TimetableChange, TimetableWeek, TurnDefinition
 from store.stats.rollups import CallStatsBasis, CallStatsHour
 from store.team.audit import AuditEntry
+from store.team.desk_sessions import DeskSession, DeskSignInLink
 from store.team.people import Person
 
-__all__ = ["Absence", "Activity", "AuditEntry", "Base", "CacheVersion", "CalendarFeed",
-           "CallRecord", "CallStatsBasis", "CallStatsHour", "CallTypification", "Callback",
-           "CallbackEvent", "CallbackRefusal", "CapacityOverride", "CapacityPool",
-           "CapacityTemplate", "ChatSpace", "ClockRun", "DirectoryAccount", "DirectoryContact",
-           "DirectoryPhone", "DirectoryWord", "HrSyncState", "InboundEvent", "IvrIdempotency",
-           "IvrKey", "IvrRateWindow", "KeptHoliday", "NoServiceDay", "OfflineEpisode", "Operation",
-           "OutboxMessage", "PauseReason", "Person", "RegisteredCall", "SimCall", "SimMember",
-           "SlotCounter", "TimetableCell", "TimetableChange", "TimetableWeek", "TurnDefinition",
-           "TypificationCategory", "WeekDay", "WeeklySchedule"]
+__all__ = [
+    "Absence",
+    "Activity",
+    "AlertEpisode",
+    "AlertMute",
+    "AuditEntry",
+    "AvailabilityRule",
+    "Base",
+    "CacheVersion",
+    "CalendarFeed",
+    "CallRecord",
+    "CallStatsBasis",
+    "CallStatsHour",
+    "CallTypification",
+    "Callback",
+    "CallbackEvent",
+    "CallbackRefusal",
+    "CapacityOverride",
+    "CapacityPool",
+    "CapacityTemplate",
+    "ChatSpace",
+    "ClockRun",
+    "DeskSession",
+    "DeskSignInLink",
+    "DirectoryAccount",
+    "DirectoryContact",
+    "DirectoryPhone",
+    "DirectoryWord",
+    "FixedTurn",
+    "HrSyncState",
+    "InboundEvent",
+    "IvrIdempotency",
+    "IvrKey",
+    "IvrRateWindow",
+    "KeptHoliday",
+    "NoServiceDay",
+    "OfflineEpisode",
+    "Operation",
+    "OutboxMessage",
+    "PauseReason",
+    "Person",
+    "PlanDraft",
+    "RegisteredCall",
+    "SimCall",
+    "SimMember",
+    "SlotCounter",
+    "TimetableCell",
+    "TimetableChange",
+    "TimetableWeek",
+    "TurnDefinition",
+    "TypificationCategory",
+    "WeekDay",
+    "WeeklySchedule",
+]

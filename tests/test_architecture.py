@@ -35,8 +35,8 @@ ALLOWED = {
 TOP_LEVEL = {
     "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links",
                  "registry"},
-    "store": {"__init__", "db", "base", "models", "imports", "migrate", "phones", "collector",
-              "cache_version"},
+    "store": {"__init__", "db", "base", "models", "imports", "exports", "migrate", "phones",
+              "collector", "cache_version"},
 }
 CAPABILITIES = {"team", "queue", "shifts", "callbacks", "callers", "calls", "stats"}
 
@@ -216,3 +216,19 @@ def test_the_wheel_and_the_deployment_leave_the_tooling_out() -> None:
     ignored = (ROOT / ".gcloudignore").read_text(encoding="utf-8").split()
     for folder in (*TOOLING, "tests", "docs"):
         assert f"{folder}/" in ignored, f"App Engine would deploy {folder}/"
+
+
+# What the repository holds at its top: the four product packages, the tooling, the docs and
+# the files that build, deploy and check it. Anything else belongs in one of the folders.
+TOP = {*PACKAGES, "tests", "docs", ".ci", "Makefile", "README.md", "pyproject.toml",
+       ".gitignore", "app.yaml", "cron.yaml", ".gcloudignore",
+       "Dockerfile", "compose.yaml", ".dockerignore"}
+
+
+def test_the_top_of_the_repository_holds_only_what_is_allowed() -> None:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: " + listed.stderr.strip())
+    top = {path.split("/", 1)[0] for path in listed.stdout.splitlines()}
+    assert top - TOP == set(), f"unexpected at the top of the repository: {sorted(top - TOP)}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TextIO
 
+from bot import logs
 from bot.cli import (
     bench,
     callbacks,
@@ -16,10 +16,14 @@ from bot.cli import (
     calls,
     config,
     db,
+    desk,
+    doctor,
     ivr_keys,
     outbox,
     pause_reasons,
+    pbx,
     people,
+    planning,
     serve,
     shifts,
     slots,
@@ -31,15 +35,9 @@ from bot.settings import Settings, SettingsError
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
-GROUPS: tuple[ModuleType, ...] = (db, config, people, pause_reasons, talk, serve, outbox, bench,
-                                  shifts, callers, slots, ivr_keys,
-                                  callbacks, calls, stats)
-
-# Libraries that speak at INFO about their own business (APScheduler adding jobs, Alembic's
-# context, werkzeug's request lines). Between the console's prompts only replies and
-# proactive messages belong, so they are held to WARNING unless LOG_LEVEL=debug.
-CHATTY_LIBRARIES = ("apscheduler", "alembic", "werkzeug", "httpx", "httpcore",
-                    "slack_bolt", "slack_sdk", "googleapiclient", "urllib3")
+GROUPS: tuple[ModuleType, ...] = (db, doctor, config, people, pause_reasons, talk, serve,
+                                  outbox, bench, shifts, planning, callers, slots,
+                                  ivr_keys, callbacks, calls, stats, desk, pbx)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,18 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     for group in GROUPS:
         group.add_parsers(sub)
     return parser
-
-
-def configure_logging(level: str, *, console: bool = False) -> None:
-    """The log goes to stderr. With the console chat in front (``run``) the terminal is for
-    people, so only warnings and errors reach it unless LOG_LEVEL=debug."""
-    if console and level != "debug":
-        level = "warning" if level in ("info",) else level
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "debug":
-        for name in CHATTY_LIBRARIES:
-            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = None,
@@ -76,7 +62,7 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
     except SettingsError as exc:
         err.write(f"switchboard: {exc}\n")
         return EXIT_USAGE
-    configure_logging(settings.log_level, console=args.command == "run")
+    logs.configure(settings, console=args.command == "run")
     cli = Cli(settings, out, err)
     handler: Handler = args.handler
     try:

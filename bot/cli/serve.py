@@ -8,20 +8,24 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from bot.app import create_app, freeze_startup
 from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers
-from bot.doors.console import Console
-from bot.scheduler import Background
 from bot.settings import SettingsError
 from store import migrate
 from store.db import transaction
 from store.demo.team import load_demo
 from store.team.people import Role, with_role
 
+# The app, its doors and the scheduler are imported by the two commands that serve them,
+# not whenever the command line starts: every other command (``stats --queue-log`` on a
+# large file above all) would pay a second for them.
+
 
 def serve(cli: Cli, args: argparse.Namespace) -> int:
     """The HTTP doors plus the background work, until interrupted."""
     from werkzeug.serving import run_simple
+
+    from bot.app import create_app, freeze_startup
+    from bot.scheduler import Background
 
     if problems := cli.settings.serving_problems():
         return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
@@ -44,9 +48,19 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     """make run: migrate, demo data if empty, HTTP and background work, console in front."""
     from werkzeug.serving import make_server
 
+    from bot.app import create_app, freeze_startup
+    from bot.desk.auth import LINK_MINUTES, is_loopback, sign_in_link
+    from bot.doors.console import Console
+    from bot.scheduler import Background
+
     settings = cli.settings
     if problems := settings.serving_problems(local=True):  # App Engine is never local
         return cli.fail(str(SettingsError(problems)), EXIT_USAGE)
+    links = not settings.desk_google_client_id
+    if links and not is_loopback(settings.host):
+        return cli.fail(f"SWITCHBOARD_HOST={settings.host} is not this machine: without a "
+                        "Google client (DESK_GOOGLE_CLIENT_ID) the desk signs people in with "
+                        "one-time links, which only work on 127.0.0.1", EXIT_USAGE)
     migrate.upgrade(cli.runtime.engine)
     services = cli.runtime.services
     with transaction(services.sessions) as session:
@@ -76,6 +90,10 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         f"(database {settings.database_url}, PBX {settings.pbx_backend}, "
         f"simulated callers {traffic}).\n"
         f"Talking as {key}. Type /help; ':as KEY' talks as someone else; Ctrl-D quits.\n")
+    path = sign_in_link(services, key) if links else None
+    if path is not None:
+        cli.out.write(f"The desk: http://{settings.host}:{server.server_port}{path} signs {key} "
+                      f"in (once, within {LINK_MINUTES} minutes).\n")
     cli.out.flush()
     try:
         console.loop()

@@ -17,6 +17,7 @@ from store.imports import ImportRejected, dump_yaml, read_file
 from store.messaging import clockwork
 from store.shifts.absences import COMPANY, all_no_service_days
 from store.shifts.absences_io import import_absences, import_company_days
+from store.shifts.availability_io import import_week_absences
 from store.shifts.timetable_io import (
     Week,
     export_csv,
@@ -110,6 +111,13 @@ def holidays_export(cli: Cli, args: argparse.Namespace) -> int:
 
 def absences_import(cli: Cli, args: argparse.Namespace) -> int:
     tz = cli.settings.timezone
+    if args.week:  # Tomàtic's weekly vacation file: absences of that one week
+        day = parse_date(args.week)
+        if day is None:
+            return cli.fail(f"--week {args.week!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+        monday = day - timedelta(days=day.weekday())
+        return cli.import_file(args.file, lambda session, text: import_week_absences(
+            session, text, monday, tz))
     return cli.import_file(args.file, lambda session, text: import_absences(session, text, tz))
 
 
@@ -152,14 +160,18 @@ def add_parsers(sub: Subparsers) -> None:
     exp.add_argument("--format", choices=("tomatic", "csv"))
     exp.set_defaults(handler=timetable_export)
     add_import_export(sub, "holidays", "import or export the company's no-service days",
-                      import_help="replace the company's no-service days (CSV date,name or "
-                                  "YAML)",
+                      import_help="replace the company's no-service days (CSV date,name, "
+                                  "YAML, or Tomàtic's holidays.conf)",
                       export_help="write the company's no-service days as YAML",
                       on_import=holidays_import, on_export=holidays_export)
     absences = sub.add_parser("absences", help="import absences (CSV or YAML)")
     actions = absences.add_subparsers(dest="absences_command", required=True, metavar="ACTION")
-    imp = actions.add_parser("import", help="replace the local absences from a file")
+    imp = actions.add_parser("import", help="replace the local absences from a file (CSV, "
+                                            "YAML), or with --week those of Tomàtic's weekly "
+                                            "vacation file for that week")
     imp.add_argument("file")
+    imp.add_argument("--week", metavar="MONDAY", help="read FILE as Tomàtic's "
+                     "indisponibilitats-vacances.conf: absences of this week only")
     imp.set_defaults(handler=absences_import)
     hr = sub.add_parser("hr", help="the HR system")
     actions = hr.add_subparsers(dest="hr_command", required=True, metavar="ACTION")

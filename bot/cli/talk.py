@@ -7,6 +7,7 @@ import argparse
 from bot.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cli, Subparsers
 from bot.doors.console import Console, say
 from bot.render.text import render_text
+from commands.shifts.planning.chat import wait as wait_for_plans
 
 
 def say_once(cli: Cli, args: argparse.Namespace) -> int:
@@ -14,6 +15,7 @@ def say_once(cli: Cli, args: argparse.Namespace) -> int:
         return cli.fail(reason)
     result = say(cli.runtime.dispatcher, args.as_key, args.text)
     cli.out.write(render_text(result.reply) + "\n")
+    wait_for_plans()  # a /plan started in the background finishes before the process ends
     if result.ok:
         return EXIT_OK
     return EXIT_USAGE if result.outcome == "usage" else EXIT_FAILED

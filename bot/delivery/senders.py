@@ -157,7 +157,8 @@ class ConsoleSender:
         if self.sink is not None:
             self.sink(where, reply)
         else:
-            log.info("message to %s:\n%s", where, render_text(reply))
+            # The body is not logged (message bodies never are): only where it went.
+            log.info("console message to %s (%d characters)", where, len(render_text(reply)))
         return Delivered(remote_id=f"console-{message.id}")
 
     def scopes(self, message: Outgoing) -> list[str]:

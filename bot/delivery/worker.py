@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.delivery.limits import (
     GOOGLE_PROJECT_READS,
     Limits,
@@ -365,6 +366,7 @@ class OutboxWorker:
             return outbox.mark_sent(session, message.id, now, delivered.remote_id, space=space)
 
         self._record(stats, "sent", record)
+        metrics.OUTBOX_SENT.labels(platform=message.platform).inc()
 
     def _split_again(self, message: Outgoing, token: datetime, error: DeliveryError,
                      stats: PassStats) -> bool:
@@ -434,6 +436,8 @@ class OutboxWorker:
                                          when=when, error=text, space=space)
 
         self._record(stats, "dead" if give_up else "retrying", record)
+        metrics.OUTBOX_FAILURES.labels(platform=message.platform,
+                                       result="dead" if give_up else "retrying").inc()
 
     # ------------------------------------------------------------------ helpers
 

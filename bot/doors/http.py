@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,15 @@ def storable(text: str) -> str:
     no lone surrogates): a ValueError saying why."""
     if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
         raise ValueError("contains a NUL character or an unpaired surrogate")
+    return text
+
+
+def single_line(text: str) -> str:
+    """A storable text without control characters (CR, LF, tab, ESC, DEL...): for names,
+    ids and numbers that end up inside one line of a chat reply. A ValueError says why."""
+    storable(text)
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValueError("contains a control character (such as a line break or a tab)")
     return text
 
 

@@ -8,7 +8,8 @@ request, signed with ``PBX_WEBHOOK_SECRET``:
 An unsigned, badly signed or stale (more than 5 minutes) request gets a bare 401 and
 nothing is read or stored. A verified body is validated (``PbxEvent``); a malformed one
 gets 422 naming the field, and nothing is stored: that includes a text no database can
-keep (a NUL character, in any field or anywhere in ``data``) and a time whose UTC offset
+keep (a NUL character, in any field or anywhere in ``data``), a control character (a line
+break, a tab) in a named field, which would end up in a chat reply, and a time whose UTC offset
 is beyond ±15:59 (PostgreSQL's limit; real zones stay within ±14:00). Each event type
 has one handler in ``HANDLERS``; a capability adds its events there. Handlers are
 idempotent per (event, call id): a PBX that posts the same event twice changes nothing
@@ -36,7 +37,7 @@ from bot.doors.http import (
     json_response,
     read_body,
     sign,
-    storable,
+    single_line,
     unauthorized,
     unstorable_text,
     verify_signature,
@@ -45,6 +46,7 @@ from bot.runtime import Runtime
 from commands.callers.screen_pop import Ringing, on_ringing
 from commands.calls import events
 from commands.core import Services
+from commands.queue import alerts
 from store.calls.records import YEARS, plausible
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,8 @@ class PbxEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     event: str = Field(min_length=1, max_length=40,
-                       description="call.entered, call.ringing, call.answered or call.ended")
+                       description="call.entered, call.ringing, call.answered, call.ended or "
+                                   "call.ring_no_answer")
     call_id: str = Field(min_length=1, max_length=128, description="the PBX's call id")
     queue: str | None = Field(default=None, max_length=64)
     caller: str | None = Field(default=None, max_length=64,
@@ -75,7 +78,7 @@ class PbxEvent(BaseModel):
     @field_validator("event", "call_id", "queue", "caller", "extension")
     @classmethod
     def _storable_text(cls, value: str | None) -> str | None:
-        return None if value is None else storable(value)
+        return None if value is None else single_line(value)
 
     @field_validator("time")
     @classmethod
@@ -101,13 +104,29 @@ def call_ringing(services: Services, event: PbxEvent, at: datetime) -> dict[str,
                                         data=event.data, at=at))
 
 
+def call_answered(services: Services, event: PbxEvent, at: datetime) -> dict[str, Any]:
+    """Statistics; and the answering agent's ring-no-answer streak ends."""
+    result = events.call_answered(services, event, at)
+    if event.extension:
+        alerts.answered(services, event.extension)
+    return result
+
+
+def call_ring_no_answer(services: Services, event: PbxEvent, at: datetime) -> dict[str, Any]:
+    """The live alerts: a call rang out on the agent's extension."""
+    if not event.extension:
+        raise events.BadEvent("extension", "is required: the agent whose phone rang out")
+    return {"told": alerts.ring_no_answer(services, event.extension, event.call_id)}
+
+
 # event type → handler; each capability adds its own (statistics: entered, answered,
-# ended; caller identification: ringing).
+# ended; caller identification: ringing; live alerts: ring_no_answer).
 HANDLERS: dict[str, Handler] = {
     "call.entered": events.call_entered,
-    "call.answered": events.call_answered,
+    "call.answered": call_answered,
     "call.ended": events.call_ended,
     "call.ringing": call_ringing,
+    "call.ring_no_answer": call_ring_no_answer,
 }
 
 

@@ -13,6 +13,7 @@ so and the agent dials by hand.
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy.orm import Session
 
@@ -156,22 +157,34 @@ def _call(ctx: Context, services: Services) -> Reply:
     if not extension:
         raise CommandError("You have no extension in Switchboard, so the PBX cannot ring "
                            "you; dial the number by hand.")
+    # The call's reference is stored before the PBX is asked: it may report how the call
+    # went before originate() returns (commands.callbacks.call_outcome).
+    ref = f"sb-cb{secrets.token_hex(6)}"
     with transaction(services.sessions) as session:
         callback = flow.load(session, _ref(ctx))
         flow.take(session, callback, ctx.person, ctx.now, tz)  # no-op for its owner
         phone, cid = callback.phone, callback.id
         buttons = flow.handling_buttons(callback)[1:]
+        bookings.record(session, callback, "called", flow.actor(ctx.person), ctx.now,
+                        f"{services.pbx.name}: {extension} → {phone}")
+        callback.call_ref = ref
     try:
-        services.pbx.originate(extension, phone)
+        reports = services.pbx.originate(extension, phone, ref)
     except PbxError as exc:
+        with transaction(services.sessions) as session:
+            callback = flow.load(session, str(cid))
+            callback.call_ref = None
+            bookings.record(session, callback, "call_failed", "pbx", services.clock.now(),
+                            f"not placed: {exc.message}")
         if exc.code != "unsupported":
             raise
         return Reply(f"This PBX cannot place calls for me: dial {phone} yourself, then "
                      "record how it went.", (Section(buttons=buttons),), private=True)
-    with transaction(services.sessions) as session:
-        callback = flow.load(session, str(cid))
-        bookings.record(session, callback, "called", flow.actor(ctx.person),
-                         services.clock.now(), f"{services.pbx.name}: {extension} → {phone}")
+    if not reports:
+        with transaction(services.sessions) as session:
+            callback = flow.load(session, str(cid))
+            if callback.call_ref == ref:
+                callback.call_ref = None
     return Reply(f"Calling: your phone ({extension}) rings first, then {phone}. "
                  f"{first_name(ctx.person)}, record how it went:",
                  (Section(buttons=buttons),), private=True)

@@ -155,13 +155,21 @@ def record_outcome(session: Session, callback: Callback, person: Person, outcome
         close(session, callback, bookings.DONE, who, now, note)
         return Outcome(callback.status, f"Callback #{callback.id} done. Thanks!")
     bookings.record(session, callback, "noanswer", who, now, note)
+    return retry_or_fail(session, callback, now, settings, "No answer")
+
+
+def retry_or_fail(session: Session, callback: Callback, now: datetime, settings: Config,
+                  what: str) -> Outcome:
+    """After an attempt that reached nobody (``what``: "No answer", "Busy" …): back to
+    scheduled for another try later, or failed after the last one (coordinators told)."""
+    tz = settings.timezone
     if callback.attempts >= settings.callback_max_attempts:
         close(session, callback, bookings.FAILED, "system", now,
               f"no answer after {callback.attempts} attempts")
         notice = Reply(f"Callback #{callback.id} to {mask(callback.phone)} ({callback.queue}) "
                        f"failed: no answer after {callback.attempts} attempts. Please follow "
                        "it up by hand.")
-        return Outcome(callback.status, f"No answer again: callback #{callback.id} has failed "
+        return Outcome(callback.status, f"{what} again: callback #{callback.id} has failed "
                                         f"after {callback.attempts} attempts; the coordinators "
                                         "are told.", notice)
     callback.status = SCHEDULED
@@ -169,7 +177,7 @@ def record_outcome(session: Session, callback: Callback, person: Person, outcome
     callback.due_at = now + timedelta(minutes=settings.callback_retry_minutes)
     bookings.record(session, callback, "retry", "system", now,
                      f"attempt {callback.attempts + 1} at {callback.due_at.isoformat()}")
-    return Outcome(callback.status, f"No answer: callback #{callback.id} will be retried "
+    return Outcome(callback.status, f"{what}: callback #{callback.id} will be retried "
                                     f"{spoken(callback.due_at, tz, now)} (attempt "
                                     f"{callback.attempts + 1} of "
                                     f"{settings.callback_max_attempts}).")

@@ -9,8 +9,6 @@ attempt), done, no answer, failed, expired, cancelled; plus what is still due to
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import UsageError
 from store.callbacks import bookings
+from store.exports import Cell, csv_text
 from store.shifts.timetable_io import FIRST_YEAR, LAST_YEAR, parse_date
 
 METRICS = ("requested", "scheduled", "refused", "dispatched", "done", "noanswer", "failed",
@@ -125,12 +124,10 @@ def build(session: Session, period: Period, now: datetime, tz: tzinfo) -> Report
 
 
 def to_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["dimension", "name", *METRICS])
-    for dimension, name, values in report.ordered():
-        writer.writerow([dimension, name, *(values[m] for m in METRICS)])
-    return out.getvalue()
+    rows: list[list[Cell]] = [["dimension", "name", *METRICS]]
+    rows += [[dimension, name, *(values[m] for m in METRICS)]
+             for dimension, name, values in report.ordered()]
+    return csv_text(rows)
 
 
 def to_text(report: Report) -> str:

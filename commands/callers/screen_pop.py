@@ -55,20 +55,11 @@ class Ringing:
 def on_ringing(services: Services, ringing: Ringing) -> dict[str, Any]:
     """Handle one ``call.ringing``; the answer says what was done (for the PBX's log)."""
     started = time.monotonic()
-    settings = services.settings
     with reading(services.sessions) as session:
         if registry.by_call_id(session, ringing.call_id) is not None:
             return {"registered": False, "duplicate": True, "dm": False}
         person = people.by_extension(session, ringing.extension) if ringing.extension else None
-    tried = call_candidates(ringing.caller, ringing.data, settings.default_region)
-    phone = next((c.value for c in tried if c.field == "phone"), None)
-    found: Found | None = None
-    failure: str | None = None
-    try:
-        found = identify_call(services.directory, tried, settings.lookup_max_results)
-    except IntegrationError as exc:
-        log.warning("call %s: the directory failed: %s", ringing.call_id, exc)
-        failure = f"{exc.system} said: {exc.message}"
+    phone, found, failure = _identify(services, ringing)
     first = found.accounts[0] if found else None
     contact = first.identifiers[0] if first and first.identifiers else None
     row = RegisteredCall(
@@ -102,6 +93,30 @@ def on_ringing(services: Services, ringing: Ringing) -> dict[str, Any]:
     if failure:
         answer["directory_error"] = failure
     return answer
+
+
+def _identify(services: Services, ringing: Ringing
+              ) -> tuple[str | None, Found | None, str | None]:
+    """(the caller's number, who the directory says it is, why it could not be asked);
+    asked with no transaction open."""
+    settings = services.settings
+    tried = call_candidates(ringing.caller, ringing.data, settings.default_region)
+    phone = next((c.value for c in tried if c.field == "phone"), None)
+    try:
+        return phone, identify_call(services.directory, tried, settings.lookup_max_results), None
+    except IntegrationError as exc:
+        log.warning("call %s: the directory failed: %s", ringing.call_id, exc)
+        return phone, None, f"{exc.system} said: {exc.message}"
+
+
+def card_of(services: Services, call: RegisteredCall) -> Reply:
+    """The card of a registered call, as its ringing DM showed it (the desk's "My current
+    call"): the directory is asked again, with no transaction open."""
+    ringing = Ringing(call_id=call.call_id, caller=call.caller, extension=call.extension,
+                      queue=call.queue, data=None, at=call.rang_at)
+    phone, found, failure = _identify(services, ringing)
+    with reading(services.sessions) as session:
+        return _card(session, services, ringing, phone, found, failure)
 
 
 def _card(session: Session, services: Services, ringing: Ringing, phone: str | None,

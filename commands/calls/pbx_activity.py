@@ -7,23 +7,26 @@ to ``agent_activity`` with source ``pbx``, so that replaying a log changes nothi
   second time) is ignored; a start while the person's pause is open is ignored too,
   except that a row the reconciliation opened a little after the fact (within
   ``ADOPT_WINDOW``) is moved back to the moment the PBX logged;
-- an end closes the open row, if it began before; an end with nothing open is ignored.
+- an end closes the open row, if it began before; an end with nothing open is ignored;
+- a restart of Asterisk (QUEUESTART) closes every pause and session the PBX's log opened
+  (source ``pbx``) that is open at that moment.
 
-Agents are people through their extension (``agent_extension``); an agent nobody in the
-store has is counted and skipped, unless ``create_people`` (a throwaway database) adds
-them.
+Agents are people through their extension (``agent_extension``), or, logged by member
+name, through their PBX member name (``pbx_name``, else their name:
+``people.by_member_name``); an agent nobody in the store has is counted and skipped,
+unless ``create_people`` (a throwaway database) adds those given by extension.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from commands.queue.activity_sync import pbx_reason
-from integrations.pbx.asterisk.queue_log_calls import AgentChange
+from integrations.pbx.asterisk.queue_log_calls import RESTART, AgentChange, is_member_name
 from store.queue import activity
 from store.team import people
 from store.team.people import Person
@@ -46,12 +49,18 @@ class AgentReport:
 
 
 def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
-                        create_people: bool = False) -> AgentReport:
+                        create_people: bool = False,
+                        named: Mapping[str, Person] | None = None) -> AgentReport:
+    """``named``: ``people.by_member_name`` when the caller read it already."""
     report = AgentReport()
+    members = _Members(session, named)
     persons: dict[str, Person | None] = {}
     reasons: dict[str | None, str] = {}  # the PBX's reason → ours
     for change in sorted(changes, key=lambda c: (c.at, c.line)):
-        person = _person(session, change, persons, create_people)
+        if change.kind == RESTART:
+            _restart(session, change, report)
+            continue
+        person = _person(session, change, persons, members, create_people)
         if person is None:
             report.unknown_agents.add(change.agent)
             continue
@@ -63,12 +72,26 @@ def apply_agent_changes(session: Session, changes: Iterable[AgentChange], *,
     return report
 
 
+class _Members:
+    """``people.by_member_name``, read when first needed."""
+
+    def __init__(self, session: Session, named: Mapping[str, Person] | None) -> None:
+        self.session, self.named = session, named
+
+    def get(self, agent: str) -> Person | None:
+        if self.named is None:
+            self.named = people.by_member_name(self.session)
+        return self.named.get(people.member_key(agent))
+
+
 def _person(session: Session, change: AgentChange, cache: dict[str, Person | None],
-            create: bool) -> Person | None:
+            members: _Members, create: bool) -> Person | None:
     key = change.extension or change.agent
     if key in cache:
         return cache[key]
     person = people.by_extension(session, change.extension) if change.extension else None
+    if person is None and change.extension is None and is_member_name(change.agent):
+        person = members.get(change.agent)  # log_membername_as_agent: a member name
     if person is None and create and change.extension:
         person = Person(key=f"ext-{change.extension}".lower()[:64], name=change.agent[:200],
                         extension=change.extension, created_at=change.at)
@@ -109,3 +132,17 @@ def _stop(session: Session, person: Person, change: AgentChange, report: AgentRe
         return
     activity.finish(current, change.at)
     report.closed += 1
+
+
+RESTART_NOTE = "Asterisk restarted"
+
+
+def _restart(session: Session, change: AgentChange, report: AgentReport) -> None:
+    """Every open pause and session the PBX's log opened before the restart ends there."""
+    for kind in (activity.PAUSE, activity.SESSION):
+        for row in activity.open_activities(session, kind):
+            if row.source != "pbx" or row.started_at > change.at:
+                continue
+            activity.lock_person(session, row.person_id)
+            activity.finish(row, change.at, note=RESTART_NOTE)
+            report.closed += 1

@@ -11,6 +11,7 @@ sessions. So importing the same file twice, or a growing file piece by piece
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -26,6 +27,7 @@ from store.calls.ingest import as_info, save_calls, stored_rows
 from store.calls.records import CallInfo, SaveReport
 from store.collector import collector_paused
 from store.db import transaction
+from store.team import people
 
 SOURCE = "asterisk"
 BATCH = 50_000  # events per transaction
@@ -49,9 +51,10 @@ class ImportResult:
         parts = [f"{self.lines} lines", f"calls: {self.calls.summary()}",
                  f"pauses and sessions: {self.agents.opened} opened, "
                  f"{self.agents.closed} closed"]
-        if self.agents.unknown_agents:
-            parts.append(f"{len(self.agents.unknown_agents)} agent(s) nobody has as an "
-                         "extension: " + ", ".join(sorted(self.agents.unknown_agents)[:10]))
+        if unknown := self.agents.unknown_agents:
+            parts.append(f"{len(unknown)} agent(s) not mapped to a person (by extension, "
+                         "PBX member name or name): " + ", ".join(sorted(unknown)[:20])
+                         + (", …" if len(unknown) > 20 else ""))
         if self.problems:
             parts.append(f"{len(self.problems)} line(s) skipped")
         return "; ".join(parts)
@@ -64,51 +67,58 @@ def numbered(text: str, first: int = 1) -> Iterator[tuple[int, str]]:
 def import_lines(services: Services, lines: Iterable[tuple[int, str]], *,
                  create_people: bool = False, result: ImportResult | None = None
                  ) -> ImportResult:
-    """Import numbered lines; every unreadable one goes to ``result.problems``.
+    """Import numbered lines; every unreadable one goes to ``result.problems``."""
+    result = result or ImportResult()
+    zone = pbx_zone(services.settings)
+    return import_events(services, _parsed(lines, zone, result), create_people=create_people,
+                         result=result)
+
+
+def import_events(services: Services, events: Iterable[QueueLogEvent], *,
+                  create_people: bool = False, callers: bool = True,
+                  result: ImportResult | None = None) -> ImportResult:
+    """Import events read already (``import_lines``, or a file's window of them:
+    ``queue_log_file.window_events``). ``callers=False`` leaves the callers' numbers
+    out (figures from a file in a throwaway database do not need them, and putting
+    them in E.164 is a good part of an import's work).
 
     ``BATCH`` events at a time, each batch read and imported with the cyclic garbage
     collector paused (``store.collector``)."""
     result = result or ImportResult()
-    zone = pbx_zone(services.settings)
-    numbered_lines = iter(lines)
+    stream = iter(events)
     more = True
     with NumberWorker(services.settings.default_region) as numbers:
         while more:
             with collector_paused():
-                more = _import_next(services, numbered_lines, zone, result, numbers,
-                                    create_people)
+                batch = list(itertools.islice(stream, BATCH))
+                more = len(batch) == BATCH
+                if batch:
+                    _import_batch(services, batch, result, numbers if callers else None,
+                                  create_people)
     return result
 
 
-def _import_next(services: Services, lines: Iterator[tuple[int, str]], zone: tzinfo,
-                 result: ImportResult, numbers: NumberWorker, create_people: bool) -> bool:
-    """Read up to ``BATCH`` events and import them; False once the lines ran out."""
-    batch: list[QueueLogEvent] = []
-    append, problems, count = batch.append, result.problems, 0
-    more = False
+def _parsed(lines: Iterable[tuple[int, str]], zone: tzinfo,
+            result: ImportResult) -> Iterator[QueueLogEvent]:
+    """The lines' events; the unreadable lines go to ``result.problems``."""
+    problems = result.problems
     for number, text in lines:
-        count += 1
+        result.lines += 1
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
             problems.append((number, str(exc)))
             continue
         if event is not None:
-            append(event)
-            if len(batch) >= BATCH:
-                more = True
-                break
-    result.lines += count
-    if batch:
-        _import_batch(services, batch, result, numbers, create_people)
-    return more
+            yield event
 
 
 def _import_batch(services: Services, events: list[QueueLogEvent], result: ImportResult,
-                  numbers: NumberWorker, create_people: bool) -> None:
+                  numbers: NumberWorker | None, create_people: bool) -> None:
     settings = services.settings
     template = settings.ami_interface_template
-    numbers.start(callers_of(events))  # worked out while the batch is folded and looked up
+    if numbers is not None:  # worked out while the batch is folded and looked up
+        numbers.start(callers_of(events))
     with transaction(services.sessions) as session:
         rows = stored_rows(session, SOURCE, keys_of(events))
         known = {key: as_info(row) for key, row in rows.items()}
@@ -116,17 +126,27 @@ def _import_batch(services: Services, events: list[QueueLogEvent], result: Impor
         def last_call_of(extension: str, at: datetime) -> CallInfo | None:
             return records.last_answered_by(session, SOURCE, extension, at)
 
-        folded = fold(events, known, template=template, last_call_of=last_call_of)
+        def open_calls(at: datetime) -> list[CallInfo]:
+            return records.open_calls(session, SOURCE, at)
+
+        named = people.by_member_name(session)  # a small table, read once per batch
+        members = {key: p.extension for key, p in named.items() if p.extension}
+        folded = fold(events, known, template=template, members=members,
+                      last_call_of=last_call_of, open_calls=open_calls)
         # Wrap-up lines touch an earlier call of the agent's: look its row up too.
         others = [key for key in folded.calls if key not in rows]
         if others:
             rows.update(stored_rows(session, SOURCE, others))
         changed = [c for key, c in folded.calls.items() if known.get(key) != c]
-        numbers.finish()
+        if numbers is not None:
+            numbers.finish()
+        else:
+            changed = [c._replace(caller=None) for c in changed]
         result.calls.add(save_calls(session, SOURCE, changed, region=settings.default_region,
                                     existing=rows))
         result.calls.unchanged += len(folded.calls) - len(changed)
         result.agents.add(apply_agent_changes(session, folded.agents,
-                                              create_people=create_people))
+                                              create_people=create_people, named=named))
+        result.agents.unknown_agents |= folded.unmapped
     result.events += len(events)
     result.ignored += folded.ignored

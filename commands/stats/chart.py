@@ -11,9 +11,6 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from commands.stats.metrics import Figures
 
 WIDTH, HEIGHT, DPI = 8.0, 4.0, 100
@@ -22,6 +19,11 @@ ANSWERED_COLOUR, ABANDONED_COLOUR, LEVEL_COLOUR = "#2e7d32", "#c62828", "#1565c0
 
 def render_png(hourly: Sequence[tuple[datetime, Figures]], title: str) -> bytes:
     """A PNG of the hours given (local hour start → figures); an empty day still draws."""
+    # Imported here, on the first chart: matplotlib (and numpy) weigh tens of MB, and most
+    # processes never draw one (tests/bot/test_memory.py holds the app to that).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)

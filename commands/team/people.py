@@ -18,6 +18,7 @@ def run_people(ctx: Context, services: Services) -> Reply:
         everyone = [p for p in everyone if wanted == p.role or wanted in p.groups]
     rows = tuple(
         (p.name, f"@{p.key} · {p.role} · ext {p.extension or '—'}"
+                 + (f" · PBX name {p.pbx_name!r}" if p.pbx_name else "")
                  + (f" · {', '.join(p.groups)}" if p.groups else ""))
         for p in everyone
     )

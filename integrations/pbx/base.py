@@ -11,8 +11,24 @@ from typing import Protocol
 from integrations.errors import IntegrationError, Unreachable
 from store.calls.records import CallInfo
 
-__all__ = ["CallInfo", "LiveQueue", "MemberState", "MemberStatus", "Pbx", "PbxError",
-           "PbxUnreachable", "WaitingCall"]
+__all__ = [
+    "ANSWERED",
+    "BUSY",
+    "CONGESTION",
+    "FAILURE",
+    "NO_ANSWER",
+    "CallInfo",
+    "CallOutcome",
+    "LiveQueue",
+    "MemberState",
+    "MemberStatus",
+    "Pbx",
+    "PbxError",
+    "PbxUnreachable",
+    "PbxUser",
+    "UserSync",
+    "WaitingCall",
+]
 
 
 class MemberState(StrEnum):
@@ -65,6 +81,55 @@ class LiveQueue:
         return max((w.wait_seconds for w in self.waiting), default=None)
 
 
+# How an originated call ended, in the words the callback's log and the agent see.
+ANSWERED, BUSY, NO_ANSWER, CONGESTION, FAILURE = (
+    "Answered", "Busy", "NoAnswer", "Congestion", "Failure")
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What the PBX reported about a call ``originate`` placed (matched by ``ref``)."""
+
+    ref: str
+    reason: str  # one of ANSWERED, BUSY, NO_ANSWER, CONGESTION, FAILURE
+
+    @property
+    def answered(self) -> bool:
+        return self.reason == ANSWERED
+
+
+@dataclass(frozen=True)
+class PbxUser:
+    """A user (extension) as the PBX lists it, for ``switchboard pbx sync``.
+
+    ``free`` is the PBX's own mark of an extension nobody uses (Areavoip: an empty name;
+    Irontec: a name starting with ``Libre``; Asterisk: a generated endpoint with no name).
+    """
+
+    extension: str
+    name: str
+    email: str | None = None
+    free: bool = False
+
+
+class UserSync(Protocol):
+    """What a PBX offers to keep its users in line with the people list (optional)."""
+
+    name: str
+    can_create: bool  # False: only existing extensions can be renamed
+
+    def users(self) -> list[PbxUser]: ...
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        """Give ``extension`` this person's name (and email, where the PBX keeps one);
+        creates it where ``can_create``."""
+        ...
+
+    def free_user(self, extension: str) -> None:
+        """Mark ``extension`` as used by nobody, the PBX's way."""
+        ...
+
+
 class PbxError(IntegrationError):
     """The PBX answered and refused. ``code`` says why, for commands that care.
 
@@ -113,8 +178,10 @@ class Pbx(Protocol):
         """The callers waiting now, or None when the backend cannot tell."""
         ...
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         """Ring ``extension`` and, once it answers, dial ``number`` (E.164): a callback's
-        "Call now". Returns when the PBX has accepted the call (it proceeds on its own);
-        a PBX that cannot place calls raises PbxError with code ``unsupported``."""
+        "Call now". Returns when the PBX has accepted the call (it proceeds on its own):
+        True when the PBX will report how it went, in a ``CallOutcome`` naming ``ref``
+        (which may come before this returns), False when it never tells. A PBX that
+        cannot place calls raises PbxError with code ``unsupported``."""
         ...

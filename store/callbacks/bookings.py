@@ -88,6 +88,8 @@ class Callback(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The PBX's reference of the call "Call now" placed, while its outcome is awaited.
+    call_ref: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     @property
     def is_open(self) -> bool:
@@ -153,6 +155,13 @@ def by_public_id(session: Session, public_id: str, *, lock: bool = False
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalar(query)
+
+
+def by_call_ref(session: Session, ref: str) -> Callback | None:
+    """The callback awaiting the outcome of the call ``ref``, locked (None when none is:
+    another replica handled it, or the call was not placed for a callback)."""
+    return session.scalar(select(Callback).where(Callback.call_ref == ref).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def open_for(session: Session, queue: str, phone: str) -> Callback | None:

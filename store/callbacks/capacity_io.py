@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -38,7 +40,16 @@ from store.callbacks.capacity import (
     WeekDay,
     WeeklySchedule,
 )
-from store.imports import ImportRejected, Problem, dump_yaml, load_yaml
+from store.imports import (
+    EntryModel,
+    ImportRejected,
+    Problem,
+    dump_yaml,
+    flag,
+    load_yaml,
+    shown,
+    validate_entry,
+)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -91,7 +102,7 @@ def parse_plan(text: str) -> Plan:
         raise ImportRejected([Problem("file", "layout", "expected a mapping with "
                                       + ", ".join(SECTIONS))])
     problems: list[Problem] = []
-    for key in sorted(str(k) for k in data if k not in SECTIONS):
+    for key in sorted(shown(k) for k in data if k not in SECTIONS):
         problems.append(Problem("file", key, "unknown section (expected "
                                 + ", ".join(SECTIONS) + ")"))
     plan = Plan()
@@ -115,7 +126,7 @@ def _mapping(value: Any, entry: str, problems: list[Problem]) -> dict[Any, Any]:
 
 
 def _name_ok(name: Any, entry: str, problems: list[Problem]) -> bool:
-    if isinstance(name, str) and NAME.match(name):
+    if isinstance(name, str) and NAME.fullmatch(name):
         return True
     problems.append(Problem(entry, "name", f"{name!r} is not a name: {NAME_RULE}"))
     return False
@@ -123,14 +134,14 @@ def _name_ok(name: Any, entry: str, problems: list[Problem]) -> bool:
 
 def _templates(raw: Any, plan: Plan, problems: list[Problem]) -> None:
     for name, slots in _mapping(raw, "templates", problems).items():
-        entry = f"templates.{name}"
+        entry = f"templates.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
         clean: dict[str, int] = {}
         for key, value in _mapping(slots, entry, problems).items():
             start = interval_key(key)
             if start is None:
-                problems.append(Problem(entry, str(key), "not an interval start: write HH:MM "
+                problems.append(Problem(entry, shown(key), "not an interval start: write HH:MM "
                                         "on the hour or half hour, e.g. \"09:30\""))
             elif start in clean:
                 problems.append(Problem(entry, start, "given twice"))
@@ -145,35 +156,92 @@ def _templates(raw: Any, plan: Plan, problems: list[Problem]) -> None:
 
 def _weekly(raw: Any, plan: Plan, problems: list[Problem]) -> None:
     for name, days in _mapping(raw, "weekly", problems).items():
-        entry = f"weekly.{name}"
+        entry = f"weekly.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
         clean: dict[str, str] = {}
         for day, template in _mapping(days, entry, problems).items():
             label = str(day).lower()
             if label not in WEEKDAYS:
-                problems.append(Problem(entry, str(day), "not a weekday (mon, tue, wed, thu, "
+                problems.append(Problem(entry, shown(day), "not a weekday (mon, tue, wed, thu, "
                                         "fri, sat, sun)"))
-            elif template not in plan.templates:
+            elif not isinstance(template, str) or template not in plan.templates:
                 problems.append(Problem(entry, label, f"no template named {template!r}"))
             else:
                 clean[label] = str(template)
         plan.weekly[name] = {d: clean[d] for d in WEEKDAYS if d in clean}
 
 
+class PoolEntry(EntryModel):
+    """A queue's or a campaign's capacity. The context gives ``weekly`` (the file's weekly
+    schedules)."""
+
+    schedule: Any = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _known_week(cls, value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or value not in (info.context or {}).get("weekly", {}):
+            raise ValueError(f"no weekly schedule named {value!r}")
+        return value
+
+
 def _pools(raw: Any, section: str, kind: str, plan: Plan, problems: list[Problem]) -> None:
     for name, spec in _mapping(raw, section, problems).items():
-        entry = f"{section}.{name}"
+        entry = f"{section}.{shown(name)}"
         if not _name_ok(name, entry, problems):
             continue
-        spec = _mapping(spec, entry, problems)
-        for key in sorted(str(k) for k in spec if k != "schedule"):
-            problems.append(Problem(entry, key, "unknown field (expected schedule)"))
-        week = spec.get("schedule")
-        if week not in plan.weekly:
-            problems.append(Problem(entry, "schedule", f"no weekly schedule named {week!r}"))
-            continue
-        plan.pools[(kind, name)] = str(week)
+        pool, found = validate_entry(PoolEntry, _mapping(spec, entry, problems), entry,
+                                     context={"weekly": plan.weekly})
+        problems += found
+        if pool is not None:
+            plan.pools[(kind, name)] = pool.schedule
+
+
+def _override_day(value: Any) -> date:
+    day = _date(value)
+    if day is None:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    return day
+
+
+def _wrong(field_name: str, why: str) -> PydanticCustomError:
+    return PydanticCustomError("import", "{why}", {"why": why, "at": (field_name,)})
+
+
+class OverrideEntry(EntryModel):
+    """One day of a queue or a campaign given another template, or closed. The context
+    gives ``pools`` ((kind, name) pairs) and ``templates`` (names) of the file."""
+
+    date: Annotated[date, BeforeValidator(_override_day)]
+    queue: Any = None
+    campaign: Any = None
+    closed: Annotated[bool, BeforeValidator(flag)] = False
+    template: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> OverrideEntry:
+        context = info.context or {}
+        targets = [kind for kind in (QUEUE, CAMPAIGN) if getattr(self, kind) is not None]
+        if len(targets) != 1:
+            raise _wrong("queue", "name exactly one queue or campaign")
+        kind = targets[0]
+        if not isinstance(self.target, str) or (kind, self.target) not in context.get("pools", {}):
+            raise _wrong(kind, f"no {kind} named {self.target!r} in this file")
+        if self.closed == (self.template is not None):
+            raise _wrong("template", "give either closed: true or a template")
+        if self.template is not None and (not isinstance(self.template, str)
+                                          or self.template not in context.get("templates", {})):
+            raise _wrong("template", f"no template named {self.template!r}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return QUEUE if self.queue is not None else CAMPAIGN
+
+    @property
+    def target(self) -> Any:
+        return self.queue if self.queue is not None else self.campaign
 
 
 def _overrides(raw: Any, plan: Plan, problems: list[Problem]) -> None:
@@ -183,46 +251,23 @@ def _overrides(raw: Any, plan: Plan, problems: list[Problem]) -> None:
         problems.append(Problem("overrides", "layout", "expected a list"))
         return
     seen: set[tuple[str, str, date]] = set()
+    context = {"pools": plan.pools, "templates": plan.templates}
     for index, item in enumerate(raw, start=1):
         entry = f"overrides[{index}]"
         if not isinstance(item, dict):
             problems.append(Problem(entry, "entry", "expected a mapping"))
             continue
-        allowed = {"date", "queue", "campaign", "closed", "template"}
-        for key in sorted(str(k) for k in item if k not in allowed):
-            problems.append(Problem(entry, key, "unknown field (expected "
-                                    + ", ".join(sorted(allowed)) + ")"))
-        day = _date(item.get("date"))
-        if day is None:
-            problems.append(Problem(entry, "date", f"{item.get('date')!r} is not a date "
-                                    "(YYYY-MM-DD)"))
-        targets = [(k, item[k]) for k in (QUEUE, CAMPAIGN) if item.get(k) is not None]
-        if len(targets) != 1:
-            problems.append(Problem(entry, "queue", "name exactly one queue or campaign"))
+        override, found = validate_entry(OverrideEntry, item, entry, context=context)
+        problems += found
+        if override is None:
             continue
-        kind, name = targets[0]
-        if (kind, name) not in plan.pools:
-            problems.append(Problem(entry, kind, f"no {kind} named {name!r} in this file"))
-            continue
-        closed, template = item.get("closed", False), item.get("template")
-        if not isinstance(closed, bool):
-            problems.append(Problem(entry, "closed", "expected true or false"))
-            continue
-        if closed == (template is not None):
-            problems.append(Problem(entry, "template", "give either closed: true or a "
-                                    "template"))
-            continue
-        if template is not None and template not in plan.templates:
-            problems.append(Problem(entry, "template", f"no template named {template!r}"))
-            continue
-        if day is None:
-            continue
+        kind, name, day = override.kind, str(override.target), override.date
         if (kind, name, day) in seen:
             problems.append(Problem(entry, "date", f"{day} of {kind} {name} is given twice"))
             continue
         seen.add((kind, name, day))
-        plan.overrides.append((kind, str(name), day, closed,
-                               None if template is None else str(template)))
+        plan.overrides.append((kind, name, day, override.closed,
+                               None if override.template is None else str(override.template)))
 
 
 def _date(raw: Any) -> date | None:

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.callers import operations
 from store.callers.operations import PLACEHOLDERS, Operation
 from store.imports import (
+    CodedEntry,
+    ColumnLine,
     ImportRejected,
     ImportReport,
-    Problem,
-    check_columns,
-    clean_entries,
-    coded_entry,
+    code_check,
     dump_yaml,
+    flag,
+    model_entries,
     yaml_entries,
 )
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-FIELDS = ("code", "name", "url", "asks_detail", "enabled", "builtin")
 
 
 @dataclass
@@ -45,62 +46,86 @@ class OperationsReport(ImportReport):
         return text
 
 
+_CODE = code_check(CODE, "a lowercase letter, then up to 31 lowercase letters, digits, "
+                         "'_' or '-'")
+
+
+def _required(why: str) -> Any:
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(why)
+        return value
+    return AfterValidator(check)
+
+
+def _text_or_blank(value: Any) -> Any:
+    return value if isinstance(value, str) else ""
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("https://", "http://", "/")):
+        raise ValueError("expected an http(s):// address, or a path starting with / "
+                         "(relative to the CRM's web address)")
+    try:
+        used = operations.template_fields(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid template: {exc}") from None
+    unknown = [name for name in used if name not in PLACEHOLDERS]
+    if unknown:
+        raise ValueError(", ".join(f"unknown placeholder {{{name}}}" for name in unknown)
+                         + " (known: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ")")
+    return value
+
+
+def _builtin_flag(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool) else None  # read, not stored
+
+
+class OperationEntry(CodedEntry):
+    """One operation of an import. The context gives ``builtin`` (the default codes)."""
+
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
+    name: Annotated[str, ColumnLine(Operation, "name"), BeforeValidator(_text_or_blank),
+                    _required("missing: the button's label")] = ""
+    url: Annotated[str, ColumnLine(Operation, "url"), BeforeValidator(_text_or_blank),
+                   _required("missing: the URL template"), AfterValidator(_url)] = ""
+    asks_detail: Annotated[bool, BeforeValidator(flag)] = False
+    enabled: Annotated[bool, BeforeValidator(flag)] = True
+    builtin: Annotated[bool | None, BeforeValidator(_builtin_flag)] = None
+
+    @field_validator("asks_detail")
+    @classmethod
+    def _detail_in_url(cls, value: bool, info: ValidationInfo) -> bool:
+        url = info.data.get("url")
+        if url is not None and value != ("detail_code" in operations.template_fields(url)):
+            raise ValueError("true exactly when the URL uses {detail_code}")
+        return value
+
+    @field_validator("builtin")
+    @classmethod
+    def _only_defaults(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        codes = (info.context or {}).get("builtin", set())
+        code = info.data.get("code")
+        if value is True and code and code not in codes:
+            raise ValueError("only the default operations are built in ("
+                             + ", ".join(sorted(codes)) + ")")
+        return value
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"builtin"})
+
+
+FIELDS = tuple(OperationEntry.model_fields)
+
+
 def parse_operations(text: str, builtin_codes: set[str]) -> list[dict[str, Any]]:
     entries, problems = yaml_entries(text, "operations", "operations")
-    cleaned, found, _ = clean_entries(
-        entries, lambda raw, label: _clean(raw, label, builtin_codes))
+    valid, found, _ = model_entries(entries, OperationEntry, _CODE,
+                                    context={"builtin": builtin_codes})
     problems += found
     if problems:
         raise ImportRejected(problems)
-    return [fields for _, fields in cleaned]
-
-
-def _clean(raw: dict[Any, Any], label: str,
-           builtin_codes: set[str]) -> tuple[dict[str, Any], list[Problem]]:
-    code, problems = coded_entry(raw, label, FIELDS, CODE, "a lowercase letter, then up to "
-                                 "31 lowercase letters, digits, '_' or '-'")
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    raw_name = raw.get("name")
-    name = raw_name.strip() if isinstance(raw_name, str) else ""
-    if not name:
-        bad("name", "missing: the button's label")
-    raw_url = raw.get("url")
-    asks_detail = raw.get("asks_detail", False)
-    enabled = raw.get("enabled", True)
-    for flag, value in (("asks_detail", asks_detail), ("enabled", enabled)):
-        if not isinstance(value, bool):
-            bad(flag, "expected true or false")
-    url = raw_url.strip() if isinstance(raw_url, str) else ""
-    if not url:
-        bad("url", "missing: the URL template")
-    else:
-        problems += _check_url(url, bool(asks_detail), label)
-    if raw.get("builtin") is True and code and code not in builtin_codes:
-        bad("builtin", "only the default operations are built in ("
-                       + ", ".join(sorted(builtin_codes)) + ")")
-    entry = {"code": code, "name": name, "url": url,
-             "asks_detail": asks_detail is True, "enabled": enabled is not False}
-    return entry, problems + check_columns(Operation, entry, label)
-
-
-def _check_url(url: str, asks_detail: bool, label: str) -> list[Problem]:
-    if not url.startswith(("https://", "http://", "/")):
-        return [Problem(label, "url", "expected an http(s):// address, or a path starting "
-                                      "with / (relative to the CRM's web address)")]
-    try:
-        used = operations.template_fields(url)
-    except ValueError as exc:
-        return [Problem(label, "url", f"not a valid template: {exc}")]
-    problems = [Problem(label, "url", f"unknown placeholder {{{name}}} (known: "
-                                      + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ")")
-                for name in used if name not in PLACEHOLDERS]
-    if asks_detail != ("detail_code" in used):
-        problems.append(Problem(label, "asks_detail",
-                                "true exactly when the URL uses {detail_code}"))
-    return problems
+    return [entry.fields() for _, entry in valid]
 
 
 def import_operations(session: Session, text: str) -> OperationsReport:

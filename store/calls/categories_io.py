@@ -11,27 +11,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.calls import registry
 from store.calls.registry import TypificationCategory
 from store.imports import (
+    WORD_MAX,
+    CodedEntry,
+    ColumnLine,
     ImportRejected,
     ImportReport,
+    Line,
     Problem,
-    check_columns,
-    clean_entries,
-    coded_entry,
+    code_check,
     dump_yaml,
+    flag,
+    model_entries,
     yaml_entries,
 )
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-FIELDS = ("code", "name", "parent", "keywords", "color", "enabled")
 MAX_DEPTH = 5  # hierarchy levels
 
 
@@ -45,49 +49,76 @@ class CategoriesReport(ImportReport):
                 "file)")
 
 
+_CODE = code_check(CODE, "up to 32 lowercase letters, digits, '.', '_' or '-'", fold=True)
+
+
+def _name(value: str) -> str:
+    if not value:
+        raise ValueError("missing: every category needs a name")
+    return value
+
+
+def _keywords(value: Any) -> Any:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ValueError("expected a list of words")
+    return value
+
+
+def _keyword(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip() or len(value) > WORD_MAX:
+        raise ValueError(f"{value!r} is not a word of 1 to {WORD_MAX} characters")
+    return value.strip().casefold()
+
+
+def _color(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not COLOR.fullmatch(value):
+        raise ValueError(f"{value!r} is not a colour (expected #rgb or #rrggbb)")
+    return value
+
+
+class CategoryEntry(CodedEntry):
+    """One typification category of an import."""
+
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
+    name: Annotated[str, ColumnLine(TypificationCategory, "name", blank=""),
+                    AfterValidator(_name)] = ""
+    parent: Annotated[str | None, Line(numbers=True, lower=True, blank=None)] = None
+    keywords: Annotated[list[Annotated[str, Line(), BeforeValidator(_keyword)]],
+                        BeforeValidator(_keywords)] = Field(default_factory=list)
+    color: Annotated[str | None, BeforeValidator(_color)] = None
+    enabled: Annotated[bool, BeforeValidator(flag)] = True
+
+    def fields(self) -> dict[str, Any]:
+        return {**self.model_dump(), "keywords": list(dict.fromkeys(self.keywords))}
+
+
+FIELDS = tuple(CategoryEntry.model_fields)
+
+
 def parse_categories(text: str) -> list[dict[str, Any]]:
     entries, problems = yaml_entries(text, "categories", "categories", one="category")
-    cleaned, found, _ = clean_entries(entries, _clean)
-    problems += found + _hierarchy(cleaned)
+    valid, found, _ = model_entries(entries, CategoryEntry, _CODE)
+    cleaned = [(label, entry.fields()) for label, entry in valid]
+    problems += found + _hierarchy([(e.label, _link(e.raw)) for e in entries])
     if problems:
         raise ImportRejected(problems)
     return [fields for _, fields in cleaned]
 
 
-def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    code, problems = coded_entry(raw, label, FIELDS, CODE, "up to 32 lowercase letters, "
-                                 "digits, '.', '_' or '-'", fold=True)
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    raw_name = raw.get("name")
-    name = raw_name.strip() if isinstance(raw_name, str) else ""
-    if not name:
-        bad("name", "missing: every category needs a name")
+def _link(raw: dict[Any, Any]) -> dict[str, Any]:
+    """An entry's code and parent as far as they are readable, valid or not otherwise: a
+    loop or a missing parent is reported with the entry's other problems."""
+    try:
+        code = _CODE(raw.get("code"))
+    except ValueError:
+        code = ""
     parent = raw.get("parent")
-    parent = str(parent).strip().lower() if parent not in (None, "") else None
-    keywords_raw = raw.get("keywords") or []
-    keywords: list[str] = []
-    if not isinstance(keywords_raw, list):
-        bad("keywords", "expected a list of words")
-    else:
-        for word in keywords_raw:
-            if not isinstance(word, str) or not word.strip() or len(word) > 64:
-                bad("keywords", f"{word!r} is not a word of 1 to 64 characters")
-            elif word.strip().casefold() not in keywords:
-                keywords.append(word.strip().casefold())
-    color = raw.get("color")
-    if color not in (None, "") and (not isinstance(color, str) or not COLOR.match(color)):
-        bad("color", f"{color!r} is not a colour (expected #rgb or #rrggbb)")
-        color = None
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        bad("enabled", "expected true or false")
-    entry = {"code": code, "name": name, "parent": parent, "keywords": keywords,
-             "color": color or None, "enabled": enabled is not False}
-    columns = {k: v for k, v in entry.items() if k not in ("parent", "keywords")}
-    return entry, problems + check_columns(TypificationCategory, columns, label)
+    return {"code": code,
+            "parent": str(parent).strip().lower() if parent not in (None, "") else None}
 
 
 def _hierarchy(cleaned: list[tuple[str, dict[str, Any]]]) -> list[Problem]:

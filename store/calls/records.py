@@ -19,10 +19,10 @@ all; the dialled number in E.164 when it is one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 
@@ -185,6 +185,26 @@ def last_answered_query(source: str, extension: str,
             .where(CallRecord.extension == extension, CallRecord.ended_at <= at,
                    CallRecord.source == source)
             .order_by(CallRecord.ended_at.desc()).limit(1))
+
+
+# A call waits and talks minutes, not days: how far back a restart looks for open calls.
+OPEN_HORIZON = timedelta(days=1)
+
+
+def open_calls(session: Session, source: str, at: datetime) -> list[CallInfo]:
+    """One source's calls that entered in the day up to ``at`` and had not ended by
+    then: still waiting, or answered with no end (a restart of the PBX ends them)."""
+    return [to_info(r) for r in session.scalars(open_calls_query(source, at))]
+
+
+def open_calls_query(source: str, at: datetime) -> Select[CallRecord]:
+    return (select(CallRecord)
+            .where(CallRecord.entered_at >= at - OPEN_HORIZON, CallRecord.entered_at <= at,
+                   CallRecord.source == source,
+                   or_(CallRecord.outcome == WAITING,
+                       and_(CallRecord.outcome.in_(ANSWERED_OUTCOMES),
+                            CallRecord.ended_at.is_(None))))
+            .order_by(CallRecord.entered_at, CallRecord.id))
 
 
 def last_call_id(session: Session, source: str, queue: str) -> str | None:

@@ -20,21 +20,21 @@ DEMO_PEOPLE = """\
 - {key: dani, name: Dani Coordinator, role: coordinator, email: dani@switchboard.example,
    extension: "202", groups: [afternoon]}
 - {key: alice, name: Alice Agent, email: alice@switchboard.example, extension: "211",
-   groups: [morning]}
+   groups: [morning], ideal_load: 8}
 - {key: bruno, name: Bruno Agent, email: bruno@switchboard.example, extension: "212",
-   groups: [morning]}
+   groups: [morning], ideal_load: 8}
 - {key: chen, name: Chen Agent, email: chen@switchboard.example, extension: "213",
-   groups: [morning]}
+   groups: [morning], ideal_load: 8}
 - {key: diego, name: Diego Agent, email: diego@switchboard.example, extension: "214",
-   groups: [morning]}
+   groups: [morning], ideal_load: 8}
 - {key: elena, name: Elena Agent, email: elena@switchboard.example, extension: "215",
-   groups: [afternoon]}
+   groups: [afternoon], ideal_load: 8}
 - {key: farah, name: Farah Agent, email: farah@switchboard.example, extension: "216",
-   groups: [afternoon]}
+   groups: [afternoon], ideal_load: 8}
 - {key: gael, name: Gael Agent, email: gael@switchboard.example, extension: "217",
-   groups: [afternoon]}
+   groups: [afternoon], ideal_load: 8}
 - {key: hana, name: Hana Agent, email: hana@switchboard.example, extension: "218",
-   groups: [afternoon]}
+   groups: [afternoon], ideal_load: 8}
 """
 
 

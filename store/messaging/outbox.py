@@ -39,6 +39,7 @@ from store.base import Base, UTCDateTime, insert_new
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 STATUSES = (PENDING, SENDING, SENT, DEAD)
+PLATFORMS = ("google", "slack", "console")
 ERROR_LIMIT = 2000
 # Priorities, lowest first: what one person waits for right now (the screen pop, a direct
 # answer), then alerts (coordinators, reminders), then broadcasts (shift notices, stats).
@@ -304,6 +305,15 @@ def status_counts(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: int(n) for status, n in session.execute(query)})
     return counts
+
+
+def backlog(session: Session) -> dict[str, tuple[int, datetime | None]]:
+    """Per platform: how many messages are not delivered yet (pending or being sent) and
+    when the oldest of them was written. Reads only those rows (the due index)."""
+    query = (select(OutboxMessage.platform, func.count(), func.min(OutboxMessage.created_at))
+             .where(OutboxMessage.status.in_((PENDING, SENDING)))
+             .group_by(OutboxMessage.platform))
+    return {platform: (int(n), first) for platform, n, first in session.execute(query)}
 
 
 def prune_sent(session: Session, before: datetime) -> int:

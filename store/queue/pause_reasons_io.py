@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.imports import (
+    INT_RANGE,
+    WORD_MAX,
+    CodedEntry,
     ImportRejected,
     ImportReport,
+    Line,
     Problem,
-    check_columns,
-    clean_entries,
-    coded_entry,
+    code_check,
+    column_length,
     dump_yaml,
+    model_entries,
     yaml_entries,
 )
 from store.queue import activity
@@ -32,8 +37,6 @@ __all__ = ["FIELDS", "ImportRejected", "Problem", "ReasonsReport", "export_reaso
            "import_reasons", "parse_reasons"]
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-FIELDS = ("code", "label", "max_minutes", "aliases")
-LABEL_MAX, ALIAS_MAX = 100, 64
 
 
 @dataclass
@@ -44,52 +47,90 @@ class ReasonsReport(ImportReport):
 # ------------------------------------------------------------------------- validating
 
 
+_CODE = code_check(CODE, "a lowercase letter, then up to 31 lowercase letters, digits, "
+                         "'_' or '-'")
+LABEL_MAX = column_length(PauseReason, "label")
+ALIAS_MAX = WORD_MAX
+
+
+def _label(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # a label is optional: the code, capitalised
+    if not isinstance(value, str) or len(value.strip()) > LABEL_MAX:
+        raise ValueError(f"expected a text of at most {LABEL_MAX} characters")
+    return value
+
+
+def _limit(value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or not 0 < value <= INT_RANGE[1]):
+        raise ValueError(f"{value!r} is not allowed: expected a positive whole number of "
+                         "minutes, or null for no limit")
+    return value
+
+
+def _aliases(value: Any) -> Any:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ValueError("expected a list of words")
+    return value
+
+
+def _alias(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip() or len(value) > ALIAS_MAX:
+        raise ValueError(f"{value!r} is not a word of 1 to {ALIAS_MAX} characters")
+    return value.strip().casefold()
+
+
+class ReasonEntry(CodedEntry):
+    """One pause reason of an import."""
+
+    code: Annotated[str, BeforeValidator(_CODE)] = ""
+    label: Annotated[str | None, Line(), BeforeValidator(_label)] = None
+    max_minutes: Annotated[int | None, BeforeValidator(_limit)] = None
+    aliases: Annotated[list[Annotated[str, Line(), BeforeValidator(_alias)]],
+                       BeforeValidator(_aliases)] = Field(default_factory=list)
+
+    def fields(self) -> dict[str, Any]:
+        """The entry as the columns of its row."""
+        words = [w for w in dict.fromkeys(self.aliases) if w != self.code]
+        return {"code": self.code, "label": self.label or self.code.capitalize(),
+                "max_minutes": self.max_minutes, "aliases": words}
+
+
+FIELDS = tuple(ReasonEntry.model_fields)
+
+
 def parse_reasons(text: str) -> list[dict[str, Any]]:
     """Normalised entries in file order, or ImportRejected naming every problem."""
     entries, problems = yaml_entries(text, "pause_reasons", "pause reasons",
                                      one="pause reason")
-    cleaned, found, owner = clean_entries(entries, _clean)
-    problems += found + _alias_clashes(cleaned, owner)
+    valid, found, owner = model_entries(entries, ReasonEntry, _CODE)
+    cleaned = [(label, entry.fields()) for label, entry in valid]
+    problems += found + _alias_clashes([(e.label, _words(e.raw)) for e in entries], owner)
     if problems:
         raise ImportRejected(problems)
     return [fields for _, fields in cleaned]
 
 
-def _clean(raw: dict[Any, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    code, problems = coded_entry(raw, label, FIELDS, CODE, "a lowercase letter, then up to "
-                                 "31 lowercase letters, digits, '_' or '-'")
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    raw_label = raw.get("label")
-    if raw_label is None or (isinstance(raw_label, str) and not raw_label.strip()):
-        name = code.capitalize()  # a label is optional: the code, capitalised
-    elif not isinstance(raw_label, str) or len(raw_label.strip()) > LABEL_MAX:
-        bad("label", f"expected a text of at most {LABEL_MAX} characters")
-        name = code
-    else:
-        name = raw_label.strip()
-    limit = raw.get("max_minutes")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
-                              or limit <= 0):
-        bad("max_minutes", f"{limit!r} is not allowed: expected a positive whole number of "
-                           "minutes, or null for no limit")
-        limit = None
-    aliases_raw = raw.get("aliases") or []
-    aliases: list[str] = []
-    if not isinstance(aliases_raw, list):
-        bad("aliases", "expected a list of words")
-    else:
-        for alias in aliases_raw:
-            if not isinstance(alias, str) or not alias.strip() or len(alias) > ALIAS_MAX:
-                bad("aliases", f"{alias!r} is not a word of 1 to {ALIAS_MAX} characters")
-                continue
-            word = alias.strip().casefold()
-            if word != code and word not in aliases:
-                aliases.append(word)
-    entry = {"code": code, "label": name, "max_minutes": limit, "aliases": aliases}
-    return entry, problems + check_columns(PauseReason, entry, label)
+def _words(raw: dict[Any, Any]) -> dict[str, Any]:
+    """An entry's readable aliases, valid or not otherwise: a clash is reported with the
+    entry's other problems."""
+    try:
+        code = _CODE(raw.get("code"))
+    except ValueError:
+        code = ""
+    words: list[str] = []
+    aliases = raw.get("aliases")
+    for alias in aliases if isinstance(aliases, list) else []:
+        try:
+            word = _alias(alias)
+        except ValueError:
+            continue
+        if word != code and word not in words:
+            words.append(word)
+    return {"aliases": words}
 
 
 def _alias_clashes(cleaned: list[tuple[str, dict[str, Any]]],

@@ -8,19 +8,39 @@
 
 A bare date in ``from`` starts at 00:00, in ``to`` ends at the end of that day (local
 time). The import replaces every ``local`` absence. ``switchboard holidays import FILE``
-(CSV ``date,name`` or a YAML list of {date, name}) replaces the company's no-service days.
+(CSV ``date,name``, a YAML list of {date, name}, or Tomàtic's ``holidays.conf``:
+``date<TAB>name`` a line) replaces the company's no-service days.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from store.imports import ImportRejected, Problem, load_yaml, read_csv, reject
-from store.shifts.absences import COMPANY, KINDS, LOCAL, Absence, replace_no_service_days
+from store.imports import (
+    ColumnLine,
+    EntryModel,
+    ImportRejected,
+    Line,
+    Problem,
+    load_yaml,
+    read_csv,
+    reject,
+    validate_entry,
+)
+from store.shifts.absences import (
+    COMPANY,
+    KINDS,
+    LOCAL,
+    Absence,
+    NoServiceDay,
+    replace_no_service_days,
+)
+from store.shifts.availability_io import looks_like_holidays_conf, parse_holidays_conf
 from store.shifts.timetable_io import parse_date
 from store.team import people
 
@@ -38,6 +58,13 @@ def _rows(text: str, columns: tuple[str, ...]) -> list[tuple[str, dict[str, Any]
     return [(r.label, dict(r.values)) for r in read_csv(text, required=columns[:2])]
 
 
+def _day(value: Any) -> date:
+    day = parse_date(value)
+    if day is None:
+        raise ValueError(f"{value!r}: expected YYYY-MM-DD")
+    return day
+
+
 def _moment(value: Any, tz: tzinfo, *, end: bool) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
@@ -51,36 +78,74 @@ def _moment(value: Any, tz: tzinfo, *, end: bool) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
+_MOMENT = "expected YYYY-MM-DD or YYYY-MM-DD HH:MM"
+
+
+class AbsenceEntry(EntryModel):
+    """One absence of an import (a CSV row or a YAML mapping). The context gives ``known``
+    (person key → id) and ``tz`` (the zone of a time written without one)."""
+
+    person: Annotated[str, Line(numbers=True, lower=True, blank="")]
+    starts: Annotated[datetime, Field(alias="from")]
+    ends: Annotated[datetime, Field(alias="to")]
+    kind: Annotated[str, Line(lower=True, blank="vacation")] = "vacation"
+    note: Annotated[str | None, ColumnLine(Absence, "note", numbers=True, blank=None)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _to_defaults_to_from(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("to"):
+            data = {**data, "to": data.get("from")}
+        return data
+
+    @field_validator("person")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        value = value.lstrip("@")
+        if value not in (info.context or {}).get("known", {}):
+            raise ValueError(f"unknown person {value!r}")
+        return value
+
+    @field_validator("starts", "ends", mode="before")
+    @classmethod
+    def _when(cls, value: Any, info: ValidationInfo) -> Any:
+        moment = _moment(value, (info.context or {})["tz"], end=info.field_name == "ends")
+        if moment is None:
+            raise ValueError(f"{value!r}: {_MOMENT}")
+        return moment
+
+    @field_validator("ends")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts = info.data.get("starts")
+        if starts is not None and value <= starts:
+            raise ValueError("must come after from")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"{value!r}: expected one of {', '.join(KINDS)}")
+        return value
+
+
 def parse_absences(session: Session, text: str, tz: tzinfo) -> list[Absence]:
     known = {p.key: p.id for p in people.all_people(session)}
+    context: dict[str, Any] = {"known": known, "tz": tz}
     problems: list[Problem] = []
     found: list[Absence] = []
     for label, raw in _rows(text, COLUMNS):
         if "__bad__" in raw:
             problems.append(Problem(label, "entry", "expected a mapping"))
             continue
-        key = str(raw.get("person") or "").strip().lstrip("@").lower()
-        starts = _moment(raw.get("from"), tz, end=False)
-        ends = _moment(raw.get("to") or raw.get("from"), tz, end=True)
-        kind = str(raw.get("kind") or "vacation").strip().lower()
-        note = str(raw.get("note") or "").strip() or None
-        if key not in known:
-            problems.append(Problem(label, "person", f"unknown person {key!r}"))
-        if starts is None:
-            problems.append(Problem(label, "from", f"{raw.get('from')!r}: expected YYYY-MM-DD "
-                                                   "or YYYY-MM-DD HH:MM"))
-        if ends is None:
-            problems.append(Problem(label, "to", f"{raw.get('to')!r}: expected YYYY-MM-DD "
-                                                 "or YYYY-MM-DD HH:MM"))
-        if starts and ends and ends <= starts:
-            problems.append(Problem(label, "to", "must come after from"))
-        if kind not in KINDS:
-            problems.append(Problem(label, "kind", f"{kind!r}: expected one of {', '.join(KINDS)}"))
-        if note and len(note) > 200:
-            problems.append(Problem(label, "note", "longer than 200 characters"))
-        if key in known and starts and ends and kind in KINDS:
-            found.append(Absence(person_id=known[key], starts=starts, ends=ends, kind=kind,
-                                 source=LOCAL, note=note))
+        entry, wrong = validate_entry(AbsenceEntry, raw, label, context=context,
+                                      unknown=False)
+        problems += wrong
+        if entry is not None:
+            found.append(Absence(person_id=known[entry.person], starts=entry.starts,
+                                 ends=entry.ends, kind=entry.kind, source=LOCAL,
+                                 note=entry.note))
     if problems:
         raise ImportRejected(problems)
     return found
@@ -94,23 +159,31 @@ def import_absences(session: Session, text: str, tz: tzinfo) -> str:
     return f"{len(rows)} absences"
 
 
+class DayEntry(EntryModel):
+    """One company no-service day of an import."""
+
+    date: Annotated[date, BeforeValidator(_day)]
+    name: Annotated[str, ColumnLine(NoServiceDay, "name", numbers=True,
+                                    blank="Company holiday")] = "Company holiday"
+
+
 def parse_days(text: str) -> list[tuple[date, str]]:
+    if looks_like_holidays_conf(text):  # Tomàtic's holidays.conf: date<TAB>name
+        return parse_holidays_conf(text)
     problems: list[Problem] = []
     found: dict[date, str] = {}
     for label, raw in _rows(text, ("date", "name")):
         if "__bad__" in raw:
             problems.append(Problem(label, "entry", "expected a mapping"))
             continue
-        day = parse_date(raw.get("date"))
-        name = str(raw.get("name") or "").strip() or "Company holiday"
-        if day is None:
-            problems.append(Problem(label, "date", f"{raw.get('date')!r}: expected YYYY-MM-DD"))
-        elif day in found:
-            problems.append(Problem(label, "date", f"{day} is given twice"))
-        elif len(name) > 200:
-            problems.append(Problem(label, "name", "longer than 200 characters"))
+        entry, wrong = validate_entry(DayEntry, raw, label, unknown=False)
+        problems += wrong
+        if entry is None:
+            continue
+        if entry.date in found:
+            problems.append(Problem(label, "date", f"{entry.date} is given twice"))
         else:
-            found[day] = name
+            found[entry.date] = entry.name
     if problems:
         raise ImportRejected(problems)
     return sorted(found.items())

@@ -19,24 +19,43 @@ a holiday). Each week present in a file replaces that week only.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
+from store.exports import Cell, csv_text
 from store.imports import (
+    EntryModel,
     ImportRejected,
+    Line,
     Problem,
+    Where,
     check_columns,
+    column_length,
     dump_yaml,
+    field_path,
+    line_text,
     load_yaml,
+    problems_from,
     read_csv,
     reject,
+    shown,
+    validate_entry,
 )
 from store.shifts import timetable
 from store.shifts.timetable import HOLIDAY, NOBODY, PERSON, TimetableCell, TimetableWeek
@@ -109,6 +128,149 @@ def parse_date(value: Any) -> date | None:
     return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
+def _monday(value: Any) -> date:
+    monday = parse_date(value)
+    if monday is None:
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD, the Monday)")
+    if monday.weekday() != 0:
+        raise ValueError(f"{monday} is a {monday:%A}, not a Monday")
+    return monday
+
+
+def _days(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or any(d not in DAY_CODES for d in value):
+        raise ValueError("expected a list of day codes among " + " ".join(DAY_CODES))
+    return [str(d) for d in value]
+
+
+def _boundaries(value: Any) -> Any:
+    if not isinstance(value, list) or len(value) < 2:
+        raise ValueError("expected at least two boundaries such as '09:00', '10:15'")
+    return value
+
+
+def _boundary(value: Any) -> time:
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ValueError(f"{value!r} is not a time (expected HH:MM)")
+    return parsed
+
+
+def _in_order(hours: list[time]) -> list[time]:
+    for index, (a, b) in enumerate(itertools.pairwise(hours), start=2):
+        if b <= a:
+            raise PydanticCustomError("import", "{why}", {
+                "why": f"{b:%H:%M} does not come after {a:%H:%M}", "at": (index - 1,)})
+    return hours
+
+
+_LINE_RULE = "expected the list of line names, e.g. [T1, T2, T3]"
+_line_name = line_text(column_length(TimetableCell, "line"), numbers=True)
+
+
+def _lines(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(x, str | int) and not isinstance(x, bool) and str(x).strip()
+            for x in value):
+        raise ValueError(_LINE_RULE)
+    names = []
+    for item in value:
+        try:
+            names.append(_line_name(item))
+        except ValueError as exc:
+            raise ValueError(f"line name {str(item)[:40]!r}: {exc}") from None
+    if len(set(names)) != len(names):
+        raise ValueError("a line name appears twice")
+    return names
+
+
+def _table(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping day code → turns")
+    days = info.data.get("days", [])  # a day the file does not have: only its code is wrong
+    return {code: rows if code in days else None for code, rows in value.items()}
+
+
+def _day_code(value: Any, info: ValidationInfo) -> str:
+    days = info.data.get("days", [])
+    if value not in days:
+        raise ValueError(f"{value!r} is not one of the file's days ({', '.join(days)})")
+    return str(value)
+
+
+def _turn_rows(value: Any, info: ValidationInfo) -> Any:
+    if value is None:  # a day without turns
+        return []
+    if not isinstance(value, list):
+        raise ValueError("expected a list of turns")
+    hours = (info.context or {}).get("boundaries")
+    if hours is not None and len(value) != hours - 1:
+        raise ValueError(f"{len(value)} turns, but hours gives {hours - 1} ({hours} boundaries)")
+    return value
+
+
+def _turn(value: Any, info: ValidationInfo) -> Any:
+    lines = info.data.get("turns", [])
+    if not isinstance(value, list) or len(value) != len(lines):
+        raise ValueError(f"expected {len(lines)} person keys, one per line")
+    return value
+
+
+def _cell(value: Any) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise ValueError("expected a person key, ningu or festiu")
+    return str(value).strip().lower()
+
+
+PersonKey = Annotated[str, BeforeValidator(_cell)]
+Turn = Annotated[list[PersonKey], BeforeValidator(_turn)]
+
+
+class TomaticWeek(BaseModel):
+    """Tomàtic's weekly timetable document; keys it has for itself are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", validate_default=True)
+
+    week: Annotated[date, BeforeValidator(_monday)]
+    days: Annotated[list[str], BeforeValidator(_days)] = list(DEFAULT_DAYS)
+    hours: Annotated[list[Annotated[time, BeforeValidator(_boundary)]],
+                     BeforeValidator(_boundaries), AfterValidator(_in_order)] = []
+    turns: Annotated[list[str], BeforeValidator(_lines)] = []
+    timetable: Annotated[
+        dict[Annotated[str, BeforeValidator(_day_code)],
+             Annotated[list[Turn], BeforeValidator(_turn_rows)]],
+        BeforeValidator(_table)] = {}
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _week_given(cls, data: Any) -> Any:
+        """A missing week is named as None, as a wrong one is named as written."""
+        return {"week": None, **data} if isinstance(data, dict) else data
+
+
+def _where(data: dict[Any, Any]) -> Where:
+    """The (entry, field) a Tomàtic week's problem is reported under."""
+    raw_lines = data.get("turns")
+    lines: list[Any] = raw_lines if isinstance(raw_lines, list) else []
+
+    def where(loc: tuple[str | int, ...]) -> tuple[str, str]:
+        if loc[0] != "timetable" or len(loc) == 1:
+            return "file", field_path(loc)
+        code = loc[1]
+        if len(loc) == 2:
+            return f"timetable.{shown(code)}", "turns"
+        if loc[2] == "[key]":
+            return f"timetable.{shown(code)}", "day"
+        turn = f"timetable.{shown(code)}[{int(loc[2]) + 1}]"
+        if len(loc) == 3:
+            return turn, "lines"
+        n = int(loc[3])
+        return turn, f"line {str(lines[n]).strip() if n < len(lines) else n + 1}"
+
+    return where
+
+
 def parse_tomatic(text: str) -> Week:
     """A Tomàtic week with its structural problems listed in ``problems`` (import_weeks
     adds the unknown people and rejects them all together); ImportRejected only when the
@@ -117,84 +279,81 @@ def parse_tomatic(text: str) -> Week:
     if not isinstance(data, dict):
         raise reject("file", "layout", "expected a Tomàtic timetable: a mapping with week, "
                                        "days, hours, turns and timetable")
-    problems: list[Problem] = []
-    monday = parse_date(data.get("week"))
-    if monday is None:
-        problems.append(Problem("file", "week", f"{data.get('week')!r} is not a date "
-                                                "(expected YYYY-MM-DD, the Monday)"))
-    elif monday.weekday() != 0:
-        problems.append(Problem("file", "week", f"{monday} is a {monday:%A}, not a Monday"))
-    days = data.get("days", list(DEFAULT_DAYS))
-    if not isinstance(days, list) or not days or any(d not in DAY_CODES for d in days):
-        problems.append(Problem("file", "days", "expected a list of day codes among "
-                                                + " ".join(DAY_CODES)))
-        days = []
     raw_hours = data.get("hours")
-    hours: list[time] = []
-    if not isinstance(raw_hours, list) or len(raw_hours) < 2:
-        problems.append(Problem("file", "hours", "expected at least two boundaries "
-                                                 "such as '09:00', '10:15'"))
-    else:
-        for index, raw in enumerate(raw_hours, start=1):
-            parsed = parse_time(raw)
-            if parsed is None:
-                problems.append(Problem("file", f"hours[{index}]",
-                                        f"{raw!r} is not a time (expected HH:MM)"))
-            elif hours and parsed <= hours[-1]:
-                problems.append(Problem("file", f"hours[{index}]",
-                                        f"{parsed:%H:%M} does not come after {hours[-1]:%H:%M}"))
-            else:
-                hours.append(parsed)
-    lines = data.get("turns")
-    if not isinstance(lines, list) or not lines or not all(
-            isinstance(x, str | int) and str(x).strip() for x in lines):
-        problems.append(Problem("file", "turns", "expected the list of line names, e.g. "
-                                                 "[T1, T2, T3]"))
-        lines = []
-    lines = [str(x).strip() for x in lines]
-    for name in lines:
-        if len(name) > 32:
-            problems.append(Problem("file", "turns", f"line name {name[:40]!r}… is longer "
-                                                     "than 32 characters"))
-    if len(set(lines)) != len(lines):
-        problems.append(Problem("file", "turns", "a line name appears twice"))
-
-    week = Week(monday or date.min, [str(d) for d in days], hours, lines)
-    table = data.get("timetable")
-    if not isinstance(table, dict):
-        problems.append(Problem("file", "timetable", "expected a mapping day code → turns"))
-        table = {}
-    turns_expected = len(raw_hours) - 1 if isinstance(raw_hours, list) else None
-    for code in table:
-        if code not in week.days:
-            problems.append(Problem(f"timetable.{code}", "day",
-                                    f"{code!r} is not one of the file's days "
-                                    f"({', '.join(week.days)})"))
+    context = {"boundaries": len(raw_hours) if isinstance(raw_hours, list) else None}
+    try:
+        parsed = TomaticWeek.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = problems_from(exc, "file", _where(data))
+        # As a reader checks: the file's header, the day codes, then each day's turns.
+        problems.sort(key=lambda p: 0 if p.entry == "file" else 1 if p.field == "day" else 2)
+        return _partial_week(data, problems)
+    week = Week(parsed.week, parsed.days, parsed.hours, parsed.turns)
     for code in week.days:
-        rows = table.get(code)
-        if rows is None:
-            continue
-        if not isinstance(rows, list):
-            problems.append(Problem(f"timetable.{code}", "turns", "expected a list of turns"))
-            continue
-        if turns_expected is not None and len(rows) != turns_expected:
-            problems.append(Problem(f"timetable.{code}", "turns",
-                                    f"{len(rows)} turns, but hours gives {turns_expected} "
-                                    f"({turns_expected + 1} boundaries)"))
-        for t, row in enumerate(rows):
-            label = f"timetable.{code}[{t + 1}]"
-            if not isinstance(row, list) or len(row) != len(lines):
-                problems.append(Problem(label, "lines", f"expected {len(lines)} person keys, "
-                                                        "one per line"))
-                continue
+        for t, row in enumerate(parsed.timetable.get(code, [])):
             for n, key in enumerate(row):
-                if not isinstance(key, str | int) or not str(key).strip():
-                    problems.append(Problem(label, f"line {lines[n]}", "expected a person key, "
-                                                                        "ningu or festiu"))
-                    continue
-                week.cells[(code, t, n)] = str(key).strip().lower()
-    week.problems = problems
+                week.cells[(code, t, n)] = key
     return week
+
+
+def _partial_week(data: dict[Any, Any], problems: list[Problem]) -> Week:
+    """A week with problems: what of it is well formed, for import_weeks to report the
+    unknown people in it together with the problems."""
+
+    def valid(check: Any, value: Any, otherwise: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError:
+            return otherwise
+
+    days = valid(_days, data.get("days", list(DEFAULT_DAYS)), [])
+    lines = valid(_lines, data.get("turns"), [])
+    hours = valid(_boundaries, data.get("hours"), [])
+    hours = [h for h in (valid(_boundary, raw, None) for raw in hours) if h is not None]
+    week = Week(valid(_monday, data.get("week"), date.min), days, hours, lines, problems=problems)
+    raw_table = data.get("timetable")
+    table: dict[Any, Any] = raw_table if isinstance(raw_table, dict) else {}
+    for code in days:
+        rows = table.get(code)
+        for t, row in enumerate(rows if isinstance(rows, list) else []):
+            if isinstance(row, list) and len(row) == len(lines):
+                for n, key in enumerate(row):
+                    cell = valid(_cell, key, None)
+                    if cell is not None:
+                        week.cells[(code, t, n)] = cell
+    return week
+
+
+def _csv_value(parse: Any, why: str) -> Any:
+    def check(value: Any) -> Any:
+        parsed = parse(value)
+        if parsed is None:
+            raise ValueError(f"{value!r}: {why}")
+        return parsed
+    return BeforeValidator(check)
+
+
+def _named(value: str) -> str:
+    if not value:
+        raise ValueError("missing")
+    return value
+
+
+class CsvCell(EntryModel):
+    """One row of a timetable CSV: a cell of a turn on a line."""
+
+    date: Annotated[date, _csv_value(parse_date, "expected YYYY-MM-DD")]
+    start: Annotated[time, _csv_value(parse_time, "expected HH:MM")]
+    end: Annotated[time, _csv_value(parse_time, "expected HH:MM")]
+    line: Annotated[str, BeforeValidator(_line_name), AfterValidator(_named)]
+    person: Annotated[str, Line(lower=True, blank=NOBODY_KEY)]
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: time, info: ValidationInfo) -> time:
+        if "date" in info.data and "start" in info.data and value <= info.data["start"]:
+            raise ValueError("must come after start")
+        return value
 
 
 def parse_csv(text: str) -> list[Week]:
@@ -202,21 +361,12 @@ def parse_csv(text: str) -> list[Week]:
     problems: list[Problem] = []
     rows: list[tuple[date, time, time, str, str]] = []
     for row in read_csv(text, required=("date", "start", "end", "line", "person")):
-        day, start, end = (parse_date(row.values["date"]), parse_time(row.values["start"]),
-                           parse_time(row.values["end"]))
-        line, person = row.values["line"], row.values["person"].lower() or NOBODY_KEY
-        for name, ok, why in (("date", day, "expected YYYY-MM-DD"),
-                              ("start", start, "expected HH:MM"), ("end", end, "expected HH:MM")):
-            if ok is None:
-                problems.append(Problem(row.label, name, f"{row.values[name]!r}: {why}"))
-        if not line:
-            problems.append(Problem(row.label, "line", "missing"))
+        cell, wrong = validate_entry(CsvCell, row.values, row.label, unknown=False)
+        problems += wrong
         if "__extra__" in row.values:
             problems.append(Problem(row.label, "row", "more cells than columns"))
-        if day and start and end:
-            if end <= start:
-                problems.append(Problem(row.label, "end", "must come after start"))
-            rows.append((day, start, end, line, person))
+        if cell is not None:
+            rows.append((cell.date, cell.start, cell.end, cell.line, cell.person))
     if problems:
         raise ImportRejected(problems)
     weeks: dict[date, Week] = {}
@@ -328,6 +478,12 @@ def export_week(session: Session, monday: date) -> dict[str, Any]:
     cells = timetable.cells_between(session, monday, monday + timedelta(days=6))
     header = timetable.week(session, monday)
     keys = {p.id: p.key for p in people.all_people(session)}
+    return week_document(monday, cells, header, keys)
+
+
+def week_document(monday: date, cells: list[TimetableCell], header: TimetableWeek | None,
+                  keys: dict[int, str]) -> dict[str, Any]:
+    """Cells (stored or not) as Tomàtic's YAML document; ``keys``: person id → key."""
     if header is not None:
         days, hours, lines = list(header.days), list(header.hours), list(header.lines)
     else:
@@ -358,11 +514,9 @@ def export_yaml(session: Session, monday: date) -> str:
 
 def export_csv(session: Session, first: date, last: date) -> str:
     keys = {p.id: p.key for p in people.all_people(session)}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "start", "end", "line", "person"])
+    rows: list[list[Cell]] = [["date", "start", "end", "line", "person"]]
     for x in timetable.cells_between(session, first, last):
         who = (HOLIDAY_KEY if x.status == HOLIDAY else NOBODY_KEY if x.status == NOBODY
                else keys.get(x.person_id or -1, NOBODY_KEY))
-        writer.writerow([f"{x.day:%Y-%m-%d}", f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.line, who])
-    return out.getvalue()
+        rows.append([f"{x.day:%Y-%m-%d}", f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.line, who])
+    return csv_text(rows)

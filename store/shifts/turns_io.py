@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import itertools
 from datetime import time
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
-from store.imports import ImportRejected, Problem, dump_yaml, load_yaml, reject
+from store.imports import (
+    EntryModel,
+    ImportRejected,
+    Problem,
+    dump_yaml,
+    load_yaml,
+    reject,
+    validate_entry,
+    whole_number,
+)
 from store.shifts import timetable
 from store.shifts.timetable_io import DAY_CODES, parse_time
 
@@ -28,6 +38,39 @@ def weekday_of(value: Any) -> int | None:
         return WEEKDAYS.index(text)
     code = str(value).strip().lower() if value is not None else ""
     return DAY_CODES.index(code) if code in DAY_CODES else None
+
+
+def _weekday(value: Any) -> int:
+    day = weekday_of(value)
+    if day is None:
+        raise ValueError(f"{value!r}: expected mon…sun")
+    return day
+
+
+def _time(value: Any) -> time:
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ValueError(f"{value!r}: expected HH:MM")
+    return parsed
+
+
+class TurnEntry(EntryModel):
+    """One turn definition of an import."""
+
+    weekday: Annotated[int, BeforeValidator(_weekday)]
+    start: Annotated[time, BeforeValidator(_time)]
+    end: Annotated[time, BeforeValidator(_time)]
+    lines: Annotated[int, BeforeValidator(whole_number(
+        f"expected a whole number from 1 to {timetable.MAX_LINES_PER_TURN}", 1,
+        timetable.MAX_LINES_PER_TURN, optional=False))] = 1
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must come after start")
+        return value
 
 
 def parse_turns(text: str) -> list[dict[str, Any]]:
@@ -43,27 +86,10 @@ def parse_turns(text: str) -> list[dict[str, Any]]:
         if not isinstance(raw, dict):
             problems.append(Problem(label, "entry", "expected a mapping"))
             continue
-        for name in sorted(set(raw) - {"weekday", "start", "end", "lines"}):
-            problems.append(Problem(label, str(name), "unknown field (expected weekday, start, "
-                                                      "end, lines)"))
-        weekday = weekday_of(raw.get("weekday"))
-        start, end = parse_time(raw.get("start")), parse_time(raw.get("end"))
-        lines = raw.get("lines", 1)
-        if weekday is None:
-            problems.append(Problem(label, "weekday", f"{raw.get('weekday')!r}: expected mon…sun"))
-        if start is None:
-            problems.append(Problem(label, "start", f"{raw.get('start')!r}: expected HH:MM"))
-        if end is None:
-            problems.append(Problem(label, "end", f"{raw.get('end')!r}: expected HH:MM"))
-        if start and end and end <= start:
-            problems.append(Problem(label, "end", "must come after start"))
-        if isinstance(lines, bool) or not isinstance(lines, int) \
-                or not 1 <= lines <= timetable.MAX_LINES_PER_TURN:
-            problems.append(Problem(label, "lines", "expected a whole number from 1 to "
-                                                    f"{timetable.MAX_LINES_PER_TURN}"))
-        if weekday is not None and start and end:
-            rows.append({"weekday": weekday, "start": start, "end": end, "lines": lines,
-                         "_label": label})
+        entry, wrong = validate_entry(TurnEntry, raw, label)
+        problems += wrong
+        if entry is not None:
+            rows.append({**entry.model_dump(), "_label": label})
     rows.sort(key=lambda r: (r["weekday"], r["start"]))
     for a, b in itertools.pairwise(rows):
         if a["weekday"] == b["weekday"] and b["start"] < a["end"]:

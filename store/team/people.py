@@ -43,6 +43,10 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT.value)
     extension: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The PBX's member name for them (an Asterisk queue_log written with
+    # log_membername_as_agent names agents so); None: their name is matched.
+    pbx_name: Mapped[str | None] = mapped_column(String(128), unique=True,
+                                                 index=True)
     google_chat_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     slack_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -52,6 +56,8 @@ class Person(Base):
     erp_user: Mapped[str | None] = mapped_column(String(128))
     ideal_load: Mapped[int | None] = mapped_column()
     desk: Mapped[int | None] = mapped_column()
+    # The most turns a day this person works, where it differs from the team's (planner).
+    max_per_day: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property
@@ -72,6 +78,60 @@ def by_email(session: Session, email: str) -> Person | None:
 
 def by_extension(session: Session, extension: str) -> Person | None:
     return session.scalar(select(Person).where(Person.extension == extension))
+
+
+def member_key(name: str) -> str:
+    """A PBX member name or a person's name as it is matched: case and spacing aside."""
+    return " ".join(name.split()).casefold()
+
+
+def by_member_name(session: Session) -> dict[str, Person]:
+    """Who each PBX member name is: a person's ``pbx_name``, or else their name when they
+    have none (``member_key`` of each). A name two people share without a ``pbx_name``
+    maps to nobody, and a ``pbx_name`` wins over another person's name."""
+    named: dict[str, Person] = {}
+    shared: set[str] = set()
+    chosen: dict[str, Person] = {}
+    for person in session.scalars(select(Person).order_by(Person.id)):
+        if person.pbx_name:
+            chosen[member_key(person.pbx_name)] = person
+            continue
+        key = member_key(person.name)
+        if key in named:
+            shared.add(key)
+        named[key] = person
+    for key in shared:
+        del named[key]
+    return named | chosen
+
+
+PBX_NAME_MAX = 128
+
+
+def set_pbx_name(session: Session, key: str, name: str | None) -> tuple[Person, str | None]:
+    """Give the person ``key`` this PBX member name (None or blank: none, their name is
+    matched); the person and the name they had. ValueError naming the field and why:
+    no such person, a name too long, with a control character or ``|`` (the queue_log's
+    separator), or another person's already."""
+    person = by_key(session, key)
+    if person is None:
+        raise ValueError(f"key: nobody has the key {key!r}")
+    text = " ".join((name or "").split()) or None
+    if text is not None:
+        if len(text) > PBX_NAME_MAX:
+            raise ValueError(f"pbx_name: longer than {PBX_NAME_MAX} characters")
+        if "|" in text or any(not c.isprintable() for c in text):
+            raise ValueError("pbx_name: a member name has no '|' and no control characters")
+        others = session.scalars(select(Person).where(Person.pbx_name.is_not(None),
+                                                      Person.id != person.id))
+        taken = next((p for p in others if member_key(p.pbx_name or "") == member_key(text)),
+                     None)
+        if taken is not None:
+            raise ValueError(f"pbx_name: {text!r} is {taken.key}'s already")
+    before = person.pbx_name
+    person.pbx_name = text
+    session.flush()
+    return person, before
 
 
 def by_chat_id(session: Session, platform: str, user_id: str) -> Person | None:

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from store.base import update_fields
 from store.imports import (
+    WORD_MAX,
+    ColumnLine,
+    EntryModel,
     ImportRejected,
     ImportReport,
+    Line,
     Problem,
-    check_columns,
     dump_yaml,
+    flag,
     load_yaml,
+    matching,
+    shown,
+    text_problem,
+    validate_entry,
+    whole_number,
 )
 from store.team import people
 from store.team.people import ROLES, Person
@@ -33,8 +43,6 @@ EXTENSION = re.compile(r"^[0-9A-Za-z*#+_.-]{1,32}$")
 GOOGLE_ID = re.compile(r"^users/[A-Za-z0-9_.@-]+$")
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-FIELDS = ("key", "name", "email", "role", "extension", "google_chat_id", "slack_id", "groups",
-          "active", "color", "erp_user", "ideal_load", "desk")
 # Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
 TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
@@ -44,6 +52,9 @@ ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "
 TOMATIC_IGNORED = {"notoi_ids"}
 # Timetable placeholders ("nobody", "holiday") that Tomàtic lists among persons for colors.
 TOMATIC_PLACEHOLDERS = {"ningu", "festiu"}
+# Tomàtic draws an empty cell with the ``ningu`` entry of persons.yaml: its name ``-`` and
+# its colour. Switchboard stores no placeholder, so its export writes Tomàtic's own.
+TOMATIC_NOBODY = {"names": "-", "colors": "ffffff"}
 
 
 # ------------------------------------------------------------------------- reading
@@ -97,6 +108,78 @@ def _from_tomatic(data: dict[str, Any]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------- validating
 
 
+def _name(value: str) -> str:
+    if not value:
+        raise ValueError("missing: every person needs a display name")
+    return value
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(f"{value!r} is not a role (expected one of {', '.join(ROLES)})")
+    return value
+
+
+def _groups(value: Any) -> Any:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(g, str) and g for g in value):
+        raise ValueError("expected a list of group names")
+    for group in value:
+        why = text_problem(group, WORD_MAX)
+        if why is not None:
+            raise ValueError(f"group {group[:40]!r}: {why}")
+    return sorted(set(value))
+
+
+_WHOLE = BeforeValidator(whole_number("expected a whole number"))
+
+
+def _pbx_name(value: str | None) -> str | None:
+    if value is not None and "|" in value:
+        raise ValueError("a member name has no '|' (the queue_log's separator)")
+    return " ".join(value.split()) if value else value
+
+
+class PersonEntry(EntryModel):
+    """One person of an import, its fields in the order their problems are listed."""
+
+    key: Annotated[str, Line(numbers=True, blank=""), matching(
+        KEY, lambda _: "missing or malformed: lowercase letters, digits, '.', '_' or '-'")] = ""
+    name: Annotated[str, ColumnLine(Person, "name", numbers=True, blank=""),
+                    AfterValidator(_name)] = ""
+    email: Annotated[str | None, ColumnLine(Person, "email", numbers=True, lower=True,
+                                            blank=None), matching(
+        EMAIL, lambda v: f"{v!r} is not a valid address (expected name@domain.tld)")] = None
+    role: Annotated[str, Line(numbers=True, lower=True, blank="agent"),
+                    AfterValidator(_role)] = "agent"
+    extension: Annotated[str | None, ColumnLine(Person, "extension", numbers=True,
+                                                blank=None), matching(
+        EXTENSION, lambda v: f"{v!r} is not a PBX extension (digits, letters, *#+_.-)")] = None
+    google_chat_id: Annotated[str | None, ColumnLine(Person, "google_chat_id", numbers=True,
+                                                     blank=None), matching(
+        GOOGLE_ID, lambda v: f"{v!r} is malformed (expected e.g. users/123456)")] = None
+    slack_id: Annotated[str | None, ColumnLine(Person, "slack_id", numbers=True, blank=None),
+                        matching(SLACK_ID,
+                                 lambda v: f"{v!r} is malformed (expected e.g. U0123ABCD)")
+                        ] = None
+    groups: Annotated[list[str], BeforeValidator(_groups)] = Field(default_factory=list)
+    active: Annotated[bool, BeforeValidator(flag)] = True
+    color: Annotated[str | None, ColumnLine(Person, "color", numbers=True, blank=None)] = None
+    erp_user: Annotated[str | None, ColumnLine(Person, "erp_user", numbers=True,
+                                               blank=None)] = None
+    ideal_load: Annotated[int | None, _WHOLE] = None
+    desk: Annotated[int | None, _WHOLE] = None
+    # The most turns a day the week planner gives them, where it differs from the team's.
+    max_per_day: Annotated[int | None, _WHOLE] = None
+    # The member name a queue_log names them by (Asterisk's log_membername_as_agent).
+    pbx_name: Annotated[str | None, ColumnLine(Person, "pbx_name", numbers=True, blank=None),
+                        AfterValidator(_pbx_name)] = None
+
+
+FIELDS = tuple(PersonEntry.model_fields)
+
+
 def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[str, Any]]:
     """Normalised entries, or ImportRejected with every problem found."""
     problems: list[Problem] = []
@@ -107,79 +190,26 @@ def validate(raw_entries: list[dict[str, Any]], session: Session) -> list[dict[s
             problems.append(Problem(label, "entry", "expected a mapping of fields"))
             continue
         if raw.get("key"):
-            label += f" ({raw['key']})"
-        entry, entry_problems = _clean(raw, label)
+            label += f" ({shown(raw['key'])})"
+        entry, entry_problems = validate_entry(PersonEntry, raw, label)
         problems += entry_problems
-        clean.append(entry)
+        clean.append(entry.model_dump() if entry is not None else _comparable(raw))
     problems += _duplicates(clean, session)
     if problems:
         raise ImportRejected(problems)
     return clean
 
 
-def _clean(raw: dict[str, Any], label: str) -> tuple[dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    for name in sorted(set(raw) - set(FIELDS)):
-        bad(name, "unknown field (expected one of " + ", ".join(FIELDS) + ")")
-    out: dict[str, Any] = {}
-    key = str(raw.get("key") or "").strip()
-    if not KEY.match(key):
-        bad("key", "missing or malformed: lowercase letters, digits, '.', '_' or '-'")
-    out["key"] = key
-    name = str(raw.get("name") or "").strip()
-    if not name:
-        bad("name", "missing: every person needs a display name")
-    out["name"] = name
-    email = raw.get("email")
-    out["email"] = None
-    if email not in (None, ""):
-        email = str(email).strip().lower()
-        if not EMAIL.match(email):
-            bad("email", f"{email!r} is not a valid address (expected name@domain.tld)")
-        out["email"] = email
-    role = str(raw.get("role") or "agent").strip().lower()
-    if role not in ROLES:
-        bad("role", f"{role!r} is not a role (expected one of {', '.join(ROLES)})")
-    out["role"] = role
-    extension = raw.get("extension")
-    out["extension"] = None
-    if extension not in (None, ""):
-        extension = str(extension).strip()
-        if not EXTENSION.match(extension):
-            bad("extension", f"{extension!r} is not a PBX extension (digits, letters, *#+_.-)")
-        out["extension"] = extension
-    for name_, pattern, example in (("google_chat_id", GOOGLE_ID, "users/123456"),
-                                    ("slack_id", SLACK_ID, "U0123ABCD")):
-        value = raw.get(name_)
-        out[name_] = None
-        if value not in (None, ""):
-            if not pattern.match(str(value)):
-                bad(name_, f"{value!r} is malformed (expected e.g. {example})")
-            out[name_] = str(value)
-    groups = raw.get("groups") or []
-    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-        bad("groups", "expected a list of group names")
-        groups = []
-    out["groups"] = sorted(set(groups))
-    active = raw.get("active", True)
-    if not isinstance(active, bool):
-        bad("active", "expected true or false")
-    out["active"] = bool(active)
-    for name_ in ("ideal_load", "desk"):
-        value = raw.get(name_)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            bad(name_, "expected a whole number")
-            value = None
-        out[name_] = value
-    for name_ in ("color", "erp_user"):
-        value = raw.get(name_)
-        out[name_] = None if value in (None, "") else str(value)
-    problems += check_columns(Person, out, label)
-    return out, problems
+def _comparable(raw: dict[str, Any]) -> dict[str, Any]:
+    """The key and unique fields of an entry with problems, as far as they are plain text,
+    so that a clash with another entry is reported too."""
+    out: dict[str, Any] = {"key": str(raw.get("key") or "").strip()}
+    for name in ("email", "extension", "google_chat_id", "slack_id"):
+        value = raw.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            text = str(value).strip()
+            out[name] = text.lower() if name == "email" else text
+    return out
 
 
 def _duplicates(entries: list[dict[str, Any]], session: Session) -> list[Problem]:
@@ -187,17 +217,20 @@ def _duplicates(entries: list[dict[str, Any]], session: Session) -> list[Problem
     problems: list[Problem] = []
     in_file = {e["key"] for e in entries}
     stored = {p.key: p for p in people.all_people(session)}
-    for name in ("key", "email", "extension", "google_chat_id", "slack_id"):
+    for name in ("key", "email", "extension", "google_chat_id", "slack_id", "pbx_name"):
+        # Member names match whatever their case and spacing, as the queue_log reads them.
+        same = people.member_key if name == "pbx_name" else str
         seen: dict[str, str] = {}
         for p in stored.values():
             value = getattr(p, name)
             if value and p.key not in in_file:
-                seen[str(value)] = f"stored person {p.key}"
+                seen[same(value)] = f"stored person {p.key}"
         for index, e in enumerate(entries, start=1):
             value = e.get(name)
             if not value:
                 continue
-            label = f"entry {index} ({e['key']})" if e["key"] else f"entry {index}"
+            label = f"entry {index} ({shown(e['key'])})" if e["key"] else f"entry {index}"
+            value = same(value)
             if value in seen:
                 why = f"duplicate {value!r}, also used by {seen[value]}"
                 problems.append(Problem(label, name, why))
@@ -226,8 +259,9 @@ def import_people(session: Session, text: str, now: datetime) -> ImportReport:
 
 
 def export_tomatic(session: Session) -> str:
-    """Everyone in Tomàtic's persons.yaml layout (parallel maps and groups), so a team
-    can go back; ``import`` reads it again to the same people."""
+    """Everyone in Tomàtic's persons.yaml layout (parallel maps and groups), with the
+    ``ningu`` entry Tomàtic draws empty cells with, so a team can go back; ``import`` reads
+    it again to the same people."""
     maps: dict[str, dict[str, Any]] = {section: {} for section in TOMATIC_MAPS}
     groups: dict[str, list[str]] = {}
     for p in people.all_people(session):
@@ -241,6 +275,8 @@ def export_tomatic(session: Session) -> str:
             groups.setdefault("coordinators", []).append(p.key)
         for group in p.groups:
             groups.setdefault(group, []).append(p.key)
+    for section, value in TOMATIC_NOBODY.items():
+        maps[section]["ningu"] = value
     document: dict[str, Any] = {k: v for k, v in maps.items() if v}
     document["groups"] = {g: sorted(keys) for g, keys in sorted(groups.items())}
     return dump_yaml(document)

@@ -97,8 +97,9 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
     from store.messaging import chat, outbox
     from store.messaging.chat import InboundEvent
     from store.messaging.outbox import OutboxMessage
-    from store.team import audit
+    from store.team import audit, desk_sessions
     from store.team.audit import AuditEntry
+    from store.team.people import Person
 
     settings = make_settings(DATABASE_URL=db.url, AUDIT_RETENTION_DAYS="30",
                              OUTBOX_RETENTION_DAYS="7", INBOUND_RETENTION_HOURS="24")
@@ -112,15 +113,23 @@ def test_housekeeping_prunes_what_outlived_its_retention(db: Database, clock: Fi
             chat.claim_event(session, "slack", f"Ev{n}", at)
             runtime.services.notifier.send(session, "team", Reply(f"m{n}"), key=f"k{n}")
         runtime.services.notifier.send(session, "team", Reply("failed"), key="dead")
+        person = session.scalars(select(Person)).first()
+        if person is None:
+            person = Person(key="pat", name="Pat", role="agent", created_at=old)
+            session.add(person)
+            session.flush()
+        desk_sessions.open_session(session, person.id, "link", old, old + timedelta(hours=12))
+        desk_sessions.open_session(session, person.id, "link", recent, recent + timedelta(hours=12))
     with transaction(runtime.services.sessions) as session:
         for row in session.scalars(select(OutboxMessage)):
             row.status = outbox.DEAD if row.key == "dead" else outbox.SENT
             row.sent_at = old if row.key in ("k0", "dead") else recent
     assert background.run_job("housekeeping") == {
         "inbound events": 1, "outbox messages": 1, "audit rows": 1, "IVR rate windows": 0,
-        "IVR idempotent answers": 0}
+        "IVR idempotent answers": 0, "expired desk sign-ins": 1}
     with transaction(runtime.services.sessions) as session:
         assert [e.event_key for e in session.scalars(select(InboundEvent))] == ["Ev1"]
+        assert len(desk_sessions.live_sessions(session, recent)) == 1
         assert sorted(m.key for m in session.scalars(select(OutboxMessage))) == ["dead", "k1"]
         assert [a.at for a in session.scalars(select(AuditEntry))] == [recent]
 
@@ -176,3 +185,22 @@ def test_housekeeping_runs_soon_after_start_not_a_day_later(db: Database,
         background.scheduler.shutdown(wait=False)
     assert first == clock.now() + timedelta(minutes=10)
     assert daily != clock.now() + timedelta(minutes=10)  # other jobs keep their interval
+
+
+def test_the_weekly_pbx_sync_runs_once_at_its_time(db: Database, clock: FixedClock) -> None:
+    unset = Background(build_runtime(make_settings(DATABASE_URL=db.url),
+                                     make_services(db, make_settings(), clock)))
+    clock.set(clock.now().replace(hour=15, minute=1))
+    assert unset.run_job("pbx-sync").slots == []  # PBX_SYNC_AT unset: never due
+    clock.set(clock.now().replace(hour=9, minute=0))
+    settings = make_settings(DATABASE_URL=db.url, PBX_SYNC_AT="mon 15:00")
+    runtime = build_runtime(settings, make_services(db, settings, clock))
+    with transaction(runtime.services.sessions) as session:
+        load_demo(session, clock.now())
+    background = Background(runtime)
+    assert background.run_job("pbx-sync").slots == []  # Monday, before 15:00
+    clock.set(clock.now().replace(hour=15, minute=1))
+    ran = background.run_job("pbx-sync")
+    assert len(ran.slots) == 1 and ran.ran[0].outcome == "done"
+    assert str(ran.ran[0].result).startswith("PBX sync (sim): 11 change(s) made.")
+    assert background.run_job("pbx-sync").slots == []  # once per slot

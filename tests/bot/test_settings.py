@@ -95,3 +95,18 @@ def test_call_statistics_settings_are_checked() -> None:
     good = Settings.load(environ={"PBX_TIMEZONE": "Atlantic/Canary",
                                   "DAILY_REPORT_TIME": "18:10"}, app_yaml=None)
     assert (good.pbx_timezone_name, good.daily_report_time) == ("Atlantic/Canary", "18:10")
+
+
+def test_the_weekly_pbx_sync_time_is_a_weekday_and_a_time() -> None:
+    from datetime import time
+
+    from bot.settings import weekly_time
+
+    assert weekly_time("") is None
+    assert weekly_time("fri 15:00") == (4, time(15, 0))
+    assert weekly_time("Monday 9:30") == (0, time(9, 30))
+    assert Settings.load(environ={"PBX_SYNC_AT": "fri 15:00"}, app_yaml=None).pbx_sync_at == \
+        "fri 15:00"
+    for bad in ("friday", "15:00", "fri 25:00", "someday 10:00"):
+        with pytest.raises(SettingsError, match=r"PBX_SYNC_AT.*'fri 15:00'"):
+            Settings.load(environ={"PBX_SYNC_AT": bad}, app_yaml=None)

@@ -61,6 +61,7 @@ def test_the_outbox(services: Services) -> None:
                                                  T0 - timedelta(seconds=1)))
     check(services, lambda s: outbox.prune_sent(s, T0 - timedelta(days=30)))
     check(services, lambda s: outbox.by_key(s, "announce:x"))
+    check(services, outbox.backlog)  # scraped by /metrics
 
 
 def test_the_check_sees_a_full_scan(services: Services) -> None:

@@ -13,7 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.doors.http import storable
 from commands.core import Where
+from commands.text import sanitize
 
 PLATFORM = "google"
 
@@ -72,6 +74,10 @@ class ChatEvent:
 MAX_MENTIONS = 100  # people mentioned in one message that are turned into references
 
 
+# The longest of each name the store keeps (person.google_chat_id, chat_space.name).
+MAX_USER_NAME, MAX_SPACE_NAME, MAX_DISPLAY = 128, 200, 200
+
+
 def parse_event(body: Any) -> ChatEvent:
     if not isinstance(body, dict):
         raise BadEvent("the body must be a JSON object")
@@ -123,9 +129,20 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
     user_name = user.get("name")
     if not isinstance(user_name, str) or not user_name.startswith("users/"):
         raise BadEvent("user.name is missing or is not users/ID")
+    if len(user_name) > MAX_USER_NAME:
+        raise BadEvent(f"user.name is longer than {MAX_USER_NAME} characters")
     space_name = space.get("name")
     if kind in ("message", "added", "removed", "click") and not isinstance(space_name, str):
         raise BadEvent("space.name is missing")
+    if isinstance(space_name, str) and not 0 < len(space_name) <= MAX_SPACE_NAME:
+        raise BadEvent(f"space.name must have 1 to {MAX_SPACE_NAME} characters")
+    # What is stored or looked up as it is (ids, the redelivery key's parts); typed text
+    # is cleaned by the dispatcher instead.
+    for field, value in (("type", type_), ("user.name", user_name), ("space.name", space_name),
+                         ("user.email", user.get("email")), ("message.name", message.get("name")),
+                         ("thread.name", thread.get("name")), ("eventTime", event_time)):
+        if isinstance(value, str) and not _storable(value):
+            raise BadEvent(f"{field} contains a NUL character or an unpaired surrogate")
     command_id = app_command if app_command is not None else \
         _obj(message, "slashCommand").get("commandId")
     try:
@@ -139,7 +156,7 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
         user_display=_opt_str(user.get("displayName")) or user_name,
         space_name=space_name if isinstance(space_name, str) else None,
         space_dm=space_type in ("DIRECT_MESSAGE", "DM") or space.get("singleUserBotDm") is True,
-        space_display=_opt_str(space.get("displayName")),
+        space_display=sanitize(_opt_str(space.get("displayName")), MAX_DISPLAY),
         thread=_opt_str(thread.get("name")),
         message_name=_opt_str(message.get("name")),
         event_time=event_time if isinstance(event_time, str) or event_time is None
@@ -178,6 +195,14 @@ def typed_text(message: dict[str, Any]) -> str:
         result = result[:position] + token + result[position + len(literal):]
         cursor = position + len(token)
     return result.strip()
+
+
+def _storable(text: str) -> bool:
+    try:
+        storable(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.doors.http import bearer_token, json_response, read_body, storable, unauthorized
 from bot.doors.ivr.cache import Missing, Stamped, time_bucket
 from bot.doors.ivr.limits import RateLimiter
@@ -127,6 +128,8 @@ class IvrDoor:
                 return unauthorized()
             verdict = self.limiter.admit(caller.id, self.services.clock.now())
             if not verdict.allowed:
+                if view.__name__ == "post_callback":
+                    metrics.IVR_REFUSALS.labels(reason="rate_limited").inc()
                 return answer(RateLimited(reason="rate_limited",
                                           retry_after=verdict.retry_after), 429,
                               {"Retry-After": str(verdict.retry_after)})
@@ -234,6 +237,7 @@ class IvrDoor:
         try:
             sent = BookingRequest.model_validate_json(body)
         except ValidationError as exc:
+            metrics.IVR_REFUSALS.labels(reason="invalid").inc()
             return first_error(exc)
         when = sent.when if sent.when.tzinfo is not None else sent.when.replace(tzinfo=self.tz)
         wanted = booking.Request(
@@ -253,6 +257,7 @@ class IvrDoor:
                         return json_response(prior.body, prior.status)
                 booked = booking.book_in(session, self.settings, wanted, now)
                 if booked.callback.created_by != key.actor:  # pending, booked elsewhere
+                    metrics.IVR_REFUSALS.labels(reason="already_pending").inc()
                     status = 409
                     out = Conflict(
                         reason="already_pending",
@@ -260,13 +265,17 @@ class IvrDoor:
                                 "booked elsewhere").model_dump(mode="json")
                 else:
                     status = 201 if booked.created else 200
+                    if booked.created:
+                        metrics.IVR_BOOKINGS.inc()
                     out = self.callback_out(session, booked.callback).model_dump(mode="json")
                 if idempotency is not None:
                     ivr_keys.remember(session, key.id, idempotency, digest, status, out, now)
             return json_response(out, status)
         except Refused as exc:
+            metrics.IVR_REFUSALS.labels(reason="invalid").inc()
             return problem(exc.field, exc.reason)
         except SlotFull as full:
+            metrics.IVR_REFUSALS.labels(reason="slot_full").inc()
             with transaction(self.services.sessions) as session:
                 booking.note_refusal(session, self.settings, wanted, now)
                 found = booking.alternatives(session, self.settings, full, now)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.doors.http import storable
+from bot.doors.http import single_line, storable
 
 Status = Literal["scheduled", "dispatched", "taken", "done", "failed", "expired", "cancelled"]
 Scalar = str | int | float | bool | None
@@ -48,7 +48,8 @@ class BookingRequest(BaseModel):
     @field_validator("phone", "queue", "campaign", "customer_id", "customer_name", "agent")
     @classmethod
     def _storable_text(cls, value: str | None) -> str | None:
-        return None if value is None else storable(value)
+        # One line each: they are shown in chat replies (/callbacks).
+        return None if value is None else single_line(value)
 
     @field_validator("data")
     @classmethod

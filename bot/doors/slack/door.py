@@ -5,8 +5,11 @@
   timestamp within 5 minutes) before Bolt or anything else parses it. Whatever the verifier
   raises on (a timestamp that is not a number, a body that is not UTF-8, a signature that
   is not ASCII) counts as a refusal (401), never a 500. A verified body that is not what
-  Slack sends (broken JSON, a ``payload=`` that is not JSON) gets 400. Only then does Bolt
-  see it (its own verification runs again, with the same verifier). With no
+  Slack sends (broken JSON, a ``payload=`` that is not JSON, a slash command without
+  ``user_id``, a click whose ``user`` is not an object, an event whose ``text`` is not a
+  string, any text with a NUL) gets 400 naming the field (bot.doors.slack.payloads), and
+  nothing runs. Only then does Bolt see it (its own verification runs again, with the
+  same verifier), given the body exactly as it was checked. With no
   SLACK_SIGNING_SECRET the route refuses every request instead of running unverified.
 - Authorization: no ``auth.test``, ever. An ``authorize`` function hands Bolt the configured
   bot token, so building the app and serving requests need no network. Without the bot's
@@ -38,13 +41,14 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import Ack, App, Respond
-from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context import BoltContext
 from slack_bolt.middleware.request_verification import RequestVerification
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -53,6 +57,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
 from bot.doors.known import KnownOwners
+from bot.doors.slack.payloads import Malformed, problem, read_payload
 from bot.doors.slack.support import (
     EmailCache,
     Inflight,
@@ -88,17 +93,27 @@ def register(app: Flask, runtime: Runtime) -> None:
         return
     door = SlackDoor(runtime)
     app.extensions["switchboard.slack"] = door
-    handler = SlackRequestHandler(door.bolt)
 
     def slack_events() -> Response | tuple[Response, int]:
         if (request.content_length or 0) > MAX_BODY_BYTES:  # refused unread
             return jsonify(error="request too large"), 413
         # Read once (bounded by the app's MAX_CONTENT_LENGTH) and cached: Bolt's adapter
         # reads the same bytes with get_data().
-        refusal = door.precheck(request.headers, request.get_data(cache=True))
-        if refusal is not None:
-            return refusal
-        return handler.handle(request)
+        checked = door.precheck(request.headers, request.get_data(cache=True))
+        if not isinstance(checked, dict):
+            return checked
+        try:
+            bolt_request = to_bolt_request(request)
+        except Exception as exc:  # Bolt's request context met a shape it cannot read
+            log.info("refused a Slack body Bolt cannot read: %r", exc)
+            return jsonify(error="malformed request", field="body",
+                           reason="not shaped as Slack sends it"), 400
+        if bolt_request.body != checked:
+            # Bolt reads any form holding the word "payload" (a command's text can) as an
+            # interactivity payload; give it the form as it is.
+            bolt_request.body = checked
+            bolt_request.context = build_context(BoltContext({}), checked)
+        return to_flask_response(door.bolt.dispatch(bolt_request))
 
     app.add_url_rule("/slack/events", "slack_events", slack_events, methods=["POST"])
 
@@ -316,17 +331,23 @@ class SlackDoor:
 
     # ----------------------------------------------------------------- verification
 
-    def precheck(self, headers: Any, body: bytes) -> tuple[Response, int] | None:
+    def precheck(self, headers: Any, body: bytes) -> tuple[Response, int] | dict[str, Any]:
         """Refuse before anything parses the body: too large, unsigned or badly signed
-        (401), or signed but not a Slack payload (400). None lets Bolt have it."""
+        (401), or signed but not a Slack payload, or one missing a field Slack always
+        sends (400, naming the field). Otherwise the body as Bolt is to read it."""
         if len(body) > MAX_BODY_BYTES:
             return jsonify(error="request too large"), 413
         if not self.verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"),
                                       headers.get("X-Slack-Signature")):
             return jsonify(error="invalid request"), 401
-        if not _well_formed(body, str(headers.get("Content-Type") or "")):
-            return jsonify(error="malformed request"), 400
-        return None
+        try:
+            kind, data = read_payload(body, str(headers.get("Content-Type") or ""))
+        except Malformed as exc:
+            return jsonify(error="malformed request", field=exc.field, reason=exc.reason), 400
+        if (bad := problem(kind, data)) is not None:
+            log.info("refused a signed Slack body: %s", bad)
+            return jsonify(error="malformed request", field=bad.field, reason=bad.reason), 400
+        return data
 
     # ----------------------------------------------------------------- answering
 
@@ -415,21 +436,6 @@ def _delivery_key(kind: str, payload: dict[str, Any],
         return None
     stamp = str((action or {}).get("action_ts") or "")
     return f"{kind}:{trigger}:{stamp}"[:300]
-
-
-def _well_formed(body: bytes, content_type: str) -> bool:
-    """Whether a verified body is shaped as Slack sends it (JSON events, form-encoded
-    commands, or a form with a JSON ``payload``), so Bolt's own parsing cannot fail."""
-    try:
-        text = body.decode("utf-8")
-        if content_type.startswith("application/json") or text.lstrip().startswith("{"):
-            return isinstance(json.loads(text), dict)
-        form = parse_qs(text, keep_blank_values=True, max_num_fields=200)
-        if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return True
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return False
 
 
 class _Verifier(SignatureVerifier):

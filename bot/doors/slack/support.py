@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import logging
 import re
@@ -129,7 +131,9 @@ class TrackedPool(ThreadPoolExecutor):
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         self.inflight.enter()
         try:
-            future = super().submit(fn, *args, **kwargs)
+            # The command runs in the request's context: its id and fields reach the log.
+            future = super().submit(contextvars.copy_context().run,
+                                    functools.partial(fn, *args, **kwargs))
         except BaseException:
             self.inflight.leave()
             raise

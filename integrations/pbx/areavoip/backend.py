@@ -27,8 +27,16 @@ from typing import Any
 
 import httpx
 
+from integrations import tracing
 from integrations.pbx.areavoip.cdr import BadRow, parse_simplecdr
-from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUnreachable
+from integrations.pbx.base import (
+    CallInfo,
+    MemberState,
+    MemberStatus,
+    PbxError,
+    PbxUnreachable,
+    PbxUser,
+)
 from integrations.pbx.http import excerpt, unreachable
 
 log = logging.getLogger(__name__)
@@ -94,7 +102,8 @@ class AreavoipPbx:
         self.helpline_numbers = tuple(n.strip() for n in helpline_numbers if n.strip())
         self.region = region
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._client = client if client is not None else httpx.Client(
+            timeout=timeout, event_hooks=tracing.HTTPX_HOOKS)
 
     def close(self) -> None:
         if self._owns_client:
@@ -115,7 +124,7 @@ class AreavoipPbx:
             for a in agents
         ]
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         raise PbxError("the Areavoip proxy API has no call origination; "
                        "dial the number from your phone", "unsupported")
 
@@ -284,6 +293,45 @@ class AreavoipPbx:
         if failures:
             raise PbxError(f"queue {self.queue} was emptied to remove members, but these could "
                            f"not be restored: {'; '.join(failures)}")
+
+    # ------------------------------------------------------------------ users (pbx sync)
+
+    can_create = False  # MANAGEDB renames existing extensions; it cannot make new ones
+
+    def users(self) -> list[PbxUser]:
+        """``MANAGEDB object=extension action=list``: ``{objectid: {ex_number, ex_name}}``."""
+        return [PbxUser(number, name, free=not name)
+                for number, (_, name) in sorted(self._extension_rows().items())]
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        self._rename(extension, name)
+
+    def free_user(self, extension: str) -> None:
+        self._rename(extension, "")  # Areavoip's free extension has an empty name
+
+    def _extension_rows(self) -> dict[str, tuple[str, str]]:
+        """ex_number → (objectid, ex_name)."""
+        data = self._json("MANAGEDB", self.timeout, object="extension", action="list")
+        if not isinstance(data, dict):
+            raise PbxError(f"Areavoip listed the extensions as {excerpt(json.dumps(data))}, "
+                           "not as an object")
+        rows: dict[str, tuple[str, str]] = {}
+        for objectid, row in data.items():
+            if isinstance(row, dict) and row.get("ex_number") is not None:
+                rows[str(row["ex_number"])] = (str(objectid), str(row.get("ex_name") or ""))
+        return rows
+
+    def _rename(self, extension: str, name: str) -> None:
+        found = self._extension_rows().get(extension)
+        if found is None:
+            raise PbxError(f"extension {extension} does not exist on the PBX (Areavoip cannot "
+                           "create extensions)", "unknown_extension")
+        answer = self._json("MANAGEDB", self.timeout, object="extension", action="update",
+                            objectid=found[0], jsondata=json.dumps({"ex_name": name}))
+        if (isinstance(answer, str) and answer.strip().upper().startswith("ERROR")) or (
+                isinstance(answer, dict) and "error" in {k.lower() for k in answer}):
+            raise PbxError(f"Areavoip refused to rename extension {extension}: "
+                           f"{excerpt(json.dumps(answer))}")
 
     # ------------------------------------------------------------------ wire
 

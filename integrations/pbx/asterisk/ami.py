@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from integrations.pbx.asterisk.ami_wire import (
@@ -29,7 +29,8 @@ from integrations.pbx.asterisk.ami_wire import (
 )
 from integrations.pbx.base import PbxError, PbxUnreachable
 
-__all__ = ["AmiClient", "AmiError", "AmiReply", "Headers", "Message"]
+__all__ = ["AmiClient", "AmiConnection", "AmiError", "AmiReply", "ConnectionDropped", "Headers",
+           "Message", "collect", "open_session"]
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,11 @@ class AmiReply:
     events: tuple[Message, ...] = ()
 
 
-class _Dropped(Exception):
+class ConnectionDropped(Exception):
     """The peer closed or reset the connection."""
 
 
-class _Connection:
+class AmiConnection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.parser = MessageParser()
@@ -70,9 +71,9 @@ class _Connection:
         try:
             data = self.sock.recv(65536)
         except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
-            raise _Dropped from exc
+            raise ConnectionDropped from exc
         if not data:
-            raise _Dropped
+            raise ConnectionDropped
         return data
 
     def read_banner(self, deadline: float) -> str:
@@ -91,7 +92,7 @@ class _Connection:
         try:
             self.sock.sendall(data)
         except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
-            raise _Dropped from exc
+            raise ConnectionDropped from exc
 
     def next_message(self, deadline: float) -> Message:
         while not self.pending:
@@ -130,19 +131,25 @@ class AmiClient:
     """
 
     def __init__(self, host: str, port: int, username: str, secret: str,
-                 timeout: float) -> None:
+                 timeout: float, *, on_state: Callable[[bool], None] | None = None) -> None:
         self.host, self.port = host, port
+        # Told True once logged in, False when the connection is dropped or closed.
+        self.on_state = on_state
         self.username, self._secret = username, secret
         self.timeout = timeout
         self.version: str | None = None  # from the greeting, once connected
         self._lock = threading.Lock()
-        self._conn: _Connection | None = None
+        self._conn: AmiConnection | None = None
         self._prefix = f"sb-{secrets.token_hex(4)}"
         self._counter = 0
 
-    def action(self, name: str, headers: Headers = (), *, idempotent: bool = False) -> Message:
-        """Run an action; its ``Response: Success`` message. ``Response: Error`` → AmiError."""
-        return self._run(name, list(headers), None, idempotent).response
+    def action(self, name: str, headers: Headers = (), *, idempotent: bool = False,
+               action_id: str | None = None) -> Message:
+        """Run an action; its ``Response: Success`` message. ``Response: Error`` → AmiError.
+
+        ``action_id`` (unique; by default one of the client's own) lets the caller match
+        the events Asterisk raises later for it, such as Originate's ``OriginateResponse``."""
+        return self._run(name, list(headers), None, idempotent, action_id).response
 
     def list_action(self, name: str, headers: Headers = (), *, complete: str) -> AmiReply:
         """Run a list action (a read); ``complete`` names its last event (QueueStatusComplete)."""
@@ -155,7 +162,7 @@ class AmiClient:
         with self._lock:
             if self._conn is not None:
                 # A courtesy Logoff; nobody waits for its answer.
-                with contextlib.suppress(OSError, _Dropped):
+                with contextlib.suppress(OSError, ConnectionDropped):
                     self._conn.send(encode_action("Logoff", self._next_id(), []),
                                     time.monotonic() + min(self.timeout, 0.2))
                 self._discard()
@@ -163,7 +170,7 @@ class AmiClient:
     # ------------------------------------------------------------------ internals
 
     def _run(self, name: str, headers: list[tuple[str, str]], complete: str | None,
-             idempotent: bool) -> AmiReply:
+             idempotent: bool, action_id: str | None = None) -> AmiReply:
         check_action(name, headers)
         with self._lock:
             for attempt in (1, 2):
@@ -171,11 +178,11 @@ class AmiClient:
                 sent = False
                 try:
                     conn = self._ready(deadline)
-                    action_id = self._next_id()
+                    action_id = action_id or self._next_id()
                     conn.send(encode_action(name, action_id, headers), deadline)
                     sent = True
-                    return self._collect(conn, name, action_id, complete, deadline)
-                except _Dropped:
+                    return collect(conn, name, action_id, complete, deadline)
+                except ConnectionDropped:
                     self._discard()
                     if attempt == 1 and (idempotent or not sent):
                         log.info("AMI: connection to %s dropped; reconnecting for %s",
@@ -198,74 +205,23 @@ class AmiClient:
                                          f"during {name}: {exc.strerror or exc}") from None
             raise AssertionError("unreachable")  # pragma: no cover
 
-    def _ready(self, deadline: float) -> _Connection:
+    def _ready(self, deadline: float) -> AmiConnection:
         if self._conn is not None and self._conn.alive():
             return self._conn
         self._discard()
-        conn = _Connection(self._connect(deadline))
-        try:
-            self.version = conn.read_banner(deadline)
-            login = [("Username", self.username), ("Secret", self._secret), ("Events", "off")]
-            action_id = self._next_id()
-            conn.send(encode_action("Login", action_id, login), deadline)
-            self._collect(conn, "Login", action_id, None, deadline)
-        except AmiError as exc:
-            conn.close()
-            raise PbxError(f"Asterisk refused the manager login of user {self.username!r} "
-                           f"({exc.reason}); check AMI_USER and AMI_SECRET", "auth") from None
-        except TimeoutError:
-            conn.close()
-            raise PbxUnreachable(f"Asterisk at {self._where()} accepted the connection but did "
-                                 f"not greet and log in within {self.timeout:g} s") from None
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
-        return conn
-
-    def _connect(self, deadline: float) -> socket.socket:
-        remaining = deadline - time.monotonic()
-        try:
-            return socket.create_connection((self.host, self.port), timeout=max(remaining, 0.001))
-        except TimeoutError:
-            raise PbxUnreachable(f"no answer from Asterisk at {self._where()} within "
-                                 f"{self.timeout:g} s (connecting)") from None
-        except ConnectionRefusedError:
-            raise PbxUnreachable(f"Asterisk refused the connection at {self._where()}: is the "
-                                 "manager interface enabled (manager.conf) and the port right?"
-                                 ) from None
-        except socket.gaierror:
-            raise PbxUnreachable(f"cannot resolve the Asterisk host {self.host!r}") from None
-        except OSError as exc:
-            raise PbxUnreachable(f"cannot connect to Asterisk at {self._where()}: "
-                                 f"{exc.strerror or exc}") from None
-
-    def _collect(self, conn: _Connection, name: str, action_id: str, complete: str | None,
-                 deadline: float) -> AmiReply:
-        response: Message | None = None
-        events: list[Message] = []
-        while True:
-            message = conn.next_message(deadline)
-            if message.action_id != action_id:
-                continue  # unsolicited event, or the late answer to someone else
-            if response is None and message.response is not None:
-                if message.response.strip().lower() == "error":
-                    raise AmiError(name, message.get("Message") or "no reason given")
-                response = message
-                if complete is None:
-                    return AmiReply(response)
-                continue
-            if response is None or message.event is None:
-                continue
-            if ((message.get("EventList") or "").strip().lower() == "complete"
-                    or message.event.strip().lower() == (complete or "").lower()):
-                return AmiReply(response, tuple(events))
-            events.append(message)
+        self._conn, self.version = open_session(
+            self.host, self.port, self.username, self._secret, "off", deadline,
+            self.timeout, self._next_id())
+        if self.on_state is not None:
+            self.on_state(True)
+        return self._conn
 
     def _discard(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            if self.on_state is not None:
+                self.on_state(False)
 
     def _next_id(self) -> str:
         self._counter += 1
@@ -273,4 +229,80 @@ class AmiClient:
 
     def _where(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+
+# ------------------------------------------------------------------ shared by every session
+
+
+def open_session(host: str, port: int, username: str, secret: str, events: str,
+                 deadline: float, timeout: float, action_id: str) -> tuple[AmiConnection, str]:
+    """Connect, read the greeting and log in; the connection and the server's AMI version.
+
+    ``events`` is the Login's ``Events:`` header: ``off`` for the action connection, a
+    list of event classes (``call,agent``) for the event stream.
+    """
+    where = f"{host}:{port}"
+    conn = AmiConnection(_connect(host, port, deadline, timeout))
+    try:
+        version = conn.read_banner(deadline)
+        login = [("Username", username), ("Secret", secret), ("Events", events)]
+        conn.send(encode_action("Login", action_id, login), deadline)
+        collect(conn, "Login", action_id, None, deadline)
+    except AmiError as exc:
+        conn.close()
+        raise PbxError(f"Asterisk refused the manager login of user {username!r} "
+                       f"({exc.reason}); check AMI_USER and AMI_SECRET", "auth") from None
+    except TimeoutError:
+        conn.close()
+        raise PbxUnreachable(f"Asterisk at {where} accepted the connection but did "
+                             f"not greet and log in within {timeout:g} s") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn, version
+
+
+def _connect(host: str, port: int, deadline: float, timeout: float) -> socket.socket:
+    where = f"{host}:{port}"
+    remaining = deadline - time.monotonic()
+    try:
+        return socket.create_connection((host, port), timeout=max(remaining, 0.001))
+    except TimeoutError:
+        raise PbxUnreachable(f"no answer from Asterisk at {where} within "
+                             f"{timeout:g} s (connecting)") from None
+    except ConnectionRefusedError:
+        raise PbxUnreachable(f"Asterisk refused the connection at {where}: is the "
+                             "manager interface enabled (manager.conf) and the port right?"
+                             ) from None
+    except socket.gaierror:
+        raise PbxUnreachable(f"cannot resolve the Asterisk host {host!r}") from None
+    except OSError as exc:
+        raise PbxUnreachable(f"cannot connect to Asterisk at {where}: "
+                             f"{exc.strerror or exc}") from None
+
+
+def collect(conn: AmiConnection, name: str, action_id: str, complete: str | None,
+            deadline: float) -> AmiReply:
+    """The answer to ``action_id`` (and its list events, up to ``complete``), skipping
+    everything else on the connection."""
+    response: Message | None = None
+    events: list[Message] = []
+    while True:
+        message = conn.next_message(deadline)
+        if message.action_id != action_id:
+            continue  # unsolicited event, or the late answer to someone else
+        if response is None and message.response is not None:
+            if message.response.strip().lower() == "error":
+                raise AmiError(name, message.get("Message") or "no reason given")
+            response = message
+            if complete is None:
+                return AmiReply(response)
+            continue
+        if response is None or message.event is None:
+            continue
+        if ((message.get("EventList") or "").strip().lower() == "complete"
+                or message.event.strip().lower() == (complete or "").lower()):
+            return AmiReply(response, tuple(events))
+        events.append(message)
 

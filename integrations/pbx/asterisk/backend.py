@@ -37,12 +37,20 @@ from datetime import UTC, datetime, tzinfo
 
 from integrations.pbx.asterisk.ami import AmiClient, AmiError, AmiReply, Message
 from integrations.pbx.asterisk.queue_log_file import calls_in_file
+from integrations.pbx.asterisk.users import PjsipUsers
 from integrations.pbx.base import (
+    ANSWERED,
+    BUSY,
+    CONGESTION,
+    FAILURE,
+    NO_ANSWER,
     CallInfo,
+    CallOutcome,
     LiveQueue,
     MemberState,
     MemberStatus,
     PbxError,
+    PbxUser,
     WaitingCall,
 )
 
@@ -81,7 +89,8 @@ class AsteriskPbx:
     def __init__(self, client: AmiClient, queue: str,
                  interface_template: str = "PJSIP/{extension}",
                  dial_context: str = "from-internal", *,
-                 queue_log: str = "", queue_log_zone: tzinfo = UTC) -> None:
+                 queue_log: str = "", queue_log_zone: tzinfo = UTC,
+                 pjsip_include: str = "") -> None:
         if interface_template.count("{extension}") != 1:
             raise ValueError("the AMI interface template must contain {extension} once, "
                              f"like PJSIP/{{extension}}; got {interface_template!r}")
@@ -90,6 +99,8 @@ class AsteriskPbx:
         self.interface_template = interface_template
         self.dial_context = dial_context
         self.queue_log = queue_log
+        # pbx sync's users: the generated PJSIP include file (none: not offered).
+        self._users = PjsipUsers(pjsip_include, client) if pjsip_include else None
         self.queue_log_zone = queue_log_zone
         before, _, after = interface_template.partition("{extension}")
         self._template = re.compile(
@@ -212,13 +223,14 @@ class AsteriskPbx:
                            problems[0].code if len({p.code for p in problems}) == 1
                            else "rejected")
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         """AMI ``Originate`` with ``Async: true``: Asterisk rings the extension's device
         (the AMI_INTERFACE template) and, once it answers, sends it to ``number`` at
         priority 1 of the dial context (CALLBACK_DIAL_CONTEXT). The answer only says the
         call is queued (``Originate successfully queued``); Asterisk reports the outcome
-        later in an ``OriginateResponse`` event, which nobody waits for here. Never
-        retried: a second attempt could ring the agent twice."""
+        later in an ``OriginateResponse`` event with the same ActionID: ``ref`` is sent as
+        the ActionID (``call_outcome`` reads the event). Never retried: a second attempt
+        could ring the agent twice."""
         self._check(extension)
         if not _NUMBER.fullmatch(number):
             raise PbxError(f"{number!r} is not a number Asterisk can dial", "rejected")
@@ -226,7 +238,9 @@ class AsteriskPbx:
             ("Channel", self.interface_template.format(extension=extension)),
             ("Context", self.dial_context), ("Exten", number), ("Priority", "1"),
             ("CallerID", f"Callback <{number}>"), ("Timeout", str(ORIGINATE_RING_MS)),
-            ("Async", "true"), ("Variable", f"SWITCHBOARD_CALLBACK_TO={number}")], extension)
+            ("Async", "true"), ("Variable", f"SWITCHBOARD_CALLBACK_TO={number}")], extension,
+            action_id=ref)
+        return True
 
     # ------------------------------------------------------------------ helpers
 
@@ -267,9 +281,10 @@ class AsteriskPbx:
                 f"{member.interface} as invalid)", "unknown_extension"))
         return problems
 
-    def _change(self, action: str, headers: list[tuple[str, str]], extension: str) -> None:
+    def _change(self, action: str, headers: list[tuple[str, str]], extension: str, *,
+                action_id: str | None = None) -> None:
         try:
-            self.client.action(action, headers)
+            self.client.action(action, headers, action_id=action_id)
         except AmiError as exc:
             raise self._refusal(exc, extension) from None
 
@@ -313,6 +328,35 @@ class AsteriskPbx:
             status = replace(status, extension=interface)
         return QueueMember(status, interface, device_state)
 
+    # ------------------------------------------------------------------ users (pbx sync)
+
+    can_create = True
+
+    def users(self) -> list[PbxUser]:
+        return self._user_file().users()
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        self._check(extension)
+        self._user_file().set_user(extension, name, email)
+
+    def free_user(self, extension: str) -> None:
+        self._user_file().free_user(extension)
+
+    def _user_file(self) -> PjsipUsers:
+        if self._users is None:
+            raise PbxError("Asterisk's users are kept in a generated PJSIP include file: "
+                           "set ASTERISK_PJSIP_INCLUDE to its path", "unsupported")
+        return self._users
+
+    def extension_of(self, event: Message) -> str | None:
+        """The extension an app_queue event names (``Interface`` or ``Location``,
+        ``StateInterface``, ``MemberName``), read as the queue's members are."""
+        interface = event.get("Interface") or event.get("Location") or ""
+        name = event.get("MemberName") or event.get("Name") or ""
+        if not (interface or name):
+            return None
+        return self._extension(interface, event.get("StateInterface") or "", name)
+
     def _extension(self, interface: str, state_interface: str, name: str) -> str:
         for candidate in (interface, state_interface, name):
             found = self._template.fullmatch(candidate.strip())
@@ -325,6 +369,23 @@ class AsteriskPbx:
             return found.group(1)
         digits = _TRAILING_DIGITS.search(name.strip())
         return digits.group(1) if digits else name.strip()
+
+
+# OriginateResponse's Reason is the last control frame of the first leg (the agent's
+# device): frame.h's AST_CONTROL_HANGUP 1, RINGING 3 (rang out), ANSWER 4, BUSY 5,
+# CONGESTION 8; 0 when the channel could not even be requested.
+_ORIGINATE_REASONS = {"1": NO_ANSWER, "3": NO_ANSWER, "4": ANSWERED, "5": BUSY,
+                      "8": CONGESTION}
+
+
+def call_outcome(event: Message) -> CallOutcome | None:
+    """The outcome an ``OriginateResponse`` event reports, or None for any other event."""
+    if (event.event or "").lower() != "originateresponse" or not event.action_id:
+        return None
+    if (event.get("Response") or "").strip().lower() == "success":
+        return CallOutcome(event.action_id, ANSWERED)
+    reason = _ORIGINATE_REASONS.get((event.get("Reason") or "").strip(), FAILURE)
+    return CallOutcome(event.action_id, FAILURE if reason == ANSWERED else reason)
 
 
 def _int(value: str | None) -> int | None:

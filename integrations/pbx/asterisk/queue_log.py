@@ -32,7 +32,7 @@ NUMERIC: dict[str, tuple[int, ...]] = {
     "COMPLETEAGENT": (0, 1),
     "TRANSFER": (2, 3),
     "BLINDTRANSFER": (2, 3),
-    "ATTENDEDTRANSFER": (2, 3),
+    "ATTENDEDTRANSFER": (2, 3),  # BRIDGE and APP; LINK: (3, 4) (``transfer_times``)
     "ABANDON": (2,),
     "EXITWITHTIMEOUT": (2,),
     "EXITEMPTY": (2,),
@@ -107,6 +107,8 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
         raise BadLine("queue or agent name too long")
     data = tuple(fields[5:])
     numeric = NUMERIC.get(event)
+    if event == "ATTENDEDTRANSFER" and data and data[0].strip().upper() == "LINK":
+        numeric = _LINK_TIMES
     if numeric:
         for index in numeric:
             if index < len(data) and data[index].strip():
@@ -114,6 +116,19 @@ def parse_line(text: str, line: int, tz: tzinfo) -> QueueLogEvent | None:
     return _event((line, at, call_id, queue, agent, event, data))
 
 
+def transfer_times(event: QueueLogEvent) -> tuple[int, int]:
+    """The data indexes of a transfer line's hold time and call time.
+
+    ``TRANSFER`` and ``BLINDTRANSFER`` write ``extension|context|hold|talk[|pos]``, so
+    do ``ATTENDEDTRANSFER``'s BRIDGE and APP forms (``BRIDGE|bridge id|…``,
+    ``APP|application|…``); its LINK form names both linked channels:
+    ``LINK|channel1|channel2|hold|talk|pos``."""
+    if event.event == "ATTENDEDTRANSFER" and event.field(0).upper() == "LINK":
+        return _LINK_TIMES
+    return (2, 3)
+
+
+_LINK_TIMES = (3, 4)
 _event = QueueLogEvent._make  # a tuple's fields straight in, without keyword handling
 # The epoch seconds of the plausible years (store.calls.records.plausible), for whole-second times.
 _FIRST, _LAST = int(EARLIEST.timestamp()), int(LATEST.timestamp())

@@ -9,29 +9,40 @@ as it grows, ends with the same records. Every event *sets* facts, never adds to
 - COMPLETECALLER / COMPLETEAGENT: ended, wait (data1) and talk (data2); a stint with no
   CONNECT before (a log that starts mid-call) is answered from this line alone;
 - TRANSFER / BLINDTRANSFER / ATTENDEDTRANSFER: answered and transferred, wait (data3)
-  and talk (data4);
+  and talk (data4); ATTENDEDTRANSFER's LINK form names two channels, so there they are
+  data4 and data5 (``transfer_times``);
 - ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY, WITHDRAW: the caller left unanswered
-  after the wait the line states;
+  after the wait the line states; a line that states none (EXITWITHTIMEOUT and
+  EXITWITHKEY of Asterisk 1.4) waited from its ENTERQUEUE to this line;
 - Wazo's CLOSED, FULL, DIVERT_CA_RATIO, DIVERT_HOLDTIME, JOINEMPTY, LEAVEEMPTY: the queue
   did not take the call;
-- Wazo's WRAPUPSTART (data1 seconds): wrap-up of the agent's last ended call.
+- Wazo's WRAPUPSTART (data1 seconds): wrap-up of the agent's last ended call;
+- QUEUESTART (Asterisk started: a restart ended every call): a stint still waiting ends
+  unanswered at that moment as ``exit_empty`` (the queue lost the caller, the caller did
+  not hang up), its wait the time since it entered; an answered stint not yet ended ends
+  there, its talk the time since it was answered. Stints stored by earlier imports are
+  asked for (``open_calls``), and every open pause and session ends there too (an
+  ``AgentChange`` of kind ``restart``).
 
 A stint first seen on a line other than ENTERQUEUE enters at that line's time less the
 waits and talk it states. Waits come from the data fields, as Asterisk measured them,
-not from gaps between lines. PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and
-AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their ends become ``AgentChange``s.
+not from gaps between lines, except where an old layout states none.
+PAUSE/PAUSEALL/UNPAUSE/UNPAUSEALL and AGENTLOGIN/AGENTCALLBACKLOGIN/ADDMEMBER and their
+ends become ``AgentChange``s. Agents are extensions: read from the interface, or, for
+an Asterisk logging member names (``log_membername_as_agent``), the extension of the
+person with that PBX member name (``members``).
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.pbx.asterisk.queue_log import QueueLogEvent, agent_extension
+from integrations.pbx.asterisk.queue_log import QueueLogEvent, agent_extension, transfer_times
 from store.calls.records import (
     ABANDONED,
     ANSWERED,
@@ -44,6 +55,7 @@ from store.calls.records import (
     WAITING,
     CallInfo,
 )
+from store.team.people import member_key
 
 # Leaving unanswered: event → (outcome, data index of the wait).
 _EXITS = {"ABANDON": (ABANDONED, 2), "EXITWITHTIMEOUT": (TIMEOUT, 2),
@@ -57,6 +69,9 @@ _PAUSES = {"PAUSE": True, "PAUSEALL": True, "UNPAUSE": False, "UNPAUSEALL": Fals
 _SESSIONS = {"AGENTLOGIN": True, "AGENTCALLBACKLOGIN": True, "ADDMEMBER": True,
              "AGENTLOGOFF": False, "AGENTCALLBACKLOGOFF": False, "REMOVEMEMBER": False}
 CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", *_COMPLETE, *_TRANSFERS, *_EXITS, *_REFUSED})
+RESTART = "restart"  # AgentChange.kind of a QUEUESTART: every open pause and session ends
+# The events that open or close agents' pauses and sessions.
+AGENT_EVENTS = frozenset({*_PAUSES, *_SESSIONS, "QUEUESTART"})
 
 Key = tuple[str, str]  # (callid, queue)
 
@@ -69,7 +84,7 @@ class AgentChange:
     at: datetime
     agent: str
     extension: str | None
-    kind: str  # pause | session
+    kind: str  # pause | session | restart (agent "", starts False)
     starts: bool
     reason: str | None = None
 
@@ -79,6 +94,39 @@ class Folded:
     calls: dict[Key, CallInfo] = field(default_factory=dict)  # changed or created
     agents: list[AgentChange] = field(default_factory=list)
     ignored: int = 0  # lines of events that carry nothing for the statistics
+    unmapped: set[str] = field(default_factory=set)  # agents named, but by nobody's name
+
+
+class _Agents:
+    """An agent field's extension: read through the interface template
+    (``agent_extension``), or, for a member name (``log_membername_as_agent``), the
+    extension of the person ``members`` maps it to; a name nobody has is noted in
+    ``unmapped``. Remembered per fold: a log names few agents many times."""
+
+    def __init__(self, template: str, members: Mapping[str, str],
+                 unmapped: set[str]) -> None:
+        self.template, self.members, self.unmapped = template, members, unmapped
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, agent: str) -> str | None:
+        try:
+            return self.seen[agent]
+        except KeyError:
+            pass
+        extension = agent_extension(agent, self.template)
+        if extension is None and is_member_name(agent):
+            extension = self.members.get(member_key(agent))
+            if extension is None:
+                self.unmapped.add(agent.strip())
+        self.seen[agent] = extension
+        return extension
+
+
+def is_member_name(agent: str) -> bool:
+    """Whether an agent field that is no interface names a member (not ``NONE``, empty,
+    or an interface of a technology the template does not read)."""
+    text = agent.strip()
+    return bool(text) and text.upper() != "NONE" and "/" not in text
 
 
 def keys_of(events: Iterable[QueueLogEvent]) -> set[Key]:
@@ -92,12 +140,16 @@ def callers_of(events: Iterable[QueueLogEvent]) -> Iterator[str]:
 
 
 def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
-         template: str = "PJSIP/{extension}",
+         template: str = "PJSIP/{extension}", members: Mapping[str, str] | None = None,
          last_call_of: Callable[[str, datetime], CallInfo | None] = lambda ext, at: None,
+         open_calls: Callable[[datetime], Iterable[CallInfo]] = lambda at: (),
          ) -> Folded:
     """Apply the events, in time order, to what is ``known``; ``last_call_of(extension,
-    at)`` finds an agent's last ended call outside these events (for wrap-up)."""
+    at)`` finds an agent's last ended call outside these events (for wrap-up), and
+    ``open_calls(at)`` the stored calls still waiting or talking at a restart.
+    ``members``: member name (``member_key``) → extension, for agents logged by name."""
     result = Folded()
+    resolve = _Agents(template, members or {}, result.unmapped)
     state: dict[Key, dict[str, Any]] = {}
     ended = _Ended(state)
     ordered = list(events)
@@ -111,15 +163,18 @@ def fold(events: Iterable[QueueLogEvent], known: dict[Key, CallInfo], *,
             if stint is None:
                 call = known.get(key)
                 stint = state[key] = _as_dict(call) if call is not None else {}
-            _apply(event, stint, template)
+            _apply(event, stint, resolve)
             ended.note(key, stint)
         elif name == "WRAPUPSTART":
-            _wrapup(event, state, ended, known, result, template, last_call_of)
+            _wrapup(event, state, ended, known, result, resolve, last_call_of)
+        elif name == "QUEUESTART":
+            _restart(event, state, ended, known, open_calls)
+            result.agents.append(AgentChange(event.line, event.at, "", None, RESTART, False))
         elif name in _PAUSES or name in _SESSIONS:
             starts = _PAUSES[name] if name in _PAUSES else _SESSIONS[name]
             reason = (event.field(0) or None) if name in ("PAUSE", "PAUSEALL") else None
             result.agents.append(AgentChange(
-                event.line, event.at, event.agent, agent_extension(event.agent, template),
+                event.line, event.at, event.agent, resolve(event.agent),
                 "pause" if name in _PAUSES else "session", starts, reason))
         else:
             result.ignored += 1
@@ -149,14 +204,14 @@ def _begin(stint: dict[str, Any], event: QueueLogEvent, *waits: float | None) ->
                      outcome=WAITING)
 
 
-def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
+def _apply(event: QueueLogEvent, stint: dict[str, Any], resolve: _Agents) -> None:
     name = event.event
     if name == "ENTERQUEUE":
         _begin(stint, event)
         stint["entered_at"] = event.at
         stint["caller"] = event.field(1) or stint["caller"]
         return
-    agent = agent_extension(event.agent, template)
+    agent = resolve(event.agent)
     if name == "CONNECT":
         hold = event.seconds(0)
         _begin(stint, event, hold)
@@ -164,8 +219,8 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
                      extension=agent or stint["extension"],
                      outcome=TRANSFERRED if stint["outcome"] == TRANSFERRED else ANSWERED)
     elif name in _COMPLETE or name in _TRANSFERS:
-        first = 0 if name in _COMPLETE else 2
-        hold, talk = event.seconds(first), event.seconds(first + 1)
+        first, second = (0, 1) if name in _COMPLETE else transfer_times(event)
+        hold, talk = event.seconds(first), event.seconds(second)
         _begin(stint, event, hold, talk)
         transferred = name in _TRANSFERS or stint["outcome"] == TRANSFERRED
         stint.update(outcome=TRANSFERRED if transferred else ANSWERED, ended_at=event.at,
@@ -176,11 +231,39 @@ def _apply(event: QueueLogEvent, stint: dict[str, Any], template: str) -> None:
     elif name in _EXITS:
         outcome, index = _EXITS[name]
         wait = event.seconds(index)
+        if wait is None and stint:
+            # Old layouts (1.4's EXITWITHTIMEOUT and EXITWITHKEY) state no wait: it is
+            # the time since the stint entered (its ENTERQUEUE line).
+            wait = max(0.0, (event.at - stint["entered_at"]).total_seconds())
         _begin(stint, event, wait)
         stint.update(outcome=outcome, ended_at=event.at, wait_seconds=wait)
     else:
         _begin(stint, event)
         stint.update(outcome=_REFUSED[name], ended_at=event.at)
+
+
+def _restart(event: QueueLogEvent, state: dict[Key, dict[str, Any]], ended: _Ended,
+             known: dict[Key, CallInfo],
+             open_calls: Callable[[datetime], Iterable[CallInfo]]) -> None:
+    """Asterisk started again: what was waiting or talking before it ended then."""
+    at = event.at
+    for call in open_calls(at):
+        key = (call.call_id, call.queue)
+        if key not in state:
+            state[key] = _as_dict(known.get(key) or call)
+    for key, stint in state.items():
+        if stint["ended_at"] is not None or stint["entered_at"] > at:
+            continue
+        if stint["outcome"] == WAITING:
+            stint.update(outcome=EXIT_EMPTY, ended_at=at,
+                         wait_seconds=(at - stint["entered_at"]).total_seconds())
+        elif stint["outcome"] in (ANSWERED, TRANSFERRED):
+            answered = stint["answered_at"]
+            stint.update(ended_at=at, talk_seconds=None if answered is None
+                         else max(0.0, (at - answered).total_seconds()))
+        else:
+            continue
+        ended.note(key, stint)
 
 
 class _Ended:
@@ -246,11 +329,11 @@ class _Ended:
 
 
 def _wrapup(event: QueueLogEvent, state: dict[Key, dict[str, Any]], ended: _Ended,
-            known: dict[Key, CallInfo], result: Folded, template: str,
+            known: dict[Key, CallInfo], result: Folded, resolve: _Agents,
             last_call_of: Callable[[str, datetime], CallInfo | None]) -> None:
     """Wrap-up of the agent's call that ended last by this line: one of this batch's, or
     else the stored one ``last_call_of`` finds."""
-    extension = agent_extension(event.agent, template)
+    extension = resolve(event.agent)
     seconds = event.seconds(0)
     if extension is None or seconds is None:
         result.ignored += 1

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import BinaryIO
 
 from integrations.pbx.asterisk.queue_log import MAX_LINE, BadLine, QueueLogEvent, parse_line
-from integrations.pbx.asterisk.queue_log_calls import fold
+from integrations.pbx.asterisk.queue_log_calls import AGENT_EVENTS, CALL_EVENTS, fold
 from integrations.pbx.base import PbxError
 from store.calls.records import CallInfo
 from store.imports import ImportRejected, check_text_start
@@ -71,17 +71,40 @@ def _peek(handle: BinaryIO) -> bytes:
 # that entered in it (its queue stint, wrap-up included).
 MARGIN = timedelta(days=1)
 PAST_END = 1000  # events in a row after the period's margin that end the reading
+# Figures of a period count the calls that entered in it: their events lie within hours
+# of it (a wait, a conversation, a wrap-up), where a pull keeps a day to be safe.
+CALL_SPAN = timedelta(hours=2)
 
 
 def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
                    zone: tzinfo, problems: list[tuple[int, str]]) -> list[QueueLogEvent]:
-    """The events of these lines from a day before ``start`` to a day after ``end``. A
-    queue_log is in time order: reading stops after ``PAST_END`` events in a row past
-    that (not at the first, which may be a PBX clock's slip)."""
-    first, last = start - MARGIN, end + MARGIN
-    events: list[QueueLogEvent] = []
+    """The events of these lines from a day before ``start`` to a day after ``end``
+    (``window_events``), as a list."""
+    return list(window_events(lines, start, end, zone, problems))
+
+
+def window_events(lines: Iterable[tuple[int, str]], start: datetime, end: datetime,
+                  zone: tzinfo, problems: list[tuple[int, str]], *,
+                  after: timedelta = MARGIN,
+                  calls_from: datetime | None = None) -> Iterator[QueueLogEvent]:
+    """The events of these lines from a day before ``start`` to ``after`` (a day) after
+    ``end``, one at a time; calls' events only from ``calls_from`` on, when given (the
+    day before is then read for the agents' pauses and sessions alone). A queue_log is
+    in time order: reading stops after ``PAST_END`` events in a row past that (not at
+    the first, which may be a PBX clock's slip)."""
+    first, last = start - MARGIN, end + after
     past = 0
+    # Before ``calls_from`` only the agents' lines are read in full; the others are told
+    # apart by their epoch and event name alone (the realtime layout is read in full).
+    skip_before = int(calls_from.timestamp()) if calls_from is not None else None
     for number, text in lines:
+        if skip_before is not None:
+            head = text.split("|", 5)
+            if len(head) > 4 and head[0].isascii() and head[0].isdigit():
+                if int(head[0]) >= skip_before:
+                    skip_before = None  # from here on every line is read in full
+                elif head[4].strip().upper() not in AGENT_EVENTS:
+                    continue
         try:
             event = parse_line(text, number, zone)
         except BadLine as exc:
@@ -92,12 +115,20 @@ def events_between(lines: Iterable[tuple[int, str]], start: datetime, end: datet
         if event.at >= last:
             past += 1
             if past >= PAST_END:
-                break
+                return
             continue
         past = 0
-        if event.at >= first:
-            events.append(event)
-    return events
+        if event.at >= first and not (calls_from is not None and event.at < calls_from
+                                      and event.event in CALL_EVENTS):
+            yield event
+
+
+def enter_window(handle: BinaryIO, start: datetime, zone: tzinfo) -> int:
+    """Check that an open queue_log reads as text (ImportRejected if not) and move it to
+    a line written a little before a day before ``start`` (``seek_before``): where
+    ``window_events`` should start reading. Returns the offset reached."""
+    check_text_start(_peek(handle))
+    return seek_before(handle, start - MARGIN, zone)
 
 
 BISECT_STOP = 1 << 16  # bytes: closer than this, reading beats seeking
@@ -153,8 +184,7 @@ def calls_in_file(path: str, start: datetime, end: datetime, *, zone: tzinfo,
     problems: list[tuple[int, str]] = []
     try:
         with open(path, "rb") as handle:
-            check_text_start(_peek(handle))
-            offset = seek_before(handle, start - MARGIN, zone)
+            offset = enter_window(handle, start, zone)
             events = events_between(stream_lines(handle, problems, complete_only=True),
                                     start, end, zone, problems)
     except OSError as exc:

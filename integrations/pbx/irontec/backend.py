@@ -33,13 +33,17 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from anyascii import anyascii
 
+from integrations import tracing
 from integrations.clock import Clock
-from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError
+from integrations.pbx.base import CallInfo, MemberState, MemberStatus, PbxError, PbxUser
 from integrations.pbx.http import excerpt, unreachable
 from integrations.pbx.irontec.stats import IrontecStats
 
-__all__ = ["IrontecPbx"]
+__all__ = ["FREE_NAME", "IrontecPbx"]
+
+FREE_NAME = "Libre"  # how the helpline tool marks an agent nobody uses
 
 # DeviceStatus numbers (Asterisk device states). InUseRinging (7) — a busy phone
 # with a second call ringing — is reported as ringing: the agent is being offered
@@ -82,7 +86,8 @@ class IrontecPbx:
         self.clock = clock
         self.timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._client = client if client is not None else httpx.Client(
+            timeout=timeout, event_hooks=tracing.HTTPX_HOOKS)
         self._lock = threading.Lock()  # one login at a time, shared by every thread
         self._token: str | None = None
         self._expires_at: datetime | None = None
@@ -105,7 +110,7 @@ class IrontecPbx:
         now = self.clock.now()
         return sorted((_member(item, now) for item in payload), key=lambda m: m.extension)
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         raise PbxError("the Irontec REST API offers no call origination; "
                        "dial the number from your phone", "unsupported")
 
@@ -194,6 +199,40 @@ class IrontecPbx:
     def _remove(self, extension: str) -> None:
         self._call("DELETE", f"/queue/removeagent/{_seg(extension)}/{_seg(self.queue)}",
                    f"removing {extension} from queue {self.queue}")
+
+    # ------------------------------------------------------------------ users (pbx sync)
+
+    can_create = False  # /agent/modify changes existing agents only
+
+    def users(self) -> list[PbxUser]:
+        """``GET /agent/list``: ``[{agent, name, email}]``; a name starting with ``Libre``
+        marks an agent nobody uses."""
+        rows = self._call("GET", "/agent/list", "listing the agents")
+        if not isinstance(rows, list):
+            raise PbxError(f"Irontec listed the agents as {excerpt(json.dumps(rows))}, "
+                           "not as a list")
+        found = []
+        for row in rows:
+            if isinstance(row, dict) and row.get("agent") is not None:
+                name = str(row.get("name") or "")
+                email = row.get("email")
+                found.append(PbxUser(str(row["agent"]), name,
+                                     str(email) if email else None,
+                                     free=name.lower().startswith(FREE_NAME.lower())))
+        return sorted(found, key=lambda u: u.extension)
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        """``PUT /agent/modify``: the name in ASCII (the API refuses other letters), and
+        ``none_<ext>@nowhere.com`` for a person with no email (it requires one)."""
+        self._call("PUT", "/agent/modify",
+                   f"renaming agent {extension}",
+                   {"agent": extension, "name": anyascii(name),
+                    "email": email or f"none_{extension}@nowhere.com"})
+
+    def free_user(self, extension: str) -> None:
+        self._call("PUT", "/agent/modify", f"freeing agent {extension}",
+                   {"agent": extension, "name": FREE_NAME,
+                    "email": f"none_{extension}@nowhere.com"})
 
     # ------------------------------------------------------------------ wire
 

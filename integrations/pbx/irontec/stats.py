@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from integrations import tracing
 from integrations.pbx.base import PbxError
 from integrations.pbx.http import excerpt, unreachable
 from store.calls.records import ABANDONED, ANSWERED, FULL, TIMEOUT, CallInfo
@@ -47,7 +48,8 @@ class IrontecStats:
         self.queue = queue  # for documents that name no queue
         self.timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._client = client if client is not None else httpx.Client(
+            timeout=timeout, event_hooks=tracing.HTTPX_HOOKS)
 
     def close(self) -> None:
         if self._owns_client:

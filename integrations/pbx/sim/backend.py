@@ -25,6 +25,7 @@ from integrations.pbx.base import (
     MemberState,
     MemberStatus,
     PbxError,
+    PbxUser,
     WaitingCall,
 )
 from store.calls.records import calls_between
@@ -44,6 +45,9 @@ class SimPbx:
         self.queue = queue
         self.clock = clock
         self.originated: list[tuple[str, str, datetime]] = []
+        # pbx sync's users, in the process: at first every extension of the people list,
+        # named as a PBX names what nobody has named yet.
+        self._users: dict[str, PbxUser] | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -107,7 +111,7 @@ class SimPbx:
                 if extension not in wanted:
                     session.delete(member)
 
-    def originate(self, extension: str, number: str) -> None:
+    def originate(self, extension: str, number: str, ref: str) -> bool:
         """Place a simulated call: the extension must exist. Calls are kept in
         ``originated`` (this process only) and logged; no call record is written."""
         with transaction(self.sessions) as session:
@@ -117,6 +121,30 @@ class SimPbx:
             raise PbxError(f"{number!r} is not an E.164 number", "rejected")
         self.originated.append((extension, number, self.clock.now()))
         log.info("sim PBX: ringing %s, then dialling %s", extension, number)
+        return False  # the simulator does not say how the call went
+
+    # ------------------------------------------------------------------ users (pbx sync)
+
+    can_create = True
+
+    def users(self) -> list[PbxUser]:
+        return sorted(self._user_table().values(), key=lambda u: u.extension)
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        self._user_table()[extension] = PbxUser(extension, name, email)
+
+    def free_user(self, extension: str) -> None:
+        table = self._user_table()
+        if extension not in table:
+            raise PbxError(f"extension {extension} does not exist", "unknown_extension")
+        table[extension] = PbxUser(extension, "", free=True)
+
+    def _user_table(self) -> dict[str, PbxUser]:
+        if self._users is None:
+            with reading(self.sessions) as session:
+                extensions = {p.extension for p in people.all_people(session) if p.extension}
+            self._users = {e: PbxUser(e, f"Extension {e}") for e in sorted(extensions)}
+        return self._users
 
     def set_state(self, extension: str, state: MemberState) -> None:
         """Change a member's device state (what a phone registering or dropping would do)."""

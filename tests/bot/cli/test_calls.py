@@ -169,3 +169,66 @@ def test_follow_imports_as_the_file_grows(db: Database, tmp_path: Path) -> None:
     assert (figures["answered"], figures["abandoned"]) == (1, 1)
 
 
+
+
+# One day of an Asterisk logging member names, with an attended transfer by LINK and a
+# restart (QUEUESTART) while a caller waited and a pause was open.
+DAY = int(datetime(2026, 11, 23, 0, 0, tzinfo=MADRID).timestamp())
+T = DAY + 9 * 3600
+FOUND = (f"{T}|x.1|support|NONE|ENTERQUEUE||600111222|1\n"
+         f"{T + 10}|x.1|support|Farah Agent|CONNECT|10|x.2|2\n"
+         f"{T + 130}|x.1|support|Farah Agent|ATTENDEDTRANSFER|LINK|PJSIP/216-00000001|"
+         f"PJSIP/300-00000002|10|120|1\n"
+         f"{T + 200}|NONE|support|Farah Agent|PAUSE|lunch\n"
+         f"{T + 210}|NONE|support|Stranger|PAUSE|lunch\n"
+         f"{T + 300}|x.3|support|NONE|ENTERQUEUE||600333444|1\n"
+         f"{T + 400}|NONE|NONE|NONE|QUEUESTART|\n")
+
+
+def far_lines(start: int, count: int, step: int) -> str:
+    """Abandoned calls, one every ``step`` seconds (a week of padding around the day)."""
+    return "".join(f"{start + n * step}|p.{start}.{n}|support|NONE|ENTERQUEUE||600999888|1\n"
+                   f"{start + n * step + 30}|p.{start}.{n}|support|NONE|ABANDON|1|1|30\n"
+                   for n in range(count))
+
+
+def test_stats_from_a_file_read_what_was_found(run: Run, tmp_path: Path) -> None:
+    """The issue's findings through `stats --queue-log`: the LINK transfer is answered,
+    transferred and in AHT; the restart ends the waiting call (an other exit, not
+    waiting, not abandoned) and the pause; Farah is a person by her name; the agent
+    nobody has is named. Only the day's part of a long file is read: a bad line a week
+    before it is never seen."""
+    log = tmp_path / "queue_log"
+    week = 7 * 86400
+    log.write_text("garbage line a week before\n" + far_lines(DAY - week, 3000, 200)
+                   + FOUND + far_lines(DAY + 2 * 86400, 3000, 200))
+    assert run("demo")[0] == 0
+    status, out, err = run("stats", "--queue-log", str(log), "--date", "2026-11-23", "--json")
+    assert status == 0, err
+    figures = json.loads(out)
+    assert (figures["received"], figures["answered"], figures["transferred"],
+            figures["abandoned"], figures["exit_empty"], figures["waiting"]) == (
+        2, 1, 1, 0, 1, 0)
+    assert (figures["aht_seconds"], figures["talk_seconds"]) == (120.0, 120.0)
+    (farah,) = [a for a in figures["agents"] if a["key"] == "farah"]
+    assert (farah["answered"], farah["pause_seconds"]) == (1, {"lunch": 200.0})
+    assert "garbage" not in err and "line 1:" not in err
+    assert "1 agent(s) not mapped to a person" in err and "Stranger" in err
+
+
+def test_member_names_are_set_from_the_command_line(run: Run, tmp_path: Path) -> None:
+    assert run("demo")[0] == 0
+    status, out, _ = run("people", "pbx-name", "bruno", "Bruno (tarde)")
+    assert status == 0 and out == "bruno: PBX member name 'Bruno (tarde)'; was none\n"
+    status, _, err = run("people", "pbx-name", "farah", "bruno (TARDE)")
+    assert status == 2 and "pbx_name: 'bruno (TARDE)' is bruno's already" in err
+    log = tmp_path / "queue_log"
+    log.write_text(f"{T}|NONE|support|Bruno (tarde)|PAUSE|lunch\n"
+                   f"{T + 60}|NONE|support|Bruno Agent|PAUSE|lunch\n")
+    status, out, _ = run("calls", "import-queue-log", str(log))
+    assert "pauses and sessions: 1 opened" in out
+    assert "1 agent(s) not mapped to a person (by extension, PBX member name or name): " \
+           "Bruno Agent" in out  # his pbx_name replaces his name
+    status, out, _ = run("people", "pbx-name", "bruno")
+    assert out == ("bruno: PBX member name none (their name, 'Bruno Agent', is matched); "
+                   "was 'Bruno (tarde)'\n")

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -109,13 +109,21 @@ def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None and proc.stdin is not None
         banner = ""
-        while "Switchboard is up" not in banner:
+        while "The desk:" not in banner:
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else "no output"
             banner += line
         port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
         assert port is not None
         assert httpx.get(f"http://127.0.0.1:{port.group(1)}/readyz").json()["status"] == "ready"
+        # The desk's one-time link signs carla in; the week grid shows the demo timetable.
+        link = re.search(r"The desk: (http://\S+) signs carla in", banner)
+        assert link is not None
+        with httpx.Client() as browser:
+            assert browser.get(link.group(1)).status_code == 303
+            week = browser.get(f"http://127.0.0.1:{port.group(1)}/desk/week")
+            assert week.status_code == 200 and "Alice Agent" in week.text
+            assert browser.get(link.group(1)).status_code == 401  # once only
         out, _ = proc.communicate("/help\n", timeout=60)
     finally:
         proc.kill()
@@ -178,3 +186,48 @@ def test_make_run_prints_only_replies_between_prompts(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert outcomes == ["skipped"]
+
+
+def test_the_desk_cli_links_and_revokes(cli: Run) -> None:
+    cli("db", "upgrade")
+    cli("demo")
+    status, out, err = cli("desk", "link", "--as", "carla")
+    assert status == 0 and re.fullmatch(r"http://127\.0\.0\.1:8080/desk/signin/link/\S+\n", out)
+    assert "10 minutes" in err
+    assert cli("desk", "link", "--as", "mallory")[0] == 2
+    assert cli("desk", "sessions", "list")[1] == "No live desk sessions.\n"
+    status, out, _ = cli("desk", "sessions", "revoke", "carla")
+    assert status == 0 and out == "revoked 0 desk sessions of carla\n"
+    assert cli("desk", "sessions", "revoke", "mallory")[0] == 2
+    assert cli("desk", "sessions", "revoke", "#99")[0] == 1
+
+
+def test_one_time_links_stay_on_this_machine(cli: Run) -> None:
+    cli.env["SWITCHBOARD_HOST"] = "0.0.0.0"
+    status, _, err = cli("desk", "link", "--as", "carla")
+    assert status == 2 and "make run" in err
+    status, _, err = cli("run")
+    assert status == 2 and "one-time links" in err and "127.0.0.1" in err
+
+
+def test_revoking_a_persons_desk_sessions(cli: Run, empty_db: Database) -> None:
+    from store.db import make_sessionmaker, transaction
+    from store.team import desk_sessions, people
+
+    cli("db", "upgrade")
+    cli("demo")
+    now = datetime.now(UTC)
+    with transaction(make_sessionmaker(empty_db.engine)) as session:
+        carla = people.by_key(session, "carla")
+        assert carla is not None
+        for _ in range(2):
+            desk_sessions.open_session(session, carla.id, "link", now,
+                                       now + timedelta(hours=1))
+        _, third = desk_sessions.open_session(session, carla.id, "google", now,
+                                              now + timedelta(hours=1))
+    status, listing, _ = cli("desk", "sessions", "list")
+    assert status == 0 and listing.count("carla") == 3 and "via google" in listing
+    assert cli("desk", "sessions", "revoke", f"#{third.id}")[1] == f"revoked desk session #{third.id}\n"
+    assert cli("desk", "sessions", "revoke", f"#{third.id}")[0] == 1  # not live any more
+    assert cli("desk", "sessions", "revoke", "@carla")[1] == "revoked 2 desk sessions of carla\n"
+    assert cli("desk", "sessions", "list")[1] == "No live desk sessions.\n"

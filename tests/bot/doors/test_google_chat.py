@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
@@ -483,3 +484,37 @@ def test_an_answer_too_long_for_one_message_sends_the_rest_through_the_outbox(
     shown = [name for text in texts for name in
              text.split(": ", 1)[1].removesuffix(".").split(", ")]
     assert shown == names  # the asker gets all of it, in order
+
+
+# ----------------------------------------------------------------------- hostile text
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    # issue 19, found by tests/bot/doors/test_hostile_input.py: on PostgreSQL each was a
+    # traceback (the redelivery key or the chat id could not be written) and an apology
+    (classic("\x00"), "type"),
+    (classic("\u202e\ud800 9"), "type"),
+    (classic("MESSAGE", message=msg("whoami", name="spaces/DM1/messages/\x00")),
+     "message.name"),
+    (classic("MESSAGE", user={**ALICE, "name": "users/" + "1" * 200},
+             message=msg("whoami")), "user.name"),
+    (classic("ADDED_TO_SPACE", space={**DM, "name": "spaces/" + "D" * 300}), "space.name"),
+])
+def test_names_no_database_can_keep_get_400_naming_the_field(
+        door: Door, caplog: pytest.LogCaptureFixture, body: dict[str, Any],
+        field: str) -> None:
+    response = door.post(body)
+    assert response.status_code == 400
+    assert response.json is not None and response.json["error"].startswith(field)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    with transaction(door.services.sessions) as session:
+        assert list(session.scalars(select(AuditEntry))) == []
+        assert list(session.scalars(select(InboundEvent))) == []
+        assert list(session.scalars(select(ChatSpace))) == []
+
+
+def test_a_long_space_display_name_is_cut_to_what_the_store_keeps(door: Door) -> None:
+    post(door, classic("ADDED_TO_SPACE", space={**ROOM, "displayName": "Ω" * 500}))
+    with transaction(door.services.sessions) as session:
+        space = session.scalars(select(ChatSpace)).one()
+    assert space.display_name == "Ω" * 200

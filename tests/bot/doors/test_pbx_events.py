@@ -240,6 +240,24 @@ def test_a_nul_character_in_any_text_is_refused_by_field_and_nothing_is_stored(
     assert stored_calls(services) == [] and registered_calls(services) == 0
 
 
+@pytest.mark.parametrize(("body", "field"), [
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "211",
+      "caller": "600112233\r\nCall your bank now"}, "caller"),
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "211",
+      "queue": "soporte\n\n*urgent*"}, "queue"),
+    ({"event": "call.entered", "call_id": "17.\t1"}, "call_id"),
+    ({"event": "call.ringing", "call_id": "17.1", "extension": "2\x1b11"}, "extension"),
+])
+def test_a_line_break_or_control_in_a_named_field_is_refused(
+        client: FlaskClient, services: Services, body: dict[str, Any], field: str) -> None:
+    # The caller and queue are written into the ringing agent's DM: a line break there
+    # made up lines of its own.
+    answer = post(client, body)
+    assert answer.status_code == 422, answer.data
+    assert answer.json["field"] == field and "control character" in answer.json["reason"]
+    assert stored_calls(services) == [] and registered_calls(services) == 0
+
+
 @pytest.mark.parametrize("event", ["call.entered", "call.answered", "call.ended",
                                    "call.ringing"])
 @pytest.mark.parametrize("time", ["2026-12-06T10:00:00+16:00", "2026-12-06T10:00:00-23:59"])

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from flask import Flask
@@ -523,6 +523,84 @@ def test_a_huge_body_is_refused_without_reading_it_all(rig: Rig, size: int,
                                         "X-Slack-Signature": "v0=00"})
     assert response.status_code == 413
     assert read == []  # refused on its Content-Length, before the body was read
+
+
+def _without(body: str, field: str, value: str | None = None) -> str:
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    if value is None:
+        del form[field]
+    else:
+        form[field] = value
+    return urlencode(form)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("user_id", None),  # issue 19: a KeyError, answered 500 on both databases
+    ("user_id", ""), ("user_id", "U0\x00ALICE"), ("user_id", "U" * 65),
+    ("command", None), ("command", ""), ("channel_id", "C0\r\nGENERAL"),
+])
+def test_a_signed_slash_command_missing_a_field_gets_400_naming_it(
+        rig: Rig, field: str, value: str | None) -> None:
+    body = _without(slash_body(rig.fake, "whoami"), field, value)
+    response = rig.post(body, "application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert json.loads(response.data)["field"] == field
+    assert audit_rows(rig.services) == [] and rig.fake.calls() == []
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda p: p.pop("user"), "user"),
+    (lambda p: p.update(user={"team_id": TEAM_ID}), "user.id"),
+    (lambda p: p.update(user="U0ALICE"), "user"),
+    (lambda p: p.update(actions="switchboard:0"), "actions"),
+    (lambda p: p["actions"][0].update(value=7), "actions.0.value"),
+    (lambda p: p.update(channel=["C0GENERAL"]), "channel"),
+    (lambda p: p.update(team=5), "team"),
+    (lambda p: p.update(actions=[]), "actions"),  # a 500 (Bolt reads actions[0])
+    (lambda p: p.pop("actions"), "actions"),
+    (lambda p: p.update(view="modal"), "view"),
+])
+def test_a_signed_click_with_a_mistyped_field_gets_400_naming_it(
+        rig: Rig, change: Any, field: str) -> None:
+    payload = {
+        "type": "block_actions", "user": {"id": "U0CARLA", "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID}, "trigger_id": "78.2.3", "response_url": rig.fake.response_url("r"),
+        "channel": {"id": "C0GENERAL"}, "actions": [{"action_id": "switchboard:0",
+                                                     "value": '{"command": "people"}'}]}
+    change(payload)
+    response = rig.post(urlencode({"payload": json.dumps(payload)}),
+                        "application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert json.loads(response.data)["field"] == field
+    assert rig.door.drain(5)
+    assert audit_rows(rig.services) == [] and rig.fake.calls() == []
+
+
+@pytest.mark.parametrize(("event", "body", "field"), [
+    ({"type": "message", "channel_type": "im", "user": 7, "text": "whoami",
+      "channel": "D0ALICE"}, {}, "event.user"),
+    ({"type": "app_mention", "user": "U0ALICE", "text": ["whoami"], "channel": "C0GENERAL"},
+     {}, "event.text"),
+    ({"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "whoami",
+      "channel": "D0ALICE"}, {"authorizations": "U0BOT"}, "authorizations"),
+    ({"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "whoami",
+      "channel": "D0ALICE"}, {"event_id": "Ev\x00"}, "event_id"),
+    ({"user": "U0ALICE"}, {}, "event.type"),
+])
+def test_a_signed_event_with_a_mistyped_field_gets_400_naming_it(
+        rig: Rig, event: dict[str, Any], body: dict[str, Any], field: str) -> None:
+    response = rig.post(json.dumps({**envelope(event, "Ev0009"), **body}), "application/json")
+    assert response.status_code == 400
+    assert json.loads(response.data)["field"] == field
+    assert rig.door.drain(5)
+    assert audit_rows(rig.services) == [] and rig.fake.calls() == []
+
+
+def test_a_command_whose_text_says_payload_still_runs(rig: Rig) -> None:
+    """Bolt takes any form holding the word "payload" for an interactivity payload."""
+    response = rig.slash("whoami payload", user="U0CARLA")
+    assert response.status_code == 200
+    assert response.get_json()["text"] == "You are Carla Coordinator."
 
 
 def test_a_replayed_slash_command_runs_once_and_gets_the_first_answer(rig: Rig) -> None:

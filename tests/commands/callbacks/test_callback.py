@@ -177,7 +177,7 @@ def test_call_now_on_a_pbx_that_cannot_originate(chat: Chat, demo: Services,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from integrations.pbx import PbxError
 
-    def refuse(extension: str, number: str) -> None:
+    def refuse(extension: str, number: str, ref: str) -> bool:
         raise PbxError("no origination here", "unsupported")
 
     chat.say("alice", "/callback 612345678 09:30")
@@ -186,7 +186,8 @@ def test_call_now_on_a_pbx_that_cannot_originate(chat: Chat, demo: Services,
     monkeypatch.setattr(demo.pbx, "originate", refuse)
     reply = chat.say("bruno", "/callback call 1")
     assert reply.startswith("This PBX cannot place calls for me: dial +34612345678 yourself")
-    assert stored(demo).owner_id is not None and "called" not in dict(events(demo))
+    assert stored(demo).owner_id is not None and stored(demo).call_ref is None
+    assert [k for k, _ in events(demo)][-2:] == ["called", "call_failed"]
 
 
 def test_listing_callbacks(chat: Chat, demo: Services, clock: FixedClock) -> None:

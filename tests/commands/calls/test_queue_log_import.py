@@ -148,3 +148,70 @@ def test_callers_worked_out_by_the_number_worker_are_the_ones_stored(
     stored = {call_id: row[1] for call_id, row in calls(demo).items()}
     assert stored == {f"w.{n}": real(raw, "ES") for n, raw in enumerate(raws)}
     assert sum(value is None for value in stored.values()) == 2
+
+
+# Asterisk restarted (QUEUESTART) with a caller waiting, a call in progress, a pause and a
+# queue session open: the restart ends all four.
+RESTART = f"""\
+{E}|r.1|support|NONE|ENTERQUEUE||600111222|1
+{E + 5}|r.2|support|NONE|ENTERQUEUE||600333444|1
+{E + 10}|r.2|support|PJSIP/211|CONNECT|5|r.3|2
+{E + 20}|MANAGER|support|PJSIP/213|ADDMEMBER|
+{E + 30}|NONE|support|PJSIP/212|PAUSE|lunch
+{E + 100}|NONE|NONE|NONE|QUEUESTART|
+{E + 130}|r.4|support|NONE|ENTERQUEUE||600555666|1
+"""
+
+
+@pytest.mark.parametrize("pieces", [1, 2], ids=["one import", "restart read later"])
+def test_a_restart_ends_the_calls_pauses_and_sessions_it_ended(demo: Services,
+                                                               pieces: int) -> None:
+    lines = list(numbered(RESTART))
+    cut = 5 if pieces == 2 else len(lines)  # the restart in a second import: from the store
+    import_lines(demo, lines[:cut])
+    import_lines(demo, lines[cut:])
+    found = calls(demo)
+    assert found["r.1"][:5] == ("exit_empty", "+34600111222", None, 100.0, None)
+    assert found["r.2"][:5] == ("answered", "+34600333444", "211", 5.0, 90.0)
+    assert found["r.4"][0] == "waiting"  # entered after the restart: still waiting
+    restart = T0 + timedelta(seconds=100)
+    assert [(a[0], a[2], a[3]) for a in activities(demo)] == [
+        (SESSION, T0 + timedelta(seconds=20), restart),
+        (PAUSE, T0 + timedelta(seconds=30), restart),
+    ]
+    with transaction(demo.sessions) as session:
+        ended = session.scalars(select(CallRecord.ended_at).where(
+            CallRecord.call_id.in_(("r.1", "r.2")))).all()
+    assert ended == [restart, restart]
+    # Read again, nothing changes.
+    again = import_lines(demo, lines)
+    assert (again.calls.created, again.calls.updated, again.agents.opened,
+            again.agents.closed) == (0, 0, 0, 0)
+
+
+# An Asterisk with log_membername_as_agent = yes: agents are member names, not interfaces.
+MEMBER_NAMES = f"""\
+{E}|m.1|support|NONE|ENTERQUEUE||600111222|1
+{E + 8}|m.1|support|Farah Agent|CONNECT|8|m.2|2
+{E + 68}|m.1|support|Farah Agent|COMPLETECALLER|8|60|1
+{E + 70}|NONE|support|Bruno (tarde)|PAUSE|lunch
+{E + 80}|NONE|support|Nobody Known|PAUSE|lunch
+{E + 90}|m.3|support|NONE|ENTERQUEUE||600333444|1
+{E + 95}|m.3|support|Stranger|CONNECT|5|m.4|2
+"""
+
+
+def test_agents_logged_by_member_name_are_people(demo: Services) -> None:
+    """Farah by her name (no pbx_name), Bruno by his pbx_name; the others are named."""
+    with transaction(demo.sessions) as session:
+        from store.team import people
+
+        people.set_pbx_name(session, "bruno", "Bruno (tarde)")
+    result = import_lines(demo, numbered(MEMBER_NAMES))
+    found = calls(demo)
+    assert found["m.1"][2:] == ("216", 8.0, 60.0, None, True)  # Farah's extension
+    assert found["m.3"][2] is None
+    assert [(a[0], a[2]) for a in activities(demo)] == [(PAUSE, T0 + timedelta(seconds=70))]
+    assert result.agents.unknown_agents == {"Nobody Known", "Stranger"}
+    assert "2 agent(s) not mapped to a person" in result.summary()
+    assert "Nobody Known, Stranger" in result.summary()

@@ -34,3 +34,7 @@ class Harness(Protocol):
     def go_silent(self) -> None:
         """From now on the PBX accepts requests but never answers."""
         ...
+
+    def seed_users(self, named: dict[str, str]) -> None:
+        """Extensions that exist on the PBX with these names ("" = the PBX's free mark)."""
+        ...

@@ -24,6 +24,7 @@ RUNS: dict[str, Callable[[Session], object]] = {
     "claim due": lambda s: bookings.claim_due(s, T0, 200),
     "expire": lambda s: bookings.unclaimed_since(s, T0, 200),
     "pending number": lambda s: bookings.open_for(s, "soporte", "+34612"),
+    "call outcome": lambda s: bookings.by_call_ref(s, "sb-cb0123456789ab"),
     "by phone": lambda s: bookings.by_phone(s, "+34612"),
     "open by phone": lambda s: bookings.by_phone(s, "+34612", 20, statuses=OPEN),
     "one": lambda s: bookings.get(s, 1, lock=True),

@@ -116,6 +116,7 @@ WEEK = (T0, T0 + timedelta(days=7))
 @pytest.mark.parametrize("name", [
     "stored rows by key", "one source's calls of a period",
     "an agent's last call", "the simulator's last call id", "rollup of one hour",
+    "calls open at a restart",
     "rollups of a period, one queue", "rollups of a period, every queue",
     "records of a part hour, one queue", "records of a part hour, every queue",
     "pauses and sessions overlapping a period", "a pause open or covering a moment",
@@ -128,6 +129,7 @@ def test_hot_queries_are_served_by_an_index(session: Session, name: str) -> None
         "one source's calls of a period": records.between_query("sim", "support", *WEEK),
         "an agent's last call": records.last_answered_query("asterisk", "211", T0),
         "the simulator's last call id": records.last_call_query("sim", "support"),
+        "calls open at a restart": records.open_calls_query("asterisk", T0),
         "rollup of one hour": callstats.hour_query("support", T0, aggregates(basis)),
         "rollups of a period, one queue": sums.rollup_query(*WEEK, "support", "agent"),
         "rollups of a period, every queue": sums.rollup_query(*WEEK, None, "queue"),

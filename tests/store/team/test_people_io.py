@@ -64,7 +64,7 @@ def test_every_mistake_is_reported_and_nothing_is_written(services: Services) ->
         "entry 2 (yan): email: 'yan(at)x.example' is not a valid address (expected name@domain.tld)",
         "entry 3 (xia): name: missing: every person needs a display name",
         "entry 4 (wim): shoe_size: unknown field (expected one of key, name, email, role, "
-        "extension, google_chat_id, slack_id, groups, active, color, erp_user, ideal_load, desk)",
+        "extension, google_chat_id, slack_id, groups, active, color, erp_user, ideal_load, desk, max_per_day, pbx_name)",
         "entry 3 (xia): extension: duplicate '400', also used by entry 1 (zoe)",
     ]
     with transaction(services.sessions) as session:
@@ -88,3 +88,24 @@ def test_unreadable_files_are_rejected_with_a_reason() -> None:
     with pytest.raises(ImportRejected) as caught:
         parse_yaml("names: {a: A}\nshifts: {}\n")
     assert str(caught.value.problems[0]) == "file: shifts: unknown persons.yaml section"
+
+
+
+def test_the_pbx_member_name_is_imported_and_unique_whatever_its_spacing(
+        services: Services) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with transaction(services.sessions) as session:
+        import_people(session, "- {key: ana, name: Ana Puig, pbx_name: '  Ana   P. '}\n"
+                               "- {key: joan, name: Joan Vila}\n", now)
+        ana = people.by_key(session, "ana")
+        assert ana is not None and ana.pbx_name == "Ana P."
+        assert "pbx_name: Ana P." in export_people(session)
+    for clash, why in [
+        ("- {key: joan, name: Joan Vila, pbx_name: ana  p.}\n",
+         "entry 1 (joan): pbx_name: duplicate 'ana p.', also used by stored person ana"),
+        ("- {key: joan, name: Joan Vila, pbx_name: 'Joan|V'}\n",
+         "entry 1 (joan): pbx_name: a member name has no '|'"),
+    ]:
+        with transaction(services.sessions) as session, pytest.raises(ImportRejected) as bad:
+            import_people(session, clash, now)
+        assert str(bad.value.problems[0]).startswith(why)

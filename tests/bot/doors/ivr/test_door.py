@@ -167,6 +167,10 @@ UNACCEPTABLE: list[tuple[dict[str, Any], str, str]] = [
     ({"queue": "sop\x00orte"}, "queue", "NUL"),
     ({"customer_name": "Ana\ud800"}, "body", ""),  # a lone surrogate is not even JSON text
     ({"data": {"k": "v\x00"}}, "data", "NUL"),
+    # shown in chat replies: one line each (issue 19's hostile-input property test)
+    ({"customer_name": "Ana\r\nCoordinators: call 555"}, "customer_name", "control"),
+    ({"customer_id": "C-1\t2"}, "customer_id", "control"),
+    ({"queue": "soporte\x1b[2J"}, "queue", "control"),
 ]
 
 

@@ -1,13 +1,18 @@
 """The IVR API fuzzed from its own OpenAPI document (schemathesis, through WSGI).
 
 For every operation, seeded and bounded: schema-conforming requests and requests that
-break the schema, with a valid key. No answer may be a 5xx, and every answer must match
-the document (status, content type, headers, body schema); requests that break the schema
-must be refused with a 4xx.
+break the schema, with a valid key. No answer may be a 5xx, nothing may be logged at ERROR
+(no traceback), and every answer must match the document (status, content type, headers,
+body schema); requests that break the schema must be refused with a 4xx. Hostile text in
+each field (NUL, line breaks, very long strings...) is tried by
+tests/bot/doors/test_hostile_input.py.
 """
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +34,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection]
 
 
-def test_the_api_answers_as_its_document_says(demo: Services) -> None:
+def test_the_api_answers_as_its_document_says(demo: Services,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     load_capacity(demo)
     ivr = open_ivr(demo, IVR_RATE_PER_MINUTE="1000000")
     # A booked callback: the reading routes answer 404 for every other id.
@@ -46,6 +52,9 @@ def test_the_api_answers_as_its_document_says(demo: Services) -> None:
         @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None,
                   database=None, suppress_health_check=list(HealthCheck))
         def fuzz(case: schemathesis.Case) -> None:
+            caplog.clear()
             case.call_and_validate(headers=ivr.auth, checks=CHECKS)
+            assert not [r.getMessage() for r in caplog.records
+                        if r.levelno >= logging.ERROR or r.exc_info]
 
         fuzz()

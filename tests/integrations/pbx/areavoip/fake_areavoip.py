@@ -10,6 +10,7 @@ why the backend treats any answer other than ``OK`` as a refusal).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +53,24 @@ class FakeAreavoip(FakeHttpPbx):
             if r.arg("reqtype") in {"AGENT", "QUEUE"}
         ]
 
+    def _objectid(self, extension: str) -> str:
+        return str(1000 + list(self.extensions).index(extension))
+
+    def _update(self, r: Request) -> Response:
+        """MANAGEDB object=extension action=update objectid=ID jsondata={"ex_name": …}."""
+        by_id = {self._objectid(ext): ext for ext in self.extensions}
+        extension = by_id.get(r.arg("objectid") or "")
+        if extension is None:
+            return Response(200, {"error": f"no extension with objectid {r.arg('objectid')}"})
+        try:
+            data = json.loads(r.arg("jsondata") or "")
+        except ValueError:
+            return Response(200, {"error": "jsondata is not JSON"})
+        if not isinstance(data, dict) or not isinstance(data.get("ex_name"), str):
+            return Response(200, {"error": "jsondata needs ex_name"})
+        self.extensions[extension] = data["ex_name"]
+        return Response(200, {"result": "OK"})
+
     # ------------------------------------------------------------------ the wire
 
     def handle(self, request: Request) -> Response:
@@ -73,8 +92,10 @@ class FakeAreavoip(FakeHttpPbx):
         if kind == ("INFO", "simplecdrs"):
             return self._cdrs(r)
         if kind == ("MANAGEDB", "list") and r.arg("object") == "extension":
-            return Response(200, {str(1000 + i): {"ex_number": ext, "ex_name": name}
-                                  for i, (ext, name) in enumerate(self.extensions.items())})
+            return Response(200, {self._objectid(ext): {"ex_number": ext, "ex_name": name}
+                                  for ext, name in self.extensions.items()})
+        if kind == ("MANAGEDB", "update") and r.arg("object") == "extension":
+            return self._update(r)
         if r.arg("reqtype") == "AGENT" and r.arg("action") in {"pause", "unpause"}:
             return self._pause(r)
         if kind == ("QUEUE", "add"):

@@ -28,6 +28,9 @@ VENDOR_STATES: dict[MemberState, str | None] = {
 class AreavoipHarness(HttpHarness[FakeAreavoip]):
     vendor_states = VENDOR_STATES
 
+    def seed_users(self, named: dict[str, str]) -> None:
+        self.fake.extensions.update(named)  # a free extension has an empty name
+
 
 @contextmanager
 def open_harness(option: str, tmp_path: Path) -> Iterator[AreavoipHarness]:

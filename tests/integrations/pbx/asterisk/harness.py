@@ -9,7 +9,7 @@ from pathlib import Path
 from integrations.pbx import MemberState
 from integrations.pbx.asterisk.ami import AmiClient
 from integrations.pbx.asterisk.backend import AsteriskPbx
-from tests.integrations.pbx.asterisk.fake_ami import FakeAmi
+from testing.fake_ami import FakeAmi
 from tests.integrations.pbx.harness import CONTRACT_TIMEOUT
 
 QUEUE = "support"
@@ -32,12 +32,21 @@ class AsteriskHarness:
     states = tuple(DEVICE_STATES)
     can_go_silent = True
 
-    def __init__(self, server: FakeAmi) -> None:
+    def __init__(self, server: FakeAmi, pjsip_include: Path) -> None:
         self.server = server
+        self.pjsip_include = pjsip_include
         self.pbx = AsteriskPbx(
             AmiClient("127.0.0.1", server.port, server.username, server.secret,
                       timeout=CONTRACT_TIMEOUT),
-            QUEUE, TEMPLATE)
+            QUEUE, TEMPLATE, pjsip_include=str(pjsip_include))
+
+    def seed_users(self, named: dict[str, str]) -> None:
+        """Sections the file already has, as the administrator's first sync left them."""
+        body = "".join(f'\n[{e}](switchboard-agent)\ncallerid="{n}" <{e}>\n' if n
+                       else f"\n[{e}](switchboard-agent)\ncallerid=<{e}>\n"
+                       for e, n in named.items())
+        existing = self.pjsip_include.read_text() if self.pjsip_include.exists() else ""
+        self.pjsip_include.write_text(existing + body)
 
     def seed(self, devices: Sequence[str], members: Sequence[str]) -> None:
         for extension in devices:
@@ -56,7 +65,7 @@ class AsteriskHarness:
 def open_harness(option: str, tmp_path: Path) -> Iterator[AsteriskHarness]:
     server = FakeAmi(queues=(QUEUE,))
     server.start()
-    harness = AsteriskHarness(server)
+    harness = AsteriskHarness(server, tmp_path / "switchboard_agents.conf")
     try:
         yield harness
     finally:

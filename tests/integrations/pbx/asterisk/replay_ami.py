@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tests.integrations.pbx.asterisk.fake_ami import AmiPeer, AmiServer
+from testing.fake_ami import AmiPeer, AmiServer
 
 _ACTION_LINE = re.compile(r"(?i)action\s*:\s*(\S+)")
 _ACTION_ID_LINE = re.compile(r"(?im)^actionid[ \t]*:[ \t]*(.+?)[ \t]*$")

@@ -17,8 +17,8 @@ from integrations.pbx.asterisk.ami_wire import (
     MessageParser,
     parse_banner,
 )
+from testing.fake_ami import NOISE, FakeAmi
 from testing.shared_data import shared_data
-from tests.integrations.pbx.asterisk.fake_ami import NOISE, FakeAmi
 from tests.integrations.pbx.asterisk.replay_ami import Exchange, ReplayAmi, exchanges
 
 TIMEOUT = 0.5

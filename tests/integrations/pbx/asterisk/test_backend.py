@@ -11,9 +11,9 @@ import pytest
 from integrations.pbx import LiveQueue, MemberState, PbxError, WaitingCall
 from integrations.pbx.asterisk.ami import AmiClient
 from integrations.pbx.asterisk.backend import AsteriskPbx
+from testing.fake_ami import NOISE, FakeAmi
 from testing.shared_data import shared_data
 from tests.conftest import T0
-from tests.integrations.pbx.asterisk.fake_ami import NOISE, FakeAmi
 from tests.integrations.pbx.asterisk.replay_ami import Exchange, ReplayAmi, exchanges
 
 

@@ -105,10 +105,41 @@ def test_a_log_that_starts_mid_call_still_answers_it() -> None:
     ("1100|c|q|PJSIP/211|TRANSFER|300|from-internal|12|88|1", 12.0, 88.0),
     ("1100|c|q|PJSIP/211|BLINDTRANSFER|300|from-internal|12|88|1", 12.0, 88.0),
     ("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|BRIDGE|1700.9|12|88|1", 12.0, 88.0),
+    ("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|APP|Playback|12|88|1", 12.0, 88.0),
+    # LINK names both linked channels: hold and talk are data4 and data5, not data3/4.
+    ("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|LINK|PJSIP/211-00000001|PJSIP/300-00000002|12|88|1",
+     12.0, 88.0),
+    ("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|link|PJSIP/211-00000001|Local/300@ctx-0001;1|12|88|1",
+     12.0, 88.0),
 ])
 def test_transfers_are_answered_calls(row: str, wait: float, talk: float) -> None:
     (call,) = fold(lines("1000|c|q|NONE|ENTERQUEUE||600111222|1", row), {}).calls.values()
     assert (call.outcome, call.wait_seconds, call.talk_seconds) == ("transferred", wait, talk)
+
+
+def test_an_attended_transfer_by_link_is_not_a_bad_line() -> None:
+    event = parse_line("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|LINK|PJSIP/211-0000001|"
+                       "PJSIP/300-0000002|12|88|1", 1, MADRID)
+    assert event is not None and event.seconds(3) == 12.0
+    with pytest.raises(BadLine, match="data4 'x' is not a number"):
+        parse_line("1100|c|q|PJSIP/211|ATTENDEDTRANSFER|LINK|a|b|x|88|1", 1, MADRID)
+
+
+@pytest.mark.parametrize(("row", "outcome"), [
+    ("1040|c|q|NONE|EXITWITHTIMEOUT|1", "timeout"),  # Asterisk 1.4: position only
+    ("1040|c|q|NONE|EXITWITHKEY|5|1", "exit_key"),  # 1.4: key and position only
+])
+def test_old_exits_without_a_wait_waited_since_the_call_entered(row: str,
+                                                                 outcome: str) -> None:
+    (call,) = fold(lines("1000|c|q|NONE|ENTERQUEUE||600111222|1", row), {}).calls.values()
+    assert (call.outcome, call.wait_seconds) == (outcome, 40.0)
+    # Read in two pieces, the stored stint carries the entry: the same wait.
+    (first,) = fold(lines("1000|c|q|NONE|ENTERQUEUE||600111222|1"), {}).calls.values()
+    (again,) = fold(lines(row), {("c", "q"): first}).calls.values()
+    assert again == call
+    # Without its ENTERQUEUE nothing says how long it waited.
+    (alone,) = fold(lines(row), {}).calls.values()
+    assert alone.wait_seconds is None
 
 
 def test_one_call_through_two_queues_is_two_stints() -> None:

@@ -19,6 +19,7 @@ from integrations.pbx.asterisk.queue_log_file import (
     events_between,
     seek_before,
     stream_lines,
+    window_events,
 )
 from store.imports import ImportRejected
 
@@ -151,3 +152,28 @@ def test_reading_stops_only_after_many_events_past_the_period() -> None:
     events = events_between(enumerate(rows, start=1), start, start + timedelta(hours=1), UTC,
                             [])
     assert [(e.call_id, e.event) for e in events] == [("a", "ENTERQUEUE"), ("a", "ABANDON")]
+
+
+def test_a_window_for_figures_reads_only_agents_lines_long_before_the_period() -> None:
+    """``calls_from``: the day before keeps the pauses, sessions and restarts (what is
+    open when the period starts), not the calls (nor their unreadable lines); from
+    ``calls_from`` on, everything."""
+    e = int(T0.timestamp())
+    rows = [f"{e - 20000}|x|q|NONE|ENTERQUEUE||1|1",
+            f"{e - 19000}|x|q|NONE|ABANDON|1|1|not a number",  # a bad line, never parsed
+            f"{e - 18000}|NONE|q|PJSIP/211|PAUSE|lunch",
+            f"{e - 17000}|NONE|NONE|NONE|QUEUESTART|",
+            f"{e - 16000}|MANAGER|q|PJSIP/212|ADDMEMBER|",
+            "2026-11-23 06:00:00|r|q|NONE|ENTERQUEUE||1|1",  # realtime layout: parsed
+            f"{e - 3000}|y|q|NONE|ENTERQUEUE||1|1",
+            f"{e + 60}|y|q|NONE|ABANDON|1|1|3060"]
+    problems: list[tuple[int, str]] = []
+    events = list(window_events(enumerate(rows, start=1), T0, T0 + timedelta(hours=1), UTC,
+                                problems, calls_from=T0 - timedelta(hours=1)))
+    assert [(e.call_id, e.event) for e in events] == [
+        ("NONE", "PAUSE"), ("NONE", "QUEUESTART"), ("MANAGER", "ADDMEMBER"),
+        ("y", "ENTERQUEUE"), ("y", "ABANDON")]
+    assert problems == []
+    everything = list(window_events(enumerate(rows, start=1), T0, T0 + timedelta(hours=1),
+                                    UTC, problems))
+    assert len(everything) == 8 - 1 and len(problems) == 1

@@ -32,6 +32,7 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("DELETE", re.compile(r"/queue/removeagent/(?P<agent>[^/]+)/(?P<queue>[^/]+)")),
     ("PUT", re.compile(r"/agent/(?P<verb>pause|unpause)/(?P<agent>[^/]+)/(?P<queue>[^/]+)")),
     ("GET", re.compile(r"/agent/list")),
+    ("PUT", re.compile(r"/agent/modify")),
 ]
 
 
@@ -53,6 +54,7 @@ class FakeIrontec(FakeHttpPbx):
         self.tokens: set[str] = set()
         self.logins = 0
         self.agents: dict[str, str] = {}  # extension -> name
+        self.emails: dict[str, str] = {}  # extension -> email (default ext@example.org)
         self.members: list[str] = []
         self.paused: set[str] = set()
         self.devices: dict[str, int] = {}
@@ -129,8 +131,11 @@ class FakeIrontec(FakeHttpPbx):
 
     def _dispatch(self, r: Request, path: str, args: dict[str, str]) -> Response:
         if path == "/agent/list":
-            return Response(200, [{"agent": ext, "name": name, "email": f"{ext}@example.org"}
+            return Response(200, [{"agent": ext, "name": name,
+                                   "email": self.emails.get(ext, f"{ext}@example.org")}
                                   for ext, name in self.agents.items()])
+        if path == "/agent/modify":
+            return self._modify(r.json())
         if path.startswith("/queue/status/"):
             if args["queue"] != self.queue:
                 return Response(420, {"code": 420, "message": f"Queue {args['queue']} not found"})
@@ -153,6 +158,21 @@ class FakeIrontec(FakeHttpPbx):
             if agent not in self.paused:
                 return _invalid(f"Agent {agent} is not paused in queue {queue}")
             self.paused.discard(agent)
+        return Response(200, {"result": "ok"})
+
+    def _modify(self, body: Any) -> Response:
+        """PUT /agent/modify {agent, name, email}: names must be ASCII, email required."""
+        if not isinstance(body, dict):
+            return _invalid("a JSON object is required")
+        for field in ("agent", "name", "email"):
+            if not isinstance(body.get(field), str):
+                return _invalid(f"field {field} is required")
+        agent = body["agent"]
+        if agent not in self.agents:
+            return Response(550, {"code": 550, "message": f"Agent {agent} does not exist"})
+        if not body["name"].isascii() or "@" not in body["email"]:
+            return _invalid("name must be ASCII and email an address")
+        self.agents[agent], self.emails[agent] = body["name"], body["email"]
         return Response(200, {"result": "ok"})
 
     def _add(self, body: Any) -> Response:

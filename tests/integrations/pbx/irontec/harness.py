@@ -19,6 +19,9 @@ class IrontecHarness(HttpHarness[FakeIrontec]):
     # Irontec's DeviceStatus numbers are Asterisk's device states (devicestate.h).
     vendor_states = DEVICE_STATES
 
+    def seed_users(self, named: dict[str, str]) -> None:
+        self.fake.agents.update({e: n or "Libre" for e, n in named.items()})
+
 
 @contextmanager
 def open_harness(option: str, tmp_path: Path) -> Iterator[IrontecHarness]:

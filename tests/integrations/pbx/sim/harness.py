@@ -33,6 +33,14 @@ class SimHarness:
     def set_device_state(self, extension: str, state: MemberState) -> None:
         self.pbx.set_state(extension, state)
 
+    def seed_users(self, named: dict[str, str]) -> None:
+        for extension, name in named.items():
+            if name:
+                self.pbx.set_user(extension, name, None)
+            else:
+                self.pbx.set_user(extension, "x", None)
+                self.pbx.free_user(extension)
+
     def go_silent(self) -> None:
         raise NotImplementedError("the sim PBX is the database; it cannot go silent")
 

@@ -37,6 +37,8 @@ class AmiPeer:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = b""
+        self._send_lock = threading.Lock()
+        self.events: frozenset[str] = frozenset()  # the classes its Login asked for
 
     def read_action(self) -> dict[str, str] | None:
         """The next client message as lower-cased keys (first value wins); None at EOF."""
@@ -63,7 +65,8 @@ class AmiPeer:
                 return action
 
     def send(self, text: str) -> None:
-        self.sock.sendall(text.encode())
+        with self._send_lock:
+            self.sock.sendall(text.encode())
 
 
 class AmiServer:
@@ -165,6 +168,12 @@ class FakeAmi(AmiServer):
         self.denied: set[str] = set()  # actions this manager user may not run
         self.before: dict[str, Callable[[], None]] = {}  # run before answering an action
         self.lock = threading.RLock()
+        self.sessions: list[AmiPeer] = []  # logged-in peers, for events
+        self.after_answer: list[Callable[[], object]] = []
+        # The OriginateResponse Reason per device state (Status numbers), as app_queue's
+        # neighbour main/manager.c reports it: NOT_INUSE answers (4), INUSE and BUSY are
+        # busy (5), RINGING rings out (3), INVALID/UNAVAILABLE cannot be requested (0).
+        self.originate_reasons: dict[int, str] = {1: "4", 2: "5", 3: "5", 6: "3"}
 
     # ------------------------------------------------------------------ test controls
 
@@ -189,6 +198,17 @@ class FakeAmi(AmiServer):
         """On the next ``action``: carry it out (or not), then hang up without answering."""
         self._drop_on[action.lower()] = apply
 
+    def emit(self, pairs: Pairs, event_class: str) -> int:
+        """Send an unsolicited event to every session whose Login asked for its class
+        (``Events: on`` asks for all); how many sessions it went to."""
+        with self.lock:
+            peers = [p for p in self.sessions if "on" in p.events or event_class in p.events]
+        text = render([*pairs[:1], ("Privilege", f"{event_class},all"), *pairs[1:]])
+        for peer in peers:
+            with contextlib.suppress(OSError):
+                peer.send(text)
+        return len(peers)
+
     def go_silent(self) -> None:
         """Accept connections and read actions, but never send a byte again."""
         self.silent.set()
@@ -196,6 +216,14 @@ class FakeAmi(AmiServer):
     # ------------------------------------------------------------------ the protocol
 
     def serve(self, peer: AmiPeer) -> None:
+        try:
+            self._serve(peer)
+        finally:
+            with self.lock:
+                if peer in self.sessions:
+                    self.sessions.remove(peer)
+
+    def _serve(self, peer: AmiPeer) -> None:
         if not self.silent.is_set():
             peer.send(self.banner + "\r\n")
         authenticated = False
@@ -218,6 +246,11 @@ class FakeAmi(AmiServer):
                                  and action.get("secret") == self.secret)
                 messages = ([_success(action_id, "Authentication accepted")] if authenticated
                             else [_error(action_id, "Authentication failed")])
+                if authenticated:
+                    events = action.get("events", "on").lower()
+                    peer.events = frozenset(c.strip() for c in events.split(",")) - {"off"}
+                    with self.lock:
+                        self.sessions.append(peer)
             elif not authenticated:
                 messages = [_error(action_id, "Permission denied")]
             else:
@@ -227,6 +260,10 @@ class FakeAmi(AmiServer):
                     out.append(render(self.noise[0]))
                 out.append(render(pairs))
             peer.send("".join(out))  # one write: no Nagle/delayed-ACK stalls in tests
+            with self.lock:
+                later, self.after_answer = self.after_answer, []
+            for then in later:
+                then()
 
     def _answer(self, name: str, a: dict[str, str], aid: str | None) -> list[Pairs]:
         if name.lower() in self.before:
@@ -235,7 +272,7 @@ class FakeAmi(AmiServer):
             return [_error(aid, "Permission denied")]
         handler = {"ping": self._ping, "queuestatus": self._status, "queuepause": self._pause,
                    "queueadd": self._add, "queueremove": self._remove,
-                   "originate": self._originate}.get(name.lower())
+                   "originate": self._originate, "command": self._command}.get(name.lower())
         if handler is None:
             return [_error(aid, f"Invalid/unknown command: {name}. "
                                 "Use Action: ListCommands to show available commands.")]
@@ -339,19 +376,34 @@ class FakeAmi(AmiServer):
         return [_success(aid, "Removed interface from queue")]
 
 
+    def _command(self, a: dict[str, str], aid: str | None) -> list[Pairs]:
+        """A CLI command; Asterisk 14+ answers Success with Output lines."""
+        command = a.get("command", "")
+        if command.startswith("module reload"):
+            return [[*_with_id([("Response", "Success")], aid),
+                     ("Message", "Command output follows"),
+                     ("Output", f"Module '{command.split()[-1]}' reloaded successfully.")]]
+        return [[*_with_id([("Response", "Success")], aid),
+                 ("Message", "Command output follows"),
+                 ("Output", f"No such command '{command}'")]]
+
     def _originate(self, a: dict[str, str], aid: str | None) -> list[Pairs]:
         """Async Originate: queued at once; its fate follows as an OriginateResponse."""
         channel = a.get("channel", "")
         if not channel or not (a.get("exten") or a.get("application")):
             return [_error(aid, "Channel not specified" if not channel
                             else "Exten or Application not specified")]
-        state = self.devices.get(channel, 4)
-        answered = state == 1
-        return [_success(aid, "Originate successfully queued"),
-                [("Event", "OriginateResponse"), *_id(aid),
-                 ("Response", "Success" if answered else "Failure"), ("Channel", channel),
+        reason = self.originate_reasons.get(self.devices.get(channel, 4), "0")
+        event = [("Event", "OriginateResponse"), *_id(aid),
+                 ("Response", "Success" if reason == "4" else "Failure"), ("Channel", channel),
                  ("Context", a.get("context", "")), ("Exten", a.get("exten", "")),
-                 ("Reason", "4" if answered else "0"), ("Uniqueid", "1700000000.42")]]
+                 ("Application", ""), ("Data", ""), ("Reason", reason),
+                 ("Uniqueid", "1700000000.42"), ("CallerIDNum", "<unknown>"),
+                 ("CallerIDName", "<unknown>")]
+        # Raised once the call is tried, after the answer: to every session listening
+        # to the "call" class (the one that sent the action only if it listens too).
+        self.after_answer.append(lambda: self.emit(event, "call"))
+        return [_success(aid, "Originate successfully queued")]
 
 
 def _id(aid: str | None) -> Pairs:

@@ -1,0 +1,1 @@
+"""The desk: the web console under /desk (pages, sign-in, sessions)."""

@@ -1,0 +1,172 @@
+"""/plan, for coordinators: make a week's draft in the background, show it, publish it
+(after a confirmation button), explain one person's turns.
+
+- ``/plan next week`` (or ``/plan this week``, ``/plan 2026-12-14``) answers at once and
+  solves in a background thread; the summary card comes as a DM to the asker when done,
+  with a button to publish.
+- ``/plan show [WEEK]``, ``/plan publish [WEEK]`` (asks first: ``/plan publish WEEK
+  confirm`` does it), ``/plan explain @person [WEEK]``. WEEK defaults to next week.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from commands.core import (
+    Button,
+    Command,
+    CommandError,
+    Context,
+    Reply,
+    Section,
+    Services,
+    UsageError,
+    person_target,
+)
+from commands.refs import split_person
+from commands.shifts.planning.drafts import (
+    explain_person,
+    load_draft,
+    make_draft,
+    publish,
+    summary_card,
+)
+from commands.shifts.planning.inputs import Options
+from store.db import reading, transaction
+from store.shifts.timetable_io import parse_date
+from store.team.people import Person, Role
+
+log = logging.getLogger(__name__)
+
+# The background solves still running; tests and the console wait for them with ``wait``.
+_running: list[threading.Thread] = []
+_lock = threading.Lock()
+
+
+def start(work: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    with _lock:
+        _running[:] = [t for t in _running if t.is_alive()]
+        _running.append(thread)
+    thread.start()
+    return thread
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Wait for every background plan; True when none is left running."""
+    with _lock:
+        threads = list(_running)
+    for thread in threads:
+        thread.join(timeout)
+    return not any(t.is_alive() for t in threads)
+
+
+def _week(words: list[str], today: date) -> date:
+    text = " ".join(w.lower() for w in words)
+    if text in ("", "next week", "next"):
+        day = today + timedelta(days=7)
+    elif text in ("this week", "week", "this"):
+        day = today
+    elif (parsed := parse_date(text)) is not None:
+        day = parsed
+    else:
+        raise UsageError(f"I can't read {text!r} as a week: use next week, this week or "
+                         "YYYY-MM-DD.")
+    return day - timedelta(days=day.weekday())
+
+
+def run(ctx: Context, services: Services) -> Reply:
+    today = ctx.now.astimezone(services.settings.timezone).date()
+    words = list(ctx.args)
+    action = words[0].lower() if words else ""
+    if action == "show":
+        return _show(services, _week(words[1:], today))
+    if action == "publish":
+        confirm = bool(words) and words[-1].lower() == "confirm"
+        rest = words[1:-1] if confirm else words[1:]
+        return _publish(ctx, services, _week(rest, today), confirm)
+    if action == "explain":
+        return _explain(ctx, services, words[1:], today)
+    monday = _week(words, today)
+    return _start(ctx, services, monday)
+
+
+def _start(ctx: Context, services: Services, monday: date) -> Reply:
+    asker = ctx.person
+    iso = f"{monday:%Y-%m-%d}"
+
+    def work() -> None:
+        try:
+            summary = make_draft(services, monday, Options(), asker.id)
+            card = summary_card(summary)
+            reply = Reply(card.text, (*card.sections, Section(buttons=(
+                Button("Publish", "plan", f"publish {iso}"),
+                Button("Show", "plan", f"show {iso}")))), private=True)
+            key = f"plan-done:{iso}:{summary.get('serial', 0)}"
+        except Exception as exc:  # the asker hears of any failure, not just the log
+            log.exception("planning the week of %s failed", iso)
+            reply = Reply(f"Planning the week of {iso} failed: {exc}", private=True)
+            key = f"plan-failed:{iso}:{ctx.now.timestamp():.0f}"
+        _tell(services, asker, reply, key)
+
+    start(work, f"plan-{iso}")
+    return Reply(f"Planning the week of {monday:%a %d %b} in the background; I will send "
+                 "you the summary when it is done.", private=True)
+
+
+def _tell(services: Services, person: Person, reply: Reply, key: str) -> None:
+    with transaction(services.sessions) as session:
+        services.notifier.send(session, person_target(person), reply, key=key)
+
+
+def _show(services: Services, monday: date) -> Reply:
+    with reading(services.sessions) as session:
+        row = load_draft(session, monday)
+        summary = dict(row.summary)
+        published = row.published_at
+    card = summary_card(summary)
+    note = " (published)" if published else ""
+    iso = f"{monday:%Y-%m-%d}"
+    return Reply(card.text + note, (*card.sections, Section(buttons=(
+        Button("Publish", "plan", f"publish {iso}"),))), private=True)
+
+
+def _publish(ctx: Context, services: Services, monday: date, confirm: bool) -> Reply:
+    iso = f"{monday:%Y-%m-%d}"
+    if not confirm:
+        with reading(services.sessions) as session:
+            row = load_draft(session, monday)
+            status = row.summary.get("status")
+        if status not in ("optimal", "feasible"):
+            raise CommandError(f"The draft of the week of {iso} has no plan ({status}).")
+        return Reply(f"Publish the draft of the week of {monday:%a %d %b}? It replaces that "
+                     "week's timetable (turns already begun keep theirs), and everyone in it "
+                     "gets their turns.",
+                     (Section(buttons=(Button("Publish", "plan", f"publish {iso} confirm"),)),),
+                     private=True)
+    report = publish(services, monday, ctx.person.id)
+    return Reply(report.text(), private=True)
+
+
+def _explain(ctx: Context, services: Services, words: list[str], today: date) -> Reply:
+    with reading(services.sessions) as session:
+        person, rest = split_person(session, words)
+        if person is None:
+            raise UsageError("Name the person: /plan explain @alice [next week].")
+        monday = _week(rest, today)
+        row = load_draft(session, monday)
+        text = explain_person(row.summary, person.key)
+    return Reply(text, private=True)
+
+
+COMMAND = Command(
+    name="plan",
+    run=run,
+    summary="Plan a week with the solver; show, publish or explain the draft",
+    usage="/plan [next week|this week|DATE] | /plan show|publish [WEEK] | "
+          "/plan explain @person [WEEK]",
+    role=Role.COORDINATOR,
+)
