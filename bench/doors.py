@@ -254,11 +254,14 @@ def outbox(out: TextIO, runtime: Runtime, count: int) -> None:
                           console_sink=lambda target, reply: None)
     started = time.perf_counter()
     delivered = 0
-    while delivered < count:
-        sent = worker.deliver_due(limit=count).sent
-        if not sent:
-            raise BenchFailed(f"the outbox stopped delivering after {delivered} messages")
-        delivered += sent
+    try:
+        while delivered < count:
+            sent = worker.deliver_due(limit=count).sent
+            if not sent:
+                raise BenchFailed(f"the outbox stopped delivering after {delivered} messages")
+            delivered += sent
+    finally:
+        worker.stop()
     elapsed = time.perf_counter() - started
     out.write(f"{'outbox: console messages delivered':<46} n={delivered:<5} "
               f"{delivered / elapsed:8.0f} messages/s\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import time
 from typing import Any, Protocol
 
@@ -69,7 +70,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.before_request(lambda: _started(doors))
     app.after_request(lambda response: _timed(doors, response))
     app.teardown_request(_finished)
+    if services is None:
+        freeze_startup()
     return app
+
+
+def freeze_startup() -> None:
+    """Move what start-up built (the models' metadata, the API discovery documents,
+    compiled templates) out of the garbage collector's sight. It lives as long as the
+    process anyway, and a full collection that walks it took half a second of a
+    1,000-agent /queue; frozen, collections stay short. Serving processes only."""
+    gc.collect()
+    gc.freeze()
 
 
 def door_names(app: Flask) -> dict[str, str]:

@@ -34,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
 from bot import metrics
+from bot.delivery.notifier import OutboxNotifier
 from bot.delivery.worker import OutboxWorker, build_worker
 from bot.leader import Leadership, leadership_for
 from bot.runtime import Runtime, build_pbx_events
@@ -124,7 +125,27 @@ class ClockPass:
 
 
 def deliver_outbox(bg: Background) -> object:
+    """The safety net under the delivery loop (which wakes on every committed row): wake
+    it; without a running loop (tests, ``/tasks``), one pass here."""
+    if bg.worker.running:
+        bg.worker.wake()
+        return None
     return bg.worker.deliver_due()
+
+
+def open_dms_ahead(bg: Background) -> object:
+    """Open (or find) every person's DM before anything needs it, within the limits;
+    the first run opens what it may, each minute after opens more, then nothing is left."""
+    notifier = bg.runtime.services.notifier
+    if not isinstance(notifier, OutboxNotifier):
+        return None
+    with reading(bg.runtime.services.sessions) as session:
+        platforms = notifier.dm_platforms(session)
+    return str(bg.worker.open_dms(platforms))
+
+
+def _chat_platforms(settings: Settings) -> bool:
+    return bool(settings.google_chat_service_account_file or settings.slack_bot_token)
 
 
 def simulate_traffic(bg: Background) -> object:
@@ -245,6 +266,8 @@ def _pulls_calls(settings: Settings) -> bool:
 SCHEDULE: tuple[AnyJob, ...] = (
     Job("outbox-delivery", timedelta(seconds=2), deliver_outbox, leader_only=False),
     Job("sim-traffic", timedelta(seconds=3), simulate_traffic, _simulating),
+    Job("dm-open", timedelta(minutes=1), open_dms_ahead, _chat_platforms,
+        first_after=timedelta(seconds=5)),
     Job("pause-overdue", timedelta(minutes=1), remind_over_long_pauses),
     Job("housekeeping", timedelta(days=1), housekeeping, first_after=timedelta(minutes=10)),
     ClockJob("shift-notice", _notice_slots, _notice),
@@ -409,6 +432,7 @@ class Background:
             optimize(self.runtime.engine)  # fresh planner statistics from the first query
         except Exception:
             log.exception("could not refresh the database statistics at start-up")
+        self.worker.start(self.runtime.engine)
         self.scheduler.start()
         if self.pbx_events is not None:
             self.pbx_events.start()
@@ -418,4 +442,5 @@ class Background:
             self.pbx_events.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.worker.stop()
         self.leadership.release()

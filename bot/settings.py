@@ -252,6 +252,9 @@ class Settings:
                               "Slack Web API base URL override (empty: Slack's; tests)")
     outbox_max_attempts: int = _var("OUTBOX_MAX_ATTEMPTS", _int_in(1, 100), "8",
                                     "delivery attempts before a message is dead-lettered")
+    outbox_threads: int = _var("OUTBOX_THREADS", _int_in(1, 64), "8",
+                               "messages sent at once per chat platform (each thread its own "
+                               "HTTP client)")
     # --- PBX ---
     pbx_backend: str = _var("PBX_BACKEND", _choice("sim", "areavoip", "irontec", "asterisk"),
                             "sim", "which PBX to drive: sim, areavoip, irontec or asterisk")

@@ -15,6 +15,11 @@ from integrations.clock import Clock
 from integrations.directory import Directory
 from integrations.hr import Hr
 from integrations.pbx import Pbx
+
+# Delivery priorities (re-exported for commands).
+from store.messaging.outbox import ALERT as ALERT
+from store.messaging.outbox import BROADCAST as BROADCAST
+from store.messaging.outbox import URGENT as URGENT
 from store.team.people import Person, Role
 
 # --------------------------------------------------------------------------- replies
@@ -289,9 +294,11 @@ def person_target(person: Person) -> str:
 class Notifier(Protocol):
     """Proactive messages. ``send`` writes an outbox row in the caller's transaction;
     delivery happens after commit, with retries. Targets: ``team``, ``coordinators``,
-    ``person:KEY``. A key already used is not sent again (returns False)."""
+    ``person:KEY``. A key already used is not sent again (returns False). ``priority``:
+    URGENT (the screen pop, an answer someone waits for), ALERT, or BROADCAST."""
 
-    def send(self, session: Session, target: str, reply: Reply, *, key: str) -> bool: ...
+    def send(self, session: Session, target: str, reply: Reply, *, key: str,
+             priority: int = ALERT) -> bool: ...
 
 
 @dataclass

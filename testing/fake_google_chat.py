@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import jwt
 
 from testing.local_server import LocalServer, Request, Response
+from testing.rate_limits import Enforcer
 
 CLIENT_EMAIL = "switchboard@switchboard-test.iam.gserviceaccount.com"
 CHAT_SCOPE = "https://www.googleapis.com/auth/chat.bot"
@@ -67,8 +69,14 @@ def google_error(status: int, text: str, reason: str) -> dict[str, Any]:
 
 
 class FakeGoogleChat:
-    def __init__(self, dms: dict[str, str] | None = None) -> None:
+    def __init__(self, dms: dict[str, str] | None = None, *,
+                 limits: Enforcer | None = None, latency: float = 0.0) -> None:
         self.dms = dict(dms or {})
+        # Benchmarks: Chat's quotas enforced (scopes "writes", "reads", "space:<name>"),
+        # and a delay before each answer, as a far-away API would take.
+        self.limits = limits
+        self.latency = latency
+        self.arrivals: dict[str, list[float]] = {}  # space → monotonic time of each create
         self.server = LocalServer(self._serve)
         self.tokens: list[str] = []
         self.token_requests = 0
@@ -166,8 +174,30 @@ class FakeGoogleChat:
         return Response(200, {"access_token": token, "expires_in": 3600,
                               "token_type": "Bearer"})
 
+    def _limited(self, scopes: list[str]) -> Response | None:
+        if self.latency:
+            time.sleep(self.latency)
+        if self.limits is None:
+            return None
+        refused = self.limits.admit(scopes)
+        if refused is None:
+            return None
+        wait, scope = refused
+        quota = "WritesPerSecondPerSpace" if scope.startswith("space:") else \
+            "WritesPerMinutePerProject" if scope == "writes" else "ReadsPerMinutePerProject"
+        error = google_error(429, "Resource has been exhausted (e.g. check quota).",
+                             "RESOURCE_EXHAUSTED")
+        error["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                      "reason": "RATE_LIMIT_EXCEEDED",
+                                      "domain": "googleapis.com",
+                                      "metadata": {"quota_limit": quota}}]
+        return Response(429, error, {"Retry-After": str(wait)})
+
     def _find_dm(self, request: Request) -> Response:
         user = request.arg("name") or ""
+        limited = self._limited(["reads"])
+        if limited is not None:
+            return limited
         with self._lock:
             self.find_dm_calls.append(user)
             space = self.dms.get(user)
@@ -179,6 +209,11 @@ class FakeGoogleChat:
     def _create(self, space: str, request: Request) -> Response:
         request_id = request.arg("requestId")
         body = request.json() or {}
+        limited = self._limited(["writes", f"space:{space}"])
+        if limited is not None:
+            with self._lock:
+                self.create_calls.append(CreateCall(space, request_id, body, 429))
+            return limited
         with self._lock:
             scripted = self._script.popleft() if self._script else None
             if scripted is None and self._failing is not None:
@@ -195,6 +230,7 @@ class FakeGoogleChat:
             message = {**body, "name": name, "space": {"name": space},
                        "sender": {"name": "users/app", "type": "BOT"}}
             self.messages[name] = message
+            self.arrivals.setdefault(space, []).append(time.monotonic())
             if request_id:
                 self._by_request[(space, request_id)] = name
         return Response(200, message)

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from testing.local_server import LocalServer, Request, Response
+from testing.rate_limits import Enforcer
 
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -58,10 +59,16 @@ SlackHandler = Callable[[SlackCall], Response]
 class FakeSlack:
     def __init__(self, users: dict[str, str | None] | None = None, *,
                  token: str | None = BOT_TOKEN,
-                 dm_channels: dict[str, str] | None = None) -> None:
+                 dm_channels: dict[str, str] | None = None,
+                 limits: Enforcer | None = None, latency: float = 0.0) -> None:
         self.users: dict[str, str | None] = dict(users or {})  # user id → email (None: hidden)
         self.token = token  # None accepts any token
         self.dm_channels = dict(dm_channels or {})
+        # Benchmarks: Slack's limits enforced (scopes "method:<name>", "channel:<id>"),
+        # and a delay before each answer.
+        self.limits = limits
+        self.latency = latency
+        self.arrivals: dict[str, list[float]] = {}  # channel → monotonic time of each post
         self._calls: list[SlackCall] = []
         self._scripts: dict[str, deque[Response]] = {}
         self._handlers: dict[str, SlackHandler] = {
@@ -158,7 +165,22 @@ class FakeSlack:
         handler = self._handlers.get(method)
         if handler is None:
             return Response(200, {"ok": False, "error": "unknown_method"})
-        return handler(call)
+        if self.latency:
+            time.sleep(self.latency)
+        if self.limits is not None:
+            scopes = [f"method:{method}"]
+            if method == "chat.postMessage":
+                scopes.append(f"channel:{call.params.get('channel')}")
+            refused = self.limits.admit(scopes)
+            if refused is not None:
+                return Response(429, {"ok": False, "error": "ratelimited"},
+                                {"Retry-After": str(refused[0])})
+        answer = handler(call)
+        if method == "chat.postMessage" and answer.status == 200:
+            with self._changed:
+                self.arrivals.setdefault(str(call.params.get("channel")), []).append(
+                    time.monotonic())
+        return answer
 
     def _auth_test(self, call: SlackCall) -> Response:
         return Response(200, {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",

@@ -122,7 +122,10 @@ def outbox_deliver(cli: Cli, args: argparse.Namespace) -> int:
 
     worker = build_worker(cli.runtime.settings, services.sessions, services.clock,
                           console_sink=show)
-    stats = worker.deliver_due()
+    try:
+        stats = worker.deliver_due()
+    finally:
+        worker.stop()
     with transaction(services.sessions) as session:
         counts = outbox.status_counts(session)
     cli.out.write(f"delivery pass: {stats.claimed} due, {stats.sent} sent, "

@@ -24,7 +24,7 @@ def serve(cli: Cli, args: argparse.Namespace) -> int:
     """The HTTP doors plus the background work, until interrupted."""
     from werkzeug.serving import run_simple
 
-    from bot.app import create_app
+    from bot.app import create_app, freeze_startup
     from bot.scheduler import Background
 
     if problems := cli.settings.serving_problems():
@@ -35,6 +35,7 @@ def serve(cli: Cli, args: argparse.Namespace) -> int:
     background = Background(cli.runtime) if cli.settings.background_jobs else None
     if background:
         background.start()
+    freeze_startup()
     try:
         run_simple(cli.settings.host, cli.settings.port, app, threaded=True)
     finally:
@@ -47,7 +48,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     """make run: migrate, demo data if empty, HTTP and background work, console in front."""
     from werkzeug.serving import make_server
 
-    from bot.app import create_app
+    from bot.app import create_app, freeze_startup
     from bot.desk.auth import LINK_MINUTES, is_loopback, sign_in_link
     from bot.doors.console import Console
     from bot.scheduler import Background
@@ -82,6 +83,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     background.start()
+    freeze_startup()
     traffic = "on" if background.traffic else "off"
     cli.out.write(
         f"Switchboard is up on http://{settings.host}:{server.server_port} "

@@ -67,7 +67,7 @@ from commands.core import CommandError, Mention, Reply, Section, Where
 from commands.dispatch import Incoming, Result
 from commands.queue.activity_sync import sync_with_pbx
 from commands.queue.board import board
-from commands.queue.waiting import waiting_section, with_waiting
+from commands.queue.waiting import waiting_section
 from commands.shifts.calendar_feed import feed_url
 from commands.shifts.day_plan import DayPlan, day_plan
 from commands.stats.card import figure_rows, report_for
@@ -372,8 +372,7 @@ class DeskDoor:
             return render_template("desk/board_body.html", wall=wall, failure=(
                 f"The board cannot be shown: {exc.system} said: {exc.message}"),
                 observed=self.now().astimezone(self.settings.timezone))
-        reply = with_waiting(board(services, snapshot),
-                             waiting_section(services, full_numbers=False))
+        reply = board(services, snapshot, waiting=waiting_section(services, full_numbers=False))
         now = snapshot.observed_at
         period = day_period(now.astimezone(self.settings.timezone).date(),
                             self.settings.timezone, now)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from bot.render.split import split_reply
 from commands.core import Button, Reply, Section
 
 CLASSIC_FUNCTION = "switchboard"
@@ -36,11 +37,9 @@ def render_message(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> 
     sections = [_Section(s, action_function) for s in reply.sections_shown(lambda m: m.name)]
     if not sections:
         return message
-    budget = MAX_MESSAGE_BYTES - HEADROOM_BYTES
 
     def fits(cards: list[dict[str, Any]]) -> bool:
-        widgets = sum(len(s["widgets"]) for s in cards)
-        return widgets <= MAX_WIDGETS and encoded_size(_with(message, cards)) <= budget
+        return _card_fits(message, cards)
 
     for rows_only in (True, False):
         total = sum(s.cuttable(rows_only) for s in sections)
@@ -57,6 +56,42 @@ def render_message(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> 
                 high = middle
         return _with(message, _assemble(sections, low, rows_only))
     raise AssertionError("a card of one line always fits")  # pragma: no cover
+
+
+def _card_fits(message: dict[str, Any], cards: list[dict[str, Any]]) -> bool:
+    widgets = sum(len(s["widgets"]) for s in cards)
+    return widgets <= MAX_WIDGETS and \
+        encoded_size(_with(message, cards)) <= MAX_MESSAGE_BYTES - HEADROOM_BYTES
+
+
+def fits(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> bool:
+    """The reply goes in one message with nothing cut: its whole text, every widget."""
+    if _text_length(reply) > MAX_TEXT_CHARS - 1:
+        return False
+    sections = [_Section(s, action_function) for s in reply.sections_shown(lambda m: m.name)]
+    if not sections:
+        return True
+    message = {"text": chat_text(reply), "markupSyntax": "MARKUP_SYNTAX_CHAT"}
+    total = sum(s.cuttable(False) for s in sections)
+    return _card_fits(message, _assemble(sections, total, False))
+
+
+def render_messages(reply: Reply, *,
+                    action_function: str = CLASSIC_FUNCTION) -> list[dict[str, Any]]:
+    """One message body per piece of the reply, each within Chat's limits, nothing lost."""
+    return [render_message(piece, action_function=action_function)
+            for piece in split(reply, action_function=action_function)]
+
+
+def split(reply: Reply, *, action_function: str = CLASSIC_FUNCTION) -> list[Reply]:
+    """The reply in pieces that each fit one Chat message."""
+    return split_reply(reply, lambda r: fits(r, action_function=action_function))
+
+
+def _text_length(reply: Reply) -> int:
+    return sum(len(_MARKUP.sub("<\u200b", p)) if isinstance(p, str)
+               else len(f"<{p.google_id}>" if p.google_id else p.name)
+               for p in reply.pieces(reply.text))
 
 
 # What Chat syntax turns into a mention or a link: <users/…>, <https://…|label>, <mailto:…>.

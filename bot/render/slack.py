@@ -6,8 +6,11 @@ proactive messages. Reply text is plain, so every piece of it is escaped for mrk
 
 Slack's limits are kept here, not left to the API to reject: at most 50 blocks, section text
 ≤ 3,000 characters, 10 fields per section, 25 buttons per actions block, ``text`` ≤ 40,000
-characters. Long text is split over several sections; what still does not fit is dropped
-behind a visible "… N more" context line.
+characters, and the text of all blocks together under what Slack takes (it answers
+``msg_blocks_too_long`` at about 12,000 characters). ``render_messages`` splits a reply
+that would not fit into several messages (bot/render/split.py), losing nothing;
+``render_message`` gives one message, and drops what does not fit behind a visible
+"… N more" context line.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render.split import split_reply
 from commands.core import Button, Reply, Section
 
 log = logging.getLogger(__name__)
 
 MAX_BLOCKS = 50
+# The text of all blocks together. Slack refuses about 12,000 characters
+# (msg_blocks_too_long) without documenting the figure; we stay well under it.
+MAX_BLOCKS_TEXT = 11_000
 MAX_TEXT = 40_000
 MAX_SECTION_TEXT = 3_000
 MAX_FIELDS = 10
@@ -52,13 +59,44 @@ class _Block:
 
 def render_message(reply: Reply) -> dict[str, Any]:
     """The message body for chat.postMessage / respond / ack: ``{"text": …, "blocks": […]}``."""
+    return {"text": _fallback_text(reply), "blocks": _fit(_blocks(reply))}
+
+
+def render_messages(reply: Reply) -> list[dict[str, Any]]:
+    """One message body per piece of the reply, each within Slack's limits, nothing lost."""
+    return [render_message(piece) for piece in split(reply)]
+
+
+def split(reply: Reply) -> list[Reply]:
+    """The reply in pieces that each fit one Slack message."""
+    return split_reply(reply, fits)
+
+
+def fits(reply: Reply) -> bool:
+    """The reply goes in one message without anything dropped or refused."""
+    blocks = _blocks(reply)
+    return (len(blocks) <= MAX_BLOCKS and len(mrkdwn(reply.text, reply)) <= MAX_TEXT
+            and sum(block_text(b.body) for b in blocks) <= MAX_BLOCKS_TEXT)
+
+
+def block_text(value: Any) -> int:
+    """The characters of text a block (or anything inside one) holds."""
+    if isinstance(value, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_text(v)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return sum(block_text(v) for v in value)
+    return 0
+
+
+def _blocks(reply: Reply) -> list[_Block]:
     blocks: list[_Block] = []
     if reply.text:
         blocks.extend(_text_blocks(reply.text, reply))
     counter = _Counter()
     for section in reply.sections:
         blocks.extend(_section_blocks(section, counter, reply))
-    return {"text": _fallback_text(reply), "blocks": _fit(blocks)}
+    return blocks
 
 
 def mrkdwn(text: str, reply: Reply | None = None) -> str:
@@ -133,9 +171,14 @@ def _button(button: Button, counter: _Counter) -> dict[str, Any] | None:
 
 
 def _fit(blocks: list[_Block]) -> list[dict[str, Any]]:
-    if len(blocks) <= MAX_BLOCKS:
+    total = sum(block_text(b.body) for b in blocks)
+    if len(blocks) <= MAX_BLOCKS and total <= MAX_BLOCKS_TEXT:
         return [b.body for b in blocks]
-    kept, dropped = blocks[:MAX_BLOCKS - 1], blocks[MAX_BLOCKS - 1:]
+    keep = min(len(blocks), MAX_BLOCKS - 1)
+    room = MAX_BLOCKS_TEXT - 200  # the note's own text
+    while keep and sum(block_text(b.body) for b in blocks[:keep]) > room:
+        keep -= 1
+    kept, dropped = blocks[:keep], blocks[keep:]
     rows = sum(b.rows for b in dropped)
     others = sum(1 for b in dropped if not b.rows)
     parts = ([f"{rows} more rows"] if rows else []) + ([f"{others} more items"] if others else [])

@@ -28,7 +28,7 @@ from commands.callers.card import (
     unknown_section,
 )
 from commands.callers.identify import Found, call_candidates, identify_call
-from commands.core import Button, Reply, Section, Services, person_target
+from commands.core import URGENT, Button, Reply, Section, Services, person_target
 from integrations.directory import LABELS
 from integrations.errors import IntegrationError
 from store.callers import operations
@@ -80,7 +80,7 @@ def on_ringing(services: Services, ringing: Ringing) -> dict[str, Any]:
                 assert person is not None
                 reply = _card(session, services, ringing, phone, found, failure)
                 services.notifier.send(session, person_target(person), reply,
-                                       key=f"call.ringing:{ringing.call_id}")
+                                       key=f"call.ringing:{ringing.call_id}", priority=URGENT)
             record(session, _audit(services, ringing, person, found, failure, started))
     except IntegrityError:
         return {"registered": False, "duplicate": True, "dm": False}

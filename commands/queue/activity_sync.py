@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,15 @@ class Snapshot:
     observed_at: datetime  # taken just before the PBX was asked
 
     def member(self, extension: str) -> MemberStatus | None:
-        return next((m for m in self.statuses if m.extension == extension), None)
+        return self.by_extension.get(extension)
+
+    @cached_property
+    def by_extension(self) -> dict[str, MemberStatus]:
+        """The members by extension (the first, should the PBX list one twice)."""
+        found: dict[str, MemberStatus] = {}
+        for status in self.statuses:
+            found.setdefault(status.extension, status)
+        return found
 
 
 @dataclass
@@ -74,9 +83,9 @@ class Differences:
     """What the log lacks (to open) and holds too much of (to close), against the PBX."""
 
     to_open: list[tuple[int, str]]
-    to_close: list[Activity]
+    to_close: list[activity.OpenRow]
     member_of: dict[int, MemberStatus]
-    by_id: dict[int, Person]
+    keys: dict[int, str]  # person id → key, for the report
 
     @property
     def any(self) -> bool:
@@ -85,22 +94,26 @@ class Differences:
 
 def differences(session: Session, statuses: Sequence[MemberStatus],
                 observed_at: datetime) -> Differences:
+    """Linear in the team: dicts by extension and sets of who has an open row; plain
+    values rather than whole rows, so a board of a thousand stays quick."""
     by_extension = {m.extension: m for m in statuses}
-    everyone = people.all_people(session)
-    by_id = {p.id: p for p in everyone}
-    member_of = {p.id: by_extension[p.extension] for p in everyone
-                 if p.extension and p.extension in by_extension}
+    known = people.extension_keys(session)
+    member_of = {pid: by_extension[ext] for pid, (ext, _) in known.items()
+                 if ext in by_extension}
 
     def wanted(person_id: int, kind: str) -> bool:
         status = member_of.get(person_id)
         return status is not None and (kind == SESSION or status.paused)
 
-    open_rows = {kind: activity.open_activities(session, kind) for kind in (PAUSE, SESSION)}
+    open_rows = {kind: activity.open_rows(session, kind) for kind in (PAUSE, SESSION)}
+    # Who has an open row of each kind: a set, so matching the PBX to the log is linear.
+    logged = {kind: {r.person_id for r in rows} for kind, rows in open_rows.items()}
     to_open = [(pid, kind) for kind in (SESSION, PAUSE) for pid in member_of
-               if wanted(pid, kind) and not any(r.person_id == pid for r in open_rows[kind])]
+               if wanted(pid, kind) and pid not in logged[kind]]
     to_close = [row for kind in (PAUSE, SESSION) for row in open_rows[kind]
                 if not wanted(row.person_id, kind) and row.started_at < observed_at]
-    return Differences(to_open, to_close, member_of, by_id)
+    keys = {pid: key for pid, (_, key) in known.items()}
+    return Differences(to_open, to_close, member_of, keys)
 
 
 def reconcile(session: Session, statuses: Sequence[MemberStatus],
@@ -113,11 +126,17 @@ def reconcile(session: Session, statuses: Sequence[MemberStatus],
     is reconciled the same way. Members whose extension is nobody's are left alone.
     """
     plan = differences(session, statuses, observed_at)
-    to_open, to_close, member_of, by_id = (plan.to_open, plan.to_close, plan.member_of,
-                                           plan.by_id)
+    to_open, to_close, member_of = plan.to_open, plan.to_close, plan.member_of
     # Lock everyone concerned in one order, so two reconciliations cannot deadlock.
     for person_id in sorted({pid for pid, _ in to_open} | {r.person_id for r in to_close}):
         activity.lock_person(session, person_id)
+
+    def key(person_id: int) -> str:
+        found = plan.keys.get(person_id)
+        if found is None:
+            person = session.get(Person, person_id)
+            found = person.key if person else str(person_id)
+        return found
 
     report = Reconciled()
     for person_id, kind in to_open:
@@ -128,16 +147,16 @@ def reconcile(session: Session, statuses: Sequence[MemberStatus],
             since = min(status.paused_since or observed_at, observed_at)
             activity.start(session, person_id, PAUSE, since, source="pbx",
                            reason=pbx_reason(session, status.pause_reason))
-            report.pauses_opened.append(by_id[person_id].key)
+            report.pauses_opened.append(key(person_id))
         else:
             activity.start(session, person_id, SESSION, observed_at, source="pbx")
-            report.sessions_opened.append(by_id[person_id].key)
-    for row in to_close:
-        session.refresh(row)
-        if row.ended_at is None:
+            report.sessions_opened.append(key(person_id))
+    for open_row in to_close:
+        row = session.get(activity.Activity, open_row.id, populate_existing=True)
+        if row is not None and row.ended_at is None:
             activity.finish(row, observed_at)
             closed = report.pauses_closed if row.kind == PAUSE else report.sessions_closed
-            closed.append(by_id[row.person_id].key)
+            closed.append(key(row.person_id))
     return report
 
 

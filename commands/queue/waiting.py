@@ -7,9 +7,7 @@ nothing to the board.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from commands.core import Reply, Section, Services
+from commands.core import Section, Services
 from commands.stats.metrics import clock
 from integrations.errors import IntegrationError
 from integrations.pbx import LiveQueue
@@ -46,14 +44,3 @@ def render(live: LiveQueue, *, full_numbers: bool) -> Section:
         extra.append(f"{live.completed} completed, {live.abandoned} abandoned")
     text = summary + (" (" + "; ".join(extra) + ")" if extra else "")
     return Section(title="Waiting now", text=text, rows=rows)
-
-
-def with_waiting(board: Reply, section: Section | None) -> Reply:
-    """The board with the waiting callers above its buttons."""
-    if section is None:
-        return board
-    sections = list(board.sections)
-    at = len(sections) - 1 if sections and sections[-1].buttons and not sections[-1].rows \
-        else len(sections)
-    sections.insert(at, section)
-    return replace(board, sections=tuple(sections))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from commands.core import (
+    BROADCAST,
     COORDINATORS,
     TEAM,
     Mention,
@@ -108,15 +109,17 @@ def notice(services: Services, boundary: datetime) -> ChangeReport:
         if absent:
             parts.append("Absent: " + ", ".join(f"{p.name} ({why.removeprefix('absent: ')})"
                                                 for p, why in absent) + ".")
+        # One line per list: a notice too long for one message is cut between lines, or
+        # between the names of a list, never losing a name (bot/render/split.py).
         services.notifier.send(session, TEAM, Reply(
-            " ".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
-            key=f"shift-notice:{slot}:team")
+            "\n".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
+            key=f"shift-notice:{slot}:team", priority=BROADCAST)
         for person in coming:
             assert starting is not None
             services.notifier.send(session, person_target(person), Reply(
                 f"{first_name(person)}, your turn starts at {starting.start:%H:%M} on line "
                 f"{lines[person.id]} and ends at {starting.end:%H:%M}.", private=True),
-                key=f"shift-notice:{slot}:dm:{person.key}")
+                key=f"shift-notice:{slot}:dm:{person.key}", priority=BROADCAST)
         report.incoming = [p.key for p in coming]
         report.leaving = [p.key for p in leaving]
         report.absent = [p.key for p, _ in absent]
@@ -166,7 +169,7 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
         if missing:
             parts.append("No extension, so not added: " + ", ".join(missing) + ".")
         with transaction(services.sessions) as session:
-            services.notifier.send(session, COORDINATORS, Reply(" ".join(parts)),
+            services.notifier.send(session, COORDINATORS, Reply("\n".join(parts)),
                                    key=f"queue-set:{slot}:done")
     return report
 

@@ -8,12 +8,13 @@ alone. On a day without service, or outside the turns, it says so and names nobo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
-from commands.core import Command, Context, Reply, Section, Services, UsageError
+from commands.core import Button, Command, Context, Reply, Section, Services, UsageError
 from commands.format import clock_time, duration
 from commands.queue.activity_sync import Snapshot, sync_with_pbx
 from commands.queue.board import STATE_LABELS
@@ -40,6 +41,7 @@ class Presence:
     line: str
     state: str  # on_turn | paused | disconnected | absent | planned
     detail: str
+    over_limit: bool = False  # paused longer than the reason allows
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
     ids = [p.id for _, p in on_turn]
     moment = now if snapshot is not None else turn.start
     away = absences.absent_at(session, max(moment, turn.start), ids)
-    pauses = {a.person_id: a for a in activity.open_activities(session, PAUSE)}
+    pauses = {a.person_id: a for a in activity.open_rows(session, PAUSE)}
+    limits = {r.code: r.max_minutes for r in activity.reasons(session)} if snapshot else {}
     presences: list[Presence] = []
     for line, person in on_turn:
         if person.id in away:
@@ -76,7 +79,7 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
         elif snapshot is None:
             presences.append(Presence(person, line, PLANNED, "planned"))
         else:
-            presences.append(_live(person, line, snapshot, pauses, tz, now))
+            presences.append(_live(person, line, snapshot, pauses, limits, tz, now))
     extra: list[tuple[Person | None, MemberStatus]] = []
     if snapshot is not None:
         mine = {p.extension for _, p in on_turn if p.extension}
@@ -86,8 +89,8 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
     return TurnView(plan, turn, tuple(presences), tuple(extra), snapshot is not None)
 
 
-def _live(person: Person, line: str, snapshot: Snapshot, pauses: dict[int, activity.Activity],
-          tz: tzinfo, now: datetime) -> Presence:
+def _live(person: Person, line: str, snapshot: Snapshot, pauses: dict[int, activity.OpenRow],
+          limits: dict[str, int | None], tz: tzinfo, now: datetime) -> Presence:
     member = snapshot.member(person.extension or "") if person.extension else None
     if member is None:
         return Presence(person, line, DISCONNECTED, "not in the queue")
@@ -96,10 +99,15 @@ def _live(person: Person, line: str, snapshot: Snapshot, pauses: dict[int, activ
         reason = (logged.reason if logged else None) or member.pause_reason or "no reason"
         since = (logged.started_at if logged else None) or member.paused_since
         text = f"paused: {reason}"
+        over = False
         if since is not None:
-            lasting = duration((now - since).total_seconds())
-            text += f" since {clock_time(since, tz, now)} ({lasting})"
-        return Presence(person, line, PAUSED, text)
+            seconds = (now - since).total_seconds()
+            text += f" since {clock_time(since, tz, now)} ({duration(seconds)})"
+            limit = limits.get(reason)
+            if limit and seconds > limit * 60:
+                text += f" (over the {limit} min limit)"
+                over = True
+        return Presence(person, line, PAUSED, text, over)
     if member.state == MemberState.DISCONNECTED:
         return Presence(person, line, DISCONNECTED, "disconnected")
     return Presence(person, line, ON_TURN, STATE_LABELS[member.state])
@@ -146,6 +154,13 @@ def _moment(ctx: Context, services: Services) -> tuple[str, date, time | None]:
 
 def run(ctx: Context, services: Services) -> Reply:
     tz = services.settings.timezone
+    page, asked = 1, ctx.args
+    if len(asked) >= 2 and asked[-2].lower() == "page":
+        if not asked[-1].isdigit():
+            raise UsageError(f"I can't read {asked[-1]!r} as a page number.")
+        page, asked = int(asked[-1]), asked[:-2]
+        ctx = replace(ctx, args=asked)
+    command = " ".join(asked)
     mode, day, at = _moment(ctx, services)
     now = ctx.now
     if mode == "next":
@@ -155,7 +170,7 @@ def run(ctx: Context, services: Services) -> Reply:
                 return Reply("No turn is planned in the next two weeks.", private=True)
             plan, turn = found
             view = view_turn(session, services, plan, turn, None, now)
-        return render_view(view, f"Next turn: {_when(turn, now, tz)}")
+        return render_view(view, f"Next turn: {_when(turn, now, tz)}", page, command)
     if mode == "day":
         with reading(services.sessions) as session:
             plan = day_plan(session, services.settings, day)
@@ -177,7 +192,7 @@ def run(ctx: Context, services: Services) -> Reply:
     with transaction(services.sessions) as session:
         view = view_turn(session, services, plan, turn, snapshot, now)
     title = ("On shift now" if live else "On shift") + f": {_when(turn, now, tz)}"
-    reply = render_view(view, title)
+    reply = render_view(view, title, page, command)
     if note:
         return Reply(reply.text + "\n" + note, reply.sections)
     return reply
@@ -193,23 +208,72 @@ def _span(plan: DayPlan) -> str:
     return f"turns from {plan.turns[0].start:%H:%M} to {plan.turns[-1].end:%H:%M}"
 
 
-def render_view(view: TurnView, title: str) -> Reply:
-    names = [p.person.name for p in view.presences if p.state not in (ABSENT,)]
+# Names in the headline up to this many people; counts beyond.
+HEADLINE_NAMES = 10
+# People listed per page below what needs action (/onshift … page N for the others).
+PAGE_SIZE = 40
+STATE_WORDS = {ON_TURN: "on turn", PAUSED: "paused", DISCONNECTED: "not connected",
+               ABSENT: "absent", PLANNED: "planned"}
+
+
+def render_view(view: TurnView, title: str, page: int = 1, command: str = "") -> Reply:
+    """The headline (names for a small turn, counts for a big one), then what needs
+    action (people not connected or not in the queue, pauses over their limit), the
+    count per state, the turn's other people a page at a time, and who is in the queue
+    without being on turn."""
+    present = [p for p in view.presences if p.state != ABSENT]
     if not view.presences:
         text = f"{title}. Nobody is planned on this turn."
-    else:
+    elif len(view.presences) <= HEADLINE_NAMES:
+        names = [p.person.name for p in present]
         text = f"{title}: " + (", ".join(names) if names else "everyone planned is absent") + "."
-    rows = [(f"{p.person.name} ({p.line})", p.detail) for p in view.presences]
+    else:
+        counts = Counter(p.state for p in view.presences)
+        over = sum(1 for p in view.presences if p.over_limit)
+        text = (f"{title}: {len(view.presences)} people — "
+                + ", ".join(f"{n} {STATE_WORDS[s]}" for s, n in counts.most_common())
+                + (f" ({over} over the pause limit)" if over else "") + ".")
+    sections: list[Section] = []
+    late = [p for p in view.presences if p.over_limit]
+    gone = [p for p in view.presences if p.state == DISCONNECTED]
+    if late:
+        sections.append(Section(title="Paused over the limit", text="\n".join(
+            f"{p.person.name} ({p.line}): {p.detail}" for p in late)))
+    if gone:
+        sections.append(Section(title="Not connected", text="\n".join(
+            f"{p.person.name} ({p.line}): {p.detail}" for p in gone)))
+    flagged = {id(p) for p in (*late, *gone)}
+    rest = [p for p in view.presences if id(p) not in flagged]
+    big = len(view.presences) > PAGE_SIZE
+    if big:
+        rest.sort(key=lambda p: ({PAUSED: 0, ABSENT: 1}.get(p.state, 2), p.person.name))
+        counts = Counter(p.state for p in view.presences)
+        sections.append(Section(title="By state", rows=tuple(
+            (STATE_WORDS[s], str(n)) for s, n in counts.most_common())))
+    rows = [(f"{p.person.name} ({p.line})", p.detail) for p in rest]
     empty = [s for s in view.plan.seats_of(view.turn) if s.person is None]
     rows += [(f"— ({s.line})", "holiday" if s.status == HOLIDAY else "nobody")
              for s in empty if s.status in (NOBODY, HOLIDAY)]
-    sections = [Section(title=f"Turn {view.turn.number} · {view.turn.label}"
-                        + ("" if view.live else " (timetable)"), rows=tuple(rows),
-                        text=None if rows else "Nobody is planned.")]
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    heading = f"Turn {view.turn.number} · {view.turn.label}" + ("" if view.live else
+                                                                " (timetable)")
+    if pages > 1:
+        first = (page - 1) * PAGE_SIZE + 1
+        heading += f" ({first}–{first + len(shown) - 1} of {len(rows)})"
+    more = (Button(label=f"Page {page + 1} of {pages}", command="onshift",
+                   args=f"{command} page {page + 1}".strip()),) if page < pages else ()
+    sections.append(Section(title=heading, rows=tuple(shown), buttons=more,
+                            text=None if shown else "Nobody is planned." if not flagged
+                            else "Nobody else."))
     if view.extra:
         sections.append(Section(title="In the queue but not on turn", rows=tuple(
             (person.name if person else f"ext {m.extension}",
-             "paused" if m.paused else STATE_LABELS[m.state]) for person, m in view.extra)))
+             "paused" if m.paused else STATE_LABELS[m.state])
+            for person, m in view.extra[:PAGE_SIZE]),
+            text=f"{len(view.extra)} in all; /queue lists them." if len(view.extra) > PAGE_SIZE
+            else None))
     return Reply(text, tuple(sections))
 
 
@@ -231,7 +295,7 @@ COMMAND = Command(
     name="onshift",
     run=run,
     summary="Who is on shift: the turn's people and how each is doing right now",
-    usage="/onshift [now|next|today|tomorrow|YYYY-MM-DD [HH:MM]]",
+    usage="/onshift [now|next|today|tomorrow|YYYY-MM-DD [HH:MM]] [page N]",
     aliases=("who is on shift", "who's on shift", "on shift", "qui hi ha", "quién está",
              "quien esta"),
 )

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from commands.core import TEAM, Config, Services
+from commands.core import BROADCAST, TEAM, Config, Services
 from commands.shifts.day_plan import is_service_day, last_boundary, no_service_reason
 from commands.stats.card import card, chart_url, report_for
 from commands.stats.figures import StatsReport
@@ -84,5 +84,5 @@ def send_daily_stats(services: Services) -> str | None:
         if not has_service(session, services.settings, day, report):
             return None
         reply = card(report, rows=(), chart=chart_url(services, day, None), private=False)
-        sent = services.notifier.send(session, TEAM, reply, key=key)
+        sent = services.notifier.send(session, TEAM, reply, key=key, priority=BROADCAST)
     return key if sent else None

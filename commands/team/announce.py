@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from commands.core import TEAM, Command, CommandError, Context, Reply, Services, UsageError
+from commands.core import (
+    BROADCAST,
+    TEAM,
+    Command,
+    CommandError,
+    Context,
+    Reply,
+    Services,
+    UsageError,
+)
 from store.db import transaction
 from store.messaging import outbox
 from store.team.people import Role
@@ -26,7 +35,8 @@ def run(ctx: Context, services: Services) -> Reply:
     # Unique per invocation: announcing the same words twice is two announcements.
     key = f"announce:{ctx.person.key}:{ctx.now:%Y%m%dT%H%M%S}:{uuid.uuid4().hex[:12]}"
     with transaction(services.sessions) as session:
-        if not services.notifier.send(session, TEAM, announcement, key=key):
+        if not services.notifier.send(session, TEAM, announcement, key=key,
+                                       priority=BROADCAST):
             raise CommandError("That announcement was queued already; not sending it twice.")
         queued = outbox.by_key(session, key)
         message_id = queued.id if queued is not None else None

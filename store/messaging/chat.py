@@ -82,6 +82,14 @@ def dm_space(session: Session, platform: str, person_id: int) -> ChatSpace | Non
         .limit(1))
 
 
+def dm_owners(session: Session, platform: str) -> set[int]:
+    """The people whose DM on ``platform`` is known."""
+    found = session.scalars(select(ChatSpace.person_id).where(
+        ChatSpace.platform == platform, ChatSpace.kind == "dm",
+        ChatSpace.person_id.is_not(None)))
+    return {person_id for person_id in found if person_id is not None}
+
+
 # ------------------------------------------------------------------------- dedupe
 
 

@@ -11,6 +11,8 @@ that overran its lease cannot undo what the worker that took over has done.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,15 +21,18 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     delete,
+    event,
     func,
     or_,
     select,
     text,
     tuple_,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime, insert_new
@@ -36,6 +41,12 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 STATUSES = (PENDING, SENDING, SENT, DEAD)
 PLATFORMS = ("google", "slack", "console")
 ERROR_LIMIT = 2000
+# Priorities, lowest first: what one person waits for right now (the screen pop, a direct
+# answer), then alerts (coordinators, reminders), then broadcasts (shift notices, stats).
+URGENT, ALERT, BROADCAST = 0, 1, 2
+PRIORITIES = (URGENT, ALERT, BROADCAST)
+# The PostgreSQL channel a committed outbox row is announced on (LISTEN/NOTIFY).
+NOTIFY_CHANNEL = "switchboard_outbox"
 
 
 class OutboxMessage(Base):
@@ -58,6 +69,8 @@ class OutboxMessage(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)  # rendered for the platform
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=ALERT,
+                                          server_default=text(str(ALERT)))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -88,11 +101,56 @@ def enqueue(session: Session, message: OutboxMessage) -> bool:
     if new_id is None:
         return False
     message.id = new_id
+    announce(session)
     return True
 
 
-def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to ``limit`` due messages for this worker until ``now + lease``.
+def announce(session: Session) -> None:
+    """Tell workers a row is waiting, once per transaction and only if it commits: a
+    NOTIFY on PostgreSQL (delivered at commit, to every process that listens), and the
+    callbacks registered with ``on_commit_of_rows`` in this process, after the commit."""
+    if session.info.get(_ANNOUNCED):
+        return
+    session.info[_ANNOUNCED] = True
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    engine = bind if isinstance(bind, Engine) else bind.engine
+
+    def committed(_session: Session) -> None:
+        session.info.pop(_ANNOUNCED, None)
+        for callback in list(_WAKERS.get(engine, ())):
+            callback()
+
+    def rolled_back(_session: Session, _transaction: Any = None) -> None:
+        session.info.pop(_ANNOUNCED, None)
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_soft_rollback", rolled_back, once=True)
+
+
+_ANNOUNCED = "outbox_announced"
+_WAKERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def on_commit_of_rows(engine: Engine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` after each commit (in this process, on ``engine``) that wrote an
+    outbox row. Returns the function that unsubscribes it. The callback must be quick."""
+    callbacks = _WAKERS.setdefault(engine, [])
+    callbacks.append(callback)
+
+    def unsubscribe() -> None:
+        if callback in callbacks:
+            callbacks.remove(callback)
+
+    return unsubscribe
+
+
+def claim(session: Session, now: datetime, limit: int, lease: timedelta, *,
+          max_priority: int | None = None) -> list[Claimed]:
+    """Take up to ``limit`` due messages for this worker until ``now + lease``, the most
+    urgent first (priority, then due time).
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL lets several workers claim concurrently
     without taking the same row; SQLite serialises writers (BEGIN IMMEDIATE) instead.
@@ -105,10 +163,12 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list
             (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
             (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_until <= now),
         ))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(OutboxMessage.priority, OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if max_priority is not None:
+        query = query.where(OutboxMessage.priority <= max_priority)
     claimed: list[Claimed] = []
     for row in session.scalars(query):
         recovered = row.status == SENDING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -121,6 +122,26 @@ def open_activities(session: Session, kind: str) -> list[Activity]:
         select(Activity)
         .where(Activity.kind == kind, Activity.ended_at.is_(None))
         .order_by(Activity.started_at, Activity.id)))
+
+
+@dataclass(frozen=True)
+class OpenRow:
+    """An open row's identity, without loading the whole row (boards of a thousand)."""
+
+    id: int
+    person_id: int
+    kind: str
+    reason: str | None
+    started_at: datetime
+
+
+def open_rows(session: Session, kind: str) -> list[OpenRow]:
+    """``open_activities`` as plain values, oldest first (the same index serves it)."""
+    query = (select(Activity.id, Activity.person_id, Activity.kind, Activity.reason,
+                    Activity.started_at)
+             .where(Activity.kind == kind, Activity.ended_at.is_(None))
+             .order_by(Activity.started_at, Activity.id))
+    return [OpenRow(*row) for row in session.execute(query)]
 
 
 def start(session: Session, person_id: int, kind: str, at: datetime, *,

@@ -26,6 +26,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
 
+# The most lines (seats) one turn may have, in every import and export of turns and
+# timetables: room for a 1,000-agent team on one turn, twice over.
+MAX_LINES_PER_TURN = 2000
+
 PERSON, NOBODY, HOLIDAY = "person", "nobody", "holiday"
 CELL_STATUSES = (PERSON, NOBODY, HOLIDAY)
 

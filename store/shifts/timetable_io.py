@@ -416,6 +416,9 @@ def import_weeks(session: Session, weeks: Iterable[Week], now: datetime,
         if week.monday in seen:
             problems.append(Problem(label, "week", f"{week.monday} is given twice"))
         seen.add(week.monday)
+        if len(week.lines) > timetable.MAX_LINES_PER_TURN:
+            problems.append(Problem(label, "turns", f"{len(week.lines)} lines: a turn has at "
+                                                    f"most {timetable.MAX_LINES_PER_TURN}"))
         for (code, t, n), key in sorted(week.cells.items()):
             if code == "__end__" or key in (NOBODY_KEY, HOLIDAY_KEY) or key in known \
                     or n >= len(week.lines):

@@ -61,7 +61,8 @@ class TurnEntry(EntryModel):
     start: Annotated[time, BeforeValidator(_time)]
     end: Annotated[time, BeforeValidator(_time)]
     lines: Annotated[int, BeforeValidator(whole_number(
-        "expected a whole number from 1 to 100", 1, 100, optional=False))] = 1
+        f"expected a whole number from 1 to {timetable.MAX_LINES_PER_TURN}", 1,
+        timetable.MAX_LINES_PER_TURN, optional=False))] = 1
 
     @field_validator("end")
     @classmethod

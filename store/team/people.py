@@ -156,6 +156,12 @@ def all_people(session: Session, *, active_only: bool = False) -> list[Person]:
     return list(session.scalars(query))
 
 
+def extension_keys(session: Session) -> dict[int, tuple[str, str]]:
+    """Everyone with an extension: id → (extension, key), without loading whole rows."""
+    query = select(Person.id, Person.extension, Person.key).where(Person.extension.is_not(None))
+    return {pid: (ext, key) for pid, ext, key in session.execute(query) if ext}
+
+
 def with_role(session: Session, role: Role) -> list[Person]:
     query = select(Person).where(Person.role == role.value, Person.active.is_(True))
     return list(session.scalars(query.order_by(Person.key)))

@@ -100,10 +100,10 @@ def test_a_whole_day_of_shift_changes(db: Database) -> None:
     run_day(clock, [background], DAY.replace(hour=14, minute=20))
     notices = team_notices(runtime)
     assert [at for at, _ in notices] == [b - timedelta(minutes=5) for b in BOUNDARIES]
-    assert notices[0][1] == "Turn 1 (09:00–10:15) starts at 09:00. Coming in: @alice, @bruno."
-    assert notices[1][1] == ("Turn 2 (10:15–11:30) starts at 10:15. Coming in: @chen, @diego. "
-                             "Leaving: Alice Agent, Bruno Agent.")
-    assert notices[4][1] == "The last turn ends at 14:00. Leaving: Farah Agent, Gael Agent."
+    assert notices[0][1] == "Turn 1 (09:00–10:15) starts at 09:00.\nComing in: @alice, @bruno."
+    assert notices[1][1] == ("Turn 2 (10:15–11:30) starts at 10:15.\nComing in: @chen, "
+                             "@diego.\nLeaving: Alice Agent, Bruno Agent.")
+    assert notices[4][1] == "The last turn ends at 14:00.\nLeaving: Farah Agent, Gael Agent."
     dms = [(key, text) for key, _, target, text in messages(runtime)
            if key.startswith("shift-notice") and target.startswith("person:")]
     assert ("shift-notice:20261123T0900:dm:alice",

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, request
 from sqlalchemy.orm import Session
 
+from bot.delivery.notifier import OutboxNotifier, part_key
 from bot.doors.google_chat.auth import (
     CachedCertsRequest,
     ChatTokenVerifier,
@@ -28,6 +29,7 @@ from bot.render.google import (
     dumps,
     private_to,
     render_message,
+    split,
 )
 from bot.runtime import Runtime
 from commands.core import Reply
@@ -214,10 +216,27 @@ class GoogleChatDoor:
     def respond(self, event: ChatEvent, reply: Reply) -> dict[str, Any]:
         function = self.runtime.settings.google_chat_audience if self.addon_mode \
             else CLASSIC_FUNCTION
-        message = render_message(reply, action_function=function)
+        first, *rest = split(reply, action_function=function)
+        message = render_message(first, action_function=function)
         if reply.private and not event.space_dm:
             message = private_to(message, event.user_name)
+        if rest and event.space_name:
+            self.queue_rest(event, rest, private=reply.private and not event.space_dm)
         return addon_response(message) if event.addon else message
+
+    def queue_rest(self, event: ChatEvent, rest: list[Reply], *, private: bool) -> None:
+        """An answer too long for one message: the first piece is the synchronous answer,
+        the others follow through the outbox into the same space (privately when the
+        answer was private), as the most urgent kind of message."""
+        notifier = self.runtime.services.notifier
+        if not isinstance(notifier, OutboxNotifier) or event.space_name is None:
+            return
+        key = f"answer:{event.dedupe_key or uuid.uuid4().hex}"
+        viewer = event.user_name if private else None
+        with transaction(self.runtime.services.sessions) as session:
+            for n, piece in enumerate(rest, start=2):
+                notifier.send_to_space(session, PLATFORM, event.space_name, piece,
+                                       key=part_key(key, n), viewer=viewer)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

@@ -33,6 +33,7 @@ Payload helpers, the e-mail cache and the tracked thread pools are in bot.doors.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -49,7 +50,7 @@ from slack_bolt.context import BoltContext
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
@@ -65,7 +66,8 @@ from bot.doors.slack.support import (
     parse_button_value,
     strip_mention,
 )
-from bot.render.slack import ACTION_PREFIX, render_message
+from bot.render.slack import ACTION_PREFIX, render_message, split
+from bot.render.split import split_reply
 from bot.runtime import Runtime
 from commands.core import Reply, Where
 from commands.dispatch import Incoming, Remember, Result
@@ -203,7 +205,10 @@ class SlackDoor:
         if result.outcome == "duplicate":
             ack()
             return
-        ack({**render_message(result.reply), "response_type": _response_type(result.reply)})
+        first, *rest = split(result.reply)
+        ack({**render_message(first), "response_type": _response_type(result.reply)})
+        if rest:  # too long for one message: the rest through response_url, in order
+            self.workers.submit(self._respond_all, respond, rest, result.reply)
 
     # ----------------------------------------------------------------- buttons
 
@@ -348,28 +353,58 @@ class SlackDoor:
 
     def post(self, client: WebClient, channel: str, user_id: str, reply: Reply, *,
              is_dm: bool, thread: str | None = None) -> None:
-        """Private replies are ephemeral in channels; in a DM only the asker sees it anyway."""
-        message: dict[str, Any] = {"channel": channel, **render_message(reply)}
-        if thread:
-            message["thread_ts"] = thread
-        try:
-            if reply.private and not is_dm:
-                client.chat_postEphemeral(user=user_id, **message)
-            else:
-                client.chat_postMessage(**message)
-        except (SlackClientError, OSError) as exc:
-            log.warning("could not answer %s in Slack channel %s: %s", user_id, channel, exc)
+        """Private replies are ephemeral in channels; in a DM only the asker sees it anyway.
+        A reply too long for one message goes as several; one Slack still refuses as too
+        long is cut in two and sent again, so the asker always gets the whole answer."""
+        pending = split(reply)
+        while pending:
+            piece = pending.pop(0)
+            message: dict[str, Any] = {"channel": channel, **render_message(piece)}
+            if thread:
+                message["thread_ts"] = thread
+            try:
+                if reply.private and not is_dm:
+                    client.chat_postEphemeral(user=user_id, **message)
+                else:
+                    client.chat_postMessage(**message)
+            except SlackApiError as exc:
+                halves = _halves(piece) if _too_long(exc) else []
+                if halves:
+                    log.warning("Slack refused an answer as too long (%s); sending it in %d "
+                                "parts", exc.response.get("error"), len(halves))
+                    pending[:0] = halves
+                    continue
+                log.warning("could not answer %s in Slack channel %s: %s", user_id, channel,
+                            exc)
+                return
+            except (SlackClientError, OSError) as exc:
+                log.warning("could not answer %s in Slack channel %s: %s", user_id, channel,
+                            exc)
+                return
 
     def _respond(self, respond: Respond, reply: Reply) -> None:
-        message = render_message(reply)
-        try:
-            sent = respond(text=message["text"], blocks=message["blocks"],
-                           response_type=_response_type(reply), replace_original=False)
-        except (SlackClientError, OSError, ValueError) as exc:
-            log.warning("could not answer through response_url: %s", exc)
-            return
-        if sent.status_code != 200:  # e.g. expired (30 min) or used up (5 answers)
-            log.warning("response_url refused the answer: %s %s", sent.status_code, sent.body)
+        self._respond_all(respond, split(reply), reply)
+
+    def _respond_all(self, respond: Respond, pieces: list[Reply], reply: Reply) -> None:
+        """Each piece through response_url (at most five answers per request)."""
+        pending = list(pieces)
+        while pending:
+            piece = pending.pop(0)
+            message = render_message(piece)
+            try:
+                sent = respond(text=message["text"], blocks=message["blocks"],
+                               response_type=_response_type(reply), replace_original=False)
+            except (SlackClientError, OSError, ValueError) as exc:
+                log.warning("could not answer through response_url: %s", exc)
+                return
+            if sent.status_code != 200:  # e.g. expired (30 min), used up (5), too long
+                halves = _halves(piece) if "too_long" in str(sent.body) else []
+                if halves:
+                    pending[:0] = halves
+                    continue
+                log.warning("response_url refused the answer: %s %s", sent.status_code,
+                            sent.body)
+                return
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -437,3 +472,15 @@ class _EpochClock(SlackClock):
 
     def now(self) -> float:
         return float(self.clock.now().timestamp())
+
+
+def _too_long(exc: SlackApiError) -> bool:
+    return str(exc.response.get("error") or "") in ("msg_too_long", "msg_blocks_too_long")
+
+
+def _halves(reply: Reply) -> list[Reply]:
+    """A reply Slack refused as too long, in pieces half its rendered size or less
+    (``[]`` when it cannot be cut any further)."""
+    size = len(json.dumps(render_message(reply)))
+    pieces = split_reply(reply, lambda r: len(json.dumps(render_message(r))) <= size // 2)
+    return pieces if len(pieces) > 1 else []

@@ -96,7 +96,7 @@ def test_turns_holidays_and_absences(cli: Run, tmp_path: Path) -> None:
                      '- {weekday: mon, start: "10:00", end: "09:00"}\n')
     status, _, err = cli("turns", "import", str(turns))
     assert status == 1
-    assert "entry 1: lines: expected a whole number from 1 to 100" in err
+    assert "entry 1: lines: expected a whole number from 1 to 2000" in err
     assert "entry 2: end: must come after start" in err
     days = tmp_path / "days.csv"
     days.write_text("date,name\n2026-12-24,Christmas Eve\n2026-12-31,New Year's Eve\n")

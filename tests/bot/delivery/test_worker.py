@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.delivery.limits import margin
 from bot.delivery.senders import (
     ConsoleSender,
     Delivered,
@@ -132,6 +133,12 @@ class CrashAfter:
         delivered = self.inner.send(message)
         raise Crash(f"killed after {delivered}")
 
+    def scopes(self, message: Outgoing) -> list[str]:
+        return self.inner.scopes(message)
+
+    def open_dm(self, target: str, recipient: str | None) -> str:
+        return self.inner.open_dm(target, recipient)
+
 
 def test_a_worker_that_dies_after_chat_accepted_does_not_double_post(
         gservices: Services, fake: FakeGoogleChat) -> None:
@@ -179,13 +186,13 @@ def test_two_messages_to_one_space_in_one_pass_are_paced(gservices: Services,
     assert load(gservices, first).status == SENT and load(gservices, dm).status == SENT
     waiting = load(gservices, second)
     assert (waiting.status, waiting.attempts, waiting.last_error) == (PENDING, 0, None)
-    assert waiting.next_attempt_at == T0 + timedelta(seconds=1)
+    assert waiting.next_attempt_at == T0 + timedelta(seconds=1) + margin(timedelta(seconds=1))
     # Queued behind it, one second apart: not all three at once a second later.
-    assert load(gservices, third).next_attempt_at == T0 + timedelta(seconds=2)
+    assert load(gservices, third).next_attempt_at == T0 + 2 * (timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().claimed == 0
-    clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().sent == 1
-    clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(seconds=1) + margin(timedelta(seconds=1)))
     assert worker.deliver_due().sent == 1
     assert fake.texts(TEAM_SPACE) == ["one", "two", "three"]
     assert load(gservices, third).attempts == 0
@@ -202,7 +209,7 @@ def test_pacing_holds_across_workers(gservices: Services, db: Database,
     later = queue(gservices, TEAM, "from instance two", "k2")
     other = make_services(db, settings_of(gservices), clock)
     assert worker_for(other).deliver_due().deferred == 1
-    assert load(gservices, later).next_attempt_at == T0 + timedelta(seconds=1)
+    assert load(gservices, later).next_attempt_at == T0 + timedelta(seconds=1) + margin(timedelta(seconds=1))
 
 
 def test_a_dm_is_found_remembered_and_reused(gservices: Services, fake: FakeGoogleChat) -> None:
@@ -260,7 +267,7 @@ def test_a_new_instance_delivers_what_the_first_left(db: Database, tmp_path: Pat
         shown: list[str] = []
         worker = OutboxWorker(second.sessions, clock,
                               {"console": ConsoleSender(lambda t, r: shown.append(r.text))},
-                              max_attempts=8, pace=timedelta(0))
+                              max_attempts=8)
         assert worker.deliver_due().sent == 1  # the others are still leased to the dead one
         assert shown == ["message 3"]
         clock.advance(worker.lease)
@@ -383,6 +390,12 @@ def test_a_sender_that_raises_something_unexpected_is_retried(db: Database) -> N
     class Broken:
         def send(self, message: Outgoing) -> Delivered:
             raise KeyError("body")
+
+        def scopes(self, message: Outgoing) -> list[str]:
+            return []
+
+        def open_dm(self, target: str, recipient: str | None) -> str:
+            return target
 
     stats = OutboxWorker(sessions, clock, {"console": Broken()}, max_attempts=3).deliver_due()
     assert stats.retrying == 1

@@ -14,11 +14,15 @@ from sqlalchemy import select
 
 from bot.doors.google_chat.door import GoogleChatDoor
 from bot.doors.google_chat.events import parse_event, typed_text
-from commands.core import Button, Reply, Section
+from bot.runtime import Runtime
+from commands.core import Button, Command, Context, Reply, Section, Services
+from commands.dispatch import Dispatcher
+from commands.registry import COMMANDS
 from integrations.clock import FixedClock
-from store.db import transaction
+from store.db import reading, transaction
 from store.messaging import chat
 from store.messaging.chat import ChatSpace, InboundEvent
+from store.messaging.outbox import URGENT, OutboxMessage
 from store.team import people
 from store.team.audit import AuditEntry
 from testing.google_tokens import ENDPOINT_URL, CertsServer, Door, open_door
@@ -456,6 +460,30 @@ def test_first_messages_racing_in_a_new_dm_are_all_answered(door: Door) -> None:
     known = spaces(door)
     assert all(known[f"spaces/NEW{r}"] == ("dm", person_id(door, "alice"))
                for r in range(rounds))
+
+
+def test_an_answer_too_long_for_one_message_sends_the_rest_through_the_outbox(
+        door: Door) -> None:
+    names = [f"Name {n:04d}" for n in range(1000)]
+
+    def roll(ctx: Context, services: Services) -> Reply:
+        return Reply("Everyone: " + ", ".join(names) + ".", private=True)
+
+    runtime = door.client.application.extensions["switchboard"]
+    assert isinstance(runtime, Runtime)
+    runtime.dispatcher = Dispatcher(
+        (*COMMANDS, Command(name="roll", run=roll, summary="Everyone", usage="/roll")),
+        door.services)
+    reply = post(door, classic("MESSAGE", message=msg("/roll", space=ROOM), space=ROOM))
+    assert reply["privateMessageViewer"] == {"name": "users/211"}
+    with reading(door.services.sessions) as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert rows and all(r.space == "spaces/ROOM1" and r.priority == URGENT for r in rows)
+    assert all(r.body["privateMessageViewer"] == {"name": "users/211"} for r in rows)
+    texts = [reply["text"]] + [r.body["text"] for r in rows]
+    shown = [name for text in texts for name in
+             text.split(": ", 1)[1].removesuffix(".").split(", ")]
+    assert shown == names  # the asker gets all of it, in order
 
 
 # ----------------------------------------------------------------------- hostile text

@@ -650,3 +650,23 @@ def test_any_signed_bytes_get_a_2xx_or_4xx(rig: Rig, body: bytes, content_type: 
                                headers={"X-Slack-Request-Timestamp": ts,
                                         "X-Slack-Signature": signature})
     assert response.status_code < 500
+
+
+def test_an_answer_slack_refuses_as_too_long_is_split_and_sent_again(rig: Rig) -> None:
+    names = [f"Name {n:04d}" for n in range(400)]
+
+    def roll(ctx: Context, services: Services) -> Reply:
+        return Reply("Everyone: " + ", ".join(names) + ".")
+
+    rig.use_commands(Command(name="roll", run=roll, summary="Everyone", usage="/roll"))
+    rig.fake.script("chat.postMessage", Response(200, {"ok": False,
+                                                       "error": "msg_blocks_too_long"}))
+    dm = {"type": "message", "channel_type": "im", "channel": "D0ALICE", "user": "U0ALICE",
+          "text": "/roll"}
+    assert rig.event(dm, event_id="Ev0LONG").status_code == 200
+    assert rig.door.drain(5)
+    _refused, *posts = rig.fake.calls("chat.postMessage")
+    assert len(posts) >= 2
+    shown = [name for post in posts for name in
+             str(post.params["text"]).split(": ", 1)[1].removesuffix(".").split(", ")]
+    assert shown == names  # the asker got all of it, in order

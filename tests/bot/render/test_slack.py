@@ -2,10 +2,13 @@ import json
 
 from bot.render.slack import (
     MAX_BLOCKS,
+    MAX_BLOCKS_TEXT,
     MAX_SECTION_TEXT,
     MAX_TEXT,
+    block_text,
     escape,
     render_message,
+    render_messages,
     split_mrkdwn,
 )
 from commands.core import Button, Reply, Section
@@ -104,7 +107,13 @@ def test_the_plain_text_is_cut_to_slacks_limit_with_a_count() -> None:
     head, note = message["text"].split("\n")
     assert head == "y" * len(head)
     assert note == f"… {50_000 - len(head)} more characters not shown"
-    assert len(message["blocks"]) == 17  # the blocks keep all of it, 3,000 characters each
+    # One message's blocks hold what Slack takes (about 12,000 characters in all), and say
+    # what they left out; render_messages keeps all of it over several messages.
+    assert sum(block_text(b) for b in message["blocks"]) <= MAX_BLOCKS_TEXT
+    assert "more items not shown" in message["blocks"][-1]["elements"][0]["text"]
+    pieces = render_messages(Reply("y" * 50_000))
+    assert all(sum(block_text(b) for b in m["blocks"]) <= MAX_BLOCKS_TEXT for m in pieces)
+    assert "".join(b["text"]["text"] for m in pieces for b in m["blocks"]) == "y" * 50_000
 
 
 def test_headers_and_button_labels_are_kept_to_their_limits() -> None:

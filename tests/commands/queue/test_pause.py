@@ -270,8 +270,9 @@ def test_the_board_shows_states_calls_and_who_is_missing(chat: Chat, queued: Ser
     assert chat.last is not None and chat.last.ok
     assert board.startswith("Queue support: 3 members — 2 available, 1 disconnected. "
                             "3 expected but not in the queue.")
-    assert "Chen Agent (213)   disconnected · 0 calls, 0 min in calls" in board
-    missing = board.split("== Expected but not in the queue ==")[1]
+    disconnected = board.split("== Disconnected ==")[1].split("==")[0]
+    assert "Chen Agent (213): disconnected · 0 calls, 0 min in calls" in disconnected
+    missing = board.split("== Expected but not in the queue ==")[1].split("==")[0]
     assert "Diego Agent (214)" in missing and "/add @diego" in missing
     assert "Alice" not in missing and "Carla" not in missing  # coordinators aren't expected
 

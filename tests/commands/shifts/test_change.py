@@ -45,7 +45,7 @@ def test_who_stays_keeps_the_pause_and_the_absent_are_left_out(demo: Services,
     assert report.queue == ["211"]  # hana is absent
     [alice] = pbx.queue_status()
     assert (alice.extension, alice.paused, alice.pause_reason) == ("211", True, "lunch")
-    assert texts(demo) == [("coordinators", "Queue set for turn 1 (09:00–10:15). "
+    assert texts(demo) == [("coordinators", "Queue set for turn 1 (09:00–10:15).\n"
                                              "Removed: Bruno Agent.")]
     assert set_queue(demo, TUESDAY_9).queue == ["211"]
     assert len(texts(demo)) == 1  # the same slot again: nothing new to say

@@ -82,7 +82,9 @@ def test_a_disconnected_agent_on_turn(chat: Chat, demo: Services) -> None:
     demo.pbx.set_state("212", MemberState.DISCONNECTED)
     reply = chat.say("alice", "qui hi ha")
     assert "Alice Agent (T1)  available" in reply
-    assert "Bruno Agent (T2)  disconnected" in reply
+    # What needs action comes first.
+    assert reply.index("== Not connected ==\nBruno Agent (T2): disconnected") \
+        < reply.index("Alice Agent (T1)  available")
 
 
 def test_a_silent_pbx_leaves_the_timetable_answer(chat: Chat, demo: Services) -> None:
@@ -121,3 +123,36 @@ def test_the_queue_board_expects_the_current_turn(chat: Chat, demo: Services) ->
     with transaction(demo.sessions) as session:
         assert session.scalar(select(Absence)) is None
 
+
+
+def test_onshift_at_a_thousand_agents_leads_with_problems_and_counts(chat: Chat,
+                                                                     demo: Services) -> None:
+    from store.shifts import timetable
+    from store.shifts.timetable import PERSON, TimetableCell, TimetableWeek
+    from testing.big_team import fill_sim_queue, load_big_team
+    from testing.timetable import WEEK
+
+    with transaction(demo.sessions) as session:
+        team = load_big_team(session, demo.clock.now(), agents=1000)
+        lines = [f"L{n}" for n in range(1000)]
+        timetable.replace_week(session, TimetableWeek(
+            monday=WEEK, days=["dl"], hours=["09:00", "10:15"], lines=lines,
+            imported_at=T0), [
+            TimetableCell(day=WEEK, start=time(9), end=time(10, 15), line=lines[n],
+                          position=n, status=PERSON, person_id=p.id)
+            for n, p in enumerate(team.agents)])
+    trouble = fill_sim_queue(demo, team, over_limit=64, disconnected=0, paused=100)
+    assert isinstance(demo.pbx, SimPbx)
+    demo.pbx.set_members(team.extensions[:-48])  # 48 on turn are not in the queue
+    reply = chat.say("boss", "/onshift")
+    headline = reply.split("\n")[0]
+    assert headline == ("On shift now: today, turn 1 (09:00–10:15): 1000 people — 788 on "
+                        "turn, 164 paused, 48 not connected (64 over the pause limit).")
+    late = reply.split("== Paused over the limit ==")[1].split("==")[0]
+    assert all(f"{p.name} (L{n})" in late for n, p in enumerate(trouble.over_limit))
+    gone = reply.split("== Not connected ==")[1].split("==")[0]
+    assert gone.count("not in the queue") == 48
+    assert "== Turn 1 · 09:00–10:15 (1–40 of 888) ==" in reply
+    assert "[Page 2 of 23: /onshift page 2]" in reply
+    second = chat.say("boss", "/onshift page 23")
+    assert "(881–888 of 888)" in second and "Page 24" not in second

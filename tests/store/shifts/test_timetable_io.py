@@ -184,3 +184,30 @@ def test_a_day_with_more_turns_than_hours_is_rejected_not_a_crash(demo: Services
     with pytest.raises(ImportRejected) as caught, transaction(demo.sessions) as session:
         import_weeks(session, [parse_tomatic(bad)], T0)
     assert [p.field for p in caught.value.problems] == ["turns"]
+
+
+def test_one_limit_for_lines_per_turn_in_every_import_and_export(demo: Services) -> None:
+    """A 200-line timetable defines 200-line turns; `turns export` then `turns import`
+    reads them back; one more line than the limit is refused by both imports."""
+    from store.shifts.turns_io import export_turns, import_turns, parse_turns
+
+    lines = [f"L{n}" for n in range(200)]
+    document = {"week": WEEK.isoformat(), "days": ["dl"], "hours": ["09:00", "10:00"],
+                "turns": lines, "timetable": {"dl": [["ningu"] * 200]}}
+    with transaction(demo.sessions) as session:
+        timetable.replace_turn_definitions(session, [])
+        import_weeks(session, [parse_tomatic(yaml.safe_dump(document))], T0)
+    with transaction(demo.sessions) as session:
+        exported = export_turns(session)
+        assert "lines: 200" in exported
+        import_turns(session, exported)
+        assert [d.lines for d in timetable.turn_definitions(session)] == [200]
+    too_many = timetable.MAX_LINES_PER_TURN + 1
+    with pytest.raises(ImportRejected) as refused:
+        parse_turns(f"- {{weekday: mon, start: '09:00', end: '10:00', lines: {too_many}}}\n")
+    assert f"from 1 to {timetable.MAX_LINES_PER_TURN}" in str(refused.value.problems)
+    wide = {**document, "turns": [f"L{n}" for n in range(too_many)],
+            "timetable": {"dl": [["ningu"] * too_many]}}
+    with transaction(demo.sessions) as session, pytest.raises(ImportRejected) as refused:
+        import_weeks(session, [parse_tomatic(yaml.safe_dump(wide))], T0)
+    assert f"at most {timetable.MAX_LINES_PER_TURN}" in str(refused.value.problems)
