@@ -162,10 +162,15 @@ def chat(demo: Services) -> Chat:
 @pytest.fixture(autouse=True)
 def _logging_levels_restored() -> Iterator[None]:
     """Code under test may set logging levels (the CLI, benchmarks quieting their output);
-    each test starts from the levels the previous one found."""
+    each test starts from the levels the previous one found. A logger made during the test
+    goes back to no level of its own: Slack Bolt, for one, gives its app's logger (named
+    "switchboard") the root's level of that moment, which a benchmark may have quieted."""
     root = logging.getLogger()
     saved = {name: logging.getLogger(name).level
              for name in ("", *logging.root.manager.loggerDict)}
     yield
     for name, level in saved.items():
         (root if name == "" else logging.getLogger(name)).setLevel(level)
+    for name, made in list(logging.root.manager.loggerDict.items()):
+        if name not in saved and isinstance(made, logging.Logger):
+            made.setLevel(logging.NOTSET)
