@@ -6,13 +6,25 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from bench import delivery, doors, history, ivr, load, lookup, memory, plan, queue_log_stats, stats
+from bench import (
+    alerts,
+    delivery,
+    doors,
+    history,
+    ivr,
+    load,
+    lookup,
+    memory,
+    plan,
+    queue_log_stats,
+    stats,
+)
 from bot.cli.base import Cli
 
 # Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
 # module of this package with ``add_parser(subparsers)`` setting its handler.
 BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, queue_log_stats, lookup, ivr,
-                                   memory, plan, delivery)
+                                   memory, plan, delivery, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:
