@@ -376,7 +376,14 @@ class Settings:
                                          "alert to name them")
     alert_service_level: int = _var("ALERT_SERVICE_LEVEL", _int_in(0, 100), "80",
                                     "service level target (%) of the last 30 minutes; "
-                                    "coordinators hear it at most once per turn; 0: off")
+                                    "heard at most once per turn; 0: off")
+    alert_pressure_to: str = _var("ALERT_PRESSURE_TO", _choice("team", "coordinators"), "team",
+                                  "who hears the queue-under-pressure alert")
+    alert_nobody_to: str = _var("ALERT_NOBODY_TO", _choice("team", "coordinators"), "team",
+                                "who hears the nobody-in-the-queue alert")
+    alert_service_level_to: str = _var("ALERT_SERVICE_LEVEL_TO",
+                                       _choice("team", "coordinators"), "coordinators",
+                                       "who hears the service-level alert")
     leader_ttl_seconds: int = _var("LEADER_TTL_SECONDS", _int_in(2, 3600), "30",
                                    "how soon a dead scheduler leader is replaced")
     misfire_grace_seconds: int = _var("MISFIRE_GRACE_SECONDS", _int_in(0, 86400), "300",

@@ -181,7 +181,8 @@ def check_alerts(services: Services) -> AlertReport:
                          f"{clock(longest)}, while {len(unavailable)} on turn "
                          f"({turn.label}) are away: {names}.", (BUTTONS,),
                          mentions=tuple(Mention.of(p) for p in unavailable)),
-                   f"back to normal: {waiting} waiting", TEAM, now)
+                   f"back to normal: {waiting} waiting", _target(config.alert_pressure_to),
+                   now)
 
         available = [s for s in snapshot.statuses
                      if not s.paused and s.state != MemberState.DISCONNECTED]
@@ -190,7 +191,8 @@ def check_alerts(services: Services) -> AlertReport:
                    Reply(f"Nobody in the queue can take a call: everyone on turn "
                          f"({turn.label}) is paused or offline. {waiting} waiting.",
                          (BUTTONS,)),
-                   "back to normal: someone in the queue can take calls again", TEAM, now)
+                   "back to normal: someone in the queue can take calls again",
+                   _target(config.alert_nobody_to), now)
 
         if config.alert_service_level:
             sums = period_sums(session, now - SL_WINDOW, now, queue=config.pbx_queue).get(None)
@@ -206,11 +208,17 @@ def check_alerts(services: Services) -> AlertReport:
                     f"{config.alert_service_level}% target (answered within "
                     f"{config.service_level_seconds} s). Turn {turn.label}; since "
                     f"{clock_time(now - SL_WINDOW, tz, now)}.", (BUTTONS,)),
-                    COORDINATORS, now)
+                    _target(config.alert_service_level_to), now)
             elif not low and open_now is not None and enough:
                 _clear(services, session, report, open_now,
-                       f"back to normal: the service level is {level:.0f}%", COORDINATORS, now)
+                       f"back to normal: the service level is {level:.0f}%",
+                       _target(config.alert_service_level_to), now)
     return report
+
+
+def _target(who: str) -> str:
+    """ALERT_*_TO: the team space or the coordinators'."""
+    return COORDINATORS if who == "coordinators" else TEAM
 
 
 def _condition(services: Services, session: Session, report: AlertReport, rule: str,

@@ -256,3 +256,14 @@ def test_the_webhook_counts_calls_that_rang_out(demo: Services, db: Database) ->
     assert missing.status_code == 422 and missing.get_json()["field"] == "extension"
     post({"event": "call.answered", "call_id": "c5", "extension": "211", "queue": "support"})
     assert sent(demo)[-1][2] == "You answered a call: the ring-no-answer alert is over."
+
+
+def test_who_hears_the_queue_rules_is_a_setting(demo: Services) -> None:
+    pbx = on_turn(demo)
+    waiting(demo, 5)
+    pbx.pause("211")
+    pbx.pause("212")
+    to_coordinators = with_settings(demo, ALERT_PRESSURE_TO="coordinators",
+                                    ALERT_NOBODY_TO="coordinators")
+    assert check_alerts(to_coordinators).raised == ["pressure", "nobody"]
+    assert [target for _, target, _ in sent(demo)] == ["coordinators", "coordinators"]
