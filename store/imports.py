@@ -19,7 +19,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,7 +295,16 @@ def read_csv(text: str, *, delimiter: str = ",",
 
     ImportRejected for a missing header, a missing required column, a duplicated column or
     a line that is not CSV (an unterminated quote, a field past csv's size limit)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return csv_rows(io.StringIO(text, newline=""), delimiter=delimiter, header=header,
+                    required=required)
+
+
+def csv_rows(lines: Iterable[str], *, delimiter: str = ",",
+             header: Callable[[str], str | None] = lambda name: name.strip().lower(),
+             required: tuple[str, ...] = ()) -> Iterator[CsvRow]:
+    """``read_csv`` of lines as they come (an open text file: any size, read as a stream;
+    open it with ``newline=""``)."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
         names = next(reader, None)
         if not names or not any(n.strip() for n in names):
@@ -327,6 +336,9 @@ def read_csv(text: str, *, delimiter: str = ",",
 # ------------------------------------------------------------------------- columns
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
                   entry: str) -> list[Problem]:
     """Problems with ``values`` against ``model``'s columns: strings longer than the column,
@@ -340,7 +352,7 @@ def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
         if isinstance(value, str):
             if "\x00" in value:
                 problems.append(Problem(entry, name, "contains a NUL character"))
-            elif any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            elif not value.isascii() and _SURROGATE.search(value):
                 problems.append(Problem(entry, name, "contains an unpaired surrogate"))
             length = getattr(column_type, "length", None)
             if isinstance(column_type, String) and length and len(value) > length:
