@@ -6,12 +6,13 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from bench import doors, history, ivr, load, lookup, stats
+from bench import directory_import, doors, history, ivr, load, lookup, stats
 from bot.cli.base import Cli
 
 # Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
 # module of this package with ``add_parser(subparsers)`` setting its handler.
-BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, lookup, ivr)
+BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, lookup, ivr,
+                                   directory_import)
 
 
 def build_parser() -> argparse.ArgumentParser:

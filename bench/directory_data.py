@@ -66,7 +66,7 @@ def rows(start: int, stop: int, seed: int = 19) -> list[tuple[str, ...]]:
             second = _phone(10**8 + i, (i + 1) % 4) if seat == 0 else ""
             out.append((person, phone, second, "", f"c{i}@empresa{company}.example",
                         f"{_pick(LAST, company, seed)} {_pick(KINDS, company, seed)} "
-                        f"{company} SL", _cif(company), f"C{company}", f"E-{company}"))
+                        f"{company} SL", _cif(company), f"C{company}", f"E{company}"))
         else:
             person = f"{_pick(FIRST, i, seed * 5 + 2)} {last}"
             email = f"cliente{i}@example.org" if i % 2 else ""

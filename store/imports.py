@@ -88,7 +88,7 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise reject("file", "encoding",
-                     f"not UTF-8 (byte {exc.start + 1}): {_apparent_encoding(data)}; "
+                     f"not UTF-8 (byte {exc.start + 1}): {apparent_encoding(data)}; "
                      "save it as UTF-8 and import it again") from None
     if "\x00" in text:
         raise reject("file", "encoding", "contains NUL characters: it looks like a binary "
@@ -100,11 +100,11 @@ def check_text_start(sample: bytes) -> None:
     """Refuse a file streamed line by line whose first bytes show it is not UTF-8 text
     (NUL bytes: binary, UTF-16 or UTF-32), as ``decode`` refuses a whole one."""
     if b"\x00" in sample:
-        raise reject("file", "encoding", f"not UTF-8 text: {_apparent_encoding(sample)}; "
+        raise reject("file", "encoding", f"not UTF-8 text: {apparent_encoding(sample)}; "
                                          "save it as UTF-8 and import it again")
 
 
-def _apparent_encoding(data: bytes) -> str:
+def apparent_encoding(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's:
         return "it looks like UTF-32"  # UTF-32 LE's BOM starts with UTF-16 LE's
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

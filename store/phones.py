@@ -7,7 +7,9 @@ the team's region (``PHONE_REGION``): ``600 11 22 33``, ``0034600112233`` and
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from phonenumbers import (
@@ -63,9 +65,54 @@ def e164_many(raw: str, region: str) -> str:
     invalid, goes through ``e164`` (so a refusal says exactly what ``e164`` says). The
     equality with ``e164`` is a property test (tests/store/test_phones.py)."""
     number = _plain(raw.strip().translate(_SEPARATORS), region.upper())
-    if number is not None and phonenumbers.is_valid_number(number):
+    if number is not None and valid(number):
         return f"+{number.country_code}{number.national_number}"
     return e164(raw, region)
+
+
+def valid(number: PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number``, with the patterns of a one-region country code
+    compiled once (the library looks each up on every call): the national number must
+    match the region's general description and one of its number types', each with its
+    possible lengths — the test ``is_valid_number`` makes. Other numbers are asked of
+    ``is_valid_number`` itself. The equality is a property test."""
+    checks = _checks(number.country_code)
+    if checks is None or number.italian_leading_zero:
+        return bool(phonenumbers.is_valid_number(number))
+    national = str(number.national_number)
+    general, types = checks
+    return _fits(general, national) and any(_fits(check, national) for check in types)
+
+
+_Check = tuple[frozenset[int], re.Pattern[str]]
+
+
+def _fits(check: _Check, national: str) -> bool:
+    lengths, pattern = check
+    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+
+
+@lru_cache(maxsize=512)
+def _checks(code: int) -> tuple[_Check, tuple[_Check, ...]] | None:
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    if len(regions) != 1:
+        return None
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+    if metadata is None or metadata.general_desc is None:
+        return None
+
+    def check(desc: Any) -> _Check | None:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        return (frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
+
+    general = check(metadata.general_desc)
+    if general is None:
+        return None
+    types = [check(getattr(metadata, name)) for name in (  # the likeliest first
+        "mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
+        "personal_number", "pager", "uan", "voicemail")]
+    return general, tuple(t for t in types if t is not None)
 
 
 def _plain(text: str, region: str) -> PhoneNumber | None:
