@@ -188,11 +188,14 @@ class DirectoryEntry(BaseModel):
 
 
 # The shortest column each cell may be stored in (a name is an account's or a contact's).
-_LIMITS = {"name": min(DirectoryAccount.__table__.c.name.type.length or 0,
-                       DirectoryContact.__table__.c.name.type.length or 0),
-           "company": DirectoryAccount.__table__.c.name.type.length or 0,
-           **{name: DirectoryAccount.__table__.c[name].type.length or 0
-              for name in ("email", "crm_code", "erp_code")}}
+def _length(model: type[DirectoryAccount | DirectoryContact], column: str) -> int:
+    return int(getattr(model.__table__.c[column].type, "length", 0) or 0)
+
+
+_LIMITS = {"name": min(_length(DirectoryAccount, "name"), _length(DirectoryContact, "name")),
+           "company": _length(DirectoryAccount, "name"),
+           **{name: _length(DirectoryAccount, name) for name in ("email", "crm_code",
+                                                                 "erp_code")}}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Column,
@@ -46,7 +46,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -179,7 +178,7 @@ class _Stage:
         """(group, its rows in file order) for every group, ``SLICE`` groups at a time."""
         self.flush()
         for low in range(0, groups, SLICE):
-            result = self.session.execute(staged_slice(low, low + SLICE))
+            result = self.session.connection().execute(staged_slice(low, low + SLICE))
             yield [(group, [_row(r) for r in rows])
                    for group, rows in groupby(result, key=lambda r: r.grp)]
 
@@ -294,11 +293,12 @@ def own_phones_of(account_ids: Sequence[int]) -> Executable:
             .order_by(DirectoryPhone.account_id, DirectoryPhone.position))
 
 
-def contacts_named(pairs: Sequence[tuple[int, str]]) -> Executable:
-    """The contacts with these (account id, folded name) pairs."""
+def contacts_of(account_ids: Sequence[int]) -> Executable:
+    """The contacts of these accounts (a group's rows are all in one slice, so an account's
+    contacts are read once however many rows name them)."""
     return select(DirectoryContact.id, DirectoryContact.account_id, DirectoryContact.name,
                   DirectoryContact.name_key, DirectoryContact.email).where(
-        tuple_(DirectoryContact.account_id, DirectoryContact.name_key).in_(pairs))
+        DirectoryContact.account_id.in_(account_ids))
 
 
 def phones_of_contacts(contact_ids: Sequence[int]) -> Executable:
@@ -308,8 +308,8 @@ def phones_of_contacts(contact_ids: Sequence[int]) -> Executable:
 
 
 # Statements run once per changed account or contact (executemany, on the Core tables).
-_A, _C = DirectoryAccount.__table__, DirectoryContact.__table__
-_P, _W = DirectoryPhone.__table__, DirectoryWord.__table__
+_A, _C = cast(Table, DirectoryAccount.__table__), cast(Table, DirectoryContact.__table__)
+_P, _W = cast(Table, DirectoryPhone.__table__), cast(Table, DirectoryWord.__table__)
 UPDATE_ACCOUNT = (update(_A).where(_A.c.id == bindparam("b_id"))
                   .values(name=bindparam("b_name"), email=bindparam("b_email"),
                           tax_id=bindparam("b_tax_id"), crm_code=bindparam("b_crm_code"),
@@ -343,15 +343,15 @@ class _Merge:
         self.writer = Writer(session, now)
 
     def apply(self, chunk: list[tuple[int, list[Row]]]) -> None:
-        found = _Found()
+        groups = [rows for _, rows in chunk if rows]
+        accounts: list[_Account | None] = [None] * len(groups)
         if not self.empty:
-            self._look_up(found, [r for _, rows in chunk for r in rows])
-        resolved = [(found.account_for(rows), rows) for _, rows in chunk if rows]
-        if not self.empty:
-            self._load_contacts([(account, rows) for account, rows in resolved
-                                 if account is not None])
+            accounts = self._look_up(groups)
+            self._load_contacts([(account, rows) for account, rows in zip(
+                accounts, groups, strict=True) if account is not None])
         touched: list[_Account] = []
-        for account, rows in resolved:
+        for found, rows in zip(accounts, groups, strict=True):
+            account = found
             for row in rows:
                 account = self._apply_row(account, row)
             if account is not None:
@@ -363,60 +363,74 @@ class _Merge:
 
     # --------------------------------------------------------------------- reading
 
-    def _look_up(self, found: _Found, rows: list[Row]) -> None:
-        """The stored accounts the rows can mean, with their own phones."""
-        session = self.session
-        accounts = found.accounts
+    def _look_up(self, groups: list[list[Row]]) -> list[_Account | None]:
+        """The stored account each group's rows mean, with its own phones: the first found
+        by ERP code, then CRM code, tax id, company name (in the rows' order each); a
+        private customer without codes by its name and one of its numbers. Each kind of
+        identifier is asked only for the groups still without an account."""
+        session = self.session.connection()  # Core rows: lighter than the ORM's
+        accounts: dict[int, _Account] = {}
+        found: list[_Account | None] = [None] * len(groups)
 
-        def keep(result: Iterable[Any]) -> list[_Account]:
-            kept = []
-            for r in result:
-                account = accounts.get(r.id)
-                if account is None:
-                    account = accounts[r.id] = _Account(r.id, r.name, r.email, r.tax_id,
-                                                        r.crm_code, r.erp_code, r.name_key, [])
-                kept.append(account)
-            return kept
+        def keep(r: Any) -> _Account:
+            account = accounts.get(r.id)
+            if account is None:
+                account = accounts[r.id] = _Account(r.id, r.name, r.email, r.tax_id,
+                                                    r.crm_code, r.erp_code, r.name_key, [])
+            return account
 
-        for column, index in (("erp_code", found.by_erp), ("crm_code", found.by_crm),
-                              ("tax_id", found.by_tax)):
-            values = [getattr(r, column) for r in rows if getattr(r, column)]
+        for column, key in (("erp_code", lambda r: r.erp_code),
+                            ("crm_code", lambda r: r.crm_code),
+                            ("tax_id", lambda r: r.tax_id),
+                            ("name_key", lambda r: name_key(r.company) if r.company
+                             else None)):
+            open_groups = [i for i, account in enumerate(found) if account is None]
+            values = [value for i in open_groups for r in groups[i] if (value := key(r))]
+            index: dict[str, _Account] = {}
             for batch in _batches(values):
-                for account in keep(session.execute(accounts_with(column, batch))):
-                    _first(index, getattr(account, column), account)
-        companies = [name_key(r.company) for r in rows if r.company]
-        for batch in _batches(companies):
-            for account in keep(session.execute(accounts_with("name_key", batch))):
-                _first(found.by_name, account.name_key, account)
-        people = [number for r in rows if not (r.company or r.erp_code or r.crm_code
-                                               or r.tax_id) for number in r.phones]
+                for r in session.execute(accounts_with(column, batch)):
+                    _first(index, getattr(r, column), keep(r))
+            for i in open_groups:
+                found[i] = next((index[value] for r in groups[i]
+                                 if (value := key(r)) and value in index), None)
+        people = [i for i, account in enumerate(found) if account is None and not any(
+            r.company or r.erp_code or r.crm_code or r.tax_id for r in groups[i])]
+        numbers = [number for i in people for r in groups[i] for number in r.phones]
         holders: list[tuple[int, str]] = []
-        for batch in _batches(people):
+        for batch in _batches(numbers):
             holders += [(h.account_id, h.number) for h in session.execute(
                 own_numbers_in(batch))]
-        missing = [aid for aid, _ in holders if aid not in accounts]
-        for batch in _batches(missing):
-            keep(session.execute(accounts_by_ids(batch)))
+        for batch in _batches(aid for aid, _ in holders if aid not in accounts):
+            for r in session.execute(accounts_by_ids(batch)):
+                keep(r)
+        by_person: dict[tuple[str, str], _Account] = {}
         for aid, number in holders:
-            account = accounts[aid]
-            _first(found.by_person, (account.name_key, number), account)
-        for batch in _batches(list(accounts)):
+            _first(by_person, (accounts[aid].name_key, number), accounts[aid])
+        for i in people:
+            found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
+                             for number in r.phones
+                             if (name_key(r.name), number) in by_person), None)
+        chosen = {account.id: account for account in found if account is not None}
+        for batch in _batches(chosen):
             for r in session.execute(own_phones_of(batch)):
-                accounts[r.account_id].phones.append(r.number)
+                chosen[r.account_id].phones.append(r.number)
+        return found
 
     def _load_contacts(self, resolved: list[tuple[_Account, list[Row]]]) -> None:
         """The stored contacts the rows name, each under the account its group means."""
-        pairs = [(account.id, name_key(row.name)) for account, rows in resolved
-                 for row in rows if row.company]
+        wanted = {(account.id, name_key(row.name)) for account, rows in resolved
+                  for row in rows if row.company}
         by_account = {account.id: account for account, _ in resolved}
         contacts: dict[int, _Contact] = {}
-        for batch in _batches(pairs):
-            for r in self.session.execute(contacts_named(batch)):
+        for batch in _batches(account_id for account_id, _ in wanted):
+            for r in self.session.connection().execute(contacts_of(batch)):
+                if (r.account_id, r.name_key) not in wanted:
+                    continue
                 contact = _Contact(r.id, r.name, r.name_key, r.email, [])
                 by_account[r.account_id].contacts.setdefault(r.name_key, contact)
                 contacts[r.id] = contact
         for batch in _batches(list(contacts)):
-            for r in self.session.execute(phones_of_contacts(batch)):
+            for r in self.session.connection().execute(phones_of_contacts(batch)):
                 contacts[r.contact_id].phones.append(r.number)
 
     # --------------------------------------------------------------------- applying
@@ -555,36 +569,3 @@ def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:
     current = index.get(key)
     if current is None or account.id < current.id:
         index[key] = account
-
-
-@dataclass
-class _Found:
-    """The stored accounts a slice's rows can mean, by identifier."""
-
-    by_erp: dict[str, _Account] = field(default_factory=dict)
-    by_crm: dict[str, _Account] = field(default_factory=dict)
-    by_tax: dict[str, _Account] = field(default_factory=dict)
-    by_name: dict[str, _Account] = field(default_factory=dict)
-    by_person: dict[tuple[str, str], _Account] = field(default_factory=dict)
-    accounts: dict[int, _Account] = field(default_factory=dict)  # by id
-
-    def account_for(self, rows: list[Row]) -> _Account | None:
-        """The stored account a group's rows mean: the first found by ERP code, then CRM
-        code, tax id, company name (in the rows' order each); a private customer without
-        codes by its name and one of its numbers."""
-        for index, value in ((self.by_erp, lambda r: r.erp_code),
-                             (self.by_crm, lambda r: r.crm_code),
-                             (self.by_tax, lambda r: r.tax_id),
-                             (self.by_name, lambda r: name_key(r.company) if r.company
-                              else None)):
-            for row in rows:
-                key = value(row)
-                if key and key in index:
-                    return index[key]
-        for row in rows:
-            if not (row.company or row.erp_code or row.crm_code or row.tax_id):
-                for number in row.phones:
-                    account = self.by_person.get((name_key(row.name), number))
-                    if account is not None:
-                        return account
-        return None
