@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -67,6 +68,7 @@ __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
 
 STAGE_BATCH = 5000  # rows per write into the staging table
 SLICE = 2000  # account groups merged at a time
+SQLITE_CACHE_KIB = 64 * 1024  # SQLite's page cache during an import (bounded memory)
 IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on old builds)
 
 
@@ -200,6 +202,29 @@ def import_directory(session: Session, source: str | Iterable[str], now: datetim
     as they are read (a text file opened with ``newline=""``). ImportRejected lists every
     problem; the caller owns the transaction and rolls it back then."""
     lines = io.StringIO(source, newline="") if isinstance(source, str) else source
+    with _roomy_cache(session):
+        return _import(session, lines, now, region, skip_bad)
+
+
+@contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of ``SQLITE_CACHE_KIB`` for the import: with the default
+    2 MB, a transaction that writes hundreds of megabytes of indexes spills and rewrites
+    the same pages to the WAL over and over. PostgreSQL has its own shared buffers."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
+            skip_bad: bool) -> DirectoryReport:
     report = DirectoryReport()
     stage = _Stage(session)
     problems: list[Problem] = []
