@@ -97,7 +97,6 @@ class Writer:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         connection = session.connection()
-        self.postgresql = connection.dialect.name == "postgresql"
         processor = DirectoryAccount.__table__.c.updated_at.type.bind_processor(
             connection.dialect)
         self.now = processor(now) if processor else now
