@@ -50,6 +50,7 @@ def add_parser(sub: Subparsers) -> None:
     parser.add_argument("--postgresql", metavar="URL",
                         help="also on this PostgreSQL (default: DATABASE_URL when it is one)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--postgresql-only", action="store_true", help="skip SQLite")
     parser.set_defaults(handler=run)
 
 
@@ -59,7 +60,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     quiet_logs()
     started = time.monotonic()
     out = cli.out
-    urls = ["sqlite://"]
+    urls = [] if args.postgresql_only else ["sqlite://"]
     postgresql = args.postgresql or (cli.settings.database_url if make_url(
         cli.settings.database_url).get_backend_name() == "postgresql" else None)
     if postgresql and not args.sqlite_only:

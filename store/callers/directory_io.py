@@ -47,6 +47,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -70,6 +71,9 @@ STAGE_BATCH = 5000  # rows per write into the staging table
 SLICE = 2000  # account groups merged at a time
 SQLITE_CACHE_KIB = 64 * 1024  # SQLite's page cache during an import (bounded memory)
 IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on old builds)
+# New accounts and contacts after which PostgreSQL's statistics are refreshed, and again
+# each time the new ones have doubled.
+ANALYZE_FROM = 10_000
 
 
 @dataclass
@@ -366,6 +370,9 @@ class _Merge:
         self.report = report
         self.empty = directory_bulk.is_empty(session)  # nothing to match: no look-ups
         self.writer = Writer(session, now)
+        self.first_ids = self.writer.next_account + self.writer.next_contact
+        self.written = 0  # accounts and contacts created so far
+        self.analyzed = ANALYZE_FROM // 2  # …when the statistics were last refreshed
 
     def apply(self, chunk: list[tuple[int, list[Row]]]) -> None:
         groups = [rows for _, rows in chunk if rows]
@@ -385,6 +392,17 @@ class _Merge:
 
     def finish(self) -> None:
         self.writer.finish()
+        if self.written >= ANALYZE_FROM:
+            self._analyze()
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics on PostgreSQL, whose planner otherwise judges a table
+        that grew from a few rows to a million by the few (a generic plan for an ``IN`` of
+        900 values then reads the whole table). SQLite's planner takes the indexes
+        without statistics."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("ANALYZE directory_account, directory_contact, "
+                                      "directory_phone, directory_word"))
 
     # --------------------------------------------------------------------- reading
 
@@ -578,6 +596,10 @@ class _Merge:
             if params:
                 session.execute(statement, params)
         writer.flush()
+        self.written = writer.next_account + writer.next_contact - self.first_ids
+        if self.written >= 2 * self.analyzed:  # the tables doubled: look again
+            self._analyze()
+            self.analyzed = self.written
 
 
 def _update(row: _Account | _Contact, values: dict[str, Any]) -> bool:
