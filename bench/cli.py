@@ -9,6 +9,7 @@ from types import ModuleType
 from bench import (
     alerts,
     delivery,
+    directory_import,
     doors,
     history,
     ivr,
@@ -24,7 +25,7 @@ from bot.cli.base import Cli
 # Every benchmark, in the order `switchboard bench --help` lists them. A benchmark is a
 # module of this package with ``add_parser(subparsers)`` setting its handler.
 BENCHES: tuple[ModuleType, ...] = (doors, load, history, stats, queue_log_stats, lookup, ivr,
-                                   memory, plan, delivery, alerts)
+                                   directory_import, memory, plan, delivery, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -303,7 +303,7 @@ class Settings:
                                    "(413 beyond)")
     import_max_bytes: int = _var("IMPORT_MAX_BYTES", _int_in(1, 1_000_000_000), "5000000",
                                  "largest YAML or CSV file an import reads (bytes; a "
-                                 "queue_log is streamed, any size)")
+                                 "queue_log and a directory CSV are streamed, any size)")
     audit_retention_days: int = _var("AUDIT_RETENTION_DAYS", _int_in(1, 36500), "400",
                                      "days the audit trail is kept (pruned daily)")
     inbound_retention_hours: int = _var("INBOUND_RETENTION_HOURS", _int_in(1, 8760), "24",

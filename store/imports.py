@@ -24,7 +24,7 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,7 +102,7 @@ def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise reject("file", "encoding",
-                     f"not UTF-8 (byte {exc.start + 1}): {_apparent_encoding(data)}; "
+                     f"not UTF-8 (byte {exc.start + 1}): {apparent_encoding(data)}; "
                      "save it as UTF-8 and import it again") from None
     if "\x00" in text:
         raise reject("file", "encoding", "contains NUL characters: it looks like a binary "
@@ -114,11 +114,11 @@ def check_text_start(sample: bytes) -> None:
     """Refuse a file streamed line by line whose first bytes show it is not UTF-8 text
     (NUL bytes: binary, UTF-16 or UTF-32), as ``decode`` refuses a whole one."""
     if b"\x00" in sample:
-        raise reject("file", "encoding", f"not UTF-8 text: {_apparent_encoding(sample)}; "
+        raise reject("file", "encoding", f"not UTF-8 text: {apparent_encoding(sample)}; "
                                          "save it as UTF-8 and import it again")
 
 
-def _apparent_encoding(data: bytes) -> str:
+def apparent_encoding(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's:
         return "it looks like UTF-32"  # UTF-32 LE's BOM starts with UTF-16 LE's
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -322,7 +322,16 @@ def read_csv(text: str, *, delimiter: str = ",",
 
     ImportRejected for a missing header, a missing required column, a duplicated column or
     a line that is not CSV (an unterminated quote, a field past csv's size limit)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return csv_rows(io.StringIO(text, newline=""), delimiter=delimiter, header=header,
+                    required=required)
+
+
+def csv_rows(lines: Iterable[str], *, delimiter: str = ",",
+             header: Callable[[str], str | None] = lambda name: name.strip().lower(),
+             required: tuple[str, ...] = ()) -> Iterator[CsvRow]:
+    """``read_csv`` of lines as they come (an open text file: any size, read as a stream;
+    open it with ``newline=""``)."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
         names = next(reader, None)
         if not names or not any(n.strip() for n in names):
@@ -354,6 +363,9 @@ def read_csv(text: str, *, delimiter: str = ",",
 # ------------------------------------------------------------------------- columns
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
                   entry: str) -> list[Problem]:
     """Problems with ``values`` against ``model``'s columns: strings longer than the column,
@@ -367,7 +379,7 @@ def check_columns(model: type[DeclarativeBase], values: Mapping[str, Any],
         if isinstance(value, str):
             if "\x00" in value:
                 problems.append(Problem(entry, name, "contains a NUL character"))
-            elif any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            elif not value.isascii() and _SURROGATE.search(value):
                 problems.append(Problem(entry, name, "contains an unpaired surrogate"))
             length = getattr(column_type, "length", None)
             if isinstance(column_type, String) and length and len(value) > length:

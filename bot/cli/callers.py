@@ -4,24 +4,40 @@
 from __future__ import annotations
 
 import argparse
+import io
 
-from sqlalchemy.orm import Session
-
-from bot.cli.base import Cli, Subparsers, add_import_export
+from bot.cli.base import EXIT_OK, EXIT_USAGE, Cli, Subparsers, add_import_export
 from store.callers.directory_io import import_directory
 from store.callers.operations_io import export_operations, import_operations
 from store.calls.categories_io import export_categories, import_categories
+from store.db import transaction
+from store.imports import ImportRejected, Problem, apparent_encoding, check_text_start
 
 
 def directory_import(cli: Cli, args: argparse.Namespace) -> int:
-    def apply(session: Session, text: str) -> str:
-        report = import_directory(session, text, cli.runtime.services.clock.now(),
-                                  cli.settings.default_region, skip_bad=args.skip_bad)
-        for problem in report.skipped:
-            cli.err.write(f"{args.file}: skipped {problem}\n")
-        return report.summary()
-
-    return cli.import_file(args.file, apply)
+    """The file is read as a stream (dialer lists of a million rows are ordinary), so
+    IMPORT_MAX_BYTES does not cap it; it must be UTF-8 text all the same."""
+    if reason := cli.require_migrated():
+        return cli.fail(reason)
+    try:
+        with open(args.file, "rb") as raw:
+            check_text_start(raw.peek(4096)[:4096])
+            lines = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            with transaction(cli.runtime.services.sessions) as session:
+                report = import_directory(session, lines, cli.runtime.services.clock.now(),
+                                          cli.settings.default_region, skip_bad=args.skip_bad)
+    except OSError as exc:
+        return cli.fail(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE)
+    except UnicodeDecodeError as exc:
+        return cli.rejected(args.file, ImportRejected([Problem(
+            "file", "encoding", f"not UTF-8: {apparent_encoding(exc.object)}; save it as "
+                                "UTF-8 and import it again")]))
+    except ImportRejected as exc:
+        return cli.rejected(args.file, exc)
+    for problem in report.skipped:
+        cli.err.write(f"{args.file}: skipped {problem}\n")
+    cli.out.write(f"imported {args.file}: {report.summary()}\n")
+    return EXIT_OK
 
 
 def operations_import(cli: Cli, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     CompoundSelect,
@@ -107,9 +108,12 @@ class DirectoryWord(Base):
 # ------------------------------------------------------------------------- folding
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lowercase, accents and punctuation gone, words single-spaced: ``Pérez, Ana`` →
-    ``perez ana``."""
+    ``perez ana``. (Names repeat: an import folds each once.)"""
+    if text.isascii():
+        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return " ".join(_NOT_WORD.sub(" ", plain).split())

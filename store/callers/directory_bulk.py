@@ -1,29 +1,26 @@
-"""Writing many accounts at once, with the ids chosen here: multi-row INSERTs (COPY on
-PostgreSQL), a few statements per thousand accounts with their contacts, phones and name
-words.
+"""Writing many accounts at once, with the ids chosen here: ``executemany`` of plain
+tuples on SQLite, COPY on PostgreSQL, a few statements per thousand accounts with their
+contacts, phones and name words.
 
-Used by the first import into an empty directory (nothing to match against, so nothing to
-look up row by row), by the demo, and by ``switchboard bench lookup`` to generate a million
-contacts. The caller owns the transaction.
+``Writer`` is what every directory import writes new rows with; ``bulk_insert`` writes
+whole accounts with it (``switchboard bench lookup`` generates a million contacts so). The
+caller owns the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from store.base import Base
 from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
-    DirectoryPhone,
-    DirectoryWord,
     name_key,
     words,
 )
@@ -62,68 +59,100 @@ def is_empty(session: Session) -> bool:
 def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
                 batch: int = BATCH) -> BulkCounts:
     counts = BulkCounts()
-    next_account = (session.scalar(select(func.max(DirectoryAccount.id))) or 0) + 1
-    next_contact = (session.scalar(select(func.max(DirectoryContact.id))) or 0) + 1
+    writer = Writer(session, now)
     iterator = iter(accounts)
     while chunk := list(islice(iterator, batch)):
-        rows: dict[str, list[dict[str, Any]]] = {"a": [], "c": [], "p": [], "w": []}
         for account in chunk:
-            aid = next_account
-            next_account += 1
-            rows["a"].append({"id": aid, "name": account.name, "email": account.email,
-                              "tax_id": account.tax_id, "crm_code": account.crm_code,
-                              "erp_code": account.erp_code, "name_key": name_key(account.name),
-                              "updated_at": now})
-            rows["p"] += _phones(account.phones, aid, None)
-            rows["w"] += _words(account.name, aid, None)
+            aid = writer.account(account.name, account.email, account.tax_id,
+                                 account.crm_code, account.erp_code)
+            writer.phones(account.phones, aid, None)
+            writer.words(account.name, aid, None)
             for contact in account.contacts:
-                cid = next_contact
-                next_contact += 1
-                rows["c"].append({"id": cid, "account_id": aid, "name": contact.name,
-                                  "name_key": name_key(contact.name), "email": contact.email,
-                                  "updated_at": now})
-                rows["p"] += _phones(contact.phones, aid, cid)
-                rows["w"] += _words(contact.name, aid, cid)
-        for model, key in ((DirectoryAccount, "a"), (DirectoryContact, "c"),
-                           (DirectoryPhone, "p"), (DirectoryWord, "w")):
-            _write(session, model, rows[key])
-        counts.accounts += len(rows["a"])
-        counts.contacts += len(rows["c"])
-    _advance_sequences(session)
+                cid = writer.contact(aid, contact.name, contact.email)
+                writer.phones(contact.phones, aid, cid)
+                writer.words(contact.name, aid, cid)
+        counts.accounts += len(writer.rows["directory_account"])
+        counts.contacts += len(writer.rows["directory_contact"])
+        writer.flush()
+    writer.finish()
     return counts
 
 
-def _write(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Multi-row INSERTs; on PostgreSQL a COPY in the session's own transaction (ten times
-    faster than executemany there)."""
-    if not rows:
+_COLUMNS = {
+    "directory_account": ("id", "name", "email", "tax_id", "crm_code", "erp_code", "name_key",
+                          "updated_at"),
+    "directory_contact": ("id", "account_id", "name", "name_key", "email", "updated_at"),
+    "directory_phone": ("number", "account_id", "contact_id", "position"),
+    "directory_word": ("word", "account_id", "contact_id"),
+}
+
+
+class Writer:
+    """New accounts, contacts, phones and name words, buffered as plain tuples and written
+    with the driver's fastest bulk path: ``executemany`` on SQLite, ``COPY`` on PostgreSQL
+    (both in the session's own transaction). The ids of new accounts and contacts are
+    chosen here, after the highest stored; ``finish`` moves PostgreSQL's sequences past
+    them."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        connection = session.connection()
+        processor = DirectoryAccount.__table__.c.updated_at.type.bind_processor(
+            connection.dialect)
+        self.now = processor(now) if processor else now
+        self.next_account = (session.scalar(select(func.max(DirectoryAccount.id))) or 0) + 1
+        self.next_contact = (session.scalar(select(func.max(DirectoryContact.id))) or 0) + 1
+        self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
+
+    def account(self, name: str, email: str | None, tax_id: str | None,
+                crm_code: str | None, erp_code: str | None) -> int:
+        aid = self.next_account
+        self.next_account += 1
+        self.rows["directory_account"].append(
+            (aid, name, email, tax_id, crm_code, erp_code, name_key(name), self.now))
+        return aid
+
+    def contact(self, account_id: int, name: str, email: str | None) -> int:
+        cid = self.next_contact
+        self.next_contact += 1
+        self.rows["directory_contact"].append(
+            (cid, account_id, name, name_key(name), email, self.now))
+        return cid
+
+    def phones(self, numbers: Iterable[str], account_id: int, contact_id: int | None) -> None:
+        self.rows["directory_phone"] += [(number, account_id, contact_id, position)
+                                         for position, number in enumerate(numbers, start=1)]
+
+    def words(self, name: str, account_id: int, contact_id: int | None) -> None:
+        self.rows["directory_word"] += [(word, account_id, contact_id) for word in words(name)]
+
+    def flush(self) -> None:
+        """Write what is buffered: accounts first, then what refers to them."""
+        for table, columns in _COLUMNS.items():
+            if self.rows[table]:
+                copy_rows(self.session, table, columns, self.rows[table])
+                self.rows[table].clear()
+
+    def finish(self) -> None:
+        self.flush()
+        _advance_sequences(self.session)
+
+
+def copy_rows(session: Session, table: str, columns: Sequence[str],
+              rows: list[tuple[Any, ...]]) -> None:
+    """Plain tuples (values as the driver takes them) into ``table``, in the session's
+    transaction: COPY on PostgreSQL, ``executemany`` on SQLite."""
+    driver: Any = session.connection().connection.driver_connection
+    names = ", ".join(columns)
+    if session.get_bind().dialect.name == "postgresql":
+        with driver.cursor() as cursor, \
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        session.execute(insert(model), rows)
-        return
-    columns = list(rows[0])
-    table = model.__table__
-    types = [table.c[name].type for name in columns]
-    processors = [t.bind_processor(connection.dialect) for t in types]
-    sql = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
-    driver: Any = connection.connection.driver_connection  # psycopg's, in our transaction
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([p(row[c]) if p else row[c]
-                            for c, p in zip(columns, processors, strict=True)])
-
-
-def _phones(numbers: list[str], account_id: int, contact_id: int | None
-            ) -> Iterator[dict[str, Any]]:
-    for position, number in enumerate(numbers, start=1):
-        yield {"number": number, "account_id": account_id, "contact_id": contact_id,
-               "position": position}
-
-
-def _words(name: str, account_id: int, contact_id: int | None) -> Iterator[dict[str, Any]]:
-    for word in words(name):
-        yield {"word": word, "account_id": account_id, "contact_id": contact_id}
+    marks = ", ".join("?" * len(columns))
+    driver.cursor().executemany(
+        f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def _advance_sequences(session: Session) -> None:

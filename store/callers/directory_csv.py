@@ -10,16 +10,29 @@ national forms); a row that contradicts an earlier one is bad too.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import phonenumbers
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from store import phones
 from store.callers import tax_ids
 from store.callers.directory import DirectoryAccount, DirectoryContact, fold, name_key
-from store.imports import Problem, check_columns, read_csv
+from store.imports import Problem, check_columns, csv_rows
 
 COLUMNS = ("name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code",
            "erp_code")
@@ -45,7 +58,7 @@ def _header(raw: str) -> str:
     return fold(raw).replace(" ", "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     line: str
     name: str
@@ -55,6 +68,153 @@ class Row:
     tax_id: str | None
     crm_code: str | None
     erp_code: str | None
+
+
+# ------------------------------------------------------------------------- the entry model
+
+
+def _problem(why: str) -> PydanticCustomError:
+    return PydanticCustomError("directory", "{why}", {"why": why})
+
+
+def _region(info: ValidationInfo) -> str:
+    return str((info.context or {}).get("region", "ES"))
+
+
+@lru_cache(maxsize=1 << 14)
+def _tax_id(raw: str, region: str) -> str:
+    """Tax ids repeat (a company's on each of its contacts' rows): checked once each."""
+    return tax_ids.normalize(raw, region)
+
+
+class DirectoryEntry(BaseModel):
+    """One row of a dialer CSV, checked: a name, E.164 phones, an email that looks like
+    one, a normalized tax id, every value fitting its column. Its errors are the import's
+    problems (``field``, ``why``); ``problems`` turns a ValidationError into them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    phone1: str | None = None  # E.164 once validated
+    phone2: str | None = None
+    phone3: str | None = None
+    email: str | None = None
+    company: str | None = None
+    tax_id: str | None = None
+    crm_code: str | None = None
+    erp_code: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value:
+            raise _problem("missing: every row needs a name")
+        return value
+
+    @field_validator("phone1", "phone2", "phone3")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        region = _region(info)
+        try:
+            return phones.e164_many(value, region)
+        except phones.BadPhone as exc:
+            raise _problem(_phone_hint(value, region) or str(exc)) from None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not EMAIL.match(value):
+            raise _problem(f"{value!r} is not an email address (expected name@domain.tld)")
+        return value.lower() if value else None
+
+    @field_validator("tax_id")
+    @classmethod
+    def _tax(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        try:
+            return _tax_id(value, _region(info))
+        except tax_ids.BadTaxId as exc:
+            raise _problem(str(exc)) from None
+
+    @field_validator("company", "crm_code", "erp_code")
+    @classmethod
+    def _optional(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _whole_row(cls, values: Any, handler: ModelWrapValidatorHandler[DirectoryEntry]
+                   ) -> DirectoryEntry:
+        """The checks across cells, and every problem of the row at once."""
+        found: list[tuple[str, str]] = []
+        if "__extra__" in values:
+            found.append(("row", "more cells than columns in the header (a ';' inside a "
+                                 "value?)"))
+        if not any(values.get(c) for c in PHONE_COLUMNS):
+            found.append(("phone1", "missing: every row needs at least one valid phone"))
+        company = values.get("company") or None
+        if not _fit(values):
+            found += [(p.field, p.why) for p in check_columns(
+                DirectoryAccount, {"name": company or values.get("name", ""),
+                                   "email": values.get("email") or None,
+                                   "crm_code": values.get("crm_code") or None,
+                                   "erp_code": values.get("erp_code") or None}, "")]
+            if company:
+                found += [(p.field, p.why) for p in check_columns(
+                    DirectoryContact, {"name": values.get("name", "")}, "")]
+        try:
+            entry = handler(values)
+        except ValidationError as exc:
+            found += [(str(e["loc"][0]) if e["loc"] else "row", e["msg"])
+                      for e in exc.errors(include_url=False)]
+        else:
+            if not found:
+                return entry
+        found.sort(key=lambda problem: _ORDER.get(problem[0], len(_ORDER)))
+        raise ValidationError.from_exception_data(cls.__name__, [
+            InitErrorDetails(type=_problem(why), loc=(name,), input=values.get(name))
+            for name, why in found])
+
+    def row(self, line: str) -> Row:
+        numbers: list[str] = []
+        for number in (self.phone1, self.phone2, self.phone3):
+            if number and number not in numbers:
+                numbers.append(number)
+        return Row(line, self.name, tuple(numbers), self.email, self.company, self.tax_id,
+                   self.crm_code, self.erp_code)
+
+
+# The shortest column each cell may be stored in (a name is an account's or a contact's).
+def _length(model: type[DirectoryAccount | DirectoryContact], column: str) -> int:
+    return int(getattr(model.__table__.c[column].type, "length", 0) or 0)
+
+
+_LIMITS = {"name": min(_length(DirectoryAccount, "name"), _length(DirectoryContact, "name")),
+           "company": _length(DirectoryAccount, "name"),
+           **{name: _length(DirectoryAccount, name) for name in ("email", "crm_code",
+                                                                 "erp_code")}}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fit(values: dict[str, str]) -> bool:
+    """True when no cell can fail ``check_columns`` (the common case, checked cheaply)."""
+    for name, limit in _LIMITS.items():
+        value = values.get(name)
+        if value and (len(value) > limit or "\x00" in value
+                      or (not value.isascii() and _SURROGATE.search(value))):
+            return False
+    return True
+
+
+_ORDER = {name: i for i, name in enumerate(("row", "name", *PHONE_COLUMNS, "email", "tax_id",
+                                            "company", "crm_code", "erp_code"))}
+
+
+def problems(exc: ValidationError, label: str) -> list[Problem]:
+    return [Problem(label, str(e["loc"][0]), e["msg"]) for e in exc.errors(include_url=False)]
 
 
 def account_keys(rows: Sequence[Row]) -> list[tuple[str, ...]]:
@@ -84,8 +244,24 @@ def account_keys(rows: Sequence[Row]) -> list[tuple[str, ...]]:
 
 
 def parse_rows(text: str, region: str) -> tuple[list[Row], list[Problem], list[str]]:
-    """Clean rows, the problems of the bad ones, and the ignored column names."""
+    """Clean rows, the problems of the bad ones, and the ignored column names (the whole
+    file in memory: for tests and small files; the import streams with ``entries``)."""
     ignored: list[str] = []
+    rows: list[Row] = []
+    found: list[Problem] = []
+    for _label, row, row_problems in entries(io.StringIO(text, newline=""), region, ignored):
+        found += row_problems
+        if row is not None:
+            rows.append(row)
+    rows, clashed = clashes(rows)
+    return rows, found + clashed, ignored
+
+
+def entries(lines: Iterable[str], region: str, ignored: list[str]
+            ) -> Iterator[tuple[str, Row | None, list[Problem]]]:
+    """(label, row or None, its problems) for each row of the file, one at a time; the
+    names of ignored columns are added to ``ignored``. Only checks a row on its own:
+    ``clashes`` compares the rows of one account."""
 
     def header(name: str) -> str | None:
         column = _HEADER.get(_header(name))
@@ -93,64 +269,16 @@ def parse_rows(text: str, region: str) -> tuple[list[Row], list[Problem], list[s
             ignored.append(name.strip())
         return column
 
-    rows: list[Row] = []
-    problems: list[Problem] = []
-    for csv_row in read_csv(text, delimiter=";", header=header, required=("name", "phone1")):
-        row, row_problems = _clean(csv_row.label, csv_row.values, region)
-        if row_problems:
-            problems += row_problems
-        elif row is not None:
-            rows.append(row)
-    rows, clashes = _clashes(rows)
-    return rows, problems + clashes, ignored
-
-
-def _clean(label: str, values: dict[str, str], region: str) -> tuple[Row | None, list[Problem]]:
-    problems: list[Problem] = []
-
-    def bad(name: str, why: str) -> None:
-        problems.append(Problem(label, name, why))
-
-    if "__extra__" in values:
-        bad("row", "more cells than columns in the header (a ';' inside a value?)")
-    name = values.get("name", "")
-    if not name:
-        bad("name", "missing: every row needs a name")
-    numbers: list[str] = []
-    for column in PHONE_COLUMNS:
-        raw = values.get(column, "")
-        if not raw:
-            continue
+    context = {"region": region}
+    validate = DirectoryEntry.model_validate
+    for csv_row in csv_rows(lines, delimiter=";", header=header, required=("name", "phone1")):
+        label = csv_row.label
         try:
-            number = phones.e164(raw, region)
-        except phones.BadPhone as exc:
-            bad(column, _phone_hint(raw, region) or str(exc))
+            entry = validate(csv_row.values, context=context)
+        except ValidationError as exc:
+            yield label, None, problems(exc, label)
             continue
-        if number not in numbers:
-            numbers.append(number)
-    if not numbers and not any(values.get(c) for c in PHONE_COLUMNS):
-        bad("phone1", "missing: every row needs at least one valid phone")
-    email = values.get("email") or None
-    if email and not EMAIL.match(email):
-        bad("email", f"{email!r} is not an email address (expected name@domain.tld)")
-    tax_id = None
-    if values.get("tax_id"):
-        try:
-            tax_id = tax_ids.normalize(values["tax_id"], region)
-        except tax_ids.BadTaxId as exc:
-            bad("tax_id", str(exc))
-    company = values.get("company") or None
-    crm_code = values.get("crm_code") or None
-    erp_code = values.get("erp_code") or None
-    problems += check_columns(DirectoryAccount, {"name": company or name, "email": email,
-                                                 "crm_code": crm_code, "erp_code": erp_code},
-                              label)
-    if company:
-        problems += check_columns(DirectoryContact, {"name": name}, label)
-    if problems:
-        return None, problems
-    return Row(label, name, tuple(numbers), email.lower() if email else None, company, tax_id,
-               crm_code, erp_code), []
+        yield label, entry.row(label), []
 
 
 def _phone_hint(raw: str, region: str) -> str | None:
@@ -167,16 +295,18 @@ def _phone_hint(raw: str, region: str) -> str | None:
     return None
 
 
-def _clashes(rows: list[Row]) -> tuple[list[Row], list[Problem]]:
+def clashes(rows: list[Row], keys: Sequence[Hashable] | None = None
+            ) -> tuple[list[Row], list[Problem]]:
     """Rows that contradict an earlier row: the same contact twice, an account's own row
     twice, or one account given two different names, codes or tax ids. (A row without a
     company whose codes are a company's is that company's own row: its phones.)"""
     problems: list[Problem] = []
     kept: list[Row] = []
-    accounts: dict[tuple[str, ...], Row] = {}
-    contacts: dict[tuple[tuple[str, ...], str], Row] = {}
-    own: dict[tuple[str, ...], Row] = {}  # accounts' own rows (no company column)
-    for row, account_key in zip(rows, account_keys(rows), strict=True):
+    accounts: dict[Hashable, Row] = {}
+    contacts: dict[tuple[Hashable, str], Row] = {}
+    own: dict[Hashable, Row] = {}  # accounts' own rows (no company column)
+    for row, account_key in zip(rows, account_keys(rows) if keys is None else keys,
+                                strict=True):
         first = accounts.get(account_key)
         why = None
         if first is not None:

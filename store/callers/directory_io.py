@@ -1,33 +1,79 @@
-"""Directory import from the common dialer CSV format (read and checked in directory_csv).
+"""Directory import from the common dialer CSV format (each row checked in directory_csv).
 
 A row with a ``company`` is a contact of that company's account (the codes and tax id
 are the company's); a row without one is a private customer: an account of its own with
 its own phones — or, when its name and codes are a company's, that company's own phones.
-The whole file is checked first. By default any bad row rejects the file and nothing is
-written; with ``skip_bad`` the good rows are imported and the bad ones reported. The first
-import into an empty directory is written in bulk (multi-row INSERTs). An
-import updates what is already stored (matched by ERP code, CRM code, tax id, else by
-name — and for a private customer without codes, by name and a shared phone): importing
-the same file twice changes nothing the second time. Empty cells leave stored values as
-they are, except phones, which are the row's.
+By default any bad row rejects the file and nothing is written; with ``skip_bad`` the good
+rows are imported and the bad ones reported. An import updates what is already stored
+(matched by ERP code, CRM code, tax id, else by company name — and for a private customer
+without codes, by name and a shared phone): importing the same file twice changes nothing
+the second time. Empty cells leave stored values as they are, except phones, which are
+the row's.
+
+How a million rows go in at tens of thousands a second, in bounded memory:
+
+1. The file is read as a stream. Each row is checked on its own (``DirectoryEntry``) and
+   given its account group (the rows that name one account, ``Groups``); good rows go, a
+   few thousand at a time, into a temporary table (``directory_import_rows``, dropped at
+   the end) — only the group index of each identifier stays in memory.
+2. The staged rows are read back a slice of groups at a time, in group order. The rows of
+   one account are checked against each other (``clashes``), then merged: the slice's
+   stored accounts, contacts and phones are read with a handful of ``IN`` queries (every
+   one served by an index: tests/store/callers/test_directory_indexes.py), the rows are
+   applied in memory in file order (so the counts are those of applying them one by one),
+   and what changed is written: new rows by ``directory_bulk.Writer`` (COPY on
+   PostgreSQL), updates and deletions as ``executemany``.
+3. A bad row found in either step stops the writing; every problem is still collected,
+   and ImportRejected leaves the caller to roll back whatever a slice had written.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
-from store.base import update_fields
-from store.callers import directory, directory_bulk
-from store.callers.directory import DirectoryAccount, DirectoryContact, DirectoryPhone, name_key
-from store.callers.directory_bulk import NewAccount, NewContact
-from store.callers.directory_csv import Row, account_keys, parse_rows
+from store.callers import directory_bulk
+from store.callers.directory import (
+    DirectoryAccount,
+    DirectoryContact,
+    DirectoryPhone,
+    DirectoryWord,
+    name_key,
+)
+from store.callers.directory_bulk import Writer, copy_rows
+from store.callers.directory_csv import Row, clashes, entries, parse_rows
 from store.imports import ImportRejected, Problem
 
 __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
+
+STAGE_BATCH = 5000  # rows per write into the staging table
+SLICE = 2000  # account groups merged at a time
+SQLITE_CACHE_KIB = 64 * 1024  # SQLite's page cache during an import (bounded memory)
+IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on old builds)
+# New accounts and contacts after which PostgreSQL's statistics are refreshed, and again
+# each time the new ones have doubled.
+ANALYZE_FROM = 10_000
 
 
 @dataclass
@@ -57,111 +103,516 @@ def _line_number(entry: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+# ------------------------------------------------------------------------- staging
+
+_STAGING = MetaData()
+staged = Table(
+    "directory_import_rows", _STAGING,
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # the row's place in the file
+    Column("grp", Integer, nullable=False),  # its account group
+    Column("line", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("phones", Text, nullable=False),  # E.164, comma-separated
+    Column("email", Text),
+    Column("company", Text),
+    Column("tax_id", Text),
+    Column("crm_code", Text),
+    Column("erp_code", Text),
+    Index("ix_directory_import_rows_grp", "grp", "seq"),
+    prefixes=["TEMPORARY"],
+)
+
+
+def staged_slice(low: int, high: int) -> Executable:
+    """The staged rows of groups [low, high), a group's rows together in file order."""
+    return (select(staged).where(staged.c.grp >= low, staged.c.grp < high)
+            .order_by(staged.c.grp, staged.c.seq))
+
+
+class Groups:
+    """Which account each row belongs to, found the way the store finds one: the first of
+    its ERP code, CRM code, tax id and company name that an earlier row already gave a
+    group, else a new group; every identifier of the row then names that group too. A
+    private customer without codes is grouped by name and first number. (The same rule as
+    ``directory_csv.account_keys``, one row at a time, keeping an int per identifier.)"""
+
+    def __init__(self) -> None:
+        self.known: dict[str, int] = {}
+        self.count = 0
+
+    def of(self, row: Row) -> int:
+        names = [name for name in (
+            "e\x1f" + row.erp_code if row.erp_code else "",
+            "c\x1f" + row.crm_code if row.crm_code else "",
+            "t\x1f" + row.tax_id if row.tax_id else "",
+            "n\x1f" + name_key(row.company) if row.company else "") if name]
+        if not names:
+            names = ["p\x1f" + name_key(row.name) + "\x1f" + (row.phones[0] if row.phones
+                                                               else "")]
+        group = next((self.known[name] for name in names if name in self.known), None)
+        if group is None:
+            group = self.count
+            self.count += 1
+        for name in names:
+            self.known.setdefault(name, group)
+        return group
+
+
+class _Stage:
+    """The temporary table of checked rows (this connection's own, gone at the end)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        connection = session.connection()
+        staged.drop(connection, checkfirst=True)
+        staged.create(connection)
+        self.pending: list[tuple[Any, ...]] = []
+
+    def add(self, seq: int, group: int, row: Row) -> None:
+        self.pending.append((seq, group, _line_number(row.line), row.name, ",".join(row.phones),
+                             row.email, row.company, row.tax_id, row.crm_code, row.erp_code))
+        if len(self.pending) >= STAGE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            copy_rows(self.session, staged.name, [c.name for c in staged.columns],
+                      self.pending)
+            self.pending = []
+
+    def slices(self, groups: int) -> Iterator[list[tuple[int, list[Row]]]]:
+        """(group, its rows in file order) for every group, ``SLICE`` groups at a time."""
+        self.flush()
+        for low in range(0, groups, SLICE):
+            result = self.session.connection().execute(staged_slice(low, low + SLICE))
+            yield [(group, [_row(r) for r in rows])
+                   for group, rows in groupby(result, key=lambda r: r.grp)]
+
+    def drop(self) -> None:
+        staged.drop(self.session.connection(), checkfirst=True)
+
+
+def _row(r: Any) -> Row:
+    return Row(f"line {r.line}", r.name, tuple(r.phones.split(",")) if r.phones else (),
+               r.email, r.company, r.tax_id, r.crm_code, r.erp_code)
+
+
 # ------------------------------------------------------------------------- applying
 
 
-def import_directory(session: Session, text: str, now: datetime, region: str, *,
-                     skip_bad: bool = False) -> DirectoryReport:
-    """Validate the whole file, then upsert. The caller owns the transaction."""
-    rows, problems, ignored = parse_rows(text, region)
+def import_directory(session: Session, source: str | Iterable[str], now: datetime,
+                     region: str, *, skip_bad: bool = False) -> DirectoryReport:
+    """Check every row, then add and update. ``source`` is the file's text or its lines
+    as they are read (a text file opened with ``newline=""``). ImportRejected lists every
+    problem; the caller owns the transaction and rolls it back then."""
+    lines = io.StringIO(source, newline="") if isinstance(source, str) else source
+    with _roomy_cache(session):
+        return _import(session, lines, now, region, skip_bad)
+
+
+@contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of ``SQLITE_CACHE_KIB`` for the import: with the default
+    2 MB, a transaction that writes hundreds of megabytes of indexes spills and rewrites
+    the same pages to the WAL over and over. PostgreSQL has its own shared buffers."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
+            skip_bad: bool) -> DirectoryReport:
+    report = DirectoryReport()
+    stage = _Stage(session)
+    problems: list[Problem] = []
+    groups = Groups()
+    for seq, (_label, row, found) in enumerate(entries(lines, region,
+                                                       report.ignored_columns)):
+        if row is None:
+            problems += found
+            continue
+        stage.add(seq, groups.of(row), row)
+    writing = skip_bad or not problems
+    merge = _Merge(session, now, report) if writing else None
+    clashed: list[Problem] = []
+    for chunk in stage.slices(groups.count):
+        rows = [row for _, group_rows in chunk for row in group_rows]
+        keys = [(group,) for group, group_rows in chunk for _ in group_rows]
+        kept, found = clashes(rows, keys)
+        clashed += found
+        if found and not skip_bad:
+            writing = False
+        if writing and merge is not None:
+            good = set(kept)
+            merge.apply([(group, [r for r in group_rows if r in good])
+                         for group, group_rows in chunk])
+    stage.drop()
+    problems += sorted(clashed, key=lambda p: _line_number(p.entry))
     if problems and not skip_bad:
         raise ImportRejected(problems)
-    report = DirectoryReport(skipped=problems, ignored_columns=ignored)
-    if directory_bulk.is_empty(session):
-        # Nothing stored to match against: write everything in a few multi-row INSERTs.
-        counts = directory_bulk.bulk_insert(session, _grouped(rows), now)
-        report.accounts_created, report.contacts_created = counts.accounts, counts.contacts
-        return report
-    for row in rows:
-        _apply(session, row, now, report)
-    session.flush()
+    if merge is not None:
+        merge.finish()
+    report.skipped = problems
     return report
 
 
-def _grouped(rows: list[Row]) -> list[NewAccount]:
-    """The rows as new accounts, merged the way ``_apply`` would merge them one by one."""
-    accounts: dict[tuple[str, ...], NewAccount] = {}
-    for row, key in zip(rows, account_keys(rows), strict=True):
-        account = accounts.setdefault(key, NewAccount(name=row.company or row.name))
-        account.name = row.company or row.name
-        for name in ("tax_id", "crm_code", "erp_code"):
-            if getattr(row, name):
-                setattr(account, name, getattr(row, name))
-        if row.company:
-            account.contacts.append(NewContact(row.name, list(row.phones), row.email))
+@dataclass(eq=False)
+class _Contact:
+    id: int
+    name: str
+    name_key: str
+    email: str | None
+    phones: list[str]
+    new: bool = False
+    dirty: bool = False
+    renamed: bool = False
+    phones_changed: bool = False
+
+
+@dataclass(eq=False)
+class _Account:
+    id: int
+    name: str
+    email: str | None
+    tax_id: str | None
+    crm_code: str | None
+    erp_code: str | None
+    name_key: str
+    phones: list[str]
+    contacts: dict[str, _Contact] = field(default_factory=dict)
+    new: bool = False
+    dirty: bool = False
+    renamed: bool = False
+    phones_changed: bool = False
+
+
+_ACCOUNT_COLUMNS = ("id", "name", "email", "tax_id", "crm_code", "erp_code", "name_key")
+
+
+def accounts_with(column: str, values: Sequence[str]) -> Executable:
+    """Stored accounts whose ``column`` (erp_code, crm_code, tax_id, name_key) is one of
+    ``values``."""
+    table = DirectoryAccount.__table__
+    return select(*(table.c[name] for name in _ACCOUNT_COLUMNS)).where(
+        table.c[column].in_(values))
+
+
+def accounts_by_ids(ids: Sequence[int]) -> Executable:
+    table = DirectoryAccount.__table__
+    return select(*(table.c[name] for name in _ACCOUNT_COLUMNS)).where(table.c.id.in_(ids))
+
+
+def own_numbers_in(numbers: Sequence[str]) -> Executable:
+    """Accounts' own numbers (not their contacts') among ``numbers``."""
+    return select(DirectoryPhone.account_id, DirectoryPhone.number).where(
+        DirectoryPhone.number.in_(numbers), DirectoryPhone.contact_id.is_(None))
+
+
+def own_phones_of(account_ids: Sequence[int]) -> Executable:
+    return (select(DirectoryPhone.account_id, DirectoryPhone.number)
+            .where(DirectoryPhone.account_id.in_(account_ids),
+                   DirectoryPhone.contact_id.is_(None))
+            .order_by(DirectoryPhone.account_id, DirectoryPhone.position))
+
+
+def contacts_of(account_ids: Sequence[int]) -> Executable:
+    """The contacts of these accounts (a group's rows are all in one slice, so an account's
+    contacts are read once however many rows name them)."""
+    return select(DirectoryContact.id, DirectoryContact.account_id, DirectoryContact.name,
+                  DirectoryContact.name_key, DirectoryContact.email).where(
+        DirectoryContact.account_id.in_(account_ids))
+
+
+def phones_of_contacts(contact_ids: Sequence[int]) -> Executable:
+    return (select(DirectoryPhone.contact_id, DirectoryPhone.number)
+            .where(DirectoryPhone.contact_id.in_(contact_ids))
+            .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
+
+
+# Statements run once per changed account or contact (executemany, on the Core tables).
+_A, _C = cast(Table, DirectoryAccount.__table__), cast(Table, DirectoryContact.__table__)
+_P, _W = cast(Table, DirectoryPhone.__table__), cast(Table, DirectoryWord.__table__)
+UPDATE_ACCOUNT = (update(_A).where(_A.c.id == bindparam("b_id"))
+                  .values(name=bindparam("b_name"), email=bindparam("b_email"),
+                          tax_id=bindparam("b_tax_id"), crm_code=bindparam("b_crm_code"),
+                          erp_code=bindparam("b_erp_code"), name_key=bindparam("b_name_key"),
+                          updated_at=bindparam("b_now")))
+UPDATE_CONTACT = (update(_C).where(_C.c.id == bindparam("b_id"))
+                  .values(name=bindparam("b_name"), name_key=bindparam("b_name_key"),
+                          email=bindparam("b_email"), updated_at=bindparam("b_now")))
+DELETE_OWN_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account"),
+                                     _P.c.contact_id.is_(None))
+DELETE_CONTACT_PHONES = delete(_P).where(_P.c.contact_id == bindparam("b_contact"))
+DELETE_OWN_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"),
+                                    _W.c.contact_id.is_(None))
+DELETE_CONTACT_WORDS = delete(_W).where(_W.c.contact_id == bindparam("b_contact"))
+
+
+def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
+    pending = list(dict.fromkeys(values))
+    for start in range(0, len(pending), IN_MAX):
+        yield pending[start:start + IN_MAX]
+
+
+class _Merge:
+    """Applies slices of grouped rows to the store, as ``_apply_row`` says row by row."""
+
+    def __init__(self, session: Session, now: datetime, report: DirectoryReport) -> None:
+        self.session = session
+        self.now = now
+        self.report = report
+        self.empty = directory_bulk.is_empty(session)  # nothing to match: no look-ups
+        self.writer = Writer(session, now)
+        self.first_ids = self.writer.next_account + self.writer.next_contact
+        self.written = 0  # accounts and contacts created so far
+        self.analyzed = ANALYZE_FROM // 2  # …when the statistics were last refreshed
+
+    def apply(self, chunk: list[tuple[int, list[Row]]]) -> None:
+        groups = [rows for _, rows in chunk if rows]
+        accounts: list[_Account | None] = [None] * len(groups)
+        if not self.empty:
+            accounts = self._look_up(groups)
+            self._load_contacts([(account, rows) for account, rows in zip(
+                accounts, groups, strict=True) if account is not None])
+        touched: list[_Account] = []
+        for found, rows in zip(accounts, groups, strict=True):
+            account = found
+            for row in rows:
+                account = self._apply_row(account, row)
+            if account is not None:
+                touched.append(account)
+        self._write(touched)
+
+    def finish(self) -> None:
+        self.writer.finish()
+        if self.written >= ANALYZE_FROM:
+            self._analyze()
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics on PostgreSQL, whose planner otherwise judges a table
+        that grew from a few rows to a million by the few (a generic plan for an ``IN`` of
+        900 values then reads the whole table). SQLite's planner takes the indexes
+        without statistics."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("ANALYZE directory_account, directory_contact, "
+                                      "directory_phone, directory_word"))
+
+    # --------------------------------------------------------------------- reading
+
+    def _look_up(self, groups: list[list[Row]]) -> list[_Account | None]:
+        """The stored account each group's rows mean, with its own phones: the first found
+        by ERP code, then CRM code, tax id, company name (in the rows' order each); a
+        private customer without codes by its name and one of its numbers. Each kind of
+        identifier is asked only for the groups still without an account."""
+        session = self.session.connection()  # Core rows: lighter than the ORM's
+        accounts: dict[int, _Account] = {}
+        found: list[_Account | None] = [None] * len(groups)
+
+        def keep(r: Any) -> _Account:
+            account = accounts.get(r.id)
+            if account is None:
+                account = accounts[r.id] = _Account(r.id, r.name, r.email, r.tax_id,
+                                                    r.crm_code, r.erp_code, r.name_key, [])
+            return account
+
+        for column, key in (("erp_code", lambda r: r.erp_code),
+                            ("crm_code", lambda r: r.crm_code),
+                            ("tax_id", lambda r: r.tax_id),
+                            ("name_key", lambda r: name_key(r.company) if r.company
+                             else None)):
+            open_groups = [i for i, account in enumerate(found) if account is None]
+            values = [value for i in open_groups for r in groups[i] if (value := key(r))]
+            index: dict[str, _Account] = {}
+            for batch in _batches(values):
+                for r in session.execute(accounts_with(column, batch)):
+                    _first(index, getattr(r, column), keep(r))
+            for i in open_groups:
+                found[i] = next((index[value] for r in groups[i]
+                                 if (value := key(r)) and value in index), None)
+        people = [i for i, account in enumerate(found) if account is None and not any(
+            r.company or r.erp_code or r.crm_code or r.tax_id for r in groups[i])]
+        numbers = [number for i in people for r in groups[i] for number in r.phones]
+        holders: list[tuple[int, str]] = []
+        for batch in _batches(numbers):
+            holders += [(h.account_id, h.number) for h in session.execute(
+                own_numbers_in(batch))]
+        for batch in _batches(aid for aid, _ in holders if aid not in accounts):
+            for r in session.execute(accounts_by_ids(batch)):
+                keep(r)
+        by_person: dict[tuple[str, str], _Account] = {}
+        for aid, number in holders:
+            _first(by_person, (accounts[aid].name_key, number), accounts[aid])
+        for i in people:
+            found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
+                             for number in r.phones
+                             if (name_key(r.name), number) in by_person), None)
+        chosen = {account.id: account for account in found if account is not None}
+        for batch in _batches(chosen):
+            for r in session.execute(own_phones_of(batch)):
+                chosen[r.account_id].phones.append(r.number)
+        return found
+
+    def _load_contacts(self, resolved: list[tuple[_Account, list[Row]]]) -> None:
+        """The stored contacts the rows name, each under the account its group means."""
+        wanted = {(account.id, name_key(row.name)) for account, rows in resolved
+                  for row in rows if row.company}
+        by_account = {account.id: account for account, _ in resolved}
+        contacts: dict[int, _Contact] = {}
+        for batch in _batches(account_id for account_id, _ in wanted):
+            for r in self.session.connection().execute(contacts_of(batch)):
+                if (r.account_id, r.name_key) not in wanted:
+                    continue
+                contact = _Contact(r.id, r.name, r.name_key, r.email, [])
+                by_account[r.account_id].contacts.setdefault(r.name_key, contact)
+                contacts[r.id] = contact
+        for batch in _batches(list(contacts)):
+            for r in self.session.connection().execute(phones_of_contacts(batch)):
+                contacts[r.contact_id].phones.append(r.number)
+
+    # --------------------------------------------------------------------- applying
+
+    def _apply_row(self, account: _Account | None, row: Row) -> _Account:
+        """One row, counted as the row-by-row import always counted it."""
+        report = self.report
+        name = row.company or row.name
+        fields = {k: v for k, v in {"name": name, "tax_id": row.tax_id,
+                                    "crm_code": row.crm_code, "erp_code": row.erp_code,
+                                    "name_key": name_key(name)}.items() if v}
+        if not row.company and row.email:
+            fields["email"] = row.email
+        changed = created = False
+        if account is None:
+            account = _Account(0, name, fields.get("email"), row.tax_id, row.crm_code,
+                               row.erp_code, fields["name_key"], [], new=True)
+            report.accounts_created += 1
+            created = True
         else:
-            account.phones = list(row.phones)
-            account.email = row.email or account.email
-    return list(accounts.values())
-
-
-def _apply(session: Session, row: Row, now: datetime, report: DirectoryReport) -> None:
-    name = row.company or row.name
-    account = _find_account(session, row)
-    fields = {k: v for k, v in {"name": name, "tax_id": row.tax_id, "crm_code": row.crm_code,
-                                "erp_code": row.erp_code, "name_key": name_key(name)}.items()
-              if v}
-    if not row.company and row.email:
-        fields["email"] = row.email
-    changed = False
-    if account is None:
-        account = DirectoryAccount(updated_at=now, **fields)
-        session.add(account)
-        session.flush()
-        report.accounts_created += 1
-        directory.set_words(session, account.id, None, name)
-        created = True
-    else:
-        created = False
-        renamed = account.name != name
-        if update_fields(account, fields):
-            account.updated_at = now
-            report.accounts_updated += 1
-            changed = True
+            renamed = account.name != name
+            if _update(account, fields):
+                account.dirty = True
+                report.accounts_updated += 1
+                changed = True
+            if renamed:
+                account.renamed = True
+        if not row.company:
+            if account.phones != list(row.phones):
+                account.phones = list(row.phones)
+                account.phones_changed = True
+                if not created and not changed:
+                    account.dirty = True
+                    report.accounts_updated += 1
+                    changed = True
+            if not created and not changed:
+                report.unchanged += 1
+            return account
+        key = name_key(row.name)
+        contact = account.contacts.get(key)
+        if contact is None:
+            account.contacts[key] = _Contact(0, row.name, key, row.email, list(row.phones),
+                                             new=True)
+            report.contacts_created += 1
+            return account
+        contact_fields = {"name": row.name, "name_key": key}
+        if row.email:
+            contact_fields["email"] = row.email
+        renamed = contact.name != row.name
+        contact_changed = _update(contact, contact_fields)
         if renamed:
-            directory.set_words(session, account.id, None, name)
-    if not row.company:
-        if directory.set_phones(session, account.id, None, row.phones) and not created \
-                and not changed:
-            account.updated_at = now
-            report.accounts_updated += 1
-            changed = True
-        if not created and not changed:
+            contact.renamed = True
+        if contact.phones != list(row.phones):
+            contact.phones = list(row.phones)
+            contact.phones_changed = True
+            contact_changed = True
+        if contact_changed:
+            contact.dirty = True
+            report.contacts_updated += 1
+        elif not created and not changed:
             report.unchanged += 1
-        return
-    contact = directory.find_contact(session, account.id, name_key(row.name))
-    contact_fields = {"name": row.name, "name_key": name_key(row.name)}
-    if row.email:
-        contact_fields["email"] = row.email
-    if contact is None:
-        contact = DirectoryContact(account_id=account.id, updated_at=now, **contact_fields)
-        session.add(contact)
-        session.flush()
-        directory.set_words(session, account.id, contact.id, row.name)
-        directory.set_phones(session, account.id, contact.id, row.phones)
-        report.contacts_created += 1
-        return
-    contact_changed = update_fields(contact, contact_fields)
-    if contact_changed:
-        directory.set_words(session, account.id, contact.id, row.name)
-    if directory.set_phones(session, account.id, contact.id, row.phones):
-        contact_changed = True
-    if contact_changed:
-        contact.updated_at = now
-        report.contacts_updated += 1
-    elif not created and not changed:
-        report.unchanged += 1
+        return account
+
+    # --------------------------------------------------------------------- writing
+
+    def _write(self, accounts: list[_Account]) -> None:
+        writer = self.writer
+        account_updates: list[dict[str, Any]] = []
+        contact_updates: list[dict[str, Any]] = []
+        own_phones: list[dict[str, Any]] = []
+        contact_phones: list[dict[str, Any]] = []
+        own_words: list[dict[str, Any]] = []
+        contact_words: list[dict[str, Any]] = []
+        for account in dict.fromkeys(accounts):  # an account two groups found: once
+            if account.new:
+                account.id = writer.account(account.name, account.email, account.tax_id,
+                                            account.crm_code, account.erp_code)
+                account.new = False
+                writer.phones(account.phones, account.id, None)
+                writer.words(account.name, account.id, None)
+            else:
+                if account.dirty:
+                    account_updates.append({
+                        "b_id": account.id, "b_name": account.name, "b_email": account.email,
+                        "b_tax_id": account.tax_id, "b_crm_code": account.crm_code,
+                        "b_erp_code": account.erp_code, "b_name_key": account.name_key,
+                        "b_now": self.now})
+                if account.phones_changed:
+                    own_phones.append({"b_account": account.id})
+                    writer.phones(account.phones, account.id, None)
+                if account.renamed:
+                    own_words.append({"b_account": account.id})
+                    writer.words(account.name, account.id, None)
+            account.dirty = account.phones_changed = account.renamed = False
+            for contact in account.contacts.values():
+                if contact.new:
+                    contact.id = writer.contact(account.id, contact.name, contact.email)
+                    contact.new = False
+                    writer.phones(contact.phones, account.id, contact.id)
+                    writer.words(contact.name, account.id, contact.id)
+                elif contact.dirty:
+                    contact_updates.append({
+                        "b_id": contact.id, "b_name": contact.name,
+                        "b_name_key": contact.name_key, "b_email": contact.email,
+                        "b_now": self.now})
+                    if contact.phones_changed:
+                        contact_phones.append({"b_contact": contact.id})
+                        writer.phones(contact.phones, account.id, contact.id)
+                    if contact.renamed:
+                        contact_words.append({"b_contact": contact.id})
+                        writer.words(contact.name, account.id, contact.id)
+                contact.dirty = contact.phones_changed = contact.renamed = False
+        session = self.session
+        for statement, params in ((UPDATE_ACCOUNT, account_updates),
+                                  (UPDATE_CONTACT, contact_updates),
+                                  (DELETE_OWN_PHONES, own_phones),
+                                  (DELETE_CONTACT_PHONES, contact_phones),
+                                  (DELETE_OWN_WORDS, own_words),
+                                  (DELETE_CONTACT_WORDS, contact_words)):
+            if params:
+                session.execute(statement, params)
+        writer.flush()
+        self.written = writer.next_account + writer.next_contact - self.first_ids
+        if self.written >= 2 * self.analyzed:  # the tables doubled: look again
+            self._analyze()
+            self.analyzed = self.written
 
 
-def _find_account(session: Session, row: Row) -> DirectoryAccount | None:
-    if row.company or row.erp_code or row.crm_code or row.tax_id:
-        return directory.find_account(session, erp_code=row.erp_code, crm_code=row.crm_code,
-                                      tax_id=row.tax_id,
-                                      name_key=name_key(row.company) if row.company else None)
-    # A private customer without codes: the same name and a number in common.
-    return session.scalar(
-        select(DirectoryAccount)
-        .join(DirectoryPhone, DirectoryPhone.account_id == DirectoryAccount.id)
-        .where(DirectoryPhone.number.in_(row.phones), DirectoryPhone.contact_id.is_(None),
-               DirectoryAccount.name_key == name_key(row.name))
-        .order_by(DirectoryAccount.id).limit(1))
+def _update(row: _Account | _Contact, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:
+    """Keep the lowest id for a key (the row-by-row import took the first stored)."""
+    current = index.get(key)
+    if current is None or account.id < current.id:
+        index[key] = account

@@ -78,3 +78,20 @@ def test_operations_and_categories_round_trip(cli: Run, tmp_path: Path) -> None:
     cats.write_text("- {code: copy, name: Copy, parent: nowhere}\n", encoding="utf-8")
     status, _, err = cli("categories", "import", str(cats))
     assert status == 1 and "entry 1 (copy): parent: 'nowhere' is not a category code" in err
+
+
+def test_a_directory_file_is_read_as_a_stream_past_the_import_cap(cli: Run,
+                                                                  tmp_path: Path) -> None:
+    """Dialer lists of a million rows are ordinary: IMPORT_MAX_BYTES caps YAML and other
+    CSV imports read whole, not this one."""
+    path = tmp_path / "big.csv"
+    rows = "".join(f"Cliente {n};6{n:08d}\n" for n in range(300))
+    path.write_text("\ufeffnombre;telefono1\n" + rows, encoding="utf-8")
+    cli.env["IMPORT_MAX_BYTES"] = "1000"
+    status, out, err = cli("directory", "import", str(path))
+    assert (status, err) == (0, "")
+    assert out == (f"imported {path}: accounts: 300 created, 0 updated; contacts: 0 created, "
+                   "0 updated; 0 rows unchanged\n")
+    path.write_bytes(b"\xff\xfen\x00o\x00")  # UTF-16
+    status, _, err = cli("directory", "import", str(path))
+    assert status == 1 and "not UTF-8 text: it looks like UTF-16" in err

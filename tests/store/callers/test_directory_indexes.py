@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.sql import Executable
 
-from store.callers import directory
+from store.callers import directory, directory_io
 from store.callers.directory import DirectoryAccount, DirectoryContact, _prefix_range
 from store.calls import registry
 from store.calls.registry import RegisteredCall
 from store.db import make_sessionmaker, transaction
-from testing.explain import assert_indexed
+from testing.explain import Query, assert_indexed, plan, plan_sql
 from tests.conftest import T0, Database
 
 QUERIES: dict[str, Executable] = {
@@ -60,3 +60,62 @@ def test_a_person_s_last_call_is_one_index_probe(db: Database) -> None:
 def test_prefix_ranges_stay_inside_the_index_alphabet(word: str, low: str,
                                                       high: str | None) -> None:
     assert _prefix_range(word) == (low, high)
+
+
+# The directory import's look-ups, and its per-row updates and deletions (executemany).
+IMPORT_QUERIES: dict[str, Executable] = {
+    **{f"accounts by {column}": directory_io.accounts_with(column, ["a", "b"])
+       for column in ("erp_code", "crm_code", "tax_id", "name_key")},
+    "accounts by id": directory_io.accounts_by_ids([1, 2]),
+    "own numbers among": directory_io.own_numbers_in(["+34600112233", "+34600445566"]),
+    "own phones of accounts": directory_io.own_phones_of([1, 2]),
+    "contacts of accounts": directory_io.contacts_of([1, 2]),
+    "phones of contacts": directory_io.phones_of_contacts([1, 2]),
+}
+IMPORT_WRITES: dict[str, tuple[Executable, dict[str, object]]] = {
+    "update an account": (directory_io.UPDATE_ACCOUNT, {
+        "b_id": 1, "b_name": "n", "b_email": None, "b_tax_id": None, "b_crm_code": None,
+        "b_erp_code": None, "b_name_key": "n", "b_now": T0}),
+    "update a contact": (directory_io.UPDATE_CONTACT, {
+        "b_id": 1, "b_name": "n", "b_name_key": "n", "b_email": None, "b_now": T0}),
+    "delete an account's phones": (directory_io.DELETE_OWN_PHONES, {"b_account": 1}),
+    "delete a contact's phones": (directory_io.DELETE_CONTACT_PHONES, {"b_contact": 1}),
+    "delete an account's words": (directory_io.DELETE_OWN_WORDS, {"b_account": 1}),
+    "delete a contact's words": (directory_io.DELETE_CONTACT_WORDS, {"b_contact": 1}),
+}
+
+
+@pytest.mark.parametrize("name", list(IMPORT_QUERIES))
+def test_the_import_s_look_ups_are_served_by_an_index(db: Database, name: str) -> None:
+    with transaction(make_sessionmaker(db.engine)) as session:
+        assert_indexed(session, IMPORT_QUERIES[name])
+
+
+@pytest.mark.parametrize("name", list(IMPORT_WRITES))
+def test_the_import_s_updates_and_deletions_find_their_rows_by_index(db: Database,
+                                                                      name: str) -> None:
+    statement, values = IMPORT_WRITES[name]
+    with transaction(make_sessionmaker(db.engine)) as session:
+        connection = session.connection()
+        compiled = statement.compile(dialect=connection.dialect)  # type: ignore[attr-defined]
+        processors = compiled._bind_processors
+        params = {key: processors[key](value) if key in processors else value
+                  for key, value in compiled.construct_params(values).items()}
+        if connection.dialect.name == "sqlite":
+            query = Query(compiled.string, tuple(params[key] for key in compiled.positiontup))
+        else:
+            query = Query(compiled.string, params)
+        lines = plan_sql(session, query)
+    assert lines and not [line for line in lines if line.strip().startswith(
+        ("SCAN directory_", "Seq Scan"))], lines
+
+
+def test_a_slice_of_staged_rows_is_an_index_range(db: Database) -> None:
+    with transaction(make_sessionmaker(db.engine)) as session:
+        connection = session.connection()
+        directory_io.staged.create(connection)
+        lines = plan(session, directory_io.staged_slice(0, 2000))
+        directory_io.staged.drop(connection)
+    assert any("ix_directory_import_rows_grp" in line for line in lines), lines
+    assert not any(line.strip().startswith(("SCAN directory_import_rows", "Seq Scan"))
+                   for line in lines), lines

@@ -242,3 +242,83 @@ def test_names_that_fold_longer_than_their_column_are_kept_and_found_again(
         keys = [len(k) for k in session.scalars(select(DirectoryAccount.name_key))]
         keys += [len(k) for k in session.scalars(select(DirectoryContact.name_key))]
     assert keys == [200, 200]
+
+
+def test_slices_of_a_few_groups_give_the_same_result(services: Services,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staged rows are merged a slice of account groups at a time: with one group per
+    slice and two rows per staging write, a re-import into a stored directory still finds
+    every account, contact and number (and counts them as one import at a time would)."""
+    from store.callers import directory_io
+
+    monkeypatch.setattr(directory_io, "SLICE", 1)
+    monkeypatch.setattr(directory_io, "STAGE_BATCH", 2)
+    monkeypatch.setattr(directory_io, "IN_MAX", 2)
+    assert load(services, GOOD) == ("accounts: 2 created, 0 updated; contacts: 2 created, "
+                                    "0 updated; 0 rows unchanged")
+    assert load(services, GOOD).endswith("3 rows unchanged")
+    moved = GOOD.replace("Luis Gómez;600445566;611223344", "Luis Gómez;600445566;611223355")
+    more = moved + "Marta Ruiz;600778899;;;;Acme SL;B12345674;1001;\n"
+    assert load(services, more) == ("accounts: 0 created, 0 updated; contacts: 1 created, "
+                                    "1 updated; 2 rows unchanged")
+    assert counts(services) == (2, 3, 5)
+
+
+def test_a_clash_in_a_later_slice_leaves_nothing_written(services: Services,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The first slices are written before a later one shows a bad row: the rejection
+    lists it, and the caller's rollback takes back what the earlier slices wrote."""
+    from store.callers import directory_io
+
+    monkeypatch.setattr(directory_io, "SLICE", 1)
+    text = GOOD + "Otra Acme;699000333;;;;Acme SL;B12345674;1002;\n"  # another CRM code
+    with pytest.raises(ImportRejected) as caught:
+        load(services, text)
+    assert [(p.entry, p.field) for p in caught.value.problems] == [("line 5", "crm_code")]
+    assert counts(services) == (0, 0, 0)
+
+
+def test_the_entry_model_gives_every_problem_of_a_row_by_field() -> None:
+    from pydantic import ValidationError
+
+    from store.callers.directory_csv import DirectoryEntry, problems
+
+    with pytest.raises(ValidationError) as caught:
+        DirectoryEntry.model_validate(
+            {"name": "", "phone1": "12345", "email": "nope", "tax_id": "12345678A",
+             "erp_code": "E" * 65, "__extra__": "x"}, context={"region": "ES"})
+    found = [(p.entry, p.field) for p in problems(caught.value, "line 9")]
+    assert found == [("line 9", "row"), ("line 9", "name"), ("line 9", "phone1"),
+                     ("line 9", "email"), ("line 9", "tax_id"), ("line 9", "erp_code")]
+    entry = DirectoryEntry.model_validate(
+        {"name": "Ana", "phone1": "600 11 22 33", "phone2": "+34600112233",
+         "email": "Ana@Example.ORG", "tax_id": "b-12.345.674"}, context={"region": "ES"})
+    row = entry.row("line 2")
+    assert (row.phones, row.email, row.tax_id) == (("+34600112233",), "ana@example.org",
+                                                   "ESB12345674")
+
+
+def test_a_large_import_refreshes_postgresql_s_statistics(db: Database, services: Services,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Stale statistics of a table that grew from a few rows to a million make PostgreSQL
+    read it whole for each slice's look-ups: past ANALYZE_FROM new rows the import
+    refreshes them (reltuples: -1 before a table is first analyzed)."""
+    from sqlalchemy import text
+
+    from store.callers import directory_io
+
+    if db.url.startswith("sqlite"):
+        pytest.skip("SQLite's planner takes the indexes without statistics")
+
+    def tuples() -> float:
+        with transaction(services.sessions) as session:
+            return float(session.scalar(text(
+                "SELECT reltuples FROM pg_class WHERE oid = 'directory_account'::regclass")))
+
+    load(services, "name;phone1\nAna;600112233\n")
+    assert tuples() <= 0
+    monkeypatch.setattr(directory_io, "ANALYZE_FROM", 2)
+    load(services, GOOD)
+    assert tuples() == 3
