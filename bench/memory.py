@@ -256,6 +256,7 @@ def plan_week(cli: Cli, server: Gunicorn, client: httpx.Client, sink: chat.Slack
             people.link_chat_id(session, coordinator, "slack", COORDINATOR_SLACK)
         assert server.pid is not None
         workers = children(server.pid)
+        before = {pid: m.rss_mb for pid in workers if (m := read_memory(pid)) is not None}
         reset = all([reset_peak(pid) for pid in workers])
         body = chat.slack_bodies(f"plan {PLAN_WEEK:%Y-%m-%d}", sink.response_url,
                                  user_id=COORDINATOR_SLACK, user_name=COORDINATOR)(0)
@@ -287,7 +288,8 @@ def plan_week(cli: Cli, server: Gunicorn, client: httpx.Client, sink: chat.Slack
     peaks = {pid: peak_mb(pid) for pid in workers}
     lines = [f"  {'planning':<22} worker {pid:>7}: peak RSS {(peaks[pid] or 0):6.1f} MB "
              f"(VmHWM{' since the plan was asked' if reset else ', since the worker began'}"
-             f"; sampled every 20 ms: {sampled[pid]:.1f} MB)" for pid in workers]
+             f"; sampled every 20 ms: {sampled[pid]:.1f} MB; {before.get(pid, 0):.1f} MB "
+             "before the ask)" for pid in workers]
     peak = max([p for p in peaks.values() if p is not None] + list(sampled.values()))
     lines.append(f"  plan: {size} people × {PLAN_LINES} lines, week of {PLAN_WEEK}, "
                  f"{summary['cells']} cells, asked as /switchboard plan by a coordinator "
