@@ -46,6 +46,9 @@ def test_without_a_plan_the_peak_is_not_measured(bench: Bench) -> None:
     status, out, err = bench("memory", "--requests", "0", "--plan-people", "0")
     assert "planner peak: not measured (--plan-people 0)" in out, out + err
     assert "after the plan" not in out
+    idle = re.search(r"target: idle worker ≤ 150 MB RSS: (met|MISSED)", out)
+    assert idle is not None, out
+    assert status == (0 if idle[1] == "met" else 1), err  # the idle target alone decides
 
 
 def test_memory_is_read_from_proc() -> None:
