@@ -84,13 +84,16 @@ def google_headers(token: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- Slack
 
 
-def slack_bodies(text: str, response_url: str) -> Callable[[int], bytes]:
-    """``/switchboard TEXT`` from Alice in a channel; body number N has a trigger id of its
-    own (with the run's tag: a door that answers a repeated trigger id from the store, as
-    Slack's redeliveries deserve, must not be timed on that cheap path)."""
+def slack_bodies(text: str, response_url: str, *, user_id: str = SLACK_USER,
+                 user_name: str = ALICE) -> Callable[[int], bytes]:
+    """``/switchboard TEXT`` from Alice (or ``user_id``) in a channel; body number N has a
+    trigger id of its own (with the run's tag: a door that answers a repeated trigger id
+    from the store, as Slack's redeliveries deserve, must not be timed on that cheap
+    path)."""
     run = uuid.uuid4().hex[:8]
-    template = urlencode({"command": "/switchboard", "text": text, "user_id": SLACK_USER,
-                          "user_name": ALICE, "channel_id": "C0BENCH", "channel_name": "general",
+    template = urlencode({"command": "/switchboard", "text": text, "user_id": user_id,
+                          "user_name": user_name, "channel_id": "C0BENCH",
+                          "channel_name": "general",
                           "team_id": SLACK_TEAM, "trigger_id": f"bench.{run}.{_N}",
                           "response_url": response_url}).encode()
     return lambda number: template.replace(_N.encode(), str(number).encode())

@@ -14,11 +14,17 @@ from __future__ import annotations
 import argparse
 import random
 import time as timing
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bench.report import header, quiet_logs
 from bot.cli.base import EXIT_FAILED, EXIT_OK, Cli, Subparsers
 from commands.shifts.planning.model import OPTIMAL, Outcome, Slot, Week, Worker, solve
+from store.shifts import planning, timetable
+from store.shifts.planning import IMPORT, AvailabilityRule, FixedTurn
+from store.team.people import Person
 
 SIZES = ((20, 4), (50, 8), (100, 12), (200, 20))
 LARGE = (1000, 50)
@@ -68,6 +74,61 @@ def generate(people: int, lines: int, seed: int = 7) -> Week:
     for s in rng.sample(range(len(slots)), 3):  # 15% of the turns have a fixed person
         fixed[s, 0] = rng.choice(workers).key
     return Week(slots, workers, fixed, line_names=[f"L{n + 1}" for n in range(lines)])
+
+
+ABSENT = "absent, "
+HARD = "hard-busy, '"
+
+
+def store_week(session: Session, week: Week, monday: date, now: datetime) -> int:
+    """Write a generated week into the store, so the product plans it as its own from
+    ``monday`` on: its turns (each weekday's definitions, with the week's lines), its people
+    (agents with their load and table; everyone already there keeps no load, so only
+    these are planned), their weekly rules (hard and negotiable, with their reasons), their
+    days off as dated hard all-day rules, and the fixed turns. Returns the people added."""
+    first = min(s.day for s in week.slots)  # a Monday: a slot's offset is its weekday
+    per_day = max(s.turn for s in week.slots) + 1
+    timetable.replace_turn_definitions(session, [
+        {"weekday": (s.day - first).days, "start": s.start, "end": s.end, "lines": s.lines}
+        for s in week.slots])
+    session.execute(update(Person).values(ideal_load=None))
+    people: dict[str, Person] = {}
+    for worker in week.workers:
+        person = Person(key=worker.key, name=worker.name, ideal_load=worker.ideal,
+                        desk=worker.table, groups=list(worker.groups), created_at=now)
+        session.add(person)
+        people[worker.key] = person
+    session.flush()
+    rules: list[AvailabilityRule] = []
+    for worker in week.workers:
+        person_id = people[worker.key].id
+        days: dict[int, dict[int, tuple[bool, str]]] = {}
+        for slot, why in worker.blocked.items():
+            days.setdefault(slot // per_day, {})[slot % per_day] = (True, why)
+        for slot, why in worker.reluctant.items():
+            days.setdefault(slot // per_day, {}).setdefault(slot % per_day, (False, why))
+        for day, marks in sorted(days.items()):
+            if any(why.startswith(ABSENT) for _, why in marks.values()):
+                rules.append(AvailabilityRule(
+                    person_id=person_id, day=monday + timedelta(days=day), bits="", hard=True,
+                    reason=next(w for _, w in marks.values() if w.startswith(ABSENT))
+                    .removeprefix(ABSENT), source=IMPORT, created_at=now))
+                continue
+            for hard in (True, False):
+                mine = {t: why for t, (h, why) in marks.items() if h is hard}
+                if not mine:
+                    continue
+                reason = next(iter(mine.values())).removeprefix(HARD).rstrip("'")
+                bits = "".join("1" if t in mine else "0" for t in range(per_day))
+                rules.append(AvailabilityRule(
+                    person_id=person_id, weekday=day, bits=bits, hard=hard, reason=reason,
+                    source=IMPORT, created_at=now))
+    planning.replace_imported_rules(session, rules)
+    planning.replace_fixed_turns(session, [
+        FixedTurn(weekday=(week.slots[s].day - first).days,
+                  turn=week.slots[s].turn, line=line, person_id=people[key].id)
+        for (s, line), key in sorted(week.fixed.items())])
+    return len(people)
 
 
 def add_parser(sub: Subparsers) -> None:

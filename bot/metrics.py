@@ -2,7 +2,7 @@
 
 Every label takes its values from a closed set (command names, outcomes, door names,
 PBX backends and the methods of the PBX interface, platforms, job names, refusal
-reasons): no person, phone number or free text ever becomes a label.
+reasons, the planner's statuses): no person, phone number or free text ever becomes a label.
 
 Under gunicorn each worker writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR``
 (set up by ``bot/gunicorn_conf.py`` in the master before any worker starts) and
@@ -41,6 +41,7 @@ from sqlalchemy import Engine, event
 
 from bot.doors.http import bearer_token, same_secret, unauthorized
 from commands.dispatch import Result
+from commands.shifts.planning.model import FEASIBLE, INFEASIBLE, OPTIMAL, UNKNOWN
 from integrations.clock import Clock
 from integrations.pbx import CallInfo, LiveQueue, MemberStatus, Pbx, PbxError
 from store.db import reading
@@ -89,10 +90,12 @@ AMI_CONNECTED = Gauge("switchboard_ami_connected",
 DB_POOL_IN_USE = Gauge("switchboard_db_pool_in_use",
                        "Database connections checked out of the pools, over the live processes",
                        multiprocess_mode="livesum")
-# The planner observes its solves here once it lands (status: optimal, feasible, infeasible,
-# timeout…).
+# Every week plan the product makes (``switchboard plan``, chat /plan): its seconds from the
+# capacity check to the solver's answer, by the planner's status.
+PLANNER_STATUSES = (OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN)
 PLANNER_SOLVE_SECONDS = Histogram("switchboard_planner_solve_seconds",
-                                  "Planner solves, by solver status", ["status"],
+                                  "Planner solves (model building included), by status "
+                                  "(optimal, feasible, infeasible, unknown)", ["status"],
                                   buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120))
 
 # Series read from the database when scraped.
@@ -130,6 +133,13 @@ def job_done(job: str, failed: bool, now: datetime) -> None:
         JOB_FAILURES.labels(job=job).inc()
     else:
         JOB_LAST_SUCCESS.labels(job=job).set(now.timestamp())
+
+
+def planner_solved(status: str, seconds: float) -> None:
+    """The planner's observer (``Services.on_solve``): one observation per solve; a status
+    outside the planner's four is counted as ``unknown``, so the label set stays closed."""
+    label = status if status in PLANNER_STATUSES else UNKNOWN
+    PLANNER_SOLVE_SECONDS.labels(status=label).observe(max(0.0, seconds))
 
 
 def ami_state(connected: bool) -> None:

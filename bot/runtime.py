@@ -75,6 +75,7 @@ def build_services(settings: Settings, *, sessions: sessionmaker[Session] | None
         notifier=OutboxNotifier(settings, clock),
         directory=build_directory(settings, sessions, odoo),
         hr=build_hr(settings, sessions, odoo),
+        on_solve=metrics.planner_solved,
     )
 
 

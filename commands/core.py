@@ -320,6 +320,8 @@ class Services:
     directory: Directory
     # Leaves and public holidays (integrations.hr); None: only what the store holds.
     hr: Hr | None = field(default=None)
+    # Told of every planner solve (its status and seconds): the metrics; None: nobody.
+    on_solve: Callable[[str, float], None] | None = field(default=None)
 
 
 CommandFn = Callable[[Context, Services], Reply]

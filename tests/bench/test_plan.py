@@ -4,10 +4,15 @@ measured by running it, not here)."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
-from bench.plan import generate
+from bench.plan import MONDAY, generate, store_week
 from bot.cli.main import main
+from commands.core import Services
+from commands.shifts.planning.inputs import Options, build
 from commands.shifts.planning.model import OPTIMAL, solve
+from store.db import reading, transaction
+from tests.conftest import T0
 
 
 def test_the_benchmark_prints_its_figures_and_checks_determinism() -> None:
@@ -32,3 +37,23 @@ def test_generated_weeks_are_realistic() -> None:
     assert 8 <= len(with_rules) <= 25 and 1 <= len(absent) <= 12 and week.fixed
     outcome = solve(week, time_limit=30)
     assert outcome.status == OPTIMAL
+
+
+def test_a_generated_week_stored_is_the_week_the_product_plans(demo: Services) -> None:
+    """What ``bench memory`` plans through chat: the store gives back the generated week
+    (its turns, people, loads, tables, hard and negotiable turns, days off, fixed turns)."""
+    week = generate(40, 4)
+    monday = date(2030, 2, 4)  # no holiday in that week
+    with transaction(demo.sessions) as session:
+        assert store_week(session, week, monday, T0) == 40
+    with reading(demo.sessions) as session:
+        planned = build(session, demo.settings, monday, Options()).week
+    assert [(s.day - monday, s.turn, s.start, s.end, s.lines) for s in planned.slots] == [
+        (s.day - MONDAY, s.turn, s.start, s.end, s.lines) for s in week.slots]
+    assert [w.key for w in planned.workers] == [w.key for w in week.workers]  # nobody else
+    for made, got in zip(week.workers, planned.workers, strict=True):
+        assert (got.ideal, got.prorated, got.table) == (made.ideal, made.prorated, made.table)
+        assert set(got.blocked) == set(made.blocked), made.key
+        assert set(got.reluctant) == set(made.reluctant) - set(made.blocked), made.key
+        assert got.bound <= made.bound
+    assert planned.fixed == week.fixed

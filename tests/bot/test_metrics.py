@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from bot.runtime import build_services
 from bot.scheduler import Background, ClockJob, Job
 from commands.core import Reply, Services, Where
 from commands.dispatch import Incoming
+from commands.shifts.planning.drafts import make_draft
+from commands.shifts.planning.inputs import Options
 from integrations.clock import FixedClock
 from integrations.pbx import PbxError, PbxUnreachable
 from integrations.pbx.asterisk.ami import AmiClient
@@ -210,6 +213,37 @@ def test_scheduled_jobs_count_runs_failures_and_the_last_success(
     assert value("switchboard_job_failures_total", job="metrics-bad") >= 1
     assert value("switchboard_job_failures_total", job="metrics-clock") >= 1
     assert value("switchboard_job_last_success_timestamp_seconds", job="metrics-bad") == 0
+
+
+def test_the_production_services_count_every_planner_solve(db: Database) -> None:
+    services = build_services(make_settings(DATABASE_URL=db.url))
+    try:
+        assert services.on_solve == metrics.planner_solved
+    finally:
+        services.sessions.kw["bind"].dispose()
+
+
+def test_a_plan_is_counted_by_its_status_with_its_seconds(demo: Services) -> None:
+    counted = replace(demo, on_solve=metrics.planner_solved)
+    labels = {"status": "optimal"}
+    before = value("switchboard_planner_solve_seconds_count", **labels)
+    seconds = value("switchboard_planner_solve_seconds_sum", **labels)
+    summary = make_draft(counted, date(2026, 11, 30), Options(time_limit=10))
+    assert summary["status"] == "optimal"
+    assert value("switchboard_planner_solve_seconds_count", **labels) == before + 1
+    assert value("switchboard_planner_solve_seconds_sum", **labels) == pytest.approx(
+        seconds + summary["seconds"], abs=0.001)
+    # Services without the observer (a test's, a tool's) count nothing.
+    make_draft(demo, date(2026, 11, 30), Options(time_limit=10))
+    assert value("switchboard_planner_solve_seconds_count", **labels) == before + 1
+
+
+def test_planner_statuses_stay_a_closed_set() -> None:
+    before = value("switchboard_planner_solve_seconds_count", status="unknown")
+    metrics.planner_solved("MODEL_INVALID: 42 people", 0.5)
+    assert value("switchboard_planner_solve_seconds_count", status="unknown") == before + 1
+    assert value("switchboard_planner_solve_seconds_count",
+                 status="MODEL_INVALID: 42 people") == 0
 
 
 def test_the_ami_connection_state_follows_the_connection() -> None:

@@ -46,6 +46,8 @@ def make_draft(services: Services, monday: date, options: Options,
     with reading(services.sessions) as session:
         plan = build(session, services.settings, monday, options)
     outcome = solve(plan.week, time_limit=options.time_limit)
+    if services.on_solve is not None:
+        services.on_solve(outcome.status, outcome.seconds)
     cells = draft_cells(plan, outcome)
     summary = summarize(plan, outcome)
     with transaction(services.sessions) as session:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
 from tests.bot.cli.test_cli import Run
 from tests.conftest import Database
@@ -55,6 +56,12 @@ ferran 0001 # late lessons
 ONESHOT = "+carme 2023-08-08 # medical\n"
 
 VACATION = "david dl # vacances\n"
+
+
+def solves(status: str = "optimal") -> float:
+    """The planner solves /metrics has counted in this process with ``status``."""
+    return REGISTRY.get_sample_value("switchboard_planner_solve_seconds_count",
+                                     {"status": status}) or 0.0
 
 FORCED = """\
 timetable:
@@ -115,9 +122,11 @@ def test_the_tomatic_path_end_to_end(cli: Run, tmp_path: Path) -> None:
     assert outputs[3].endswith("4 availability rules (2 hard, 2 negotiable); 0 imported "
                                "before were replaced\n")
     assert "1 absences in the week of 2023-08-07" in outputs[4]
+    counted = solves()
     status, out, err = cli("plan", "2023-08-07", "--lines", "2", "--forced",
                            files["forced-turns.yaml"], "--tomatic-config", files["config.yaml"])
     assert (status, err) == (0, "")
+    assert solves() == counted + 1  # the CLI's solve is counted in the metrics
     lines = out.splitlines()
     assert lines[0].startswith("Plan for the week of 2023-08-07: optimal, cost ")
     assert "Closed 2023-08-11: Festa major." in lines
@@ -207,7 +216,9 @@ def test_fixed_turns_are_stored_and_a_missing_draft_is_explained(cli: Run,
 
 def test_plan_said_from_the_shell_finishes_before_the_process_ends(cli: Run) -> None:
     assert cli("demo")[0] == 0
+    counted = solves()
     status, out, _ = cli("say", "--as", "carla", "/plan 2030-01-07")
     assert status == 0 and out.startswith("Planning the week of Mon 07 Jan in the background")
+    assert solves() == counted + 1  # chat's background solve is counted in the metrics
     status, out, _ = cli("plan", "show", "2030-01-07")
     assert status == 0 and out.startswith("Plan for the week of 2030-01-07: optimal")
