@@ -523,7 +523,8 @@ class DeskDoor:
         emptied = []
         for key, cell in sorted(live.items()):
             status, person = state(cell)
-            if key not in drafted and (status, person) != (NOBODY, None):
+            begun = datetime.combine(cell.day, cell.start, tz) <= now  # publishing keeps it
+            if key not in drafted and not begun and (status, person) != (NOBODY, None):
                 emptied.append(f"{cell.day:%a %d %b} {cell.start:%H:%M} line {cell.line}: "
                                f"{said(status, person)}")
         summary = dict(row.summary)

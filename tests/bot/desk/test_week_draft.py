@@ -151,3 +151,22 @@ def test_a_bad_week_or_no_draft_is_said(desk: Desk, demo: Services) -> None:
     none = desk.post("/desk/week/publish", {"week": str(NEXT_MONDAY)})
     assert none.status_code == 409  # type: ignore[attr-defined]
     assert b"There is no draft for the week of 2026-11-30" in none.data  # type: ignore[attr-defined]
+
+
+def test_a_begun_week_marks_the_cells_publishing_keeps(desk: Desk, demo: Services) -> None:
+    monday = date(2026, 11, 23)  # the clock: Mon 23 Nov 09:00, turn 1 has just begun
+    make_draft(demo, monday, Options(time_limit=20))
+    desk.sign_in("carla")
+    page = desk.client.get(f"/desk/week?start={monday}").text
+    grid = page[page.index('class="week draft-grid"'):]
+    seats = re.findall(r'<li class="seat( differs)?" data-day="([\d-]+)" data-turn="(\d+)"'
+                       r'[^>]*>(.*?)</li>', grid, re.DOTALL)
+    differ = [(day, turn, body) for mark, day, turn, body in seats if mark]
+    begun = [(day, turn) for day, turn, body in differ if "but begun: kept" in body]
+    assert differ and all(seat == ("2026-11-23", "1") for seat in begun)
+    assert len(begun) == len([d for d in differ if d[:2] == ("2026-11-23", "1")])
+    assert begun, "the draft changes someone on the turn under way"
+    done = desk.post("/desk/week/publish", {"week": str(monday), "confirm": "yes"})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    flashed = desk.client.get(f"/desk/week?start={monday}").text
+    assert f"Published the week of {monday}: {len(differ) - len(begun)} cells changed" in flashed
