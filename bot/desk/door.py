@@ -15,7 +15,9 @@ Routes (all under /desk; every page needs a session, POSTs need the session's CS
     POST /desk/signout             end this session
     GET  /desk/board[?wall=1]      the live board; /desk/board/live: its body (ETag/304)
     POST /desk/do                  run a command's button (command, args)
-    GET  /desk/week[?start=DATE]   the week grid; POST /desk/week/cell, /desk/week/swap
+    GET  /desk/week[?start=DATE]   the week grid (and the planner's draft, for coordinators);
+                                   POST /desk/week/cell, /desk/week/swap, /desk/week/plan,
+                                   /desk/week/publish (a confirmation, then confirm=yes)
     GET  /desk/week/export.yaml|.csv?start=DATE
     GET  /desk/callbacks           due/open callbacks and the slots grid;
                                    POST /desk/callbacks/book
@@ -30,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
@@ -70,6 +72,7 @@ from commands.queue.board import board
 from commands.queue.waiting import waiting_section
 from commands.shifts.calendar_feed import feed_url
 from commands.shifts.day_plan import DayPlan, day_plan
+from commands.shifts.planning.drafts import draft_timetable_cells, status_line
 from commands.stats.card import figure_rows, report_for
 from commands.stats.chart import render_png
 from commands.stats.export import csv_rows
@@ -79,8 +82,9 @@ from store.calls import registry
 from store.db import reading
 from store.exports import csv_text
 from store.queue import activity
-from store.shifts import absences
-from store.shifts.timetable import HOLIDAY, PERSON
+from store.shifts import absences, planning, timetable
+from store.shifts.planning import PlanDraft
+from store.shifts.timetable import HOLIDAY, NOBODY, PERSON, TimetableCell
 from store.shifts.timetable_io import export_csv, export_yaml, parse_date
 from store.team import desk_sessions, people
 from store.team.people import Person, Role
@@ -181,6 +185,8 @@ class DeskDoor:
             ("/week", "week", self.week, ["GET"]),
             ("/week/cell", "week_cell", self.week_cell, ["POST"]),
             ("/week/swap", "week_swap", self.week_swap, ["POST"]),
+            ("/week/plan", "week_plan", self.week_plan, ["POST"]),
+            ("/week/publish", "week_publish", self.week_publish, ["POST"]),
             ("/week/export.yaml", "week_yaml", self.week_yaml, ["GET"]),
             ("/week/export.csv", "week_csv", self.week_csv, ["GET"]),
             ("/callbacks", "callbacks", self.callbacks, ["GET"]),
@@ -416,13 +422,18 @@ class DeskDoor:
             everyone = [(p.key, p.name) for p in people.all_people(session, active_only=True)]
             person = session.get(Person, viewer.person_id)
             calendar = feed_url(session, self.settings, person) if person else None
+            # The planner's draft of the week, beside the live grid: for coordinators only,
+            # as /plan show is theirs.
+            row = planning.draft(session, monday) if viewer.allows(Role.COORDINATOR) \
+                else None
+            draft = self.draft_panel(session, row, plans) if row is not None else None
         log = self.run(viewer, "timetable", "log 20") if viewer.allows(Role.COORDINATOR) \
             else None
         return self.page("week.html", monday=monday, plans=plans, grid=grid,
                          everyone=everyone, previous=monday - timedelta(days=7),
                          next=monday + timedelta(days=7), calendar=calendar,
                          log=shown(log.reply) if log is not None else None,
-                         can_edit=viewer.allows(Role.COORDINATOR))
+                         can_edit=viewer.allows(Role.COORDINATOR), draft=draft)
 
     def grid(self, session: Session, plans: list[DayPlan]) -> list[list[dict[str, Any]]]:
         """Rows of turns (by number), one cell per day: its lines and who is on each."""
@@ -453,6 +464,79 @@ class DeskDoor:
             rows.append(row)
         return rows
 
+    def draft_panel(self, session: Session, row: PlanDraft, plans: list[DayPlan]
+                    ) -> dict[str, Any]:
+        """The week's draft as a second grid in the live grid's layout (days × turns ×
+        lines), each cell marked where it differs from the live timetable, with the
+        planner's summary: its status, cost, bound and gap, the turns that could not be
+        filled, every penalty in words and the loads."""
+        team = people.all_people(session)
+        by_id = {p.id: p for p in team}
+        cells = draft_timetable_cells(row, {p.key: p.id for p in team})
+        live = {(c.day, c.start, c.line): c
+                for c in timetable.cells_between(session, row.monday,
+                                                 row.monday + timedelta(days=6))}
+        tz = self.settings.timezone
+        now = self.now()
+
+        def state(cell: TimetableCell | None) -> tuple[str, Person | None]:
+            if cell is None or cell.status not in (PERSON, HOLIDAY):
+                return NOBODY, None
+            person = by_id.get(cell.person_id) if cell.person_id is not None else None
+            if cell.status == PERSON and person is None:
+                return NOBODY, None  # as publishing writes a person no longer known
+            return cell.status, person
+
+        def said(status: str, person: Person | None) -> str:
+            return person.name if person is not None else (
+                "holiday" if status == HOLIDAY else "nobody")
+
+        days: dict[date, dict[time, list[TimetableCell]]] = {}
+        for cell in cells:
+            days.setdefault(cell.day, {}).setdefault(cell.start, []).append(cell)
+        columns = sorted({p.day for p in plans} | set(days))
+        turns = {day: sorted(days.get(day, {})) for day in columns}
+        rows: list[list[dict[str, Any]]] = []
+        differ = 0
+        for index in range(max((len(t) for t in turns.values()), default=0)):
+            out: list[dict[str, Any]] = []
+            for day in columns:
+                if index >= len(turns[day]):
+                    out.append({"day": day, "label": None, "seats": []})
+                    continue
+                start = turns[day][index]
+                seats = []
+                for cell in sorted(days[day][start], key=lambda c: c.position):
+                    status, person = state(cell)
+                    was_status, was = state(live.get((day, start, cell.line)))
+                    differs = (status, person) != (was_status, was)
+                    differ += differs
+                    seats.append({"line": cell.line, "person": person,
+                                  "holiday": status == HOLIDAY, "differs": differs,
+                                  "was": said(was_status, was),
+                                  "begun": datetime.combine(day, start, tz) <= now})
+                end = days[day][start][0].end
+                out.append({"day": day, "label": f"{start:%H:%M}–{end:%H:%M}",
+                            "number": index + 1, "seats": seats})
+            rows.append(out)
+        drafted = {(c.day, c.start, c.line) for c in cells}
+        emptied = []
+        for key, cell in sorted(live.items()):
+            status, person = state(cell)
+            begun = datetime.combine(cell.day, cell.start, tz) <= now  # publishing keeps it
+            if key not in drafted and not begun and (status, person) != (NOBODY, None):
+                emptied.append(f"{cell.day:%a %d %b} {cell.start:%H:%M} line {cell.line}: "
+                               f"{said(status, person)}")
+        summary = dict(row.summary)
+        maker = by_id.get(row.made_by_id) if row.made_by_id is not None else None
+        return {
+            "monday": row.monday, "columns": columns, "rows": rows, "differ": differ,
+            "emptied": emptied, "summary": summary, "status_line": status_line(summary),
+            "made_at": row.made_at.astimezone(tz), "made_by": maker.name if maker else None,
+            "published_at": row.published_at.astimezone(tz) if row.published_at else None,
+            "has_plan": summary.get("status") in ("optimal", "feasible"),
+        }
+
     def week_cell(self) -> Response:
         viewer = self.guard(Role.COORDINATOR, post=True)
         if isinstance(viewer, Response):
@@ -473,6 +557,49 @@ class DeskDoor:
                          form.get("day", ""), form.get("turn", "")])
         return self.after_action(self.run(viewer, "swap", args),
                                  f"/desk/week?start={form.get('day', '')}")
+
+    def week_field(self) -> date | Response:
+        """The Monday of the form's ``week`` (any day of it), or the refusal naming it."""
+        day = parse_date(request.form.get("week", ""))
+        if day is None:
+            return self.refuse(400, "week: give a day of the week as YYYY-MM-DD (its Monday "
+                                    "is the week planned).")
+        return day - timedelta(days=day.weekday())
+
+    def week_plan(self) -> Response:
+        """Plan the week: /plan WEEK, solved in the background as in chat (the summary
+        comes as a DM; the draft shows here once it is made)."""
+        viewer = self.guard(Role.COORDINATOR, post=True)
+        if isinstance(viewer, Response):
+            return viewer
+        monday = self.week_field()
+        if isinstance(monday, Response):
+            return monday
+        return self.after_action(self.run(viewer, "plan", f"{monday:%Y-%m-%d}"),
+                                 f"/desk/week?start={monday:%Y-%m-%d}")
+
+    def week_publish(self) -> Response:
+        """Publish the week's draft as /plan publish does: first its question (a page with
+        the confirmation form), then, with ``confirm=yes``, /plan publish WEEK confirm."""
+        viewer = self.guard(Role.COORDINATOR, post=True)
+        if isinstance(viewer, Response):
+            return viewer
+        monday = self.week_field()
+        if isinstance(monday, Response):
+            return monday
+        confirm = request.form.get("confirm", "")
+        if confirm not in ("", "yes"):
+            return self.refuse(400, "confirm: publish from the confirmation page (yes), or "
+                                    "leave it out to be asked.")
+        iso = f"{monday:%Y-%m-%d}"
+        back = f"/desk/week?start={iso}"
+        if confirm:
+            return self.after_action(self.run(viewer, "plan", f"publish {iso} confirm"), back)
+        result = self.run(viewer, "plan", f"publish {iso}")
+        if not result.ok:
+            return self.after_action(result, back)
+        question = shown(result.reply)  # its Publish button is the form of the page
+        return self.page("publish.html", monday=monday, question=question["text"], back=back)
 
     def week_yaml(self) -> Response:
         viewer = self.guard()

@@ -110,7 +110,7 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
 # --------------------------------------------------------------------------- showing
 
 
-def _status_line(summary: dict[str, Any]) -> str:
+def status_line(summary: dict[str, Any]) -> str:
     status = summary["status"]
     week = summary["week"]
     if status == "optimal":
@@ -125,7 +125,7 @@ def _status_line(summary: dict[str, Any]) -> str:
 
 
 def summary_text(summary: dict[str, Any], *, full: bool = True) -> str:
-    lines = [_status_line(summary)]
+    lines = [status_line(summary)]
     lines.append(f"Solved in {summary['seconds']:.2f} s (limit {summary['time_limit']:g} s); "
                  f"{summary['filled']} of {summary['cells']} cells filled over "
                  f"{summary['service_days']} service days.")
@@ -167,7 +167,7 @@ def summary_card(summary: dict[str, Any], *, limit: int = 12) -> Reply:
         sections.append(Section(title="Below their prorated load", rows=tuple(
             (load["name"], f"{load['planned']} of {load['prorated']} (bound {load['bound']})")
             for load in short[:limit])))
-    text = (_status_line(summary) + f" {summary['filled']} of {summary['cells']} cells "
+    text = (status_line(summary) + f" {summary['filled']} of {summary['cells']} cells "
             f"filled, solved in {summary['seconds']:.1f} s.")
     return Reply(text, tuple(sections), private=True)
 

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,9 @@ from bot.doors.http import sign
 from commands.core import Services
 from commands.dispatch import Dispatcher
 from commands.registry import COMMANDS
+from commands.shifts.planning import chat as planning_chat
+from commands.shifts.planning.drafts import make_draft
+from commands.shifts.planning.inputs import Options
 from integrations.clock import FixedClock
 from store.db import transaction
 from store.team import desk_sessions, people
@@ -149,6 +153,47 @@ def test_an_agent_cannot_change_a_cell(desk: Desk, tmp_path: Path) -> None:
     assert desk.chat.say("carla", "/timetable log") == before
 
 
+def test_a_coordinator_plans_the_week_and_publishes_the_draft(desk: Desk,
+                                                             tmp_path: Path) -> None:
+    desk.sign_in("carla")
+    desk.open("/desk/week?start=2026-11-30")
+    assert "No draft for this week." in desk.text("#draft")
+    desk.driver.find_element(By.CSS_SELECTOR, ".plan-form button").click()
+    desk.wait_for_text(".flash", "Planning the week of Mon 30 Nov in the background")
+    assert planning_chat.wait(120)  # the solve runs in the server's process, as in chat
+    desk.open("/desk/week?start=2026-11-30")
+    panel = desk.text("#draft")
+    assert "Plan for the week of 2026-11-30: optimal" in panel and "Loads" in panel
+    marked = desk.driver.find_elements(By.CSS_SELECTOR, ".draft-grid .seat.differs")
+    assert marked and f"{len(marked)} cells differ from the live timetable" in panel
+    desk.driver.execute_script("document.getElementById('draft').scrollIntoView()")
+    screenshot(desk.driver, tmp_path, "week-draft")
+    desk.driver.execute_script("document.querySelector('#draft h3').scrollIntoView()")
+    assert "Reasons: the penalties" in panel
+    screenshot(desk.driver, tmp_path, "week-draft-reasons")
+    desk.driver.find_element(By.CSS_SELECTOR, ".publish-form button").click()
+    WebDriverWait(desk.driver, WAIT).until(seen.url_contains("/desk/week/publish"))
+    assert "Publish the draft of the week of Mon 30 Nov?" in desk.text("main")
+    screenshot(desk.driver, tmp_path, "week-publish")
+    desk.driver.find_element(By.CSS_SELECTOR, ".publish-confirm button").click()
+    desk.wait_for_text(".flash", f"Published the week of 2026-11-30: {len(marked)} cells changed")
+    assert "The draft is the same as the live timetable." in desk.text("#draft")
+    assert "/plan Mon 30 Nov" in desk.chat.say("carla", "/timetable log 60")
+    # An agent sees none of it, and the request Publish would send is refused.
+    desk.sign_in("alice")
+    desk.open("/desk/week?start=2026-11-30")
+    assert desk.driver.find_elements(By.CSS_SELECTOR, "#draft, .publish-form, .plan-form") == []
+    status = desk.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const form = new FormData();
+        form.append('csrf', document.querySelector('input[name=csrf]').value);
+        form.append('week', '2026-11-30');
+        form.append('confirm', 'yes');
+        fetch('/desk/week/publish', {method: 'POST', body: form}).then((r) => done(r.status));
+    """)
+    assert status == 403
+
+
 def test_book_a_callback_from_the_slots_grid(desk: Desk, tmp_path: Path) -> None:
     desk.sign_in("carla")
     desk.open("/desk/callbacks")
@@ -207,8 +252,9 @@ def test_sign_out_then_a_revoked_session_is_refused(desk: Desk, tmp_path: Path) 
     screenshot(desk.driver, tmp_path, "signin")
 
 
-PAGES = ["/desk/board", "/desk/board?wall=1", "/desk/week?start=2026-11-23", "/desk/callbacks",
-         "/desk/caller", "/desk/stats", "/desk/people", "/desk/audit"]
+PAGES = ["/desk/board", "/desk/board?wall=1", "/desk/week?start=2026-11-23",
+         "/desk/week?start=2026-12-07", "/desk/callbacks", "/desk/caller", "/desk/stats",
+         "/desk/people", "/desk/audit"]
 
 
 def test_every_page_passes_the_accessibility_check(desk: Desk) -> None:
@@ -216,10 +262,16 @@ def test_every_page_passes_the_accessibility_check(desk: Desk) -> None:
     desk.driver.delete_all_cookies()
     desk.open("/desk/signin")
     found = {"/desk/signin": accessibility.problems(desk.driver)}
+    make_draft(desk.services, date(2026, 12, 7), Options(time_limit=20))  # the draft panel
     desk.sign_in("ada")
     for path in PAGES:
         desk.open(path)
         found[path] = accessibility.problems(desk.driver)
+    # the confirmation of Publish (a POST's answer)
+    desk.open("/desk/week?start=2026-12-07")
+    desk.driver.find_element(By.CSS_SELECTOR, ".publish-form button").click()
+    WebDriverWait(desk.driver, WAIT).until(seen.url_contains("/desk/week/publish"))
+    found["/desk/week/publish"] = accessibility.problems(desk.driver)
     assert {p: v for p, v in found.items() if v} == {}
 
 

@@ -26,8 +26,8 @@ PAGES = ["/desk/board", "/desk/board?wall=1", "/desk/week", "/desk/callbacks", "
 FEEDS = ["/desk/board/live", "/desk/caller/current", "/desk/stats.csv",
          "/desk/stats/chart.png", "/desk/week/export.yaml", "/desk/week/export.csv",
          "/desk/people.css"]
-POSTS = ["/desk/do", "/desk/week/cell", "/desk/week/swap", "/desk/callbacks/book",
-         "/desk/caller", "/desk/signout"]
+POSTS = ["/desk/do", "/desk/week/cell", "/desk/week/swap", "/desk/week/plan",
+         "/desk/week/publish", "/desk/callbacks/book", "/desk/caller", "/desk/signout"]
 ADMIN_ONLY = ["/desk/people", "/desk/audit"]
 # A Monday of the demo timetable (T0's week), turn 1, its first line.
 CELL = {"day": "2026-11-23", "turn": "1", "line": "T1", "who": "hana"}
@@ -142,6 +142,7 @@ def test_every_form_needs_the_sessions_csrf_token(desk: Desk, demo: Services, pa
     desk.sign_in("ada")
     before = changes(demo)
     data = {**CELL, "command": "pause", "args": "lunch", "q": "600112233", "a": "alice",
+            "week": "2026-11-30", "confirm": "yes",
             "b": "bruno", "phone": "600112233", "at": "2026-11-24T10:00:00+01:00"}
     if token:
         data["csrf"] = token

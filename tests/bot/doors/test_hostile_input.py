@@ -51,6 +51,7 @@ from bot.doors.slack.door import SlackDoor
 from commands import links
 from commands.core import Services
 from commands.shifts.calendar_feed import feed_url
+from commands.shifts.planning import chat as planning_chat
 from commands.stats.card import CHART_PURPOSE
 from integrations.clock import FixedClock
 from store.callbacks.capacity_io import MAX_PER_INTERVAL
@@ -94,7 +95,7 @@ PROBED = {
     "desk.signin_callback": "test_desk_google",
     **{f"desk.{name}": "test_desk" for name in (
         "home", "signin", "signin_link", "signout", "board", "board_live", "do", "week",
-        "week_cell", "week_swap", "week_yaml", "week_csv", "callbacks", "callbacks_book",
+        "week_cell", "week_swap", "week_plan", "week_publish", "week_yaml", "week_csv", "callbacks", "callbacks_book",
         "caller", "caller_current", "stats", "stats_csv", "stats_chart", "people", "audit",
         "people_css", "static")},
     # and every credential header: test_hostile_credentials_are_refused
@@ -592,7 +593,9 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
     app = desk_app(demo)
     coordinator, agent = Desk(app, demo).sign_in("carla"), Desk(app, demo).sign_in("alice")
     admin = Desk(app, demo).sign_in("ada")  # the people and audit pages are theirs
-    probe = Probe(db.engine, caplog, bookkeeping=DESK_BOOKKEEPING)
+    # "Plan this week" solves in the background, as /plan does: each probe waits for it.
+    probe = Probe(db.engine, caplog, settle=lambda: planning_chat.wait(120),
+                  bookkeeping=DESK_BOOKKEEPING)
 
 
     def strict() -> Probe:  # refused before any command runs: nothing written at all
@@ -644,6 +647,9 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
          EDGE_DATES),
         ("/desk/week/swap", {"a": "alice", "b": "bruno", "day": "2026-11-23", "turn": "1"},
          EDGE_DATES),
+        # the plan first: the draft it makes is the one published next
+        ("/desk/week/plan", {"week": "2026-11-30"}, EDGE_DATES),
+        ("/desk/week/publish", {"week": "2026-11-30", "confirm": "yes"}, EDGE_DATES),
         ("/desk/callbacks/book", {"phone": "612345678", "at": "2026-11-24T10:00:00+01:00"},
          EDGE_DATES),
         ("/desk/caller", {"q": "Ana"}, ()),
@@ -668,6 +674,12 @@ def test_desk(db: Database, demo: Services, caplog: pytest.LogCaptureFixture) ->
                 sent = {**data, **({} if token is None else {"csrf": token})}
                 answer = poster(desk, path, strict())(sent, f"csrf={token!r:.40}")
                 assert answer.status_code == 403, (path, token)  # type: ignore[attr-defined]
+    # the week with its draft (made and published above), for each role
+    for desk in (coordinator, agent):
+        page = probe(lambda d=desk: d.client.get("/desk/week?start=2026-11-30"),  # type: ignore[misc]
+                     "the week with a draft")
+        assert page.status_code == 200
+        assert ("The planner's draft" in page.text) is (desk is coordinator)
 
     @given(value=hostile_text())
     @hypothesis_settings(EXAMPLES * 5)
