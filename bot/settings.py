@@ -358,6 +358,9 @@ class Settings:
     offline_grace_seconds: int = _var("OFFLINE_GRACE_SECONDS", _int_in(0, 86400), "120",
                                       "how long an agent on turn may be disconnected before "
                                       "it is reported")
+    plan_apart: bool = _var("PLAN_APART", _bool, "true",
+                            "solve each week plan in a child process that exits afterwards, "
+                            "so a serving process never keeps the solver's memory")
     alert_check_seconds: int = _var("ALERT_CHECK_SECONDS", _int_in(5, 3600), "30",
                                     "how often the live alerts look at the queue")
     alert_ring_no_answer: int = _var("ALERT_RING_NO_ANSWER", _int_in(0, 100), "3",

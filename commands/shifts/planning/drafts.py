@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commands.core import COORDINATORS, CommandError, Reply, Section, Services, person_target
 from commands.shifts.holidays import warn_planned_holidays
+from commands.shifts.planning.apart import solve_apart
 from commands.shifts.planning.inputs import Options, Planning, build
 from commands.shifts.planning.model import Outcome, solve, total_cost
 from store.db import reading, transaction
@@ -45,7 +46,10 @@ def make_draft(services: Services, monday: date, options: Options,
     """Solve the week and store it as its draft; returns the summary."""
     with reading(services.sessions) as session:
         plan = build(session, services.settings, monday, options)
-    outcome = solve(plan.week, time_limit=options.time_limit)
+    if services.settings.plan_apart:
+        outcome = solve_apart(plan.week, time_limit=options.time_limit)
+    else:
+        outcome = solve(plan.week, time_limit=options.time_limit)
     if services.on_solve is not None:
         services.on_solve(outcome.status, outcome.seconds)
     cells = draft_cells(plan, outcome)
