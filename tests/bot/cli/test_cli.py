@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -231,3 +232,40 @@ def test_revoking_a_persons_desk_sessions(cli: Run, empty_db: Database) -> None:
     assert cli("desk", "sessions", "revoke", f"#{third.id}")[0] == 1  # not live any more
     assert cli("desk", "sessions", "revoke", "@carla")[1] == "revoked 2 desk sessions of carla\n"
     assert cli("desk", "sessions", "list")[1] == "No live desk sessions.\n"
+
+
+def test_a_make_run_session_logs_json_without_its_secrets(tmp_path: Path) -> None:
+    """LOG_FORMAT=json at debug level: every line on stderr is one JSON object, and none of
+    the configured secrets appears anywhere in the session's output."""
+    secrets = {"SLACK_SIGNING_SECRET": "slack-signing-9f8e7d", "SLACK_BOT_TOKEN":
+               "xoxb-secret-12345", "TASKS_TOKEN": "tasks-token-5a4b3c",
+               "PBX_WEBHOOK_SECRET": "whsec-run-1q2w3e", "METRICS_TOKEN": "metrics-8u7y6t"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'json.db'}",
+           "SWITCHBOARD_PORT": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+           "SIM_TRAFFIC": "true", "SLACK_API_URL": "http://127.0.0.1:9/api/", **secrets}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Switchboard is up" not in banner:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            banner += line
+        port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
+        assert port is not None
+        answer = httpx.post(f"http://127.0.0.1:{port.group(1)}/tasks/offline-monitor",
+                            headers={"Authorization": f"Bearer {secrets['TASKS_TOKEN']}"})
+        assert answer.status_code == 200, answer.text
+        out, err = proc.communicate("/whoami\n/pause lunch\n/queue\n/resume\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, "a debug-level session logs something"
+    for line in lines:
+        entry = json.loads(line)
+        assert {"timestamp", "level", "logger", "message"} <= set(entry), line
+    for value in secrets.values():
+        assert value not in banner + out + err, value
