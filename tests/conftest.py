@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -157,6 +158,16 @@ class Chat:
 @pytest.fixture
 def chat(demo: Services) -> Chat:
     return Chat(Dispatcher(COMMANDS, demo))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A /plan a test started runs in a background thread: it finishes before the test's
+    database is torn down (never a thread writing into the next test's database)."""
+    yield
+    chat = sys.modules.get("commands.shifts.planning.chat")
+    if chat is not None:
+        assert chat.wait(120), "a background plan was still running two minutes on"
 
 
 @pytest.fixture(autouse=True)
