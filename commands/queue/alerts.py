@@ -46,7 +46,7 @@ from commands.core import (
 )
 from commands.format import clock_time, duration, first_name
 from commands.queue.activity_sync import sync_with_pbx
-from commands.shifts.day_plan import day_plan
+from commands.shifts.day_plan import turn_now
 from commands.shifts.onshift import DISCONNECTED, PAUSED, view_turn
 from commands.stats.figures import settings_basis
 from commands.stats.metrics import Figures, clock
@@ -151,8 +151,7 @@ def check_alerts(services: Services) -> AlertReport:
     config, now = services.settings, services.clock.now()
     report = AlertReport()
     with reading(services.sessions) as session:
-        plan = day_plan(session, config, now.astimezone(config.timezone).date())
-        turn = plan.turn_at(now) if plan.open else None
+        plan, turn = turn_now(session, config, now)
     if turn is None or not plan.has_timetable:
         report.skipped = plan.closed or "outside the turns"
         with transaction(services.sessions) as session:

@@ -29,7 +29,7 @@ from commands.core import (
 )
 from commands.format import clock_time, duration, first_name
 from commands.queue.activity_sync import sync_with_pbx
-from commands.shifts.day_plan import day_plan
+from commands.shifts.day_plan import turn_now
 from commands.shifts.onshift import DISCONNECTED, Presence, view_turn
 from store.db import reading, transaction
 from store.messaging import clockwork
@@ -50,8 +50,7 @@ def check_offline(services: Services) -> OfflineReport:
     config, now = services.settings, services.clock.now()
     report = OfflineReport()
     with reading(services.sessions) as session:
-        plan = day_plan(session, config, now.astimezone(config.timezone).date())
-        turn = plan.turn_at(now) if plan.open else None
+        plan, turn = turn_now(session, config, now)
     if turn is None or not plan.has_timetable:
         report.skipped = plan.closed or "outside the turns"
         with transaction(services.sessions) as session:
@@ -120,8 +119,7 @@ def _alert(services: Services, session: Session, episode: OfflineEpisode, presen
 def run(ctx: Context, services: Services) -> Reply:
     config, now = services.settings, ctx.now
     with reading(services.sessions) as session:
-        plan = day_plan(session, config, now.astimezone(config.timezone).date())
-        turn = plan.turn_at(now) if plan.open else None
+        plan, turn = turn_now(session, config, now)
     if turn is None:
         why = plan.closed or "it is outside the turns"
         return Reply(f"Nobody is expected on the phones now: {why}.", private=True)

@@ -167,6 +167,13 @@ def last_boundary(session: Session, config: Config, day: date) -> datetime | Non
     return max(t.end for t in plan.turns) if plan.open else None
 
 
+def turn_now(session: Session, config: Config, now: datetime) -> tuple[DayPlan, Turn | None]:
+    """The plan of ``now``'s day and the turn running at ``now`` (None on a closed day or
+    between turns): what the monitors of the turn look at."""
+    plan = day_plan(session, config, now.astimezone(config.timezone).date())
+    return plan, plan.turn_at(now) if plan.open else None
+
+
 def on_turn_ids(session: Session, config: Config, when: datetime) -> set[int] | None:
     """The ids of the people on the turn at ``when``; None when the day has no timetable
     (then nobody's presence is planned, and callers treat everyone as on turn)."""
