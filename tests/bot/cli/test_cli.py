@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -102,32 +104,43 @@ def test_serve_refuses_to_start_without_a_secret_key(cli: Run) -> None:
         assert status == 2 and "SECRET_KEY is" in err and "forge" in err
 
 
-def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning", "SECRET_KEY": ""}
+
+@contextmanager
+def make_run(env: dict[str, str], until: str = "Switchboard is up"
+             ) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """``switchboard run`` as a real subprocess: the process, what it printed up to the
+    line holding ``until``, and its HTTP port; killed on the way out."""
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         banner = ""
-        while "The desk:" not in banner:
+        while until not in banner:
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else "no output"
             banner += line
         port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
         assert port is not None
-        assert httpx.get(f"http://127.0.0.1:{port.group(1)}/readyz").json()["status"] == "ready"
+        yield proc, banner, port.group(1)
+    finally:
+        proc.kill()
+
+
+def test_make_run_reaches_the_console_and_serves_http(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning", "SECRET_KEY": ""}
+    with make_run(env, until="The desk:") as (proc, banner, port):
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
         # The desk's one-time link signs carla in; the week grid shows the demo timetable.
         link = re.search(r"The desk: (http://\S+) signs carla in", banner)
         assert link is not None
         with httpx.Client() as browser:
             assert browser.get(link.group(1)).status_code == 303
-            week = browser.get(f"http://127.0.0.1:{port.group(1)}/desk/week")
+            week = browser.get(f"http://127.0.0.1:{port}/desk/week")
             assert week.status_code == 200 and "Alice Agent" in week.text
             assert browser.get(link.group(1)).status_code == 401  # once only
         out, _ = proc.communicate("/help\n", timeout=60)
-    finally:
-        proc.kill()
     assert "Loaded the demo team (11 people)" in banner
     assert "carla> " in out and "/people [role|group]" in out
     assert proc.returncode == 0
@@ -154,25 +167,12 @@ def test_make_run_prints_only_replies_between_prompts(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SWITCHBOARD_PORT": "0",
            "LOG_LEVEL": "info", "SIM_TRAFFIC": "true", "TASKS_TOKEN": "run-test-token",
            "TIMEZONE": _zone_after_the_daily_slots()}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None
-        banner = ""
-        while "Switchboard is up" not in banner:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read() if proc.stderr else "no output"
-            banner += line
-        port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
-        assert port is not None
+    with make_run(env) as (proc, banner, port):
         for job in ("hr-sync", "shift-notice", "queue-set"):
-            answer = httpx.post(f"http://127.0.0.1:{port.group(1)}/tasks/{job}",
+            answer = httpx.post(f"http://127.0.0.1:{port}/tasks/{job}",
                                 headers={"Authorization": "Bearer run-test-token"})
             assert answer.status_code == 200, answer.text
         out, err = proc.communicate("/whoami\n/queue\n/breaks today\n", timeout=60)
-    finally:
-        proc.kill()
     assert proc.returncode == 0, err
     stdout = banner + out
     log_line = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR)\b [\w.]+: ")
@@ -243,24 +243,11 @@ def test_a_make_run_session_logs_json_without_its_secrets(tmp_path: Path) -> Non
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'json.db'}",
            "SWITCHBOARD_PORT": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
            "SIM_TRAFFIC": "true", "SLACK_API_URL": "http://127.0.0.1:9/api/", **secrets}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None
-        banner = ""
-        while "Switchboard is up" not in banner:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read() if proc.stderr else "no output"
-            banner += line
-        port = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
-        assert port is not None
-        answer = httpx.post(f"http://127.0.0.1:{port.group(1)}/tasks/offline-monitor",
+    with make_run(env) as (proc, banner, port):
+        answer = httpx.post(f"http://127.0.0.1:{port}/tasks/offline-monitor",
                             headers={"Authorization": f"Bearer {secrets['TASKS_TOKEN']}"})
         assert answer.status_code == 200, answer.text
         out, err = proc.communicate("/whoami\n/pause lunch\n/queue\n/resume\n", timeout=60)
-    finally:
-        proc.kill()
     assert proc.returncode == 0, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines, "a debug-level session logs something"
