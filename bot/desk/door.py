@@ -602,24 +602,23 @@ class DeskDoor:
         return self.page("publish.html", monday=monday, question=question["text"], back=back)
 
     def week_yaml(self) -> Response:
-        viewer = self.guard()
-        if isinstance(viewer, Response):
-            return viewer
-        monday = self.monday()
-        with reading(self.services.sessions) as session:
-            body = export_yaml(session, monday)
-        return Response(body, mimetype="application/yaml", headers={
-            "Content-Disposition": f"attachment; filename=timetable-{monday}.yaml"})
+        return self.week_file("yaml", "application/yaml", export_yaml)
 
     def week_csv(self) -> Response:
+        return self.week_file("csv", "text/csv", lambda session, monday: export_csv(
+            session, monday, monday + timedelta(days=6)))
+
+    def week_file(self, extension: str, mimetype: str,
+                  write: Callable[[Session, date], str]) -> Response:
+        """The week's timetable as a download, written by the CLI's own exporter."""
         viewer = self.guard()
         if isinstance(viewer, Response):
             return viewer
         monday = self.monday()
         with reading(self.services.sessions) as session:
-            body = export_csv(session, monday, monday + timedelta(days=6))
-        return Response(body, mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=timetable-{monday}.csv"})
+            body = write(session, monday)
+        return Response(body, mimetype=mimetype, headers={
+            "Content-Disposition": f"attachment; filename=timetable-{monday}.{extension}"})
 
     # ----------------------------------------------------------------- callbacks
 
