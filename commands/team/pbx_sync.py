@@ -22,8 +22,6 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from anyascii import anyascii
-
 from commands.core import (
     Button,
     Command,
@@ -36,7 +34,7 @@ from commands.core import (
     person_target,
 )
 from integrations.errors import IntegrationError
-from integrations.pbx.base import MemberState, PbxError, UserSync
+from integrations.pbx.base import MemberState, PbxError, PbxUser, UserSync
 from store.db import reading, transaction
 from store.team import audit, people
 from store.team.audit import AuditEntry
@@ -107,8 +105,7 @@ def plan_sync(services: Services) -> SyncPlan:
             else:
                 plan.cannot.append(f"{person.name}'s extension {extension} does not exist on "
                                    f"the PBX, and {pbx.name} cannot create extensions")
-        elif user.name != _as_pbx_names(pbx, person.name) or (
-                user.email is not None and user.email != _as_pbx_email(extension, email)):
+        elif (user.name, user.email) != _named(pbx.stored_as(extension, person.name, email)):
             plan.changes.append(Change(RENAME, extension, person.name, email, user.name))
     for extension in sorted(set(listed) - set(wanted)):
         user = listed[extension]
@@ -117,15 +114,8 @@ def plan_sync(services: Services) -> SyncPlan:
     return plan
 
 
-def _as_pbx_names(pbx: UserSync, name: str) -> str:
-    """The name as this PBX stores it (Irontec keeps names in ASCII)."""
-    if pbx.name == "irontec":
-        return str(anyascii(name))
-    return name
-
-
-def _as_pbx_email(extension: str, email: str | None) -> str:
-    return email or f"none_{extension}@nowhere.com"
+def _named(user: PbxUser) -> tuple[str, str | None]:
+    return user.name, user.email
 
 
 def apply_sync(services: Services, plan: SyncPlan, actor: str) -> SyncResult:

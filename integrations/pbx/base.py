@@ -120,6 +120,11 @@ class UserSync(Protocol):
 
     def users(self) -> list[PbxUser]: ...
 
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        """The user ``users()`` would list once ``set_user`` gave it this name and email
+        (as the PBX keeps them: its alphabet, whether it keeps an email at all)."""
+        ...
+
     def set_user(self, extension: str, name: str, email: str | None) -> None:
         """Give ``extension`` this person's name (and email, where the PBX keeps one);
         creates it where ``can_create``."""

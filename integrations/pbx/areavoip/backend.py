@@ -303,6 +303,9 @@ class AreavoipPbx:
         return [PbxUser(number, name, free=not name)
                 for number, (_, name) in sorted(self._extension_rows().items())]
 
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        return PbxUser(extension, name)  # an extension has a name and no email
+
     def set_user(self, extension: str, name: str, email: str | None) -> None:
         self._rename(extension, name)
 

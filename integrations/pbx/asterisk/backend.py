@@ -335,6 +335,9 @@ class AsteriskPbx:
     def users(self) -> list[PbxUser]:
         return self._user_file().users()
 
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        return self._user_file().stored_as(extension, name, email)
+
     def set_user(self, extension: str, name: str, email: str | None) -> None:
         self._check(extension)
         self._user_file().set_user(extension, name, email)

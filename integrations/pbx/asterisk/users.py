@@ -45,9 +45,12 @@ class PjsipUsers:
     def users(self) -> list[PbxUser]:
         return sorted(self._read().values(), key=lambda u: u.extension)
 
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        return PbxUser(extension, _clean(name))  # a caller id: one line, no email
+
     def set_user(self, extension: str, name: str, email: str | None) -> None:
         users = self._read()
-        users[extension] = PbxUser(extension, _clean(name))
+        users[extension] = self.stored_as(extension, name, email)
         self._write(users)
 
     def free_user(self, extension: str) -> None:

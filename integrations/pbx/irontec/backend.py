@@ -221,13 +221,16 @@ class IrontecPbx:
                                      free=name.lower().startswith(FREE_NAME.lower())))
         return sorted(found, key=lambda u: u.extension)
 
-    def set_user(self, extension: str, name: str, email: str | None) -> None:
-        """``PUT /agent/modify``: the name in ASCII (the API refuses other letters), and
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        """The name in ASCII (the API refuses other letters), and
         ``none_<ext>@nowhere.com`` for a person with no email (it requires one)."""
-        self._call("PUT", "/agent/modify",
-                   f"renaming agent {extension}",
-                   {"agent": extension, "name": anyascii(name),
-                    "email": email or f"none_{extension}@nowhere.com"})
+        return PbxUser(extension, anyascii(name), email or f"none_{extension}@nowhere.com")
+
+    def set_user(self, extension: str, name: str, email: str | None) -> None:
+        """``PUT /agent/modify`` with the agent as ``stored_as`` gives it."""
+        agent = self.stored_as(extension, name, email)
+        self._call("PUT", "/agent/modify", f"renaming agent {extension}",
+                   {"agent": extension, "name": agent.name, "email": agent.email})
 
     def free_user(self, extension: str) -> None:
         self._call("PUT", "/agent/modify", f"freeing agent {extension}",

@@ -130,8 +130,11 @@ class SimPbx:
     def users(self) -> list[PbxUser]:
         return sorted(self._user_table().values(), key=lambda u: u.extension)
 
+    def stored_as(self, extension: str, name: str, email: str | None) -> PbxUser:
+        return PbxUser(extension, name, email)
+
     def set_user(self, extension: str, name: str, email: str | None) -> None:
-        self._user_table()[extension] = PbxUser(extension, name, email)
+        self._user_table()[extension] = self.stored_as(extension, name, email)
 
     def free_user(self, extension: str) -> None:
         table = self._user_table()

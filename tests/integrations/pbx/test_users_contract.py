@@ -30,6 +30,10 @@ def test_users_rename_free_and_create(harness: Harness) -> None:  # noqa: F811
     sync.free_user("302")
     after = users(harness)
     assert after["301"][0] in ("Núria Puig", "Nuria Puig")  # Irontec keeps ASCII names
+    # What the PBX lists is what stored_as said it would keep: a second sync finds nothing.
+    listed = {u.extension: u for u in sync.users()}
+    wanted = sync.stored_as("301", "Núria Puig", "nuria@example.org")
+    assert (listed["301"].name, listed["301"].email) == (wanted.name, wanted.email)
     assert after["302"][1] is True
     if sync.can_create:
         sync.set_user("304", "New Person", None)
