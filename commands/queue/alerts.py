@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -324,8 +324,8 @@ def _list(ctx: Context, services: Services) -> Reply:
     return Reply("\n".join(lines), private=True)
 
 
-def _episode_text(session: Session, episode: AlertEpisode, tz: object, now: datetime) -> str:
-    since = clock_time(episode.started_at, tz, now)  # type: ignore[arg-type]
+def _episode_text(session: Session, episode: AlertEpisode, tz: tzinfo, now: datetime) -> str:
+    since = clock_time(episode.started_at, tz, now)
     if episode.rule == RING_NO_ANSWER:
         person = people.by_key(session, episode.scope)
         name = person.name if person else episode.scope

@@ -77,7 +77,7 @@ class SyncResult:
 
 def syncer(services: Services) -> UserSync:
     pbx = services.pbx
-    if not all(hasattr(pbx, name) for name in ("users", "set_user", "free_user")):
+    if not all(hasattr(pbx, name) for name in ("users", "stored_as", "set_user", "free_user")):
         raise CommandError(f"The {pbx.name} PBX offers no way to keep its users in line.")
     return pbx  # type: ignore[return-value]
 
