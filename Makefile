@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: run test lint typecheck pytest clean bench docs
+.PHONY: run test lint typecheck pytest clean bench docs messages catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ bench: $(STAMP)
 ## make docs: regenerate docs/configuration.md from the settings (a test fails when it is stale)
 docs: $(STAMP)
 	$(BIN)/switchboard config docs docs/configuration.md
+
+## make messages: extract every message into the catalogs (store/locale/*/LC_MESSAGES/*.po),
+## keeping what is translated; then translate the new ones and run make catalogs
+LOCALES := store/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg --no-location --sort-output \
+		--omit-header -k N_ -k pgettext:1c,2 -o $(LOCALES)/switchboard.pot .
+	$(BIN)/pybabel update --quiet -i $(LOCALES)/switchboard.pot -d $(LOCALES) -D switchboard \
+		--no-fuzzy-matching --omit-header --ignore-obsolete
+
+## make catalogs: compile the catalogs the product reads (a test fails when one is stale)
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --quiet -d $(LOCALES) -D switchboard
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

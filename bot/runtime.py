@@ -33,6 +33,7 @@ from integrations.pbx.asterisk.events import AmiEventStream
 from integrations.pbx.irontec.backend import IrontecPbx
 from integrations.pbx.irontec.stats import IrontecStats
 from integrations.pbx.sim.backend import SimPbx
+from store import i18n
 from store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def build_services(settings: Settings, *, sessions: sessionmaker[Session] | None
     DATABASE_URL and the system clock (benchmarks and simulations pass their own)."""
     sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
     clock = clock or SystemClock(settings.timezone)
+    i18n.set_team_language(settings.language)
     # One Odoo client serves both Odoo-backed interfaces (HR and the directory).
     odoo = build_odoo(settings) if "odoo" in (settings.hr_backend,
                                               settings.directory_backend) else None

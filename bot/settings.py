@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from store.i18n import LANGUAGES
+from store.i18n import normalise as normalise_language
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_YAML = PROJECT_ROOT / "app.yaml"
 
@@ -142,6 +145,15 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _language(raw: str) -> str:
+    """A language Switchboard speaks: ``ca``, or as locales and GNU's LANGUAGE list write
+    it (``pt_BR``, ``ca:es``: the first one spoken)."""
+    for item in raw.split(":"):
+        if (code := normalise_language(item)) is not None:
+            return code
+    raise ValueError("expected one of " + ", ".join(LANGUAGES))
+
+
 def _space(raw: str) -> str:
     value = raw.strip()
     if not value:
@@ -192,6 +204,9 @@ class Settings:
                              "the store: an SQLite file (sqlite:///PATH) or "
                              "postgresql+psycopg://USER@HOST:PORT/DB")
     timezone: ZoneInfo = _var("TIMEZONE", _zone, "Europe/Madrid", "the team's IANA time zone")
+    language: str = _var("LANGUAGE", _language, "en",
+                         "the team's language: the team space's, and anyone's who has chosen "
+                         "none and whose chat platform says none (en, ca, es or pt)")
     host: str = _var("SWITCHBOARD_HOST", _nonempty, "127.0.0.1",
                      "address `run` and `serve` listen on")
     port: int = _var("SWITCHBOARD_PORT", _int_in(0, 65535), "8080",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands import words
 from commands.links import LinkConfig
 from integrations.clock import Clock
 from integrations.directory import Directory
@@ -337,8 +338,26 @@ class Command:
     summary: str
     usage: str
     role: Role = Role.AGENT
-    # Other names and plain phrases that run it: "pausa", "pause me", "who is on shift".
+    # Other English names and plain phrases that run it: "pause me", "who is on shift".
     aliases: tuple[str, ...] = ()
+
+    @property
+    def phrases(self) -> Mapping[str, tuple[str, ...]]:
+        """The same in the other languages, by language code (``commands/words.py``):
+        every phrase runs the command whatever the asker's language; /help shows the
+        asker's own first."""
+        return words.PHRASES.get(self.name, {})
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every name and phrase that runs it, in every language."""
+        return (self.name, *self.aliases, *(p for ps in self.phrases.values() for p in ps))
+
+    def words_in(self, language: str) -> tuple[str, ...]:
+        """The phrases of ``language`` first, then the English aliases, then the rest."""
+        own = tuple(self.phrases.get(language, ()))
+        others = tuple(p for code, ps in self.phrases.items() if code != language for p in ps)
+        return (*own, *self.aliases, *others)
 
     def allowed(self, person: Person) -> bool:
         return person.role_enum.allows(self.role)

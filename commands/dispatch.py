@@ -30,10 +30,11 @@ from commands.text import clean, sanitize, split_args
 from integrations import tracing
 from integrations.errors import IntegrationError
 from store.db import reading, transaction
+from store.i18n import _, number, speaking
 from store.messaging import chat
 from store.team import audit, people
 from store.team.audit import AuditEntry
-from store.team.people import Person, Role
+from store.team.people import Person, Role, language_of
 
 log = logging.getLogger(__name__)
 
@@ -135,20 +136,24 @@ class Dispatcher:
             ref = uuid.uuid4().hex[:8]
             log.exception("could not record a request from %s (ref %s); nothing ran",
                           incoming.user_id[:80], ref)
-            return Result(Reply("Sorry, I could not record your request, so I did not run it. "
-                                f"Please try again in a moment (ref {ref}).", private=True),
-                          "failed")
+            with speaking(None):
+                text = _("Sorry, I could not record your request, so I did not run it. "
+                         "Please try again in a moment (ref {ref}).").format(ref=ref)
+            return Result(Reply(text, private=True), "failed")
         if isinstance(asker, Result):
             return asker
         person = asker.person
         tracing.set_fields(person=person.key if person is not None else None)
-        if person is None or not person.active:
-            result = self._refuse_stranger(incoming, person)
-        elif too_long:
-            result = Result(Reply(f"That message is too long: I read at most {limit:,} "
-                                  "characters. Please shorten it.", private=True), "too_long")
-        else:
-            result = self._run(incoming, person)
+        # Everything the asker reads is in their language; a stranger gets the team's.
+        with speaking(language_of(person) if person is not None and person.active else None):
+            if person is None or not person.active:
+                result = self._refuse_stranger(incoming, person)
+            elif too_long:
+                result = Result(Reply(_("That message is too long: I read at most {limit} "
+                                        "characters. Please shorten it.").format(
+                                            limit=number(limit)), private=True), "too_long")
+            else:
+                result = self._run(incoming, person)
         self._check_out(incoming, asker, result, started)
         return result
 
@@ -238,17 +243,21 @@ class Dispatcher:
 
     def _refuse_stranger(self, incoming: Incoming, person: Person | None) -> Result:
         contact = self.services.settings.access_contact or self._admin_contact()
-        who = "Your account is inactive" if person else "I don't know you yet"
-        text = f"Sorry, {who}, so I can't run anything for you. Ask {contact} to give you access."
+        if person is not None:
+            text = _("Sorry, your account is inactive, so I can't run anything for you. "
+                     "Ask {contact} to give you access.").format(contact=contact)
+        else:
+            text = _("Sorry, I don't know you yet, so I can't run anything for you. "
+                     "Ask {contact} to give you access.").format(contact=contact)
         return Result(Reply(text, private=True), "inactive" if person else "unknown_person")
 
     def _admin_contact(self) -> str:
         with reading(self.services.sessions) as session:
             admins = people.with_role(session, Role.ADMIN)
         if not admins:
-            return "your Switchboard administrator"
+            return _("your Switchboard administrator")
         names = [f"{a.name} ({a.email})" if a.email else a.name for a in admins]
-        return "an admin: " + ", ".join(names)
+        return _("an admin: {names}").format(names=", ".join(names))
 
     # ----------------------------------------------------------------- running
 
@@ -265,8 +274,9 @@ class Dispatcher:
             return self._unknown(incoming, person)
         command, arg_text = resolved
         if not command.allowed(person):
-            text = (f"Sorry, /{command.name} is for {command.role.value}s and above; "
-                    f"you are {person.role_enum.with_article}.")
+            text = _("Sorry, /{command} is for {role} and above; you are {yours}.").format(
+                command=command.name, role=command.role.plural,
+                yours=person.role_enum.with_article)
             return Result(Reply(text, private=True), "denied", command.name)
         ctx = Context(
             person=person,
@@ -283,17 +293,18 @@ class Dispatcher:
         except CommandError as exc:
             text = exc.message
             if exc.outcome == "usage":
-                text += f"\nUsage: {command.usage}"
+                text += "\n" + _("Usage: {usage}").format(usage=command.usage)
             return Result(Reply(text, private=True), exc.outcome, command.name)
         except IntegrationError as exc:
             log.warning("/%s failed: %s", command.name, exc)
-            text = f"/{command.name} did NOT happen: {exc.system} said: {exc.message}"
+            text = _("/{command} did NOT happen: {system} said: {message}").format(
+                command=command.name, system=exc.system, message=exc.message)
             return Result(Reply(text, private=True), "failed", command.name)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("/%s crashed (ref %s)", command.name, ref)
-            text = (f"Something went wrong running /{command.name}, so it may not have happened. "
-                    f"It has been logged (ref {ref}).")
+            text = _("Something went wrong running /{command}, so it may not have happened. "
+                     "It has been logged (ref {ref}).").format(command=command.name, ref=ref)
             return Result(Reply(text, private=True), "failed", command.name)
         return Result(reply, "ok", command.name)
 
@@ -303,10 +314,12 @@ class Dispatcher:
         close = self.parser.suggestions(word, allowed)
         shown = word if len(word) <= 40 else word[:40] + "…"
         if not word:
-            text = "Type /help to see what I can do for you."
+            text = _("Type /help to see what I can do for you.")
         elif close:
             names = ", ".join(f"/{n}" for n in close)
-            text = f"I don't know {shown!r}. Did you mean {names}?"
+            text = _("I don't know {word}. Did you mean {names}?").format(word=repr(shown),
+                                                                          names=names)
         else:
-            text = f"I don't know {shown!r}. Type /help to see what I can do for you."
+            text = _("I don't know {word}. Type /help to see what I can do for you.").format(
+                word=repr(shown))
         return Result(Reply(text, private=True), "unknown_command")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from commands.core import Command
 from commands.text import split_args
+from commands.words import fold
 
 __all__ = ["Parsed", "Parser", "split_args"]
 
@@ -17,7 +18,7 @@ _EDGE_PUNCT = "?!.,:;¿¡\"“”"
 
 
 def _norm(word: str) -> str:
-    return word.lower().replace("’", "'").strip(_EDGE_PUNCT)
+    return fold(word).strip(_EDGE_PUNCT)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Parser:
     def __init__(self, commands: Iterable[Command]) -> None:
         self._phrases: dict[tuple[str, ...], Command] = {}
         for command in commands:
-            for phrase in (command.name, *command.aliases):
+            for phrase in command.words:
                 words = tuple(_norm(w) for w in phrase.lstrip("/").split())
                 if words in self._phrases and self._phrases[words] is not command:
                     raise ValueError(f"phrase {phrase!r} is claimed by two commands")
@@ -61,7 +62,7 @@ class Parser:
         word = _norm(self.first_word(text))
         by_word: dict[str, str] = {}
         for command in allowed:
-            for phrase in (command.name, *command.aliases):
+            for phrase in command.words:
                 by_word.setdefault(_norm(phrase.split()[0]), command.name)
         close = difflib.get_close_matches(word, list(by_word), n=limit * 2, cutoff=0.6)
         names: list[str] = []

@@ -16,11 +16,12 @@ from commands.shifts import holidays, onshift, timetable, upcoming
 from commands.shifts.planning import busy
 from commands.shifts.planning import chat as planning_chat
 from commands.stats import card as stats_card
-from commands.team import announce, help, pbx_sync, people, whoami
+from commands.team import announce, help, language, pbx_sync, people, whoami
 
 COMMANDS: tuple[Command, ...] = (
     help.COMMAND,
     whoami.COMMAND,
+    language.COMMAND,
     # The queue, for everyone: oneself; coordinators: anyone.
     pause.PAUSE_COMMAND,
     pause.RESUME_COMMAND,

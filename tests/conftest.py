@@ -26,6 +26,7 @@ from commands.core import Services, Where
 from commands.dispatch import Dispatcher, Incoming, Result
 from commands.registry import COMMANDS
 from integrations.clock import FixedClock
+from store import i18n
 from testing.database import (
     BACKENDS,
     PG_URL,
@@ -185,3 +186,12 @@ def _logging_levels_restored() -> Iterator[None]:
     for name, made in list(logging.root.manager.loggerDict.items()):
         if name not in saved and isinstance(made, logging.Logger):
             made.setLevel(logging.NOTSET)
+
+
+@pytest.fixture(autouse=True)
+def _team_language_restored() -> Iterator[None]:
+    """Building services sets the team's language (LANGUAGE) for the process; each test
+    starts in English, whatever the previous one configured."""
+    i18n.set_team_language(i18n.ENGLISH)
+    yield
+    i18n.set_team_language(i18n.ENGLISH)

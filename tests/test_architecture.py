@@ -33,9 +33,9 @@ ALLOWED = {
 # The framework at the top of commands/ and the infrastructure at the top of store/; every
 # other module lives in its capability's folder.
 TOP_LEVEL = {
-    "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links",
+    "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links", "words",
                  "registry"},
-    "store": {"__init__", "db", "base", "models", "imports", "exports", "migrate", "phones",
+    "store": {"__init__", "db", "base", "models", "imports", "exports", "migrate", "phones", "i18n",
               "collector", "cache_version"},
 }
 CAPABILITIES = {"team", "queue", "shifts", "callbacks", "callers", "calls", "stats"}

@@ -13,6 +13,7 @@ import pytest
 from bot.cli.config import configuration_page
 from bot.cli.main import build_parser
 from commands.registry import COMMANDS
+from commands.words import ARGUMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -96,9 +97,12 @@ def test_every_chat_command_is_documented_with_its_aliases() -> None:
     missing = [f"/{c.name}" for c in COMMANDS if not re.search(rf"`/{c.name}[ `]", text)]
     assert missing == [], f"docs/commands.md lacks {missing}"
     lower = text.lower()
-    missing = [f"{c.name}: {alias!r}" for c in COMMANDS for alias in c.aliases
-               if alias.lower() not in lower]
+    missing = [f"{c.name}: {word!r}" for c in COMMANDS for word in c.words[1:]
+               if word.lower() not in lower]
     assert missing == [], f"docs/commands.md lacks these ways to type a command: {missing}"
+    missing = [word for languages in ARGUMENTS.values() for words in languages.values()
+               for word in words if word.lower() not in lower]
+    assert missing == [], f"docs/commands.md lacks these argument words: {missing}"
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

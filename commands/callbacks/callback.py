@@ -206,5 +206,5 @@ COMMAND = Command(
     run=run,
     summary="Book a callback for yourself, take a due one, call now, or record how it went",
     usage=USAGE,
-    aliases=("schedule callback", "schedule a callback", "call back", "devolver llamada"),
+    aliases=("schedule callback", "schedule a callback", "call back"),
 )

@@ -129,5 +129,5 @@ COMMAND = Command(
     run=run,
     summary="Free callback places; coordinators: close, open or re-template a date",
     usage=USAGE,
-    aliases=("free slots", "callback slots", "huecos"),
+    aliases=("free slots", "callback slots"),
 )

@@ -58,6 +58,5 @@ COMMAND = Command(
     run=run,
     summary="Who is this caller: look up by phone, tax id, CRM/ERP code or name",
     usage="/lookup PHONE|TAX ID|CODE|NAME (or: /lookup nif|crm|erp|name|phone VALUE)",
-    aliases=("lookup phone", "look up", "who is", "qui és", "qui es", "quién es", "quien es",
-             "buscar"),
+    aliases=("lookup phone", "look up", "who is"),
 )

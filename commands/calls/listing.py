@@ -80,5 +80,5 @@ COMMAND = Command(
     run=run,
     summary="The call history with typifications: yours, an agent's or a number's",
     usage="/calls [mine|@agent|PHONE] [YYYY-MM-DD]",
-    aliases=("call history", "my calls", "llamadas"),
+    aliases=("call history", "my calls"),
 )

@@ -155,5 +155,5 @@ COMMAND = Command(
     run=run,
     summary="Say what a call was about: a category by code, name or keyword, and a comment",
     usage="/typify [CALL|last] CATEGORY [comment]",
-    aliases=("tipificar", "tipificar llamada", "typify call"),
+    aliases=("typify call",),
 )

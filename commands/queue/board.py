@@ -257,5 +257,5 @@ COMMAND = Command(
     run=run_queue,
     summary="The live queue board: who is available, in a call, paused, or missing",
     usage="/queue [paused|offline|busy|available|@group] [page N]",
-    aliases=("board", "queue status", "who is on the queue", "cola"),
+    aliases=("board", "queue status", "who is on the queue"),
 )

@@ -102,8 +102,7 @@ PAUSE_COMMAND = Command(
     run=run_pause,
     summary="Pause yourself in the queue (no reason means break); coordinators: anyone",
     usage="/pause [@person] [reason]",
-    aliases=("pause me", "pausa", "i'm on a break", "i am on a break", "break time",
-             "on break"),
+    aliases=("pause me", "i'm on a break", "i am on a break", "break time", "on break"),
 )
 
 RESUME_COMMAND = Command(

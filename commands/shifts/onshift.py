@@ -296,6 +296,5 @@ COMMAND = Command(
     run=run,
     summary="Who is on shift: the turn's people and how each is doing right now",
     usage="/onshift [now|next|today|tomorrow|YYYY-MM-DD [HH:MM]] [page N]",
-    aliases=("who is on shift", "who's on shift", "on shift", "qui hi ha", "quién está",
-             "quien esta"),
+    aliases=("who is on shift", "who's on shift", "on shift"),
 )

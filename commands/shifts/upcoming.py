@@ -66,5 +66,5 @@ COMMAND = Command(
     run=run,
     summary="Your turns this week (or anyone's, for coordinators) and your calendar link",
     usage="/shifts [@person] [week|next week|YYYY-MM-DD]",
-    aliases=("my shifts", "my turns", "my next turns", "torns"),
+    aliases=("my shifts", "my turns", "my next turns"),
 )

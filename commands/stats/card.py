@@ -156,5 +156,5 @@ COMMAND = Command(
     summary="Call figures: offered, answered, abandoned, service level, ASA, AHT, per agent",
     usage="/stats [today|yesterday|YYYY-MM-DD|week|month|FROM..TO] [queue] [@agent] "
           "[by category]",
-    aliases=("how are we doing", "estadístiques", "estadisticas", "statistics"),
+    aliases=("how are we doing", "statistics"),
 )

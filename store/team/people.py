@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store import i18n
 from store.base import Base, UTCDateTime
 
 
@@ -26,7 +27,19 @@ class Role(StrEnum):
 
     @property
     def with_article(self) -> str:
-        return ("an " if self.value[0] in "aeiou" else "a ") + self.value
+        """"an agent", in the reader's language."""
+        return i18n._(_WITH_ARTICLE[self.value])
+
+    @property
+    def plural(self) -> str:
+        """"agents", in the reader's language."""
+        return i18n._(_PLURAL[self.value])
+
+
+_WITH_ARTICLE = {"agent": i18n.N_("an agent"), "coordinator": i18n.N_("a coordinator"),
+                 "admin": i18n.N_("an admin")}
+_PLURAL = {"agent": i18n.N_("agents"), "coordinator": i18n.N_("coordinators"),
+           "admin": i18n.N_("admins")}
 
 
 _RANK = {Role.AGENT: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
@@ -59,6 +72,11 @@ class Person(Base):
     # The most turns a day this person works, where it differs from the team's (planner).
     max_per_day: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The language they read (en, ca, es, pt): chosen with /language or in the people
+    # file; None: their chat platform's locale, else the team's.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The locale their chat platform last said they use (Slack users.info), as it said it.
+    chat_locale: Mapped[str | None] = mapped_column(String(16))
 
     @property
     def role_enum(self) -> Role:
@@ -66,6 +84,14 @@ class Person(Base):
 
     def __repr__(self) -> str:
         return f"<Person {self.key} {self.role}>"
+
+
+def language_of(person: Person | None) -> str | None:
+    """The language to write to ``person`` in: their own choice, else their chat
+    platform's locale when Switchboard speaks it; None: the team's."""
+    if person is None:
+        return None
+    return i18n.normalise(person.language) or i18n.normalise(person.chat_locale)
 
 
 def by_key(session: Session, key: str) -> Person | None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
+from store import i18n
 from store.base import update_fields
 from store.imports import (
     WORD_MAX,
@@ -46,7 +47,7 @@ SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # Tomatic persons.yaml maps → our field. Every map of that layout is listed: none is dropped.
 TOMATIC_MAPS = {"names": "name", "extensions": "extension", "emails": "email",
                 "tables": "desk", "colors": "color", "erpusers": "erp_user",
-                "idealloads": "ideal_load"}
+                "idealloads": "ideal_load", "languages": "language"}
 ROLE_GROUPS = {"admin": "admin", "coordinator": "coordinator", "coordinators": "coordinator"}
 # Sections real persons.yaml files carry that Switchboard has no use for: read, not stored.
 TOMATIC_IGNORED = {"notoi_ids"}
@@ -135,6 +136,16 @@ def _groups(value: Any) -> Any:
 _WHOLE = BeforeValidator(whole_number("expected a whole number"))
 
 
+def _language(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = i18n.normalise(value)
+    if code is None:
+        raise ValueError(f"{value!r} is not a language Switchboard speaks (expected one of "
+                         f"{', '.join(i18n.LANGUAGES)})")
+    return code
+
+
 def _pbx_name(value: str | None) -> str | None:
     if value is not None and "|" in value:
         raise ValueError("a member name has no '|' (the queue_log's separator)")
@@ -175,6 +186,9 @@ class PersonEntry(EntryModel):
     # The member name a queue_log names them by (Asterisk's log_membername_as_agent).
     pbx_name: Annotated[str | None, ColumnLine(Person, "pbx_name", numbers=True, blank=None),
                         AfterValidator(_pbx_name)] = None
+    # The language they read (en, ca, es, pt); none: their chat platform's, else the team's.
+    language: Annotated[str | None, Line(numbers=False, lower=True, blank=None),
+                        AfterValidator(_language)] = None
 
 
 FIELDS = tuple(PersonEntry.model_fields)

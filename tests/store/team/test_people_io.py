@@ -64,7 +64,7 @@ def test_every_mistake_is_reported_and_nothing_is_written(services: Services) ->
         "entry 2 (yan): email: 'yan(at)x.example' is not a valid address (expected name@domain.tld)",
         "entry 3 (xia): name: missing: every person needs a display name",
         "entry 4 (wim): shoe_size: unknown field (expected one of key, name, email, role, "
-        "extension, google_chat_id, slack_id, groups, active, color, erp_user, ideal_load, desk, max_per_day, pbx_name)",
+        "extension, google_chat_id, slack_id, groups, active, color, erp_user, ideal_load, desk, max_per_day, pbx_name, language)",
         "entry 3 (xia): extension: duplicate '400', also used by entry 1 (zoe)",
     ]
     with transaction(services.sessions) as session:
