@@ -63,7 +63,7 @@ def fill_sim_queue(services: Services, team: BigTeam, *, over_limit: int, discon
     """Every agent in the simulated queue; ``over_limit`` of them paused for lunch 61
     minutes before the services' clock, the next ``disconnected`` disconnected, the next
     ``paused`` on a break since now, the next ``in_call`` in a call; the rest available."""
-    pbx = services.pbx
+    pbx = getattr(services.pbx, "inner", services.pbx)  # a metered PBX wraps the simulator
     assert isinstance(pbx, SimPbx)
     pbx.set_members(team.extensions)
     now = services.clock.now()
