@@ -49,12 +49,12 @@ LOCALES := store/locale
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F $(LOCALES)/babel.cfg --no-location --sort-output \
 		--omit-header -k N_ -k pgettext:1c,2 -o $(LOCALES)/switchboard.pot .
-	$(BIN)/pybabel update --quiet -i $(LOCALES)/switchboard.pot -d $(LOCALES) -D switchboard \
-		--no-fuzzy-matching --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i $(LOCALES)/switchboard.pot -d $(LOCALES) -D switchboard \
+		--no-fuzzy-matching --ignore-obsolete --width 100
 
 ## make catalogs: compile the catalogs the product reads (a test fails when one is stale)
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile --quiet -d $(LOCALES) -D switchboard
+	$(BIN)/pybabel compile -d $(LOCALES) -D switchboard
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
