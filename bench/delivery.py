@@ -82,9 +82,12 @@ def add_parser(sub: Subparsers) -> None:
 
 
 def run(cli: Cli, args: argparse.Namespace) -> int:
-    if args.agents < 300 or args.seconds <= 0 or args.latency < 0:
-        return cli.fail("--agents must be at least 300, --seconds and --latency positive",
-                        EXIT_USAGE)
+    if args.agents < 2 * BROADCAST_PEOPLE + BROADCAST_PEOPLE or args.seconds <= 0 \
+            or args.latency < 0:
+        # Agents 0–399 get the two Google notices, 400–599 the Slack DMs; rings go to the
+        # agents from the 300th on.
+        return cli.fail(f"--agents must be at least {3 * BROADCAST_PEOPLE}, --seconds and "
+                        "--latency positive", EXIT_USAGE)
     started = time.monotonic()
     quiet_logs()
     out = cli.out
