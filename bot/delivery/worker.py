@@ -21,10 +21,22 @@ key checked before a repeated attempt.
   DM included. A row without room is put off until there is, without counting an attempt.
   A 429's Retry-After holds the scope the platform means (a Slack method; a Google space
   or the project) and nothing is sent in it until the hold ends.
+- **Waiting in memory.** The running loop keeps a row it put off claimed and in memory
+  until its moment (while that falls well inside the claim's lease), so a broadcast that
+  waits for room costs no database write per wait and no claim again; at most
+  ``MAX_WAITING`` rows wait so, and ``stop`` hands them back to the table. A one-off pass
+  (the CLI) writes the row back ``pending`` until its moment instead.
+- **Results in batches.** Each sender's result (sent, retry, dead, put off) is written by
+  one recorder thread, which commits whatever results have queued meanwhile in one
+  transaction, each in a savepoint of its own: on SQLite a broadcast's hundreds of results
+  take a few write locks, not hundreds, and leave room for the screen pop's own writes.
+  The sender waits for its result to be committed, so ``wait_idle`` still means
+  "recorded".
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import queue
@@ -108,6 +120,99 @@ class Backoff:
         if retry_after is None:
             return exponential
         return max(exponential, timedelta(seconds=retry_after))
+
+
+# Rows the running loop keeps waiting in memory for room, at most (beyond it, it claims only
+# urgent rows until some have gone).
+MAX_WAITING = 1000
+# Results the recorder commits in one transaction, at most.
+RECORD_BATCH = 200
+
+
+class _Result:
+    """One result on its way to the recorder, and what became of it."""
+
+    __slots__ = ("done", "error", "result", "then", "write")
+
+    def __init__(self, write: _Write, then: Callable[[_Result], None] | None = None) -> None:
+        self.write = write
+        self.then = then
+        self.done = threading.Event()
+        self.result = False
+        self.error: BaseException | None = None
+
+
+class _Recorder:
+    """Writes results for every thread, many to a transaction (see the module's doc)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.results: queue.SimpleQueue[_Result | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def write(self, write: _Write) -> bool:
+        """Run ``write`` in a transaction shared with other results; its own return value
+        once committed, or its exception (or the transaction's)."""
+        item = self.submit(write)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def submit(self, write: _Write, then: Callable[[_Result], None] | None = None) -> _Result:
+        """Queue ``write``; ``then`` is called (on the recorder's thread) once it is
+        committed or failed."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="outbox-record")
+                self._thread.start()
+        item = _Result(write, then)
+        self.results.put(item)
+        return item
+
+    def stop(self, timeout: float) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self.results.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self.results.get()
+            if first is None:
+                return
+            items = [first]
+            while len(items) < RECORD_BATCH:
+                try:
+                    more = self.results.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.results.put(None)  # stop after this batch
+                    break
+                items.append(more)
+            try:
+                with transaction(self.sessions) as session:
+                    for item in items:
+                        try:
+                            with session.begin_nested():
+                                item.result = item.write(session)
+                        except Exception as exc:
+                            item.error = exc
+            except BaseException as exc:  # the commit failed: none of them is recorded
+                for item in items:
+                    if item.error is None:
+                        item.error = exc
+            for item in items:
+                item.done.set()
+                if item.then is not None:
+                    try:
+                        item.then(item)
+                    except Exception:
+                        log.exception("outbox: a recorded result's follow-up failed")
 
 
 SenderFactory = Callable[[], Mapping[str, Sender]]
@@ -198,6 +303,11 @@ class OutboxWorker:
         self._inflight = 0
         self._crash: BaseException | None = None
         self._dms: dict[tuple[str, int], str] = {}  # DMs known to this process
+        self._recorder = _Recorder(sessions)
+        # A pool thread's result goes to the recorder without waiting for the commit.
+        self._local = threading.local()
+        # Rows the loop put off and keeps claimed: (when, seq, message, token, priority).
+        self._waiting: list[tuple[datetime, int, Outgoing, datetime, int]] = []
         self._wake = threading.Event()
         self._next_due: datetime | None = None  # the earliest deferral this process set
         self._stop = threading.Event()
@@ -207,7 +317,8 @@ class OutboxWorker:
 
     # ------------------------------------------------------------------ a pass
 
-    def deliver_due(self, limit: int | None = None, *, wait: bool = True) -> PassStats:
+    def deliver_due(self, limit: int | None = None, *, wait: bool = True,
+                    claim: bool = True) -> PassStats:
         """Claim what is due (most urgent first), send what the limits allow, put the rest
         off. ``wait``: return once every send of this pass is recorded (the CLI, tests);
         else return as soon as the sends are handed to the pools (the delivery loop)."""
@@ -215,17 +326,29 @@ class OutboxWorker:
         now = self.clock.now()
         with self._lock:
             room = self.threads * max(1, len(self.platforms)) * 4 - self._inflight
+            due = []
+            while self._waiting and self._waiting[0][0] <= now:
+                _, _, message, token, priority = heapq.heappop(self._waiting)
+                due.append((message, token, priority))
+            crowded = len(self._waiting) >= MAX_WAITING
         wanted = limit or self.batch
-        # A full pipeline still takes urgent rows: nothing makes a screen pop wait.
-        only_urgent = room <= 0
-        with transaction(self.sessions) as session:
-            claimed = outbox.claim(session, now, wanted if not only_urgent else 10, self.lease,
-                                   max_priority=outbox.URGENT if only_urgent else None)
-            batch = [self._outgoing(session, c) for c in claimed]
-            places = {(m.platform, m.space) for m, _, _ in batch
-                      if m.space is not None and m.platform in PACED_PLATFORMS}
-            recent = outbox.last_writes(session, places, now - timedelta(seconds=1))
-        stats.claimed = len(batch)
+        # A full pipeline (or waiting room) still takes urgent rows: nothing makes a screen
+        # pop wait.
+        only_urgent = room <= 0 or crowded
+        fresh: list[tuple[Outgoing, datetime, int]] = []
+        recent: dict[tuple[str, str], datetime] = {}
+        if claim:
+            with transaction(self.sessions) as session:
+                claimed = outbox.claim(session, now, wanted if not only_urgent else 10,
+                                       self.lease,
+                                       max_priority=outbox.URGENT if only_urgent else None)
+                fresh = [self._outgoing(session, c) for c in claimed]
+                places = {(m.platform, m.space) for m, _, _ in fresh
+                          if m.space is not None and m.platform in PACED_PLATFORMS}
+                recent = outbox.last_writes(session, places, now - timedelta(seconds=1))
+        stats.claimed = len(fresh)
+        # The most urgent first, whether it waited here or was just claimed.
+        batch = sorted(due + fresh, key=lambda item: item[2])
         for (platform, space), written in recent.items():
             limits = self.limits.get(platform)
             if limits is not None:
@@ -233,7 +356,7 @@ class OutboxWorker:
         sends: list[tuple[Outgoing, datetime, int]] = []
         try:
             for message, token, priority in batch:
-                if not self._plan(message, token, priority, now, stats):
+                if not self._plan(message, token, priority, now, stats, hold=not wait):
                     continue
                 sends.append((message, token, priority))
         finally:
@@ -248,7 +371,7 @@ class OutboxWorker:
         return stats
 
     def _plan(self, message: Outgoing, token: datetime, priority: int, now: datetime,
-              stats: PassStats) -> bool:
+              stats: PassStats, *, hold: bool = False) -> bool:
         """True when ``message`` may be sent now; else it is put off (or given up)."""
         if message.attempts >= self.max_attempts:  # only a recovered claim gets here
             error = f"gave up: the worker stopped during delivery ({message.attempts} attempts)"
@@ -264,16 +387,32 @@ class OutboxWorker:
         when = limits.acquire(now, sender.scopes(message), priority)
         if when is None:
             return True
-        self._put_off(message, token, when, stats)
+        self._put_off(message, token, priority, when, stats, hold=hold)
         return False
 
-    def _put_off(self, message: Outgoing, token: datetime, when: datetime,
-                 stats: PassStats) -> None:
+    def _put_off(self, message: Outgoing, token: datetime, priority: int, when: datetime,
+                 stats: PassStats, *, hold: bool) -> None:
         with self._lock:
+            # Kept claimed here while its moment is well inside the claim.
+            if hold and when < token - self.lease / 5:
+                heapq.heappush(self._waiting, (when, next(self._seq), message, token,
+                                               priority))
+                stats.deferred += 1
+                return
             if self._next_due is None or when < self._next_due:
                 self._next_due = when
         self._record(stats, "deferred", lambda s: outbox.defer(
             s, message.id, token=token, when=when, space=message.space))
+
+    def _release_waiting(self) -> None:
+        """Hand the rows waiting in memory back to the table, each due at its moment."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        if not waiting:
+            return
+        with transaction(self.sessions) as session:
+            for when, _, message, token, _ in waiting:
+                outbox.defer(session, message.id, token=token, when=when, space=message.space)
 
     def _submit(self, message: Outgoing, token: datetime, priority: int,
                 stats: PassStats, planned: datetime) -> None:
@@ -288,15 +427,26 @@ class OutboxWorker:
             self._inflight += 1
 
         def task(senders: Mapping[str, Sender]) -> None:
+            self._local.collect, self._local.pending = True, None
             try:
-                self._deliver(senders, message, token, stats, planned)
+                self._deliver(senders, message, token, stats, planned, priority)
             except BaseException as exc:  # a crash: the claim is left to expire
                 with self._lock:
                     self._crash = exc
             finally:
-                with self._done:
-                    self._inflight -= 1
-                    self._done.notify_all()
+                pending, self._local.collect, self._local.pending = \
+                    self._local.pending, False, None
+                if pending is None:
+                    self._finished(None)
+                else:  # done once the recorder has committed the result
+                    counted_in, outcome, write = pending
+
+                    def then(item: _Result) -> None:
+                        if item.error is None:
+                            self._count(counted_in, outcome, item.result)
+                        self._finished(item.error)
+
+                    self._recorder.submit(write, then)
 
         pool.submit(priority, next(self._seq), task)
 
@@ -327,7 +477,8 @@ class OutboxWorker:
         return message, row.claimed_until, row.priority
 
     def _deliver(self, senders: Mapping[str, Sender], message: Outgoing, token: datetime,
-                 stats: PassStats, planned: datetime | None = None) -> None:
+                 stats: PassStats, planned: datetime | None = None,
+                 priority: int = outbox.BROADCAST) -> None:
         now = self.clock.now()
         if now >= token - self.lease / 10:
             # The pass ran long: sending now could outlive the claim and race a takeover.
@@ -336,8 +487,17 @@ class OutboxWorker:
             return
         sender = senders.get(message.platform)
         limits = self.limits.get(message.platform)
-        if limits is not None and planned is not None and sender is not None:
-            limits.sent(sender.scopes(message), planned, now)
+        if limits is not None and sender is not None:
+            # A 429 may have come back while this waited for a sender: its Retry-After
+            # holds this row too.
+            scopes = sender.scopes(message)
+            held = [h for h in (limits.held_until(scope, now) for scope in scopes) if h]
+            if held:
+                self._put_off(message, token, priority, max(held), stats,
+                              hold=self.running)
+                return
+            if planned is not None:
+                limits.sent(scopes, planned, now)
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for {message.platform!r} is configured",
@@ -441,9 +601,20 @@ class OutboxWorker:
 
     # ------------------------------------------------------------------ helpers
 
+    def _finished(self, error: BaseException | None) -> None:
+        with self._done:
+            if error is not None:
+                self._crash = error
+            self._inflight -= 1
+            self._done.notify_all()
+
     def _record(self, stats: PassStats, outcome: str, write: _Write) -> None:
-        with transaction(self.sessions) as session:
-            done = write(session)
+        if getattr(self._local, "collect", False):  # a pool thread: see _submit
+            self._local.pending = (stats, outcome, write)
+            return
+        self._count(stats, outcome, self._recorder.write(write))
+
+    def _count(self, stats: PassStats, outcome: str, done: bool) -> None:
         with self._lock:
             if done:
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
@@ -557,27 +728,43 @@ class OutboxWorker:
             for thread in pool.threads:
                 thread.join(timeout)
         self._pools.clear()
+        try:
+            self._release_waiting()
+        except Exception:  # their claims run out and any worker takes them then
+            log.exception("could not hand the waiting outbox rows back")
+        self._recorder.stop(timeout)
 
     def _run(self, tick: timedelta) -> None:
+        claim = True  # claim from the table, or only send what waits here
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                stats = self.deliver_due(wait=False)
+                stats = self.deliver_due(wait=False, claim=claim)
             except Exception:
                 log.exception("outbox delivery pass failed")
                 stats = PassStats()
-            if stats.claimed and stats.claimed >= self.batch:
+            if claim and stats.claimed and stats.claimed >= self.batch:
                 continue  # more is due right now
             now = self.clock.now()
             timeout = tick.total_seconds()
             with self._lock:
-                due = self._next_due
-                if due is not None and due <= now:
+                in_table = self._next_due  # a row put back in the table falls due
+                here = self._waiting[0][0] if self._waiting else None
+                if in_table is not None and in_table <= now:
                     self._next_due = None
+                    claim = True
                     continue
-            if due is not None:
-                timeout = min(timeout, max(0.0, (due - now).total_seconds()))
-            self._wake.wait(timeout)
+            if here is not None and here <= now:
+                claim = False
+                continue
+            for due in (in_table, here):
+                if due is not None:
+                    timeout = min(timeout, max(0.0, (due - now).total_seconds()))
+            woken = self._wake.wait(timeout)
+            # Rows were committed, or the safety tick ran out, or a row put back in the
+            # table is due: claim; else only what waits here is due.
+            claim = woken or timeout >= tick.total_seconds() or (
+                in_table is not None and in_table <= self.clock.now())
 
     def _listen(self, engine: Engine, tick: timedelta) -> None:
         """PostgreSQL: LISTEN on the outbox channel and wake the loop on each NOTIFY."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -402,3 +403,73 @@ def test_a_sender_that_raises_something_unexpected_is_retried(db: Database) -> N
     with transaction(sessions) as session:
         row = outbox.by_key(session, "k")
         assert row is not None and "sender crashed: KeyError('body')" in (row.last_error or "")
+
+
+def test_the_loop_keeps_a_paced_row_claimed_in_memory_and_stop_hands_it_back(
+        gservices: Services, fake: FakeGoogleChat) -> None:
+    """The running loop (``wait=False``) keeps a row the limits put off in memory — no
+    write to the table, no claim again — sends it at its moment, and on ``stop`` gives
+    what still waits back to the table, due at its moment."""
+    clock = gservices.clock
+    assert isinstance(clock, FixedClock)
+    first = queue(gservices, TEAM, "one", "k1")
+    second = queue(gservices, TEAM, "two", "k2")
+    third = queue(gservices, TEAM, "three", "k3")
+    worker = worker_for(gservices)
+    assert worker.deliver_due(wait=False).deferred == 2
+    worker.wait_idle()
+    assert load(gservices, first).status == SENT
+    held = load(gservices, second)
+    assert (held.status, held.attempts) == (SENDING, 0)  # still claimed: nothing written
+    step = timedelta(seconds=1) + margin(timedelta(seconds=1))
+    clock.advance(step)
+    stats = worker.deliver_due(wait=False, claim=False)  # only what waits in memory
+    worker.wait_idle()
+    assert (stats.claimed, stats.deferred) == (0, 0)
+    assert load(gservices, second).status == SENT and fake.texts(TEAM_SPACE) == ["one", "two"]
+    worker.stop()
+    back = load(gservices, third)
+    assert (back.status, back.attempts, back.next_attempt_at) == (PENDING, 0, T0 + 2 * step)
+
+
+def test_results_queued_meanwhile_are_committed_in_one_transaction(db: Database) -> None:
+    from sqlalchemy import event
+
+    from bot.delivery.worker import _Recorder
+
+    sessions = make_sessionmaker(db.engine)
+    commits: list[int] = []
+    # The outermost transactions that end (a savepoint is not one).
+    def ended(_session: object, tx: Any) -> None:
+        if tx.parent is None:
+            commits.append(1)
+
+    event.listen(sessions, "after_transaction_end", ended)
+    recorder = _Recorder(sessions)
+    first_running, release = threading.Event(), threading.Event()
+
+    def slow(_session: object) -> bool:
+        first_running.set()
+        release.wait(10)
+        return True
+
+    order: list[int] = []
+    first = recorder.submit(slow)
+    assert first_running.wait(10)
+    before = len(commits)
+    def noting(n: int) -> Callable[[object], bool]:
+        def write(_session: object) -> bool:
+            order.append(n)
+            return True
+        return write
+
+    items = [recorder.submit(noting(n)) for n in range(5)]
+    failing = recorder.submit(lambda _s: 1 / 0 == 0)
+    release.set()
+    for item in (first, *items, failing):
+        assert item.done.wait(10)
+    recorder.stop(10)
+    assert first.result and all(item.result for item in items) and order == [0, 1, 2, 3, 4]
+    assert isinstance(failing.error, ZeroDivisionError)  # its savepoint only
+    # The slow one's transaction, then the five and the failing one together.
+    assert len(commits) - before == 2
