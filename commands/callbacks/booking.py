@@ -35,17 +35,21 @@ from store.callbacks import capacity as cap
 from store.callbacks.bookings import Callback, CallbackRefusal
 from store.callbacks.capacity import CAMPAIGN, QUEUE, CapacityPool
 from store.db import transaction
+from store.i18n import _
 from store.phones import BadPhone, e164
 from store.team import people
 
 
 class Refused(Exception):
-    """The request cannot be booked as asked: ``field`` and ``reason`` say why."""
+    """The request cannot be booked as asked: ``field`` and ``reason`` say why, in English
+    (the IVR API answers with them as they are); ``said`` says it to a person, in the
+    language being written ("the time is in the past")."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, said: str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.said = said if said is not None else f"the {field} {reason}"
 
 
 class SlotFull(Exception):
@@ -89,7 +93,8 @@ def normalise_phone(raw: str, region: str) -> str:
     try:
         return e164(raw, region)
     except BadPhone as exc:
-        raise Refused("phone", str(exc)) from None
+        raise Refused("phone", str(exc), _("the number {reason}").format(reason=exc)
+                      ) from None
 
 
 def pool_for(session: Session, queue: str, campaign: str | None) -> CapacityPool:
@@ -109,15 +114,21 @@ def pool_for(session: Session, queue: str, campaign: str | None) -> CapacityPool
 
 def check_time(when: datetime, now: datetime, rules: Rules) -> None:
     if when < now:
-        raise Refused("when", "is in the past")
+        raise Refused("when", "is in the past", _("the time is in the past"))
     if when < rules.earliest(now):
-        raise Refused("when", f"is inside the lead time: the earliest is "
-                              f"{rules.earliest(now).astimezone(rules.tz):%Y-%m-%d %H:%M} "
-                              f"({rules.lead_minutes} minutes from now)")
+        earliest = f"{rules.earliest(now).astimezone(rules.tz):%Y-%m-%d %H:%M}"
+        raise Refused("when", f"is inside the lead time: the earliest is {earliest} "
+                              f"({rules.lead_minutes} minutes from now)",
+                      _("the time is inside the lead time: the earliest is {earliest} "
+                        "({minutes} minutes from now)").format(
+                            earliest=earliest, minutes=rules.lead_minutes))
     if when.astimezone(rules.tz).date() > rules.last_day(now):
+        last = f"{rules.last_day(now):%Y-%m-%d}"
         raise Refused("when", f"is beyond the horizon: callbacks can be booked up to "
-                              f"{rules.last_day(now):%Y-%m-%d} ({rules.horizon_days} days "
-                              "ahead)")
+                              f"{last} ({rules.horizon_days} days ahead)",
+                      _("the time is beyond the horizon: callbacks can be booked up to "
+                        "{last} ({days} days ahead)").format(last=last,
+                                                             days=rules.horizon_days))
 
 
 def book_in(session: Session, settings: Config, request: Request, now: datetime) -> Booked:
@@ -136,11 +147,18 @@ def book_in(session: Session, settings: Config, request: Request, now: datetime)
     slot = interval_start(when, rules.tz)
     calendar = PoolCalendar(session, pool, slot.date(), slot.date(), rules, bookings=False)
     if calendar.closed(slot.date()):
-        raise Refused("when", f"{pool.kind} {pool.name} is closed on {slot:%Y-%m-%d}")
+        day = f"{slot:%Y-%m-%d}"
+        said = (_("the time queue {name} is closed on {day}") if pool.kind == QUEUE else
+                _("the time campaign {name} is closed on {day}"))
+        raise Refused("when", f"{pool.kind} {pool.name} is closed on {day}",
+                      said.format(name=pool.name, day=day))
     capacity = (calendar.template(slot.date()) or {}).get(f"{slot:%H:%M}", 0)
     if capacity <= 0:
-        raise Refused("when", f"{pool.kind} {pool.name} takes no callbacks at "
-                              f"{slot:%Y-%m-%d %H:%M}")
+        at = f"{slot:%Y-%m-%d %H:%M}"
+        said = (_("the time queue {name} takes no callbacks at {at}") if pool.kind == QUEUE
+                else _("the time campaign {name} takes no callbacks at {at}"))
+        raise Refused("when", f"{pool.kind} {pool.name} takes no callbacks at {at}",
+                      said.format(name=pool.name, at=at))
     existing = bookings.open_for(session, request.queue, phone)
     if existing is not None:
         return Booked(existing, created=False)

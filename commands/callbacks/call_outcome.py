@@ -7,10 +7,10 @@ busy, rang out or hit congestion; the event carries the reference ``originate``
 returned, which the callback keeps in ``call_ref`` until then.
 
 A call that failed sends the callback back to due with the reason (the attempt counts,
-as a "No answer" would), and its taker hears why by DM. A call that went through is
-logged; the agent still records how the conversation went. An outcome nobody waits
-for (another replica handled it, or the call was not a callback's) changes nothing, so
-every replica may listen to the same events.
+as a "No answer" would), and its taker hears why by DM, in their language. A call that
+went through is logged; the agent still records how the conversation went. An outcome
+nobody waits for (another replica handled it, or the call was not a callback's) changes
+nothing, so every replica may listen to the same events.
 """
 
 from __future__ import annotations
@@ -23,17 +23,21 @@ from integrations.pbx.base import BUSY, CONGESTION, FAILURE, NO_ANSWER, CallOutc
 from store.callbacks import bookings
 from store.callbacks.bookings import TAKEN
 from store.db import transaction
+from store.i18n import N_, _, speaking
 from store.phones import mask
 from store.team import people
 
 log = logging.getLogger(__name__)
 
 SPOKEN = {
-    BUSY: "your phone was busy",
-    NO_ANSWER: "your phone rang out without being answered",
-    CONGESTION: "the PBX had no free line (congestion)",
-    FAILURE: "the PBX could not place the call",
+    BUSY: N_("your phone was busy"),
+    NO_ANSWER: N_("your phone rang out without being answered"),
+    CONGESTION: N_("the PBX had no free line (congestion)"),
+    FAILURE: N_("the PBX could not place the call"),
 }
+# The attempt's outcome as its taker reads it ("Busy again: …"); English shows the PBX's word.
+WHAT = {BUSY: N_("Busy"), NO_ANSWER: N_("NoAnswer"), CONGESTION: N_("Congestion"),
+        FAILURE: N_("Failure")}
 
 
 def record_call_outcome(services: Services, outcome: CallOutcome) -> bool:
@@ -53,14 +57,17 @@ def record_call_outcome(services: Services, outcome: CallOutcome) -> bool:
             # The agent already recorded how it went (or it was cancelled): nothing to undo.
             return True
         taker = session.get(people.Person, callback.owner_id)
-        result = flow.retry_or_fail(session, callback, now, services.settings, outcome.reason)
-        why = SPOKEN.get(outcome.reason, SPOKEN[FAILURE])
+        with speaking(people.language_of(taker) if taker is not None else None):
+            result = flow.retry_or_fail(session, callback, now, services.settings,
+                                        WHAT.get(outcome.reason, outcome.reason))
+            why = _(SPOKEN.get(outcome.reason, SPOKEN[FAILURE]))
+            message = Reply(_("The call for callback #{id} to {phone} did not go through: "
+                              "{why} ({reason}). {outcome}").format(
+                                  id=callback.id, phone=mask(callback.phone), why=why,
+                                  reason=outcome.reason, outcome=result.text), private=True)
         if taker is not None:
-            services.notifier.send(
-                session, person_target(taker),
-                Reply(f"The call for callback #{callback.id} to {mask(callback.phone)} did not "
-                      f"go through: {why} ({outcome.reason}). {result.text}", private=True),
-                key=f"callback:{callback.id}:call:{outcome.ref}")
+            services.notifier.send(session, person_target(taker), message,
+                                   key=f"callback:{callback.id}:call:{outcome.ref}")
         if result.notice is not None:
             flow.notify_coordinators(session, services.notifier, callback, result.notice)
     log.info("callback #%s: the call failed (%s)", callback.id, outcome.reason)

@@ -31,11 +31,13 @@ from commands.core import (
     UsageError,
 )
 from commands.format import first_name
+from commands.words import is_filler
 from integrations.pbx import PbxError
 from store.callbacks import bookings
 from store.callbacks import capacity as cap
 from store.callbacks.capacity import QUEUE
 from store.db import transaction
+from store.i18n import N_, _
 
 USAGE = ("/callback PHONE WHEN [queue] [note] · /callback take|call|done|noanswer|cancel ID "
          "[note]")
@@ -47,8 +49,8 @@ OUTCOMES = {"done": "done", "noanswer": "noanswer", "no-answer": "noanswer",
 
 def run(ctx: Context, services: Services) -> Reply:
     if not ctx.args:
-        raise UsageError("Give the number and when to call back, e.g. "
-                         "/callback 612 34 56 78 tomorrow 10:30.")
+        raise UsageError(_("Give the number and when to call back, e.g. "
+                           "/callback 612 34 56 78 tomorrow 10:30."))
     verb = ctx.args[0].lower()
     if verb == "take":
         return _take(ctx, services)
@@ -61,7 +63,8 @@ def run(ctx: Context, services: Services) -> Reply:
 
 def _ref(ctx: Context) -> str:
     if len(ctx.args) < 2:
-        raise UsageError(f"Which callback? /callback {ctx.args[0].lower()} ID")
+        raise UsageError(_("Which callback? /callback {verb} ID").format(
+            verb=ctx.args[0].lower()))
     return ctx.args[1]
 
 
@@ -69,18 +72,22 @@ def _ref(ctx: Context) -> str:
 
 
 def split_phone(args: tuple[str, ...]) -> tuple[str, list[str]]:
-    """The number (it may be typed in groups: 612 34 56 78) and the words after it."""
+    """The number (it may be typed in groups: 612 34 56 78; "al 612…", "to 612…") and the
+    words after it."""
+    start = 0
+    while start < len(args) - 1 and is_filler(args[start]):
+        start += 1
     taken: list[str] = []
-    for word in args:
+    for word in args[start:]:
         if _PHONE_PART.match(word) and not _DATE.match(word) and ":" not in word \
                 and not (taken and looks_like_when(word)):
             taken.append(word)
         else:
             break
     if not taken:
-        raise UsageError(f"{args[0]!r} is not a phone number; start with the number to "
-                         "call back.")
-    return " ".join(taken), list(args[len(taken):])
+        raise UsageError(_("{text} is not a phone number; start with the number to call "
+                           "back.").format(text=repr(args[start])))
+    return " ".join(taken), list(args[start + len(taken):])
 
 
 def default_queue(session: Session, services: Services) -> str:
@@ -90,9 +97,9 @@ def default_queue(session: Session, services: Services) -> str:
     if len(queues) == 1:
         return queues[0]
     if not queues:
-        raise CommandError("No callback capacity is configured yet; ask a coordinator "
-                           "(switchboard slots import FILE).")
-    raise UsageError("Which queue? Add one of: " + ", ".join(queues) + ".")
+        raise CommandError(_("No callback capacity is configured yet; ask a coordinator "
+                             "(switchboard slots import FILE)."))
+    raise UsageError(_("Which queue? Add one of: {queues}.").format(queues=", ".join(queues)))
 
 
 def _book(ctx: Context, services: Services) -> Reply:
@@ -112,32 +119,33 @@ def _book(ctx: Context, services: Services) -> Reply:
     try:
         outcome = book(services, request, nearest=True)
     except Refused as exc:
-        raise UsageError(f"I can't book that callback: {_field(exc.field)} {exc.reason}."
+        raise UsageError(_("I can't book that callback: {why}.").format(why=exc.said)
                          ) from None
     if isinstance(outcome, Booked):
         c = outcome.callback
         if not outcome.created:
-            return Reply(f"{c.phone} already has a pending callback in {c.queue}: #{c.id}, "
-                         f"{spoken(c.due_at, tz, ctx.now)}. I did not book another.",
-                         (Section(buttons=(Button("Cancel it", "callback",
+            return Reply(_("{phone} already has a pending callback in {queue}: #{id}, "
+                           "{when}. I did not book another.").format(
+                               phone=c.phone, queue=c.queue, id=c.id,
+                               when=spoken(c.due_at, tz, ctx.now)),
+                         (Section(buttons=(Button(_("Cancel it"), "callback",
                                                   f"cancel {c.id}"),)),), private=True)
-        return Reply(f"Callback #{c.id} booked: {c.phone}, {spoken(c.requested_for, tz, ctx.now)} "
-                     f"({c.queue}). It is yours: I will message you when it is due.",
-                     (Section(buttons=(Button("Cancel", "callback", f"cancel {c.id}"),)),),
+        return Reply(_("Callback #{id} booked: {phone}, {when} ({queue}). It is yours: I will "
+                       "message you when it is due.").format(
+                           id=c.id, phone=c.phone, when=spoken(c.requested_for, tz, ctx.now),
+                           queue=c.queue),
+                     (Section(buttons=(Button(_("Cancel"), "callback", f"cancel {c.id}"),)),),
                      private=True)
     if not outcome:
-        return Reply(f"{spoken(when, tz, ctx.now)} is full in {queue}, and there is no free "
-                     "interval in the booking horizon.", private=True)
+        return Reply(_("{when} is full in {queue}, and there is no free interval in the "
+                       "booking horizon.").format(when=spoken(when, tz, ctx.now), queue=queue),
+                     private=True)
     args = f"{queue} {note}" if note else queue
     buttons = tuple(Button(spoken(i.start, tz, ctx.now), "callback",
                            f"{phone.replace(' ', '')} {typed(i.start, tz)} {args}")
                     for i in outcome)
-    return Reply(f"{spoken(when, tz, ctx.now)} is full in {queue}. The nearest free times:",
-                 (Section(buttons=buttons),), private=True)
-
-
-def _field(name: str) -> str:
-    return {"when": "the time", "phone": "the number"}.get(name, f"the {name}")
+    return Reply(_("{when} is full in {queue}. The nearest free times:").format(
+        when=spoken(when, tz, ctx.now), queue=queue), (Section(buttons=buttons),), private=True)
 
 
 # --------------------------------------------------------------------------- handling
@@ -155,8 +163,8 @@ def _call(ctx: Context, services: Services) -> Reply:
     tz = services.settings.timezone
     extension = ctx.person.extension
     if not extension:
-        raise CommandError("You have no extension in Switchboard, so the PBX cannot ring "
-                           "you; dial the number by hand.")
+        raise CommandError(_("You have no extension in Switchboard, so the PBX cannot ring "
+                             "you; dial the number by hand."))
     # The call's reference is stored before the PBX is asked: it may report how the call
     # went before originate() returns (commands.callbacks.call_outcome).
     ref = f"sb-cb{secrets.token_hex(6)}"
@@ -178,15 +186,17 @@ def _call(ctx: Context, services: Services) -> Reply:
                             f"not placed: {exc.message}")
         if exc.code != "unsupported":
             raise
-        return Reply(f"This PBX cannot place calls for me: dial {phone} yourself, then "
-                     "record how it went.", (Section(buttons=buttons),), private=True)
+        return Reply(_("This PBX cannot place calls for me: dial {phone} yourself, then "
+                       "record how it went.").format(phone=phone),
+                     (Section(buttons=buttons),), private=True)
     if not reports:
         with transaction(services.sessions) as session:
             callback = flow.load(session, str(cid))
             if callback.call_ref == ref:
                 callback.call_ref = None
-    return Reply(f"Calling: your phone ({extension}) rings first, then {phone}. "
-                 f"{first_name(ctx.person)}, record how it went:",
+    return Reply(_("Calling: your phone ({extension}) rings first, then {phone}. {name}, "
+                   "record how it went:").format(extension=extension, phone=phone,
+                                                 name=first_name(ctx.person)),
                  (Section(buttons=buttons),), private=True)
 
 
@@ -204,7 +214,7 @@ def _outcome(ctx: Context, services: Services, outcome: str) -> Reply:
 COMMAND = Command(
     name="callback",
     run=run,
-    summary="Book a callback for yourself, take a due one, call now, or record how it went",
+    summary=N_("Book a callback for yourself, take a due one, call now, or record how it went"),
     usage=USAGE,
     aliases=("schedule callback", "schedule a callback", "call back"),
 )

@@ -8,7 +8,8 @@
    its time (the coordinators hear of it), then claims the due callbacks
    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so a second dispatcher never takes the
    same one) and hands each out: a personal callback whose agent is connected (and on
-   turn) is a DM to that agent; any other is a card with a Take button in the team space.
+   turn) is a DM to that agent, in the agent's language; any other is a card with a Take
+   button in the team space, in the team's language (as are the coordinators' notices).
 
 Outbox keys are per callback and attempt, so a replayed run cannot post twice either.
 """
@@ -30,8 +31,9 @@ from integrations.pbx import MemberState
 from store.callbacks import bookings
 from store.callbacks.bookings import DISPATCHED, Callback
 from store.db import reading, transaction
+from store.i18n import _, speaking
 from store.phones import mask
-from store.team.people import Person
+from store.team.people import Person, language_of
 
 log = logging.getLogger(__name__)
 BATCH = 200  # callbacks handed out per run at most; the rest wait a minute
@@ -84,14 +86,17 @@ def dispatch_callbacks(services: Services) -> DispatchReport:
                 callback.owner_id = agent.id
                 bookings.record(session, callback, "dispatched", "system", now,
                                  f"to {agent.key} by DM")
-                notifier.send(session, person_target(agent),
-                              owned_card(callback, agent, tz, now), key=f"{key}:dm")
+                with speaking(language_of(agent)):
+                    card = owned_card(callback, agent, tz, now)
+                notifier.send(session, person_target(agent), card, key=f"{key}:dm")
                 report.to_agents.append(callback.id)
             else:
                 why = f" ({agent.key} is not connected)" if agent is not None else ""
                 bookings.record(session, callback, "dispatched", "system", now,
                                  f"to the team{why}")
-                notifier.send(session, TEAM, team_card(callback, tz, now), key=f"{key}:team")
+                with speaking(None):
+                    card = team_card(callback, tz, now)
+                notifier.send(session, TEAM, card, key=f"{key}:team")
                 report.to_team.append(callback.id)
     return report
 
@@ -100,6 +105,9 @@ def _expire(session: Session, services: Services, callback: Callback, now: datet
     minutes = services.settings.callback_expiry_minutes
     close(session, callback, bookings.EXPIRED, "system", now,
           f"nobody handled it within {minutes} min")
-    notify_coordinators(session, services.notifier, callback, Reply(
-        f"Callback #{callback.id} to {mask(callback.phone)} ({callback.queue}) expired: "
-        f"nobody handled it within {minutes} min of its time. Please follow it up by hand."))
+    with speaking(None):
+        notice = Reply(_("Callback #{id} to {phone} ({queue}) expired: nobody handled it "
+                         "within {minutes} min of its time. Please follow it up by hand."
+                         ).format(id=callback.id, phone=mask(callback.phone),
+                                  queue=callback.queue, minutes=minutes))
+    notify_coordinators(session, services.notifier, callback, notice)

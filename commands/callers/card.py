@@ -16,16 +16,30 @@ from datetime import datetime, tzinfo
 import phonenumbers
 from sqlalchemy.orm import Session
 
+from commands.callbacks.flow import status_label
 from commands.core import Button, Section
-from integrations.directory import Account, Contact
-from store import phones
+from integrations.directory import LABELS, Account, Contact
+from store import i18n, phones
 from store.callbacks import bookings
 from store.callers.operations import NEW_CONTACT, Operation
 from store.calls import registry
 from store.calls.registry import RegisteredCall
+from store.i18n import N_, _, ngettext
 from store.team import people
 
 RECENT_CALLS = 5
+# The directory's fields as people read them (integrations.directory.LABELS, translated).
+FIELD_LABELS = {"crm_code": N_("CRM code"), "erp_code": N_("ERP code"), "tax_id": N_("tax id"),
+                "name": N_("name"), "phone": N_("phone number")}
+
+
+def field_label(field: str) -> str:
+    """"phone number", "tax id" … in the language being written."""
+    return _(FIELD_LABELS[field]) if field in FIELD_LABELS else LABELS.get(field, field)
+
+
+def _this_number() -> str:
+    return " " + _("(this number)")
 
 
 def show_phone(number: str, masked: bool) -> str:
@@ -58,19 +72,20 @@ def account_section(account: Account, operations: Sequence[Operation], *, masked
                     phone: str | None) -> Section:
     rows: list[tuple[str, str]] = []
     if account.phones:
-        shown = ", ".join(show_phone(p, masked) + (" (this number)" if p == phone else "")
+        shown = ", ".join(show_phone(p, masked) + (_this_number() if p == phone else "")
                           for p in account.phones)
-        rows.append(("Phones", shown))
-    for label, value in (("Tax id", account.tax_id and show_tax_id(account.tax_id, masked)),
-                         ("CRM code", account.crm_code), ("ERP code", account.erp_code),
-                         ("Email", account.email)):
+        rows.append((_("Phones"), shown))
+    for label, value in ((N_("Tax id"), account.tax_id and show_tax_id(account.tax_id, masked)),
+                         (N_("CRM code"), account.crm_code), (N_("ERP code"), account.erp_code),
+                         (N_("Email"), account.email)):
         if value:
-            rows.append((label, value))
+            rows.append((_(label), value))
     for contact in account.contacts:
         rows.append(_contact_row(contact, masked=masked, phone=phone))
     more = account.contacts_total - len(account.contacts)
     if more > 0:
-        rows.append(("…", f"{more} more contact{'s' if more != 1 else ''}"))
+        rows.append(("…", ngettext("{n} more contact", "{n} more contacts", more).format(
+            n=more)))
     identifier = account.identifiers[0] if account.identifiers else None
     buttons = tuple(operation_button(op, account=account, contact=identifier,
                                      phone=None if masked else phone)
@@ -79,12 +94,12 @@ def account_section(account: Account, operations: Sequence[Operation], *, masked
 
 
 def _contact_row(contact: Contact, *, masked: bool, phone: str | None) -> tuple[str, str]:
-    details = [show_phone(p, masked) + (" (this number)" if p == phone else "")
+    details = [show_phone(p, masked) + (_this_number() if p == phone else "")
                for p in contact.phones]
     if contact.email:
         details.append(contact.email)
     star = "★ " if contact.identifier else "· "
-    return star + contact.name, ", ".join(details) or "(no phone)"
+    return star + contact.name, ", ".join(details) or _("(no phone)")
 
 
 def operation_button(op: Operation, *, account: Account | None, contact: Contact | None,
@@ -105,7 +120,7 @@ def unknown_section(operations: Sequence[Operation], *, phone: str | None, maske
     buttons = [operation_button(op, account=None, contact=None,
                                 phone=None if masked else phone)
                for op in operations if op.code == NEW_CONTACT]
-    buttons.append(Button(label="Look up another way", command="lookup"))
+    buttons.append(Button(label=_("Look up another way"), command="lookup"))
     return Section(text=text, buttons=tuple(buttons))
 
 
@@ -132,14 +147,14 @@ def recent_calls(session: Session, ctx: CardContext) -> Section | None:
              if c.call_id != ctx.exclude_call_id][:RECENT_CALLS]
     if not found:
         return None
-    return Section(title="Recent calls from this number",
+    return Section(title=_("Recent calls from this number"),
                    rows=tuple(call_rows(session, found, ctx.timezone, ctx.now)))
 
 
 def call_rows(session: Session, found: Sequence[RegisteredCall], tz: tzinfo, now: datetime,
               *, show_phone_as: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
     """One row per call: when (and the number, if asked), who took it, who called, how it
-    was typified."""
+    was typified — in the language being written."""
     typified = registry.typifications_of(session, [c.id for c in found])
     categories = {c.id: c for c in registry.categories(session)}
     keys = {p.id: p.key for p in people.all_people(session)}
@@ -147,20 +162,20 @@ def call_rows(session: Session, found: Sequence[RegisteredCall], tz: tzinfo, now
     for call in found:
         local = call.rang_at.astimezone(tz)
         when = local.strftime("%H:%M") if local.date() == now.astimezone(tz).date() else \
-            local.strftime("%a %d %b %H:%M")
+            i18n.day(local, "day_time")
         if show_phone_as is not None:
             when += " · " + (show_phone_as(call.phone) if call.phone else
-                             (call.caller or "withheld"))
+                             (call.caller or _("withheld")))
         who = call.contact_name or ""
         if call.account_name:
             who = f"{call.account_name} / {who}" if who else call.account_name
-        parts = [who or "unidentified"]
+        parts = [who or _("unidentified")]
         if call.person_id in keys:
             parts.append(f"@{keys[call.person_id]}")
         labels = [registry.path(category, categories)
                   + (f" ({t.comment})" if t.comment else "")
                   for t, category in typified.get(call.id, [])]
-        parts.append("; ".join(labels) if labels else "not typified")
+        parts.append("; ".join(labels) if labels else _("not typified"))
         rows.append((when, " — ".join(parts)))
     return rows
 
@@ -172,10 +187,12 @@ def pending_callbacks(session: Session, ctx: CardContext) -> Section | None:
     found = bookings.by_phone(session, ctx.phone, limit=20, statuses=bookings.OPEN)
     if not found:
         return None
-    rows = tuple((f"#{c.id} " + c.due_at.astimezone(ctx.timezone).strftime("%a %d %b %H:%M"),
-                  f"{c.status} · queue {c.queue}" + (f" · {c.note}" if c.note else ""))
+    rows = tuple((f"#{c.id} " + i18n.day(c.due_at.astimezone(ctx.timezone), "day_time"),
+                  _("{status} · queue {queue}").format(status=status_label(c.status),
+                                                       queue=c.queue)
+                  + (f" · {c.note}" if c.note else ""))
                  for c in found)
-    return Section(title="Pending callbacks", rows=rows)
+    return Section(title=_("Pending callbacks"), rows=rows)
 
 
 # Sections added to every caller card, in order. Each returns None when it has nothing.

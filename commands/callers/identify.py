@@ -17,17 +17,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from commands.callers.card import field_label
 from commands.core import UsageError
-from integrations.directory import FIELDS, LABELS, Account, Directory, TooManyResults
+from commands.words import fold
+from integrations.directory import FIELDS, Account, Directory, TooManyResults
 from integrations.directory.fields import BadValue, normalize, try_normalize
+from store.i18n import _
 
-# Words that name a field when typed before the value (folded: lowercase, no accents).
+# Words that name a field when typed before the value, in English, Catalan, Spanish and
+# Portuguese (folded: lowercase, no accents).
 FIELD_WORDS = {
-    "phone": ("phone", "tel", "telefono", "telefone", "movil", "mobile"),
+    "phone": ("phone", "tel", "telefono", "telefone", "movil", "mobile", "telefon", "mobil",
+              "celular"),
     "tax_id": ("tax", "taxid", "tax_id", "vat", "nif", "cif", "nie", "dni", "cpf", "cnpj"),
     "crm_code": ("crm", "crm_code", "crmcode"),
     "erp_code": ("erp", "erp_code", "erpcode", "ref"),
-    "name": ("name", "nombre", "nome"),
+    "name": ("name", "nombre", "nome", "nom"),
 }
 _FIELD_OF = {word: field for field, words in FIELD_WORDS.items() for word in words}
 # Keys of the PBX's associated data, per field (the field names themselves and synonyms).
@@ -38,7 +43,6 @@ DATA_KEYS = {
     "name": ("name", "customer_name"),
 }
 _PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
-_ACCENTS = str.maketrans("áéíóúàèìòùâêôãõç", "aeiouaeiouaeoaoc")
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,16 @@ def candidates(query: str, region: str) -> list[Candidate]:
     """The fields the text may be, most likely first; UsageError when it is none."""
     text = query.strip()
     if not text:
-        raise UsageError("Tell me what to look up: a phone number, tax id, CRM/ERP code or "
-                         "name (e.g. /lookup 600 11 22 33, /lookup nif 12345678Z).")
+        raise UsageError(_("Tell me what to look up: a phone number, tax id, CRM/ERP code or "
+                           "name (e.g. /lookup 600 11 22 33, /lookup nif 12345678Z)."))
     explicit = _explicit(text)
     if explicit is not None:
         field, raw = explicit
         try:
             return [Candidate(field, normalize(field, raw, region))]
         except BadValue as exc:
-            raise UsageError(f"That is not a {LABELS[field]}: {exc}.") from None
+            raise UsageError(_("That is not a {field}: {why}.").format(
+                field=field_label(field), why=exc)) from None
     found: list[Candidate] = []
     for field in ("tax_id", "phone"):
         value = try_normalize(field, text, region)
@@ -84,9 +89,10 @@ def candidates(query: str, region: str) -> list[Candidate]:
             try:
                 normalize("phone", text, region)
             except BadValue as exc:
-                raise UsageError(f"That is not a phone number I can look up: {exc}.") from None
-        raise UsageError(f"I can't look up {text!r}: it is not a phone number, tax id, code "
-                         "or name.")
+                raise UsageError(_("That is not a phone number I can look up: {why}."
+                                   ).format(why=exc)) from None
+        raise UsageError(_("I can't look up {text}: it is not a phone number, tax id, code or "
+                           "name.").format(text=repr(text)))
     return found
 
 
@@ -94,7 +100,7 @@ def _explicit(text: str) -> tuple[str, str] | None:
     match = re.match(r"^([^\s:]+)\s*[:\s]\s*(\S.*)$", text)
     if match is None:
         return None
-    field = _FIELD_OF.get(match.group(1).casefold().translate(_ACCENTS))
+    field = _FIELD_OF.get(fold(match.group(1)))
     return (field, match.group(2)) if field else None
 
 

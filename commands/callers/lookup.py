@@ -2,23 +2,29 @@
 
 The directory is asked with no transaction open (it may be Odoo, over the network); the
 card's other sections (recent calls …) are read after. The dispatcher audits every lookup
-(who asked, what they typed, when, the outcome).
+(who asked, what they typed, when, the outcome). A phone may be typed in groups of digits
+(``/lookup 600 11 22 33``, ``cerca 600 11 22 33``, ``buscar 600 11 22 33``); the reply
+follows the asker's language.
 """
 
 from __future__ import annotations
+
+from functools import reduce
 
 from commands.callers.card import (
     CardContext,
     account_section,
     extra_sections,
+    field_label,
     show_value,
     unknown_section,
 )
 from commands.callers.identify import candidates, lookup
 from commands.core import Command, CommandError, Context, Reply, Services
-from integrations.directory import LABELS, TooManyResults
+from integrations.directory import TooManyResults
 from store.callers import operations
 from store.db import reading
+from store.i18n import N_, _, ngettext
 
 
 def run(ctx: Context, services: Services) -> Reply:
@@ -28,9 +34,11 @@ def run(ctx: Context, services: Services) -> Reply:
     try:
         found = lookup(services.directory, tried, settings.lookup_max_results)
     except TooManyResults as exc:
-        raise CommandError(f"Too many results: more than {exc.limit} accounts match that "
-                           f"{LABELS[exc.field]}. Narrow the search (a fuller name, a phone "
-                           "number, a tax id or a code).") from None
+        raise CommandError(_("Too many results: more than {limit} accounts match that "
+                             "{field}. Narrow the search (a fuller name, a phone number, a "
+                             "tax id or a code).").format(limit=exc.limit,
+                                                          field=field_label(exc.field))
+                           ) from None
     phone = found.value if found.field == "phone" else None
     shown = show_value(found.field, found.value, masked)
     with reading(services.sessions) as session:
@@ -38,25 +46,32 @@ def run(ctx: Context, services: Services) -> Reply:
         extras = extra_sections(session, CardContext(
             phone=phone, masked=masked, timezone=settings.timezone, now=ctx.now))
     if not found.accounts:
-        looked = " or ".join(sorted({LABELS[c.field] for c in found.tried}))
-        text = f"Nobody found for {shown} (looked up as {looked})."
+        looked = reduce(lambda first, second: _("{first} or {second}").format(
+            first=first, second=second), sorted({field_label(c.field) for c in found.tried}))
+        text = _("Nobody found for {value} (looked up as {fields}).").format(
+            value=shown, fields=looked)
         section = unknown_section(ops, phone=phone, masked=masked,
-                                  text="Try another field (/lookup nif …, /lookup crm …, "
-                                       "/lookup name …) or add the contact.")
+                                  text=_("Try another field (/lookup nif …, /lookup crm …, "
+                                         "/lookup name …) or add the contact."))
         return Reply(text, (section, *extras))
     count = len(found.accounts)
-    noun = "account" if count == 1 else "accounts"
-    text = f"{count} {noun} for {LABELS[found.field]} {shown}"
     if masked:
-        text += " (numbers masked here; ask me in a DM to see them)"
+        text = ngettext("{n} account for {field} {value} (numbers masked here; ask me in a DM "
+                        "to see them).",
+                        "{n} accounts for {field} {value} (numbers masked here; ask me in a "
+                        "DM to see them).", count)
+    else:
+        text = ngettext("{n} account for {field} {value}.", "{n} accounts for {field} {value}.",
+                        count)
+    text = text.format(n=count, field=field_label(found.field), value=shown)
     sections = [account_section(a, ops, masked=masked, phone=phone) for a in found.accounts]
-    return Reply(text + ".", (*sections, *extras))
+    return Reply(text, (*sections, *extras))
 
 
 COMMAND = Command(
     name="lookup",
     run=run,
-    summary="Who is this caller: look up by phone, tax id, CRM/ERP code or name",
+    summary=N_("Who is this caller: look up by phone, tax id, CRM/ERP code or name"),
     usage="/lookup PHONE|TAX ID|CODE|NAME (or: /lookup nif|crm|erp|name|phone VALUE)",
     aliases=("lookup phone", "look up", "who is"),
 )

@@ -11,6 +11,7 @@ from commands.core import Command, CommandError, Context, Reply, Services, Usage
 from integrations.directory import Account
 from store.callers import operations
 from store.db import reading
+from store.i18n import N_, _
 
 KEYS = ("account", "contact", "phone")
 
@@ -19,8 +20,8 @@ def run(ctx: Context, services: Services) -> Reply:
     if not ctx.args:
         with reading(services.sessions) as session:
             ops = operations.enabled_operations(session)
-        listing = ", ".join(f"{op.code} ({op.name})" for op in ops) or "none"
-        raise UsageError(f"Which operation? Enabled: {listing}.")
+        listing = ", ".join(f"{op.code} ({op.name})" for op in ops) or _("none")
+        raise UsageError(_("Which operation? Enabled: {operations}.").format(operations=listing))
     code, rest = ctx.args[0].lower(), ctx.args[1:]
     given: dict[str, str] = {}
     detail: list[str] = []
@@ -33,15 +34,18 @@ def run(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
         op = operations.by_code(session, code)
     if op is None or not op.enabled:
-        raise UsageError(f"There is no enabled operation {code!r}; /operation lists them.")
+        raise UsageError(_("There is no enabled operation {code}; /operation lists them."
+                           ).format(code=repr(code)))
     if op.asks_detail and not detail:
         args = " ".join([code, *(f"{k}={v}" for k, v in given.items())])
-        raise UsageError(f"{op.name} needs a detail code: type /operation {args} CODE")
+        raise UsageError(_("{operation} needs a detail code: type {command}").format(
+            operation=op.name, command=f"/operation {args} CODE"))
     account = _account(services, given.get("account"))
     values = _values(account, given, " ".join(detail))
     filled = operations.fill(op.url, values, services.directory.web_url)
     if filled.url is None:
-        raise CommandError(f"{op.name} cannot be opened: {filled.why}.")
+        raise CommandError(_("{operation} cannot be opened: {why}.").format(
+            operation=op.name, why=filled.why))
     return Reply(f"{op.name}: {filled.url}", private=True)
 
 
@@ -50,7 +54,8 @@ def _account(services: Services, account_id: str | None) -> Account | None:
         return None
     account = services.directory.account(account_id)
     if account is None:
-        raise CommandError(f"There is no account {account_id} in {services.directory.name}.")
+        raise CommandError(_("There is no account {id} in {directory}.").format(
+            id=account_id, directory=services.directory.name))
     return account
 
 
@@ -71,6 +76,6 @@ def _values(account: Account | None, given: dict[str, str], detail: str) -> dict
 COMMAND = Command(
     name="operation",
     run=run,
-    summary="Open one of the caller card's operations (the card's buttons run it)",
+    summary=N_("Open one of the caller card's operations (the card's buttons run it)"),
     usage="/operation CODE [account=ID] [contact=ID] [phone=NUMBER] [DETAIL]",
 )

@@ -5,7 +5,8 @@ Order of work: (1) a call id already registered is a redelivery — nothing more
 (2) the directory is asked with no transaction open (it may be Odoo); (3) one transaction
 registers the call, writes the DM to the outbox under the key ``call.ringing:CALL_ID`` and
 audits the lookup. Two deliveries racing past (1) collide on the registry's unique call id
-(and on the outbox key), so the person gets one DM whatever the PBX does.
+(and on the outbox key), so the person gets one DM whatever the PBX does. The DM is in
+that person's language; the answer to the PBX stays English.
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ from commands.callers.card import (
     CardContext,
     account_section,
     extra_sections,
+    field_label,
     show_phone,
     unknown_section,
 )
 from commands.callers.identify import Found, call_candidates, identify_call
 from commands.core import URGENT, Button, Reply, Section, Services, person_target
-from integrations.directory import LABELS
 from integrations.errors import IntegrationError
 from store.callers import operations
 from store.calls import registry
 from store.calls.registry import RegisteredCall
 from store.db import reading, transaction
+from store.i18n import _, ngettext, speaking
 from store.team import people
 from store.team.audit import AuditEntry, record
 from store.team.people import Person
@@ -59,6 +61,7 @@ def on_ringing(services: Services, ringing: Ringing) -> dict[str, Any]:
         if registry.by_call_id(session, ringing.call_id) is not None:
             return {"registered": False, "duplicate": True, "dm": False}
         person = people.by_extension(session, ringing.extension) if ringing.extension else None
+        language = people.language_of(person)
     phone, found, failure = _identify(services, ringing)
     first = found.accounts[0] if found else None
     contact = first.identifiers[0] if first and first.identifiers else None
@@ -78,7 +81,8 @@ def on_ringing(services: Services, ringing: Ringing) -> dict[str, Any]:
             session.flush()
             if dm:
                 assert person is not None
-                reply = _card(session, services, ringing, phone, found, failure)
+                with speaking(language):
+                    reply = _card(session, services, ringing, phone, found, failure)
                 services.notifier.send(session, person_target(person), reply,
                                        key=f"call.ringing:{ringing.call_id}", priority=URGENT)
             record(session, _audit(services, ringing, person, found, failure, started))
@@ -111,7 +115,8 @@ def _identify(services: Services, ringing: Ringing
 
 def card_of(services: Services, call: RegisteredCall) -> Reply:
     """The card of a registered call, as its ringing DM showed it (the desk's "My current
-    call"): the directory is asked again, with no transaction open."""
+    call"), in the language being written: the directory is asked again, with no
+    transaction open."""
     ringing = Ringing(call_id=call.call_id, caller=call.caller, extension=call.extension,
                       queue=call.queue, data=None, at=call.rang_at)
     phone, found, failure = _identify(services, ringing)
@@ -122,23 +127,28 @@ def card_of(services: Services, call: RegisteredCall) -> Reply:
 def _card(session: Session, services: Services, ringing: Ringing, phone: str | None,
           found: Found | None, failure: str | None) -> Reply:
     """The DM: always in full (it is a DM), with the caller's card or a way to find them."""
-    number = show_phone(phone, False) if phone else (ringing.caller or "a withheld number")
-    where = f" (queue {ringing.queue})" if ringing.queue else ""
+    number = show_phone(phone, False) if phone else (ringing.caller or _("a withheld number"))
+    caller = (_("{number} (queue {queue})").format(number=number, queue=ringing.queue)
+              if ringing.queue else number)
     ops = operations.enabled_operations(session)
     extras = extra_sections(session, CardContext(
         phone=phone, masked=False, timezone=services.settings.timezone, now=ringing.at,
         exclude_call_id=ringing.call_id))
-    typify = Section(buttons=(Button("Typify this call", "typify", ringing.call_id),))
+    typify = Section(buttons=(Button(_("Typify this call"), "typify", ringing.call_id),))
     if found is None:
-        why = (f"The directory could not be asked ({failure})." if failure else
-               "Nobody in the directory has this number.")
-        text = f"Call from an unsaved number: {number}{where}."
+        why = (_("The directory could not be asked ({failure}).").format(failure=failure)
+               if failure else _("Nobody in the directory has this number."))
+        text = _("Call from an unsaved number: {caller}.").format(caller=caller)
         section = unknown_section(ops, phone=phone, masked=False, text=why)
         return Reply(text, (section, *extras, typify))
     count = len(found.accounts)
-    via = "" if found.field == "phone" else f", identified by {LABELS[found.field]}"
-    who = found.accounts[0].name if count == 1 else f"{count} accounts"
-    text = f"Call from {number}{where}: {who}{via}."
+    who = found.accounts[0].name if count == 1 else ngettext(
+        "{n} account", "{n} accounts", count).format(n=count)
+    if found.field == "phone":
+        text = _("Call from {caller}: {who}.").format(caller=caller, who=who)
+    else:
+        text = _("Call from {caller}: {who}, identified by {field}.").format(
+            caller=caller, who=who, field=field_label(found.field))
     sections = [account_section(a, ops, masked=False, phone=phone) for a in found.accounts]
     return Reply(text, (*sections, *extras, typify))
 
