@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from commands.core import CommandError, UsageError
+from store.i18n import _
 from store.team import people
 from store.team.people import Person
 
@@ -31,8 +32,8 @@ def require_person(session: Session, token: str) -> Person:
     """The person named by token, or a usage error that says who was not found."""
     person = find_person(session, token)
     if person is None:
-        raise UsageError(f"I don't know anyone called {token!r} (try their @key, email or "
-                         "extension).")
+        raise UsageError(_("I don't know anyone called {name} (try their @key, email or "
+                           "extension).").format(name=repr(token)))
     return person
 
 
@@ -47,7 +48,7 @@ def split_person(session: Session, args: Sequence[str]) -> tuple[Person | None, 
     for arg in args:
         if is_person_ref(arg):
             if person is not None:
-                raise CommandError("Name one person at a time.")
+                raise CommandError(_("Name one person at a time."))
             person = require_person(session, arg)
         elif arg.casefold() != "me":
             rest.append(arg)
@@ -57,5 +58,5 @@ def split_person(session: Session, args: Sequence[str]) -> tuple[Person | None, 
 def one_person(session: Session, args: Sequence[str]) -> Person:
     """Exactly one person argument, in any form require_person understands."""
     if len(args) != 1:
-        raise UsageError("Name one person: their @key, email or extension.")
+        raise UsageError(_("Name one person: their @key, email or extension."))
     return require_person(session, args[0])

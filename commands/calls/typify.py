@@ -29,6 +29,7 @@ from store.callers.directory import fold
 from store.calls import registry
 from store.calls.registry import CallTypification, RegisteredCall, TypificationCategory
 from store.db import transaction
+from store.i18n import N_, _, ngettext
 from store.team.people import Role
 
 MAX_BUTTONS = 12
@@ -39,23 +40,27 @@ def run(ctx: Context, services: Services) -> Reply:
     with transaction(services.sessions) as session:
         call, words = _call(session, ctx, words)
         if call.person_id != ctx.person.id and not ctx.role.allows(Role.COORDINATOR):
-            raise Denied("That call was not yours; only coordinators typify others' calls.")
+            raise Denied(_("That call was not yours; only coordinators typify others' "
+                           "calls."))
         enabled = registry.categories(session, enabled_only=True)
         if not enabled:
-            raise CommandError("There are no typification categories yet; ask an admin to "
-                               "import them (switchboard categories import FILE).")
+            raise CommandError(_("There are no typification categories yet; ask an admin "
+                                 "to import them (switchboard categories import FILE)."))
         by_id = {c.id: c for c in registry.categories(session)}
         label = _call_label(call, services)
         if not words:
-            return _choose(call, label, _top(enabled), by_id, "", "Which category?")
+            return _choose(call, label, _top(enabled), by_id, "", _("Which category?"))
         matches, comment = match(enabled, words)
         if len(matches) != 1:
             if not matches:
                 names = ", ".join(c.code for c in _top(enabled)[:MAX_BUTTONS])
-                raise UsageError(f"No category matches {' '.join(words)!r}. Categories: "
-                                 f"{names}.")
+                raise UsageError(_("No category matches {words}. Categories: "
+                                   "{categories}.").format(words=repr(" ".join(words)),
+                                                           categories=names))
             return _choose(call, label, matches, by_id, comment,
-                           f"{len(matches)} categories match; choose one.")
+                           ngettext("{n} category matches; choose one.",
+                                    "{n} categories match; choose one.",
+                                    len(matches)).format(n=len(matches)))
         category = matches[0]
         existing = registry.typification(session, call.id, category.id)
         now = services.clock.now()
@@ -63,14 +68,16 @@ def run(ctx: Context, services: Services) -> Reply:
             session.add(CallTypification(call_id=call.id, category_id=category.id,
                                          comment=comment[:500] or None,
                                          person_id=ctx.person.id, at=now))
-            verb = "typified as"
+            done = _("Call {call} typified as {category}.")
+            noted = _("Call {call} typified as {category} ({comment}).")
         else:
             existing.comment = comment[:500] or None
             existing.person_id, existing.at = ctx.person.id, now
-            verb = "typification updated:"
+            done = _("Call {call} typification updated: {category}.")
+            noted = _("Call {call} typification updated: {category} ({comment}).")
         path = registry.path(category, by_id)
-    note = f" ({comment})" if comment else ""
-    return Reply(f"Call {label} {verb} {path}{note}.")
+    return Reply((noted if comment else done).format(call=label, category=path,
+                                                     comment=comment))
 
 
 def _call(session: Session, ctx: Context, words: list[str]) -> tuple[RegisteredCall, list[str]]:
@@ -82,14 +89,14 @@ def _call(session: Session, ctx: Context, words: list[str]) -> tuple[RegisteredC
             return named, words[1:]
     last = registry.last_for_person(session, ctx.person.id)
     if last is None:
-        raise CommandError("You have no registered calls to typify (calls are registered when "
-                           "they ring your extension).")
+        raise CommandError(_("You have no registered calls to typify (calls are registered "
+                             "when they ring your extension)."))
     return last, words
 
 
 def _call_label(call: RegisteredCall, services: Services) -> str:
     when = call.rang_at.astimezone(services.settings.timezone).strftime("%H:%M")
-    who = call.account_name or "unidentified caller"
+    who = call.account_name or _("unidentified caller")
     return f"{call.call_id} ({who}, {when})"
 
 
@@ -145,15 +152,16 @@ def _choose(call: RegisteredCall, label: str, options: Sequence[TypificationCate
                            f"{call.call_id} {c.code} {comment}".strip())
                     for c in options[:MAX_BUTTONS])
     more = len(options) - MAX_BUTTONS
-    text = f"Call {label}: {question}" + (f" ({more} more: type a word of the name.)"
-                                           if more > 0 else "")
+    text = (_("Call {call}: {question} ({more} more: type a word of the name.)") if more > 0
+            else _("Call {call}: {question}")).format(call=label, question=question, more=more)
     return Reply(text, (Section(buttons=buttons),), private=True)
 
 
 COMMAND = Command(
     name="typify",
     run=run,
-    summary="Say what a call was about: a category by code, name or keyword, and a comment",
+    summary=N_("Say what a call was about: a category by code, name or keyword, and a "
+               "comment"),
     usage="/typify [CALL|last] CATEGORY [comment]",
     aliases=("typify call",),
 )

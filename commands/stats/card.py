@@ -4,6 +4,9 @@ Team totals for everyone; per-agent rows: an agent sees their own, a coordinator
 row (or the one named). A single day carries the chart of its hours, at a signed,
 expiring URL. The daily broadcast (``commands.stats.daily``) builds the same card with
 no agent rows, for the team space.
+
+The card is written in the current language (the asker's; the team's for the daily
+report), and the chart's link carries that language so the image speaks it too.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from commands.refs import split_person
 from commands.stats.figures import AgentRow, StatsReport, collect, ensure_basis
 from commands.stats.metrics import Figures, clock, percent
 from commands.stats.period import FORMS, Period, is_period, parse_period
+from store import i18n
 from store.calls import registry
 from store.db import reading
+from store.i18n import N_, _, ngettext
 from store.team.people import Role
 
 CHART_PURPOSE = "charts"
@@ -26,9 +31,11 @@ CHART_LINK_DAYS = 30  # chat clients fetch card images when they show them, mayb
 
 
 def chart_url(services: Services, day: date, queue: str | None) -> str:
+    """The signed link to the day's chart, drawn in the current language ("l")."""
     expires = services.clock.now() + timedelta(days=CHART_LINK_DAYS)
-    return signed_url(services.settings, CHART_PURPOSE, {"d": day.isoformat(), "q": queue},
-                     suffix=".png", expires=expires)
+    return signed_url(services.settings, CHART_PURPOSE,
+                      {"d": day.isoformat(), "q": queue, "l": i18n.current()},
+                      suffix=".png", expires=expires)
 
 
 def report_for(services: Services, period: Period, queue: str | None, *,
@@ -46,18 +53,19 @@ def run(ctx: Context, services: Services) -> Reply:
     periods = [w for w in words if is_period(w)]
     queues = [w for w in words if not is_period(w)]
     if len(periods) > 1 or len(queues) > 1:
-        raise UsageError(f"Give at most one period ({FORMS}) and one queue.")
+        raise UsageError(_("Give at most one period ({forms}) and one queue.").format(
+            forms=_(FORMS)))
     is_coordinator = ctx.role.allows(Role.COORDINATOR)
     if person is not None and person.id != ctx.person.id and not is_coordinator:
-        raise Denied("Agents see the team's totals and their own figures; ask a coordinator "
-                     f"for {first_name(person)}'s.")
+        raise Denied(_("Agents see the team's totals and their own figures; ask a coordinator "
+                       "for {name}'s.").format(name=first_name(person)))
     period = parse_period(periods[0] if periods else None, ctx.now, services.settings.timezone)
     queue = queues[0] if queues else None
     report = report_for(services, period, queue)
     if queue is not None and queue not in report.queues and not report.figures.received:
-        seen = ", ".join(report.queues) or "none"
-        return Reply(f"No calls in queue {queue} {period.label}. Queues with calls: {seen}.",
-                     private=True)
+        seen = ", ".join(report.queues) or _("none")
+        return Reply(_("No calls in queue {queue} {period}. Queues with calls: {queues}.").format(
+            queue=queue, period=period.label, queues=seen), private=True)
     if person is not None:
         keep = {person.key}
     elif is_coordinator:
@@ -74,8 +82,8 @@ def run(ctx: Context, services: Services) -> Reply:
         counted = registry.counts_by_category(session, period.begin, period.end)
         labels = {c.id: c for c in registry.categories(session)}
         rows_by_category = tuple((registry.path(c, labels), str(n)) for c, n in counted)
-    section = Section(title="Calls by category", rows=rows_by_category or (
-        ("—", f"no call was typified {period.label}"),))
+    section = Section(title=_("Calls by category"), rows=rows_by_category or (
+        ("—", _("no call was typified {period}").format(period=period.label)),))
     return Reply(reply.text, (*reply.sections, section), private=reply.private)
 
 
@@ -92,68 +100,92 @@ def _wants_categories(words: list[str]) -> bool:
 def card(report: StatsReport, *, rows: tuple[AgentRow, ...], chart: str | None,
          private: bool) -> Reply:
     f = report.figures
-    where = f" in queue {report.queue}" if report.queue else ""
+    label, queue = report.period.label, report.queue
     if not f.received:
-        text = f"No calls{where} {report.period.label}."
+        text = (_("No calls in queue {queue} {period}.").format(queue=queue, period=label)
+                if queue else _("No calls {period}.").format(period=label))
     else:
-        text = (f"Calls{where} {report.period.label}: {f.offered} offered, {f.answered} "
-                f"answered ({percent(f.answered_rate_pct)}), {f.abandoned} abandoned.")
-    sections = [Section(title="Figures", rows=figure_rows(f))]
+        counts = {
+            "offered": ngettext("{n} offered", "{n} offered", f.offered).format(n=f.offered),
+            "answered": answered(f.answered),
+            "rate": percent(f.answered_rate_pct),
+            "abandoned": ngettext("{n} abandoned", "{n} abandoned", f.abandoned).format(
+                n=f.abandoned),
+        }
+        text = (_("Calls in queue {queue} {period}: {offered}, {answered} ({rate}), "
+                  "{abandoned}.").format(queue=queue, period=label, **counts) if queue
+                else _("Calls {period}: {offered}, {answered} ({rate}), {abandoned}.").format(
+                    period=label, **counts))
+    sections = [Section(title=_("Figures"), rows=figure_rows(f))]
     if report.outside_turns is not None and report.outside_turns.received:
-        sections.append(Section(title="Outside the turns",
+        sections.append(Section(title=_("Outside the turns"),
                                 rows=figure_rows(report.outside_turns)[:3]))
     if rows:
-        sections.append(Section(title="Agents", rows=tuple(
+        sections.append(Section(title=_("Agents"), rows=tuple(
             (f"{r.name} ({r.extension})" if r.extension else r.name, agent_line(r))
             for r in rows)))
     if chart is not None:
-        sections.append(Section(title="Calls per hour", image_url=chart))
+        sections.append(Section(title=_("Calls per hour"), image_url=chart))
     return Reply(text, tuple(sections), private=private)
+
+
+def answered(n: int) -> str:
+    """"4 answered" ("4 ateses", "4 atendidas")."""
+    return ngettext("{n} answered", "{n} answered", n).format(n=n)
 
 
 def figure_rows(f: Figures) -> tuple[tuple[str, str], ...]:
     sl = f.service_level_seconds
+    answered_value = (_("{n} · {pct} of offered ({transferred} transferred)").format(
+        n=f.answered, pct=percent(f.answered_rate_pct), transferred=f.transferred)
+        if f.transferred else _("{n} · {pct} of offered").format(
+        n=f.answered, pct=percent(f.answered_rate_pct)))
     rows = [
-        ("Offered", f"{f.offered} (received {f.received}; {f.closed} closed, "
-                    f"{f.short_abandons} short abandons under {f.short_abandon_seconds} s "
-                    "left out)"),
-        ("Answered", f"{f.answered} · {percent(f.answered_rate_pct)} of offered"
-                     + (f" ({f.transferred} transferred)" if f.transferred else "")),
-        ("Abandoned", f"{f.abandoned} · {percent(f.abandon_rate_pct)} of offered · "
-                      f"after {clock(f.mean_abandon_wait_seconds)} on average"),
-        ("Timeouts · other exits · full", f"{f.timeouts} · {f.other_exits} · {f.full}"),
-        (f"Service level {sl} s (of answered)", percent(f.service_level_pct)),
-        (f"Service level {sl} s (of answered + abandoned)",
+        (_("Offered"), _("{offered} (received {received}; {closed} closed, {short} short "
+                         "abandons under {seconds} s left out)").format(
+            offered=f.offered, received=f.received, closed=f.closed, short=f.short_abandons,
+            seconds=f.short_abandon_seconds)),
+        (_("Answered"), answered_value),
+        (_("Abandoned"), _("{n} · {pct} of offered · after {wait} on average").format(
+            n=f.abandoned, pct=percent(f.abandon_rate_pct),
+            wait=clock(f.mean_abandon_wait_seconds))),
+        (_("Timeouts · other exits · full"), f"{f.timeouts} · {f.other_exits} · {f.full}"),
+        (_("Service level {seconds} s (of answered)").format(seconds=sl),
+         percent(f.service_level_pct)),
+        (_("Service level {seconds} s (of answered + abandoned)").format(seconds=sl),
          percent(f.service_level_inclusive_pct)),
-        ("ASA (mean wait, answered)", clock(f.asa_seconds)),
-        ("Wait: mean · longest", f"{clock(f.mean_wait_seconds)} · {clock(f.max_wait_seconds)}"),
-        ("AHT (talk + wrap-up)", clock(f.aht_seconds)),
+        (_("ASA (mean wait, answered)"), clock(f.asa_seconds)),
+        (_("Wait: mean · longest"),
+         f"{clock(f.mean_wait_seconds)} · {clock(f.max_wait_seconds)}"),
+        (_("AHT (talk + wrap-up)"), clock(f.aht_seconds)),
     ]
     if f.waiting:
-        rows.append(("Still waiting", str(f.waiting)))
+        rows.append((_("Still waiting"), str(f.waiting)))
     return tuple(rows)
 
 
 def agent_line(row: AgentRow) -> str:
     f, spent = row.figures, row.time
-    parts = [f"{f.answered} answered"]
+    parts = [answered(f.answered)]
     if f.answered:
-        parts.append(f"talk {duration(f.talk_seconds)}")
-        parts.append(f"AHT {clock(f.aht_seconds)}")
+        parts.append(_("talk {time}").format(time=duration(f.talk_seconds)))
+        parts.append(_("AHT {time}").format(time=clock(f.aht_seconds)))
     if spent.pauses:
         detail = ", ".join(f"{reason} {duration(seconds)}"
-                           for reason, (_, seconds) in sorted(spent.pauses.items()))
-        parts.append(f"paused {duration(spent.paused)} ({detail})")
+                           for reason, (_count, seconds) in sorted(spent.pauses.items()))
+        parts.append(_("paused {time} ({detail})").format(time=duration(spent.paused),
+                                                           detail=detail))
     else:
-        parts.append("no pauses")
-    parts.append(f"logged in {duration(spent.logged_in)}")
+        parts.append(_("no pauses"))
+    parts.append(_("logged in {time}").format(time=duration(spent.logged_in)))
     return " · ".join(parts)
 
 
 COMMAND = Command(
     name="stats",
     run=run,
-    summary="Call figures: offered, answered, abandoned, service level, ASA, AHT, per agent",
+    summary=N_("Call figures: offered, answered, abandoned, service level, ASA, AHT, per "
+               "agent"),
     usage="/stats [today|yesterday|YYYY-MM-DD|week|month|FROM..TO] [queue] [@agent] "
           "[by category]",
     aliases=("how are we doing", "statistics"),

@@ -5,7 +5,8 @@ chart, through the outbox, exactly once.
 it does nothing; after it, the first run builds the card (the /stats card of the day,
 with no per-agent rows in the shared space) and writes it with the outbox key
 ``daily-stats:YYYY-MM-DD``, so a second run, a second replica or a replay sends nothing
-new. A run after midnight does not send the previous day's.
+new. A run after midnight does not send the previous day's. The card and its chart are in
+the team's language (``LANGUAGE``).
 
 The report time is ``DAILY_REPORT_TIME``, else the day's last turn boundary + 10 minutes,
 else (no turns) 18:00. Nothing is sent on a day without service (a public holiday, a
@@ -25,6 +26,7 @@ from commands.stats.card import card, chart_url, report_for
 from commands.stats.figures import StatsReport
 from commands.stats.period import day_period
 from store.db import reading, transaction
+from store.i18n import speaking
 from store.messaging import outbox
 
 JOB = "daily-stats"
@@ -78,11 +80,12 @@ def send_daily_stats(services: Services) -> str | None:
         due = datetime.combine(day, report_time(services.settings, session, day), tzinfo=tz)
         if now < due or outbox.by_key(session, key) is not None:
             return None
-    period = day_period(day, tz, now)
-    report = report_for(services, period, None, agents=False)
-    with transaction(services.sessions) as session:
-        if not has_service(session, services.settings, day, report):
-            return None
-        reply = card(report, rows=(), chart=chart_url(services, day, None), private=False)
-        sent = services.notifier.send(session, TEAM, reply, key=key, priority=BROADCAST)
+    with speaking(None):  # the team space reads the team's language, the chart too
+        period = day_period(day, tz, now)
+        report = report_for(services, period, None, agents=False)
+        with transaction(services.sessions) as session:
+            if not has_service(session, services.settings, day, report):
+                return None
+            reply = card(report, rows=(), chart=chart_url(services, day, None), private=False)
+            sent = services.notifier.send(session, TEAM, reply, key=key, priority=BROADCAST)
     return key if sent else None

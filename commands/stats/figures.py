@@ -18,6 +18,7 @@ from commands.shifts.day_plan import service_windows
 from commands.stats.metrics import Figures
 from commands.stats.period import Period
 from store.db import reading, transaction
+from store.i18n import _
 from store.shifts import timetable
 from store.stats import rollups
 from store.stats import sums as callstats_query
@@ -130,7 +131,7 @@ def _agent_rows(session: Session, period: Period, basis: Basis, queue: str | Non
         key = person.key if person else f"ext:{extension}"
         sums_of[key] = sums_of[key] + sums if key in sums_of else sums
         who[key] = ((person.name, person.extension or extension, person.id) if person
-                    else (f"ext {extension}", extension, None))
+                    else (_("ext {extension}").format(extension=extension), extension, None))
     for person_id in times:
         person = everyone.get(person_id)
         if person is not None and person.key not in who:

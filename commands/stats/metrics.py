@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from store import i18n
 from store.stats.rollups import Basis, Sums
 
 
@@ -103,4 +104,5 @@ def clock(seconds: float | None) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} %"
+    """"80.0 %" ("80,0 %" where the reader writes a decimal comma); "—" for none."""
+    return "—" if value is None else f"{i18n.number(value, 1)} %"

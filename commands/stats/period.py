@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from commands.core import UsageError
+from commands.words import canonical
+from store import i18n
+from store.i18n import N_, _
 
-FORMS = "today, yesterday, week, month, a date (YYYY-MM-DD) or FROM..TO"
+# The forms a period takes, for messages (translated where shown: ``_(FORMS)``).
+FORMS = N_("today, yesterday, week, month, a date (YYYY-MM-DD) or FROM..TO")
+_WORDS = ("today", "yesterday", "week", "month")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 MAX_DAYS = 400
@@ -38,35 +43,41 @@ def midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def is_period(word: str) -> bool:
+    """A period in any language ("today", "avui", "hoy", "hoje", a date, FROM..TO)."""
     word = word.lower()
-    return (word in ("today", "yesterday", "week", "month") or bool(_DATE.match(word))
+    return (canonical(word) in _WORDS or bool(_DATE.match(word))
             or bool(_RANGE.match(word)))
 
 
 def day_period(day: date, tz: tzinfo, now: datetime) -> Period:
+    """The day's period, labelled in the current language ("today (Mon 23 Nov)")."""
     today = now.astimezone(tz).date()
-    label = f"today ({day:%a %d %b})" if day == today else f"{day:%a %d %b %Y}"
+    label = (_("today ({day})").format(day=i18n.day(day)) if day == today
+             else i18n.day(day, "day_year"))
     return Period(midnight(day, tz), min(midnight(day + timedelta(days=1), tz), now), label,
                   day, day)
 
 
 def parse_period(word: str | None, now: datetime, tz: tzinfo) -> Period:
+    """The period a word names (in any language); its label is in the current one."""
     today = now.astimezone(tz).date()
     word = (word or "today").lower()
-    if word == "today":
+    meaning = canonical(word)
+    if meaning == "today":
         return day_period(today, tz, now)
-    if word == "yesterday":
+    if meaning == "yesterday":
         day = today - timedelta(days=1)
         period = day_period(day, tz, now)
-        return Period(period.begin, period.end, f"yesterday ({day:%a %d %b})", day, day)
-    if word == "week":
+        return Period(period.begin, period.end,
+                      _("yesterday ({day})").format(day=i18n.day(day)), day, day)
+    if meaning == "week":
         monday = today - timedelta(days=today.weekday())
-        return Period(midnight(monday, tz), now, f"this week (since {monday:%a %d %b})",
-                      monday, today)
-    if word == "month":
+        return Period(midnight(monday, tz), now,
+                      _("this week (since {day})").format(day=i18n.day(monday)), monday, today)
+    if meaning == "month":
         first = today.replace(day=1)
-        return Period(midnight(first, tz), now, f"this month (since {first:%a %d %b})", first,
-                      today)
+        return Period(midnight(first, tz), now,
+                      _("this month (since {day})").format(day=i18n.day(first)), first, today)
     if _DATE.match(word):
         day = _date(word)
         _not_future(day, today, word)
@@ -75,23 +86,29 @@ def parse_period(word: str | None, now: datetime, tz: tzinfo) -> Period:
     if found:
         first, last = _date(found.group(1)), _date(found.group(2))
         if last < first:
-            raise UsageError(f"{word}: the end comes before the start; give FROM..TO.")
+            raise UsageError(_("{period}: the end comes before the start; give "
+                               "FROM..TO.").format(period=word))
         _not_future(first, today, word)
         if (last - first).days >= MAX_DAYS:
-            raise UsageError(f"{word}: at most {MAX_DAYS} days at a time.")
+            raise UsageError(_("{period}: at most {days} days at a time.").format(
+                period=word, days=MAX_DAYS))
         end = min(midnight(last + timedelta(days=1), tz), now)
-        return Period(midnight(first, tz), end, f"{first:%d %b %Y} to {last:%d %b %Y}",
-                      first, min(last, today))
-    raise UsageError(f"I don't understand the period {word!r}; give {FORMS}.")
+        label = _("{first} to {last}").format(first=i18n.day(first, "date"),
+                                              last=i18n.day(last, "date"))
+        return Period(midnight(first, tz), end, label, first, min(last, today))
+    raise UsageError(_("I don't understand the period {period}; give {forms}.").format(
+        period=repr(word), forms=_(FORMS)))
 
 
 def _date(word: str) -> date:
     try:
         return date.fromisoformat(word)
     except ValueError:
-        raise UsageError(f"{word!r} is not a real date; give {FORMS}.") from None
+        raise UsageError(_("{date} is not a real date; give {forms}.").format(
+            date=repr(word), forms=_(FORMS))) from None
 
 
 def _not_future(day: date, today: date, word: str) -> None:
     if day > today:
-        raise UsageError(f"{word} is in the future; give {FORMS}.")
+        raise UsageError(_("{date} is in the future; give {forms}.").format(
+            date=word, forms=_(FORMS)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -75,3 +76,37 @@ def test_a_genuine_token_for_an_impossible_day_or_queue_is_404(
     token = links.token(services.settings, "charts", payload)
     answer = client.get(f"/charts/{token}.png")
     assert answer.status_code == 404 and b"no chart" in answer.data
+
+
+def test_the_chart_speaks_the_language_of_its_message(client: FlaskClient, services: Services,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link carries the language of the card it went with; a link from before
+    languages (none named) draws in the team's; a language that is not a text is no
+    token this door signs."""
+    from bot.doors import charts
+    from commands.stats import chart
+    from store import i18n
+
+    drawn: list[tuple[str, str, str]] = []
+
+    def spy(hourly: Any, title: str) -> bytes:
+        figure = chart.draw(hourly, title)
+        drawn.append((i18n.current(), title, figure.axes[0].get_xlabel()))
+        return PNG
+
+    monkeypatch.setattr(charts, "render_png", spy)
+    with i18n.speaking("es"):
+        spanish = chart_url(services, T0.date(), "support")
+    assert client.get(path_of(spanish)).status_code == 200
+    i18n.set_team_language("ca")
+    old = links.token(services.settings, "charts", {"d": "2026-11-23", "q": None})
+    assert client.get(f"/charts/{old}.png").status_code == 200
+    with i18n.speaking("en"):  # an English reader's card, in a Catalan team
+        english = chart_url(services, T0.date(), None)
+    i18n.set_team_language("pt")
+    assert client.get(path_of(english)).status_code == 200
+    assert drawn == [("es", "Llamadas por hora, lun 23 de nov de 2026, cola support", "hora"),
+                     ("ca", "Trucades per hora, dl. 23 de nov. 2026", "hora"),
+                     ("en", "Calls per hour, Mon 23 Nov 2026", "hour")]
+    odd = links.token(services.settings, "charts", {"d": "2026-11-23", "q": None, "l": 7})
+    assert client.get(f"/charts/{odd}.png").status_code == 401
