@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from commands.core import CommandError, UsageError
+from commands.words import canonical
 from store.i18n import _
 from store.team import people
 from store.team.people import Person
@@ -50,7 +51,7 @@ def split_person(session: Session, args: Sequence[str]) -> tuple[Person | None, 
             if person is not None:
                 raise CommandError(_("Name one person at a time."))
             person = require_person(session, arg)
-        elif arg.casefold() != "me":
+        elif canonical(arg) != "me":
             rest.append(arg)
     return person, rest
 

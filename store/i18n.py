@@ -36,8 +36,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 ENGLISH = "en"
 # The languages Switchboard speaks, by code, each with its own name (for /language).
 LANGUAGES = {"en": "English", "ca": "català", "es": "español", "pt": "português"}
-# The CLDR locale whose formats each language uses: Portuguese is Brazil's wording.
-_CLDR = {"en": "en_GB", "ca": "ca_ES", "es": "es_ES", "pt": "pt_BR"}
+# The CLDR locale whose formats each language uses: Portuguese is Brazil's wording; English
+# takes the month abbreviations the replies have always had ("Sep", not British "Sept").
+_CLDR = {"en": "en_US", "ca": "ca_ES", "es": "es_ES", "pt": "pt_BR"}
 # Date shapes, per language. English keeps the shapes the replies have always had
 # ("Fri 01 Nov"); the others follow their own conventions ("dv. 1 de nov.").
 _DATE_PATTERNS = {

@@ -32,6 +32,8 @@ from bot.cli import (
 )
 from bot.cli.base import EXIT_USAGE, Cli, Handler
 from bot.settings import Settings, SettingsError
+from store import i18n
+from store.i18n import speaking
 
 # Every command group, in the order `switchboard --help` lists them. A group is a module
 # with ``add_parsers(subparsers)``; its handlers are ``(cli, args) -> exit status``.
@@ -66,6 +68,9 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
     cli = Cli(settings, out, err)
     handler: Handler = args.handler
     try:
-        return handler(cli, args)
+        # The command line speaks English (its output is for operators and programs);
+        # what goes to people through it — a chat reply, a DM — is written in theirs.
+        with speaking(i18n.ENGLISH):
+            return handler(cli, args)
     finally:
         cli.close()

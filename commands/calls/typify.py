@@ -25,6 +25,7 @@ from commands.core import (
     Services,
     UsageError,
 )
+from commands.words import canonical
 from store.callers.directory import fold
 from store.calls import registry
 from store.calls.registry import CallTypification, RegisteredCall, TypificationCategory
@@ -81,7 +82,7 @@ def run(ctx: Context, services: Services) -> Reply:
 
 
 def _call(session: Session, ctx: Context, words: list[str]) -> tuple[RegisteredCall, list[str]]:
-    if words and words[0].lower() == "last":
+    if words and canonical(words[0]) == "last":
         words = words[1:]
     elif words:
         named = registry.by_call_id(session, words[0])
