@@ -25,13 +25,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from commands.core import Config
+from store.i18n import N_, _
 from store.shifts import timetable
 from store.shifts.calendar_days import closed_days, closed_reason
 from store.shifts.timetable import HOLIDAY, TimetableCell
 from store.team import people
 from store.team.people import Person
 
-HOLIDAY_IN_TIMETABLE = "a holiday in the timetable (festiu)"
+HOLIDAY_IN_TIMETABLE = N_("a holiday in the timetable (festiu)")
+
+
+def closed_text(reason: str) -> str:
+    """Why a day has no service, as the reader reads it: ours translated; a holiday's or a
+    company day's name as its source wrote it."""
+    return _(reason) if reason == HOLIDAY_IN_TIMETABLE else reason
 
 
 @dataclass(frozen=True)
