@@ -47,6 +47,9 @@ ONSHIFT = {
         ("qui hi ha de torn a les 21:30",
          "Ningú no és de torn el dl. 23 de nov., 21:30: és fora dels torns (torns de 09:00 a "
          "14:00).", ""),
+        ("qui hi ha de torn 2026-12-08 a les 10:00",
+         "El dt. 8 de des. no hi ha servei: Immaculate Conception (festiu). No hi ha ningú de "
+         "torn.", ""),
     ],
     "es": [
         ("quién está de turno mañana a las 09:30",
@@ -66,6 +69,9 @@ ONSHIFT = {
         ("quién está de turno a las 21:30",
          "Nadie está de turno el lun 23 de nov, 21:30: es fuera de los turnos (turnos de "
          "09:00 a 14:00).", ""),
+        ("quién está de turno 2026-12-08 a las 10:00",
+         "El mar 8 de dic no hay servicio: Immaculate Conception (festivo). No hay nadie de "
+         "turno.", ""),
     ],
     "pt": [
         ("quem está de turno amanhã às 09:30",
@@ -85,6 +91,9 @@ ONSHIFT = {
         ("quem está de turno às 21:30",
          "Ninguém está de turno em seg., 23 de nov., 21:30: é fora dos turnos (turnos das "
          "09:00 às 14:00).", ""),
+        ("quem está de turno 2026-12-08 às 10:00",
+         "O dia ter., 8 de dez. não tem atendimento: Immaculate Conception (feriado). "
+         "Ninguém está de turno.", ""),
     ],
     "en": [
         ("who is on shift tomorrow at 09:30",
@@ -103,6 +112,9 @@ ONSHIFT = {
         ("who is on shift at 21:30",
          "Nobody is on shift at Mon 23 Nov 21:30: it is outside the turns (turns from 09:00 "
          "to 14:00).", ""),
+        ("who is on shift 2026-12-08 at 10:00",
+         "Tue 08 Dec has no service: Immaculate Conception (public holiday). Nobody is on "
+         "shift.", ""),
     ],
 }
 
@@ -233,13 +245,13 @@ def test_the_coordinators_are_warned_of_a_planned_holiday_in_the_teams_language(
         [row] = session.scalars(select(OutboxMessage).where(
             OutboxMessage.key.like("planned-holiday:%")))
         text = render_text(Reply.from_dict(row.body))
-    assert text.startswith("sex., 1 de nov. é feriado (All Saints' Day) e a escala tem 6 "
+    assert text.startswith("O dia sex., 1 de nov. é feriado (All Saints' Day) e a escala tem 6 "
                            "pessoas nele. Ele terá atendimento como previsto")
     assert "[Manter o plano: /holiday keep 2019-11-01]" in text
     # Carla answers in Catalan; the button's command stays as it is.
     assert chat.say("carla", "/holiday keep 2019-11-01") == (
-        "dv. 1 de nov. 2019 (All Saints' Day) mantingut: té servei tal com el planifica la "
-        "graella. No ho tornaré a preguntar.")
+        "El dv. 1 de nov. 2019 (All Saints' Day): mantingut; té servei tal com el planifica "
+        "la graella. No ho tornaré a preguntar.")
 
 
 def test_assign_reads_words_and_writes_dates_in_the_askers_language(chat: Chat,
