@@ -7,7 +7,8 @@ or revoked token finds nothing (the door answers 404).
 
 Every time is local (``TZID`` = the team's zone), and the feed carries that zone's
 ``VTIMEZONE`` (RFC 5545 §3.2.19 asks for one per TZID used), built by the icalendar
-library from the zone's own rules for the whole years the feed covers.
+library from the zone's own rules for the whole years the feed covers. The calendar's
+name and the events' summaries are in the feed owner's language.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 import commands.links as links
 from commands.core import Config
 from commands.shifts.day_plan import local
+from store.i18n import _, speaking
 from store.messaging import clockwork
 from store.shifts.timetable import cells_of_person
 from store.team import people
@@ -56,7 +58,10 @@ def build_feed(session: Session, config: Config, person: Person, now: datetime) 
     cal.add("prodid", "-//Switchboard//shifts//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"Shifts: {person.name}")
+    with speaking(people.language_of(person)):
+        name = _("Shifts: {name}").format(name=person.name)
+        summary = _("Phone turn (line {line})")
+    cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", str(config.timezone))
     for cell in cells_of_person(session, person.id, first, last):
         event = Event()
@@ -65,7 +70,7 @@ def build_feed(session: Session, config: Config, person: Person, now: datetime) 
         event.add("dtstamp", now)
         event.add("dtstart", local(cell.day, cell.start, config))
         event.add("dtend", local(cell.day, cell.end, config))
-        event.add("summary", f"Phone turn (line {cell.line})")
+        event.add("summary", summary.format(line=cell.line))
         cal.add_component(event)
     # The VTIMEZONE of each TZID the events use, from 1 January of the first year covered
     # to 1 January after the last; placed before the events.

@@ -2,11 +2,13 @@
 queue set to the timetable at the boundary.
 
 - ``notice(services, boundary)`` (SHIFT_NOTICE_MINUTES before): the team space hears who
-  comes in (as mentions) and who leaves; each incoming agent gets a DM with their line
-  and when their turn ends.
+  comes in (as mentions) and who leaves, in one message in the team's language
+  (``LANGUAGE``); each incoming agent gets a DM with their line and when their turn
+  ends, in their own language.
 - ``set_queue(services, boundary)``: the queue becomes the starting turn's people who
   are not absent (nobody after the last turn); pauses of people who stay are kept (every
-  backend's ``set_members``). The differences, or the failure, go to the coordinators.
+  backend's ``set_members``). The differences, or the failure, go to the coordinators'
+  space (in the team's language).
 
 Both do nothing on a day without service or without a timetable. Messages are keyed by
 (job, boundary), so running a slot twice sends nothing twice; the scheduler claims each
@@ -32,9 +34,10 @@ from commands.core import (
 from commands.format import first_name
 from commands.queue.activity_sync import sync_with_pbx
 from commands.shifts.day_plan import DayPlan, Turn, day_plan
-from commands.shifts.onshift import ABSENT, view_turn
+from commands.shifts.onshift import ABSENT, absence_reason, view_turn
 from integrations.errors import IntegrationError
 from store.db import reading, transaction
+from store.i18n import _, speaking
 from store.team import people
 from store.team.people import Person
 
@@ -81,13 +84,16 @@ def notice(services: Services, boundary: datetime) -> ChangeReport:
         ending, starting = _around(plan, boundary)
         before = plan.people_of(ending)
         coming: list[Person] = []
-        absent: list[tuple[Person, str]] = []
+        absent: list[tuple[Person, str]] = []  # each with why, in the team's language
         lines: dict[int, str] = {}
         if starting is not None:
             view = view_turn(session, services, plan, starting, None, now)
             for p in view.presences:
                 if p.state == ABSENT:
-                    absent.append((p.person, p.detail))
+                    assert p.absence is not None
+                    with speaking(None):
+                        why = absence_reason(p.absence, config.timezone, now)
+                    absent.append((p.person, why))
                 elif p.person.id not in {b.id for b in before}:
                     coming.append(p.person)
                 lines.setdefault(p.person.id, p.line)
@@ -96,34 +102,47 @@ def notice(services: Services, boundary: datetime) -> ChangeReport:
         if not coming and not leaving and not absent:
             report.skipped = "nobody changes"
             return report
-        parts = []
-        if starting is not None:
-            parts.append(f"Turn {starting.number} ({starting.label}) starts at "
-                         f"{starting.start:%H:%M}.")
-        else:
-            parts.append(f"The last turn ends at {boundary:%H:%M}.")
-        if coming:
-            parts.append("Coming in: " + ", ".join(mention(p) for p in coming) + ".")
-        if leaving:
-            parts.append("Leaving: " + ", ".join(p.name for p in leaving) + ".")
-        if absent:
-            parts.append("Absent: " + ", ".join(f"{p.name} ({why.removeprefix('absent: ')})"
-                                                for p, why in absent) + ".")
-        # One line per list: a notice too long for one message is cut between lines, or
-        # between the names of a list, never losing a name (bot/render/split.py).
-        services.notifier.send(session, TEAM, Reply(
-            "\n".join(parts), mentions=tuple(Mention.of(p) for p in coming)),
-            key=f"shift-notice:{slot}:team", priority=BROADCAST)
-        for person in coming:
+        # One message to the team space, in the team's language, mentioning who comes in.
+        with speaking(None):
+            # One line per list: a notice too long for one message is cut between lines,
+            # or between the names of a list, never losing a name (bot/render/split.py).
+            services.notifier.send(session, TEAM, Reply(
+                _team_notice(starting, boundary, coming, leaving, absent),
+                mentions=tuple(Mention.of(p) for p in coming)),
+                key=f"shift-notice:{slot}:team", priority=BROADCAST)
+        for person in coming:  # each DM in its reader's language
             assert starting is not None
-            services.notifier.send(session, person_target(person), Reply(
-                f"{first_name(person)}, your turn starts at {starting.start:%H:%M} on line "
-                f"{lines[person.id]} and ends at {starting.end:%H:%M}.", private=True),
-                key=f"shift-notice:{slot}:dm:{person.key}", priority=BROADCAST)
+            with speaking(people.language_of(person)):
+                services.notifier.send(session, person_target(person), Reply(
+                    _("{name}, your turn starts at {start} on line {line} and ends at "
+                      "{end}.").format(name=first_name(person),
+                                       start=f"{starting.start:%H:%M}",
+                                       line=lines[person.id], end=f"{starting.end:%H:%M}"),
+                    private=True),
+                    key=f"shift-notice:{slot}:dm:{person.key}", priority=BROADCAST)
         report.incoming = [p.key for p in coming]
         report.leaving = [p.key for p in leaving]
-        report.absent = [p.key for p, _ in absent]
+        report.absent = [p.key for p, _why in absent]
     return report
+
+
+def _team_notice(starting: Turn | None, boundary: datetime, coming: list[Person],
+                 leaving: list[Person], absent: list[tuple[Person, str]]) -> str:
+    if starting is not None:
+        parts = [_("Turn {number} ({label}) starts at {start}.").format(
+            number=starting.number, label=starting.label, start=f"{starting.start:%H:%M}")]
+    else:
+        parts = [_("The last turn ends at {end}.").format(end=f"{boundary:%H:%M}")]
+    if coming:
+        parts.append(_("Coming in: {names}.").format(
+            names=", ".join(mention(p) for p in coming)))
+    if leaving:
+        parts.append(_("Leaving: {names}.").format(names=", ".join(p.name for p in leaving)))
+    if absent:
+        parts.append(_("Absent: {names}.").format(
+            names=", ".join(_("{name} ({why})").format(name=p.name, why=why)
+                            for p, why in absent)))
+    return "\n".join(parts)
 
 
 def set_queue(services: Services, boundary: datetime) -> ChangeReport:
@@ -135,7 +154,7 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
         if not plan.open or not plan.has_timetable:
             report.skipped = plan.closed or "no timetable"
             return report
-        _, starting = _around(plan, boundary)
+        _ending, starting = _around(plan, boundary)
         wanted: list[Person] = []
         if starting is not None:
             view = view_turn(session, services, plan, starting, None, max(now, boundary))
@@ -148,10 +167,12 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
     except IntegrationError as exc:
         report.error = exc.message
         log.warning("queue not set at %s: %s", slot, exc)
-        with transaction(services.sessions) as session:
+        with transaction(services.sessions) as session, speaking(None):
             services.notifier.send(session, COORDINATORS, Reply(
-                f"I could NOT set the queue for {_turn_name(starting, boundary)}: "
-                f"{exc.system} said: {exc.message}. Please set it by hand (/add, /remove)."),
+                _("I could NOT set the queue for {turn}: {system} said: {message}. Please "
+                  "set it by hand (/add, /remove).").format(
+                    turn=_turn_name(starting, boundary), system=exc.system,
+                    message=exc.message)),
                 key=f"queue-set:{slot}:failed")
         return report
     report.queue = extensions
@@ -159,16 +180,21 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
     added = [p.name for p in wanted if p.extension and p.extension not in before]
     removed = sorted(before - set(extensions))
     if added or removed or missing:
-        parts = [f"Queue set for {_turn_name(starting, boundary)}."]
-        if added:
-            parts.append("Added: " + ", ".join(added) + ".")
+        names: dict[str, str] = {}
         if removed:
             with reading(services.sessions) as session:
                 names = {p.extension: p.name for p in people.all_people(session) if p.extension}
-            parts.append("Removed: " + ", ".join(names.get(e, f"ext {e}") for e in removed) + ".")
-        if missing:
-            parts.append("No extension, so not added: " + ", ".join(missing) + ".")
-        with transaction(services.sessions) as session:
+        with transaction(services.sessions) as session, speaking(None):
+            parts = [_("Queue set for {turn}.").format(turn=_turn_name(starting, boundary))]
+            if added:
+                parts.append(_("Added: {names}.").format(names=", ".join(added)))
+            if removed:
+                parts.append(_("Removed: {names}.").format(names=", ".join(
+                    names.get(e) or _("ext {extension}").format(extension=e)
+                    for e in removed)))
+            if missing:
+                parts.append(_("No extension, so not added: {names}.").format(
+                    names=", ".join(missing)))
             services.notifier.send(session, COORDINATORS, Reply("\n".join(parts)),
                                    key=f"queue-set:{slot}:done")
     return report
@@ -176,5 +202,5 @@ def set_queue(services: Services, boundary: datetime) -> ChangeReport:
 
 def _turn_name(turn: Turn | None, boundary: datetime) -> str:
     if turn is None:
-        return f"the end of the day ({boundary:%H:%M}): nobody"
-    return f"turn {turn.number} ({turn.label})"
+        return _("the end of the day ({end}): nobody").format(end=f"{boundary:%H:%M}")
+    return _("turn {number} ({label})").format(number=turn.number, label=turn.label)

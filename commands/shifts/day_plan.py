@@ -25,13 +25,28 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from commands.core import Config
+from store.i18n import N_, _
 from store.shifts import timetable
 from store.shifts.calendar_days import closed_days, closed_reason
 from store.shifts.timetable import HOLIDAY, TimetableCell
 from store.team import people
 from store.team.people import Person
 
-HOLIDAY_IN_TIMETABLE = "a holiday in the timetable (festiu)"
+HOLIDAY_IN_TIMETABLE = N_("a holiday in the timetable (festiu)")
+
+
+# How store/shifts/calendar_days.py names a public holiday's reason: "{name} (public holiday)".
+_PUBLIC_HOLIDAY = " (public holiday)"
+
+
+def closed_text(reason: str) -> str:
+    """Why a day has no service, as the reader reads it: ours translated; a holiday's or a
+    company day's name as its source wrote it ("Tots Sants (festiu)")."""
+    if reason == HOLIDAY_IN_TIMETABLE:
+        return _(reason)
+    if reason.endswith(_PUBLIC_HOLIDAY):
+        return _("{name} (public holiday)").format(name=reason.removesuffix(_PUBLIC_HOLIDAY))
+    return reason
 
 
 @dataclass(frozen=True)

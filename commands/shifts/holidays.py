@@ -11,8 +11,8 @@ by the date), with two buttons:
   ``switchboard holidays import`` would), so nothing is announced and the queue is not set.
 
 Only today and later days are warned about: an imported past week cannot be served any more.
-The holiday's name is the ``holidays`` library's, in its default language (there is no
-team language setting).
+The warning goes to the coordinators' space in the team's language (``LANGUAGE``); the
+holiday's name is the ``holidays`` library's, in its default language.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from commands.core import (
     UsageError,
 )
 from commands.shifts.day_plan import day_plan
+from store import i18n
 from store.db import transaction
+from store.i18n import N_, _, ngettext, speaking
 from store.shifts import absences
 from store.shifts.absences import COMPANY, HR
 from store.shifts.calendar_days import public_holidays
@@ -50,12 +52,18 @@ class PlannedHoliday:
 
     @property
     def label(self) -> str:
-        return f"{self.day:%a} {self.day.day} {self.day:%b}"
+        """"Fri 1 Nov" in English, the reader's own shape otherwise ("dv. 1 de nov.")."""
+        if i18n.current() == i18n.ENGLISH:
+            return f"{self.day:%a} {self.day.day} {self.day:%b}"
+        return i18n.day(self.day)
 
     def text(self) -> str:
-        who = "1 person" if self.people == 1 else f"{self.people} people"
-        return (f"{self.label} is a public holiday ({self.name}) and the timetable has "
-                f"{who} on it.")
+        """In the current language."""
+        return ngettext("{day} is a public holiday ({name}) and the timetable has {n} person "
+                        "on it.",
+                        "{day} is a public holiday ({name}) and the timetable has {n} people "
+                        "on it.", self.people).format(day=self.label, name=self.name,
+                                                      n=self.people)
 
 
 def planned_holidays(session: Session, services: Services, first: date,
@@ -92,14 +100,16 @@ def warn_planned_holidays(session: Session, services: Services, first: date,
     found = planned_holidays(session, services, first, last)
     for holiday in found:
         iso = f"{holiday.day:%Y-%m-%d}"
-        services.notifier.send(session, COORDINATORS, Reply(
-            f"{holiday.text()} It will be served as planned unless you close it.",
-            (Section(text="Keep the plan (the day is served, and I won't ask again), or "
-                          "close the day (no service: no shift notices, the queue is not "
-                          "set)?",
-                     buttons=(Button("Keep the plan", "holiday", f"keep {iso}"),
-                              Button("Close the day", "holiday", f"close {iso}"))),)),
-            key=f"planned-holiday:{iso}")
+        with speaking(None):  # the coordinators' space reads the team's language
+            services.notifier.send(session, COORDINATORS, Reply(
+                _("{warning} It will be served as planned unless you close it.").format(
+                    warning=holiday.text()),
+                (Section(text=_("Keep the plan (the day is served, and I won't ask again), "
+                                "or close the day (no service: no shift notices, the queue "
+                                "is not set)?"),
+                         buttons=(Button(_("Keep the plan"), "holiday", f"keep {iso}"),
+                                  Button(_("Close the day"), "holiday", f"close {iso}"))),)),
+                key=f"planned-holiday:{iso}")
     return found
 
 
@@ -113,43 +123,53 @@ def warn_week(session: Session, services: Services, monday: date) -> list[Planne
 def run(ctx: Context, services: Services) -> Reply:
     words = [w.lower() for w in ctx.args]
     if len(words) != 2 or words[0] not in ("keep", "close"):
-        raise UsageError("Say what to do with which public holiday: /holiday keep 2026-12-08 "
-                         "(serve it as the timetable plans) or /holiday close 2026-12-08.")
+        raise UsageError(_("Say what to do with which public holiday: /holiday keep "
+                           "2026-12-08 (serve it as the timetable plans) or /holiday close "
+                           "2026-12-08."))
     day = parse_date(words[1])
     if day is None:
-        raise UsageError(f"{ctx.args[1]!r} is not a date: use YYYY-MM-DD.")
+        raise UsageError(_("{word} is not a date: use YYYY-MM-DD.").format(
+            word=repr(ctx.args[1])))
     config = services.settings
+    shown = i18n.day(day, "day_year")
     names = public_holidays(config.holidays_country, config.holidays_subdiv, day, day)
     if not names:
-        raise CommandError(f"{day:%a %d %b %Y} is not a public holiday"
-                           + (f" in {config.holidays_country}" if config.holidays_country
-                              else " (HOLIDAYS_COUNTRY is empty)") + ".")
+        if config.holidays_country:
+            raise CommandError(_("{day} is not a public holiday in {country}.").format(
+                day=shown, country=config.holidays_country))
+        raise CommandError(_("{day} is not a public holiday (HOLIDAYS_COUNTRY is "
+                             "empty).").format(day=shown))
     name = names[0][1]
     with transaction(services.sessions) as session:
         if words[0] == "close":
             added = absences.add_no_service_day(session, day, name, COMPANY)
             absences.forget_kept_holiday(session, day)
-            done = "is closed" if added else "was closed already"
-            return Reply(f"{day:%a %d %b %Y} ({name}) {done}: no service, no shift notices, "
-                         "the queue is not set. /holiday keep reopens it.", private=True)
+            if added:
+                text = _("{day} ({name}) is closed: no service, no shift notices, the queue "
+                         "is not set. /holiday keep reopens it.")
+            else:
+                text = _("{day} ({name}) was closed already: no service, no shift notices, "
+                         "the queue is not set. /holiday keep reopens it.")
+            return Reply(text.format(day=shown, name=name), private=True)
         if any(row.day == day and row.source == HR
                for row in absences.no_service_days(session, day, day)):
-            raise CommandError(f"{day:%a %d %b %Y} is a no-service day in the HR system; "
-                               "it is closed there, not here.")
+            raise CommandError(_("{day} is a no-service day in the HR system; it is closed "
+                                 "there, not here.").format(day=shown))
         reopened = absences.remove_no_service_day(session, day, COMPANY)
         kept = absences.keep_holiday(session, day, ctx.person.id, ctx.now)
         plan = day_plan(session, config, day)
-    served = ("it is served as the timetable plans it" if plan.has_timetable else
-              "it has no timetable, so there is no service unless someone is assigned")
-    done = "reopened and kept" if reopened else "kept" if kept else "was kept already"
-    return Reply(f"{day:%a %d %b %Y} ({name}) {done}: {served}. I won't ask about it again.",
-                 private=True)
+    served = (_("it is served as the timetable plans it") if plan.has_timetable else
+              _("it has no timetable, so there is no service unless someone is assigned"))
+    done = _("reopened and kept") if reopened else _("kept") if kept else \
+        _("was kept already")
+    return Reply(_("{day} ({name}) {done}: {served}. I won't ask about it again.").format(
+        day=shown, name=name, done=done, served=served), private=True)
 
 
 COMMAND = Command(
     name="holiday",
     run=run,
-    summary="Keep a public holiday the timetable plans people on, or close it",
+    summary=N_("Keep a public holiday the timetable plans people on, or close it"),
     usage="/holiday keep|close YYYY-MM-DD",
     role=Role.COORDINATOR,
 )

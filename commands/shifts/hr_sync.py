@@ -4,7 +4,9 @@
 The HR system is asked first, with no transaction open; its answer then replaces its own
 absences in the window (other sources stay) and its public holidays. An HR system that
 fails leaves the last known absences in place and tells the coordinators once per outage
-(the outbox key carries when the outage began); the first good sync after says so.
+(the outbox key carries when the outage began); the first good sync after says so. Those
+messages are in the team's language (``LANGUAGE``); the report (``summary``) is the CLI's,
+in English.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, timedelta
 from commands.core import COORDINATORS, Reply, Services
 from integrations.errors import IntegrationError
 from store.db import transaction
+from store.i18n import _, speaking
 from store.shifts import absences
 from store.shifts.absences import HR, Absence
 from store.team import people
@@ -61,10 +64,12 @@ def sync_hr(services: Services) -> SyncReport:
             if state.failing_since is None:
                 state.failing_since = now
             state.last_error = report.error[:2000]
-            services.notifier.send(session, COORDINATORS, Reply(
-                f"I could not refresh absences from {hr.name}: {report.error}. "
-                "I keep using the last known absences and will tell you when it works again."),
-                key=f"hr-down:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
+            with speaking(None):
+                services.notifier.send(session, COORDINATORS, Reply(
+                    _("I could not refresh absences from {system}: {error}. I keep using the "
+                      "last known absences and will tell you when it works again.").format(
+                        system=hr.name, error=report.error)),
+                    key=f"hr-down:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
         return report
     with transaction(services.sessions) as session:
         by_email = {p.email.lower(): p.id for p in people.all_people(session) if p.email}
@@ -83,9 +88,10 @@ def sync_hr(services: Services) -> SyncReport:
                                          first, last)
         state = absences.sync_state(session)
         if state.failing_since is not None:
-            services.notifier.send(session, COORDINATORS, Reply(
-                f"Absences from {hr.name} are up to date again."),
-                key=f"hr-back:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
+            with speaking(None):
+                services.notifier.send(session, COORDINATORS, Reply(
+                    _("Absences from {system} are up to date again.").format(system=hr.name)),
+                    key=f"hr-back:{state.failing_since.astimezone(UTC):%Y%m%dT%H%M%S}")
         state.failing_since = None
         state.last_error = None
         state.last_success_at = now

@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from commands.core import Command, CommandError, Context, Reply, Section, Services, UsageError
 from commands.format import clock_time
 from commands.refs import is_person_ref, require_person
-from commands.shifts.day_plan import DayPlan, Seat, Turn, day_plan
+from commands.shifts.day_plan import DayPlan, Seat, Turn, closed_text, day_plan
 from commands.shifts.holidays import warn_planned_holidays
 from commands.text import whole_number
+from commands.words import canonical
+from store import i18n
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext
 from store.shifts import timetable as shifts
 from store.shifts.timetable import HOLIDAY, NOBODY, PERSON, TimetableCell, TimetableChange
 from store.shifts.timetable_io import parse_date, parse_time
@@ -30,34 +33,36 @@ NOBODY_WORDS = ("nobody", "ningu", "ningú", "none", "-")
 
 def _day(word: str, ctx: Context, services: Services) -> date:
     today = ctx.now.astimezone(services.settings.timezone).date()
-    lowered = word.lower()
-    if lowered in ("today", "tomorrow"):
-        return today + timedelta(days=1 if lowered == "tomorrow" else 0)
+    meant = canonical(word)  # "demà", "mañana", "amanhã" too
+    if meant in ("today", "tomorrow"):
+        return today + timedelta(days=1 if meant == "tomorrow" else 0)
     parsed = parse_date(word)
     if parsed is None:
-        raise UsageError(f"{word!r} is not a date: use YYYY-MM-DD, today or tomorrow.")
+        raise UsageError(_("{word} is not a date: use YYYY-MM-DD, today or tomorrow.").format(
+            word=repr(word)))
     return parsed
 
 
 def _turn(plan: DayPlan, word: str) -> Turn:
     if not plan.turns:
-        raise CommandError(f"{plan.day:%a %d %b} has no turns (no timetable and no turn "
-                           "definitions for that weekday).")
+        raise CommandError(_("{day} has no turns (no timetable and no turn definitions for "
+                             "that weekday).").format(day=i18n.day(plan.day)))
     at = parse_time(word)
     for turn in plan.turns:
         if whole_number(word) == turn.number or \
                 (at is not None and turn.start.time() == at):
             return turn
     listed = ", ".join(f"{t.number} ({t.label})" for t in plan.turns)
-    raise UsageError(f"{plan.day:%a %d %b} has no turn {word!r}; its turns are {listed}.")
+    raise UsageError(_("{day} has no turn {word}; its turns are {turns}.").format(
+        day=i18n.day(plan.day), word=repr(word), turns=listed))
 
 
 def _line(turn: Turn, word: str) -> str:
     for index, line in enumerate(turn.lines, start=1):
         if line.lower() == word.lower() or whole_number(word) == index:
             return line
-    raise UsageError(f"Turn {turn.label} has no line {word!r}; its lines are "
-                     + ", ".join(turn.lines) + ".")
+    raise UsageError(_("Turn {turn} has no line {word}; its lines are {lines}.").format(
+        turn=turn.label, word=repr(word), lines=", ".join(turn.lines)))
 
 
 def _seed(session: Session, plan: DayPlan) -> None:
@@ -100,14 +105,14 @@ def _write(session: Session, ctx: Context, action: str, turn: Turn, line: str,
 
 def _who(status: str, person: Person | None) -> str:
     if status == HOLIDAY:
-        return "holiday"
-    return person.name if person is not None else "nobody"
+        return _("holiday")
+    return person.name if person is not None else _("nobody")
 
 
 def assign(ctx: Context, services: Services) -> Reply:
     if len(ctx.args) != 4:
-        raise UsageError("Give the date, the turn, the line and who: "
-                         "/assign 2026-11-24 1 T2 @alice (or nobody).")
+        raise UsageError(_("Give the date, the turn, the line and who: "
+                           "/assign 2026-11-24 1 T2 @alice (or nobody)."))
     day = _day(ctx.args[0], ctx, services)
     with transaction(services.sessions) as session:
         plan = day_plan(session, services.settings, day)
@@ -115,15 +120,17 @@ def assign(ctx: Context, services: Services) -> Reply:
         line = _line(turn, ctx.args[2])
         who_word = ctx.args[3]
         person = None
-        if who_word.lower() not in NOBODY_WORDS:
+        if who_word.lower() not in NOBODY_WORDS and canonical(who_word) != "nobody":
             if not is_person_ref(who_word) and "@" not in who_word:
                 who_word = "@" + who_word
             person = require_person(session, who_word)
         if person is not None and any(s.person is not None and s.person.id == person.id
                                       and s.line != line for s in plan.seats_of(turn)):
-            raise CommandError(f"{person.name} is already on turn {turn.label} on another line; "
-                               "use /swap, or free that line first.")
-        where = f"{day:%a %d %b}, turn {turn.number} ({turn.label}), line {line}"
+            raise CommandError(_("{name} is already on turn {turn} on another line; use /swap, "
+                                 "or free that line first.").format(name=person.name,
+                                                                    turn=turn.label))
+        where = _("{day}, turn {number} ({label}), line {line}").format(
+            day=i18n.day(day), number=turn.number, label=turn.label, line=line)
         seat = next((s for s in plan.seats_of(turn) if s.line == line), None)
         if _holds(seat, person):  # checked before seeding a day of turn definitions
             return _already(where, person)
@@ -134,11 +141,18 @@ def assign(ctx: Context, services: Services) -> Reply:
         status, previous = written
         after = day_plan(session, services.settings, day)
         warn_planned_holidays(session, services, day, day)
-    note = f" (that day has no service: {after.closed})" if after.closed else ""
-    if plan.closed and not after.closed:
-        note = f" (that day had no service: {plan.closed}; now it has)"
-    return Reply(f"{where}: {_who(status, previous)} → "
-                 f"{person.name if person else 'nobody'}{note}.", private=True)
+    before, now_on = _who(status, previous), person.name if person else _("nobody")
+    if after.closed:
+        text = _("{where}: {before} → {after} (that day has no service: {reason}).").format(
+            where=where, before=before, after=now_on, reason=closed_text(after.closed))
+    elif plan.closed:
+        text = _("{where}: {before} → {after} (that day had no service: {reason}; now it "
+                 "has).").format(where=where, before=before, after=now_on,
+                                 reason=closed_text(plan.closed))
+    else:
+        text = _("{where}: {before} → {after}.").format(where=where, before=before,
+                                                         after=now_on)
+    return Reply(text, private=True)
 
 
 def _holds(seat: Seat | None, person: Person | None) -> bool:
@@ -152,29 +166,33 @@ def _holds(seat: Seat | None, person: Person | None) -> bool:
 
 
 def _already(where: str, person: Person | None) -> Reply:
-    who = f"{person.name} is" if person is not None else "nobody is"
-    return Reply(f"{where}: {who} there already; nothing changed.", private=True)
+    if person is None:
+        return Reply(_("{where}: nobody is there already; nothing changed.").format(
+            where=where), private=True)
+    return Reply(_("{where}: {name} is there already; nothing changed.").format(
+        where=where, name=person.name), private=True)
 
 
 def swap(ctx: Context, services: Services) -> Reply:
     refs = [a for a in ctx.args if is_person_ref(a)]
     rest = [a for a in ctx.args if not is_person_ref(a)]
     if len(refs) != 2 or len(rest) != 2:
-        raise UsageError("Name two people, the date and the turn: "
-                         "/swap @alice @bruno 2026-11-24 2.")
+        raise UsageError(_("Name two people, the date and the turn: "
+                           "/swap @alice @bruno 2026-11-24 2."))
     day = _day(rest[0], ctx, services)
     with transaction(services.sessions) as session:
         a, b = (require_person(session, r) for r in refs)
         if a.id == b.id:
-            raise UsageError("Name two different people.")
+            raise UsageError(_("Name two different people."))
         plan = day_plan(session, services.settings, day)
         turn = _turn(plan, rest[1])
         seats = plan.seats_of(turn)
         seat_a = _seat_of(seats, a)
         seat_b = _seat_of(seats, b)
         if seat_a is None and seat_b is None:
-            raise CommandError(f"Neither {a.name} nor {b.name} is on turn {turn.label} of "
-                               f"{day:%a %d %b}; use /assign.")
+            raise CommandError(_("Neither {a} nor {b} is on turn {turn} of {day}; use "
+                                 "/assign.").format(a=a.name, b=b.name, turn=turn.label,
+                                                    day=i18n.day(day)))
         moves: list[tuple[str, Person | None]] = []
         if seat_a is not None:
             moves.append((seat_a.line, b))
@@ -183,9 +201,10 @@ def swap(ctx: Context, services: Services) -> Reply:
         for line, person in moves:
             _write(session, ctx, "swap", turn, line, person, turn.lines.index(line))
         warn_planned_holidays(session, services, day, day)
-    done = "; ".join(f"line {line}: {person.name if person else 'nobody'}"
-                     for line, person in moves)
-    return Reply(f"{day:%a %d %b}, turn {turn.number} ({turn.label}): {done}.", private=True)
+    done = "; ".join(_("line {line}: {who}").format(
+        line=line, who=person.name if person else _("nobody")) for line, person in moves)
+    return Reply(_("{day}, turn {number} ({label}): {moves}.").format(
+        day=i18n.day(day), number=turn.number, label=turn.label, moves=done), private=True)
 
 
 def _seat_of(seats: list[Seat], person: Person) -> Seat | None:
@@ -196,43 +215,46 @@ def timetable(ctx: Context, services: Services) -> Reply:
     words = [w.lower() for w in ctx.args]
     count = whole_number(words[1]) if len(words) == 2 else 20
     if not words or words[0] != "log" or len(words) > 2 or count is None:
-        raise UsageError("Try /timetable log (the latest changes) or /timetable log 50.")
+        raise UsageError(_("Try /timetable log (the latest changes) or /timetable log 50."))
     limit = min(count, 200)
     tz = services.settings.timezone
     with reading(services.sessions) as session:
         changes = shifts.recent_changes(session, limit)
         names = {p.id: p.name for p in people.all_people(session)} if changes else {}
     if not changes:
-        return Reply("Nobody has changed the timetable from chat yet.", private=True)
+        return Reply(_("Nobody has changed the timetable from chat yet."), private=True)
     rows = []
     for c in changes:
-        before = "holiday" if c.from_status == HOLIDAY else names.get(c.from_id or -1, "nobody")
-        after = names.get(c.to_id or -1, "nobody")
+        before = _("holiday") if c.from_status == HOLIDAY else \
+            names.get(c.from_id or -1) or _("nobody")
+        after = names.get(c.to_id or -1) or _("nobody")
         rows.append((f"{clock_time(c.at, tz, ctx.now)} · {names.get(c.by_id or -1, '?')}",
-                     f"/{c.action} {c.day:%a %d %b} {c.start:%H:%M} line {c.line}: "
-                     f"{before} → {after}"))
-    return Reply(f"The latest {len(rows)} timetable change{'s' if len(rows) != 1 else ''}.",
-                 (Section(title="Timetable changes", rows=tuple(rows)),), private=True)
+                     _("/{action} {day} {start} line {line}: {before} → {after}").format(
+                         action=c.action, day=i18n.day(c.day), start=f"{c.start:%H:%M}",
+                         line=c.line, before=before, after=after)))
+    return Reply(ngettext("The latest {n} timetable change.", "The latest {n} timetable changes.",
+                          len(rows)).format(n=len(rows)),
+                 (Section(title=_("Timetable changes"), rows=tuple(rows)),), private=True)
 
 
 ASSIGN = Command(
     name="assign",
     run=assign,
-    summary="Put someone (or nobody) on a line of a turn",
+    summary=N_("Put someone (or nobody) on a line of a turn"),
     usage="/assign DATE TURN LINE @person|nobody",
     role=Role.COORDINATOR,
 )
 SWAP = Command(
     name="swap",
     run=swap,
-    summary="Exchange two people's places in a turn",
+    summary=N_("Exchange two people's places in a turn"),
     usage="/swap @a @b DATE TURN",
     role=Role.COORDINATOR,
 )
 LOG = Command(
     name="timetable",
     run=timetable,
-    summary="Who changed the timetable, what, from whom to whom and when",
+    summary=N_("Who changed the timetable, what, from whom to whom and when"),
     usage="/timetable log [count]",
     role=Role.COORDINATOR,
 )
