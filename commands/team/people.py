@@ -12,7 +12,7 @@ from commands.refs import require_person
 from commands.text import whole_number
 from store import i18n
 from store.db import reading
-from store.i18n import N_, _, ngettext
+from store.i18n import N_, _, ngettext, pgettext
 from store.team import audit, people
 from store.team.people import ROLES, Role
 
@@ -33,8 +33,17 @@ def run_people(ctx: Context, services: Services) -> Reply:
     return Reply(count.format(n=len(rows)), (Section(title=title, rows=rows),), private=True)
 
 
+def role_name(role: str) -> str:
+    """A role's name ("agent"), in the reader's language."""
+    names = {Role.AGENT.value: pgettext("role", "agent"),
+             Role.COORDINATOR.value: pgettext("role", "coordinator"),
+             Role.ADMIN.value: pgettext("role", "admin")}
+    return names.get(role, role)
+
+
 def _details(p: people.Person) -> list[str]:
-    parts = [f"@{p.key}", p.role, _("ext {extension}").format(extension=p.extension or "—")]
+    parts = [f"@{p.key}", role_name(p.role),
+             _("ext {extension}").format(extension=p.extension or "—")]
     if p.pbx_name:
         parts.append(_("PBX name {name}").format(name=repr(p.pbx_name)))
     if p.groups:

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from commands.core import Command, Context, Reply, Section, Services
-from store.i18n import N_, _, pgettext
-
-
-def _role(role: str) -> str:
-    names = {"agent": pgettext("role", "agent"),
-             "coordinator": pgettext("role", "coordinator"),
-             "admin": pgettext("role", "admin")}
-    return names.get(role, role)
+from commands.team.people import role_name
+from store.i18n import N_, _
 
 
 def run(ctx: Context, services: Services) -> Reply:
@@ -19,7 +13,7 @@ def run(ctx: Context, services: Services) -> Reply:
     rows = [
         (_("Name"), p.name),
         (_("Key"), p.key),
-        (_("Role"), _role(p.role)),
+        (_("Role"), role_name(p.role)),
         (_("Extension"), p.extension or none),
         (_("Email"), p.email or none),
         ("Google Chat", p.google_chat_id or unlinked),
