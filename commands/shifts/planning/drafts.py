@@ -131,16 +131,17 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
 _STATUS = {"infeasible": N_("infeasible"), "unknown": N_("unknown")}
 
 
-def _penalty(p: dict[str, Any]) -> str:
+def penalty_text(p: dict[str, Any]) -> str:
+    """A penalty of a summary, in the reader's language (the desk may show them so too)."""
     return render(p["said"]) if "said" in p else str(p["text"])
 
 
-def _capacity(summary: dict[str, Any]) -> list[str]:
+def capacity_texts(summary: dict[str, Any]) -> list[str]:
     kept = summary.get("capacity_said")
     return [render(c) for c in kept] if kept is not None else list(summary["capacity"])
 
 
-def _reason(summary: dict[str, Any]) -> str:
+def reason_text(summary: dict[str, Any]) -> str:
     kept = summary.get("reason_said")
     return render(kept) if kept else str(summary.get("reason") or "")
 
@@ -158,7 +159,7 @@ def status_line(summary: dict[str, Any]) -> str:
     else:
         what = "{status}: {reason}".format(
             status=_(_STATUS[status]) if status in _STATUS else status,
-            reason=_reason(summary) or _("no plan"))
+            reason=reason_text(summary) or _("no plan"))
     return _("Plan for the week of {week}: {what}.").format(week=week, what=what)
 
 
@@ -200,13 +201,13 @@ def _summary_text(summary: dict[str, Any], *, full: bool) -> str:
 def summary_card(summary: dict[str, Any], *, limit: int = 12) -> Reply:
     """The summary as a chat card, in the reader's language."""
     penalties = summary["penalties"]
-    rows = tuple((f"[{p['cost']}]", _penalty(p)) for p in penalties[:limit])
+    rows = tuple((f"[{p['cost']}]", penalty_text(p)) for p in penalties[:limit])
     if len(penalties) > limit:
         rows += (("…", _("and {n} more (switchboard plan show)").format(
             n=len(penalties) - limit)),)
     short = [load for load in summary["loads"] if load["planned"] < load["prorated"]]
     sections = [Section(title=_("Penalties"), rows=rows or (("", _("none")),))]
-    capacity = _capacity(summary)
+    capacity = capacity_texts(summary)
     if capacity:
         sections.insert(0, Section(title=_("Cannot be filled"),
                                    text="\n".join(capacity[:limit])))
@@ -263,7 +264,7 @@ def explain_person(summary: dict[str, Any], key: str) -> str:
     mine = [p for p in summary["penalties"] if key in p["who"]]
     if mine:
         parts.append(_("Penalised: {penalties}.").format(
-            penalties="; ".join(f"{_penalty(p)} [{p['cost']}]" for p in mine)))
+            penalties="; ".join(f"{penalty_text(p)} [{p['cost']}]" for p in mine)))
     else:
         parts.append(_("Nothing about their turns was penalised."))
     return " ".join(parts)
