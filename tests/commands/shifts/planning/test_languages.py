@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from commands.core import Services, UsageError
 from commands.shifts.planning import chat as planning_chat
+from commands.shifts.planning.drafts import explain_person
 from commands.shifts.planning.model import (
     Slot,
     Week,
@@ -170,3 +171,19 @@ def test_the_planners_reasons_are_written_when_read() -> None:
     with i18n.speaking("pt"):
         assert render(kept).startswith("seg. 09:00: 2 de 2 linhas não podem ser preenchidas")
         assert render(total).startswith("A semana tem 2 células")
+
+
+def test_a_draft_made_before_languages_is_explained_with_its_english_reasons() -> None:
+    summary = {"week": "2026-11-30", "penalties": [
+        {"kind": "holes", "cost": 100, "text": "Tue 09:00: 1 line empty", "who": ["anna"]}],
+        "loads": [{"key": "anna", "name": "Anna Puig", "ideal": 2, "prorated": 2, "bound": 2,
+                   "planned": 1, "working_days": 5, "service_days": 5, "max_per_day": 2,
+                   "turns": ["Mon 09:00"], "blocked": {"Tue 09:00": "hard-busy, 'x'"},
+                   "reluctant": {}}]}
+    with i18n.speaking("ca"):
+        assert explain_person(summary, "anna") == (
+            "Anna: ideal 2 torns; prorratejat 2 (5 dies de feina de 5 dies de servei); "
+            "límit 2; com a màxim 2 al dia. Planificats 1: Mon 09:00. Menys que el límit: més "
+            "torns haurien costat més que deixar-los a altres (o les línies eren plenes quan "
+            "té temps). No pot treballar: Tue 09:00 (hard-busy, 'x'). Penalitzat: Tue 09:00: "
+            "1 line empty [100].")
