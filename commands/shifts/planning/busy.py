@@ -79,9 +79,9 @@ def _describe(rule: AvailabilityRule) -> str:
 
 def run(ctx: Context, services: Services) -> Reply:
     lowered = [w.lower() for w in ctx.args if not w.startswith(("@", "<@"))]
-    if not lowered or lowered[0] == "list":
+    if not lowered or canonical(lowered[0]) == "list":  # its words in any language, too
         return _list(ctx, services)
-    if lowered[0] == "remove":
+    if canonical(lowered[0]) == "remove":
         return _remove(ctx, services)
     return _add(ctx, services)
 

@@ -88,11 +88,11 @@ def _week(words: list[str], today: date) -> date:
 def run(ctx: Context, services: Services) -> Reply:
     today = ctx.now.astimezone(services.settings.timezone).date()
     words = list(ctx.args)
-    action = words[0].lower() if words else ""
+    action = canonical(words[0]) if words else ""  # its words in any language, too
     if action == "show":
         return _show(services, _week(words[1:], today))
     if action == "publish":
-        confirm = bool(words) and words[-1].lower() == "confirm"
+        confirm = bool(words) and canonical(words[-1]) == "confirm"
         rest = words[1:-1] if confirm else words[1:]
         return _publish(ctx, services, _week(rest, today), confirm)
     if action == "explain":
