@@ -1,4 +1,7 @@
-"""/announce TEXT: a coordinator tells the whole team something, through the outbox."""
+"""/announce TEXT: a coordinator tells the whole team something, through the outbox.
+
+The announcement's own line ("📣 Announcement from …") is in the team's language, the
+replies to the coordinator in theirs."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from commands.core import (
     Services,
     UsageError,
 )
+from store import i18n
 from store.db import transaction
+from store.i18n import N_, _
 from store.messaging import outbox
 from store.team.people import Role
 
@@ -26,28 +31,31 @@ MAX_LENGTH = 3500
 def run(ctx: Context, services: Services) -> Reply:
     text = ctx.arg_text.strip()
     if not text:
-        raise UsageError("What should I announce? The announcement text is missing: "
-                         "write it after /announce.")
+        raise UsageError(_("What should I announce? The announcement text is missing: "
+                           "write it after /announce."))
     if len(text) > MAX_LENGTH:
-        raise UsageError(f"The announcement text is {len(text)} characters long; "
-                         f"the most I send is {MAX_LENGTH}.")
-    announcement = Reply(f"📣 Announcement from {ctx.person.name}:\n{text}")
+        raise UsageError(_("The announcement text is {length} characters long; the most I "
+                           "send is {most}.").format(length=len(text), most=MAX_LENGTH))
+    with i18n.speaking(None):  # the team's space reads the team's language
+        announcement = Reply(_("📣 Announcement from {name}:\n{text}").format(
+            name=ctx.person.name, text=text))
     # Unique per invocation: announcing the same words twice is two announcements.
     key = f"announce:{ctx.person.key}:{ctx.now:%Y%m%dT%H%M%S}:{uuid.uuid4().hex[:12]}"
     with transaction(services.sessions) as session:
         if not services.notifier.send(session, TEAM, announcement, key=key,
                                        priority=BROADCAST):
-            raise CommandError("That announcement was queued already; not sending it twice.")
+            raise CommandError(_("That announcement was queued already; not sending it "
+                                 "twice."))
         queued = outbox.by_key(session, key)
         message_id = queued.id if queued is not None else None
-    return Reply(f"Queued your announcement to the team (outbox message {message_id}); "
-                 "it goes out within moments.", private=True)
+    return Reply(_("Queued your announcement to the team (outbox message {id}); it goes out "
+                   "within moments.").format(id=message_id), private=True)
 
 
 COMMAND = Command(
     name="announce",
     run=run,
-    summary="Post an announcement to the whole team's space",
+    summary=N_("Post an announcement to the whole team's space"),
     usage="/announce TEXT",
     role=Role.COORDINATOR,
 )

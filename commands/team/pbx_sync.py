@@ -12,8 +12,8 @@ The differences are:
 
 Nothing changes without ``--apply`` (the CLI) or the Apply button (``/pbx sync``, admins).
 Applying never touches an extension that is in a call, ringing or on hold at that moment:
-the change is left for the next run and the reply says so. Each change made is audited,
-and a summary goes to the admins by DM.
+the change is left for the next run and the reply says so. Each change made is audited
+(in English), and a summary goes to the admins by DM, each in their own language.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from commands.core import (
 )
 from integrations.errors import IntegrationError
 from integrations.pbx.base import MemberState, PbxError, PbxUser, UserSync
+from store import i18n
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext
 from store.team import audit, people
 from store.team.audit import AuditEntry
-from store.team.people import Role
+from store.team.people import Role, language_of
 
 RENAME, FREE, CREATE = "rename", "free", "create"
 BUSY = frozenset({MemberState.IN_CALL, MemberState.RINGING, MemberState.ON_HOLD,
@@ -54,18 +56,35 @@ class Change:
     was: str | None = None  # the PBX's name before
 
     def describe(self) -> str:
+        """The change in English, as the audit keeps it."""
+        with i18n.speaking(i18n.ENGLISH):
+            return self.shown()
+
+    def shown(self) -> str:
+        """The change in the reader's language."""
         if self.kind == RENAME:
-            return f"rename {self.extension}: {self.was or '(no name)'} → {self.name}"
+            return _("rename {extension}: {was} → {name}").format(
+                extension=self.extension, was=self.was or _("(no name)"), name=self.name)
         if self.kind == FREE:
-            return f"free {self.extension} (was {self.was})"
-        return f"create {self.extension} for {self.name}"
+            return _("free {extension} (was {was})").format(extension=self.extension,
+                                                             was=self.was)
+        return _("create {extension} for {name}").format(extension=self.extension,
+                                                          name=self.name)
 
 
 @dataclass
 class SyncPlan:
     backend: str
     changes: list[Change] = field(default_factory=list)
-    cannot: list[str] = field(default_factory=list)  # what this PBX cannot do, and why
+    # The extensions this PBX cannot create: (person's name, extension).
+    cannot: list[tuple[str, str]] = field(default_factory=list)
+
+    def cannot_text(self) -> list[str]:
+        """What this PBX cannot do, and why, in the reader's language."""
+        return [_("{name}'s extension {extension} does not exist on the PBX, and {backend} "
+                  "cannot create extensions").format(name=name, extension=extension,
+                                                     backend=self.backend)
+                for name, extension in self.cannot]
 
 
 @dataclass
@@ -78,7 +97,8 @@ class SyncResult:
 def syncer(services: Services) -> UserSync:
     pbx = services.pbx
     if not all(hasattr(pbx, name) for name in ("users", "stored_as", "set_user", "free_user")):
-        raise CommandError(f"The {pbx.name} PBX offers no way to keep its users in line.")
+        raise CommandError(_("The {backend} PBX offers no way to keep its users in line.")
+                           .format(backend=pbx.name))
     return pbx  # type: ignore[return-value]
 
 
@@ -103,8 +123,7 @@ def plan_sync(services: Services) -> SyncPlan:
             if pbx.can_create:
                 plan.changes.append(Change(CREATE, extension, person.name, email))
             else:
-                plan.cannot.append(f"{person.name}'s extension {extension} does not exist on "
-                                   f"the PBX, and {pbx.name} cannot create extensions")
+                plan.cannot.append((person.name, extension))
         elif (user.name, user.email) != _named(pbx.stored_as(extension, person.name, email)):
             plan.changes.append(Change(RENAME, extension, person.name, email, user.name))
     for extension in sorted(set(listed) - set(wanted)):
@@ -125,8 +144,8 @@ def apply_sync(services: Services, plan: SyncPlan, actor: str) -> SyncResult:
     try:
         busy = {s.extension for s in services.pbx.queue_status() if s.state in BUSY}
     except IntegrationError as exc:
-        raise CommandError(f"I could not ask the PBX who is in a call ({exc.message}), so "
-                           "I changed nothing.") from None
+        raise CommandError(_("I could not ask the PBX who is in a call ({error}), so I "
+                             "changed nothing.").format(error=exc.message)) from None
     for change in plan.changes:
         if change.extension in busy:
             result.in_call.append(change)
@@ -162,36 +181,47 @@ def _audit(services: Services, change: Change, actor: str, outcome: str, why: st
 def _tell_admins(services: Services, plan: SyncPlan, result: SyncResult) -> None:
     if not (result.done or result.in_call or result.failed):
         return
-    text = summary(plan, result)
+    with i18n.speaking(i18n.ENGLISH):
+        english = summary(plan, result)
     # One summary per run: the same changes reported twice in one second are one run.
     stamp = services.clock.now().strftime("%Y%m%dT%H%M%S")
-    stamp += ":" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    stamp += ":" + hashlib.sha256(english.encode()).hexdigest()[:12]
     with transaction(services.sessions) as session:
         for admin in people.with_role(session, Role.ADMIN):
+            with i18n.speaking(language_of(admin)):  # a DM: in its reader's language
+                text = summary(plan, result)
             services.notifier.send(session, person_target(admin), Reply(text, private=True),
                                    key=f"pbx-sync:{stamp}:{admin.key}")
 
 
 def summary(plan: SyncPlan, result: SyncResult) -> str:
-    lines = [f"PBX sync ({plan.backend}): {len(result.done)} change(s) made."]
-    lines += [f"• {c.describe()}" for c in result.done]
+    """What a run did, in the reader's language."""
+    n = len(result.done)
+    lines = [ngettext("PBX sync ({backend}): {n} change(s) made.",
+                      "PBX sync ({backend}): {n} change(s) made.", n).format(
+        backend=plan.backend, n=n)]
+    lines += [f"• {c.shown()}" for c in result.done]
     if result.in_call:
-        lines.append("Left for the next run, in a call now:")
-        lines += [f"• {c.describe()}" for c in result.in_call]
+        lines.append(_("Left for the next run, in a call now:"))
+        lines += [f"• {c.shown()}" for c in result.in_call]
     if result.failed:
-        lines.append("Refused by the PBX:")
-        lines += [f"• {c.describe()}: {why}" for c, why in result.failed]
-    lines += [f"Cannot: {why}." for why in plan.cannot]
+        lines.append(_("Refused by the PBX:"))
+        lines += [f"• {c.shown()}: {why}" for c, why in result.failed]
+    lines += [_("Cannot: {why}.").format(why=why) for why in plan.cannot_text()]
     return "\n".join(lines)
 
 
 def describe_plan(plan: SyncPlan) -> str:
+    """The differences found, in the reader's language."""
     if not plan.changes and not plan.cannot:
-        return f"The {plan.backend} PBX agrees with the people list: nothing to change."
-    lines = [f"The {plan.backend} PBX differs from the people list in "
-             f"{len(plan.changes)} change(s):"]
-    lines += [f"• {c.describe()}" for c in plan.changes]
-    lines += [f"Cannot: {why}." for why in plan.cannot]
+        return _("The {backend} PBX agrees with the people list: nothing to change.").format(
+            backend=plan.backend)
+    n = len(plan.changes)
+    lines = [ngettext("The {backend} PBX differs from the people list in {n} change(s):",
+                      "The {backend} PBX differs from the people list in {n} change(s):",
+                      n).format(backend=plan.backend, n=n)]
+    lines += [f"• {c.shown()}" for c in plan.changes]
+    lines += [_("Cannot: {why}.").format(why=why) for why in plan.cannot_text()]
     return "\n".join(lines)
 
 
@@ -204,12 +234,13 @@ USAGE = "/pbx sync | /pbx sync apply"
 def run(ctx: Context, services: Services) -> Reply:
     words = [a.lower() for a in ctx.args]
     if words[:1] != ["sync"] or words[1:] not in ([], ["apply"]):
-        raise UsageError("Say /pbx sync to see the differences, /pbx sync apply to make them.")
+        raise UsageError(_("Say /pbx sync to see the differences, /pbx sync apply to make "
+                           "them."))
     plan = plan_sync(services)
     if words[1:] == ["apply"]:
         result = apply_sync(services, plan, f"person:{ctx.person.key}")
         return Reply(summary(plan, result), private=True)
-    buttons = (Section(buttons=(Button("Apply", "pbx", "sync apply"),)),) \
+    buttons = (Section(buttons=(Button(_("Apply"), "pbx", "sync apply"),)),) \
         if plan.changes else ()
     return Reply(describe_plan(plan), buttons, private=True)
 
@@ -217,7 +248,7 @@ def run(ctx: Context, services: Services) -> Reply:
 COMMAND = Command(
     name="pbx",
     run=run,
-    summary="Compare the PBX's users with the people list, and bring them in line",
+    summary=N_("Compare the PBX's users with the people list, and bring them in line"),
     usage=USAGE,
     role=Role.ADMIN,
 )

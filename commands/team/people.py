@@ -1,11 +1,18 @@
-"""/people and /audit: who is in the team, and what was asked of Switchboard."""
+"""/people and /audit: who is in the team, and what was asked of Switchboard (in the
+asker's language)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
 
 from commands.core import Command, Context, Reply, Section, Services
 from commands.refs import require_person
 from commands.text import whole_number
+from store import i18n
 from store.db import reading
+from store.i18n import N_, _, ngettext, pgettext
 from store.team import audit, people
 from store.team.people import ROLES, Role
 
@@ -16,17 +23,32 @@ def run_people(ctx: Context, services: Services) -> Reply:
         everyone = people.all_people(session, active_only=True)
     if wanted:
         everyone = [p for p in everyone if wanted == p.role or wanted in p.groups]
-    rows = tuple(
-        (p.name, f"@{p.key} · {p.role} · ext {p.extension or '—'}"
-                 + (f" · PBX name {p.pbx_name!r}" if p.pbx_name else "")
-                 + (f" · {', '.join(p.groups)}" if p.groups else ""))
-        for p in everyone
-    )
-    title = f"People ({wanted})" if wanted else "People"
+    rows = tuple((p.name, " · ".join(_details(p))) for p in everyone)
+    title = _("People ({which})").format(which=wanted) if wanted else _("People")
     if not rows:
-        hint = "roles: " + ", ".join(ROLES)
-        return Reply(f"Nobody active matches {wanted!r} ({hint}, or a group name).", private=True)
-    return Reply(f"{len(rows)} active people.", (Section(title=title, rows=rows),), private=True)
+        return Reply(_("Nobody active matches {wanted} (roles: {roles}, or a group name).")
+                     .format(wanted=repr(wanted), roles=", ".join(ROLES)), private=True)
+    # The English has always said "1 active people."; the other languages agree in number.
+    count = ngettext("{n} active people.", "{n} active people.", len(rows))
+    return Reply(count.format(n=len(rows)), (Section(title=title, rows=rows),), private=True)
+
+
+def role_name(role: str) -> str:
+    """A role's name ("agent"), in the reader's language."""
+    names = {Role.AGENT.value: pgettext("role", "agent"),
+             Role.COORDINATOR.value: pgettext("role", "coordinator"),
+             Role.ADMIN.value: pgettext("role", "admin")}
+    return names.get(role, role)
+
+
+def _details(p: people.Person) -> list[str]:
+    parts = [f"@{p.key}", role_name(p.role),
+             _("ext {extension}").format(extension=p.extension or "—")]
+    if p.pbx_name:
+        parts.append(_("PBX name {name}").format(name=repr(p.pbx_name)))
+    if p.groups:
+        parts.append(", ".join(p.groups))
+    return parts
 
 
 def run_audit(ctx: Context, services: Services) -> Reply:
@@ -43,18 +65,26 @@ def run_audit(ctx: Context, services: Services) -> Reply:
         entries = audit.recent(session, limit, person_id=person_id)
         names = {p.id: p.key for p in people.all_people(session)}
     rows = tuple(
-        (e.at.astimezone(tz).strftime("%d %b %H:%M:%S"),
+        (_when(e.at.astimezone(tz)),
          f"{names.get(e.person_id or -1, e.user_ref)} · {e.text[:60]!r} → {e.outcome}"
          f" ({e.duration_ms} ms)")
         for e in entries
     )
-    return Reply(f"Last {len(rows)} requests.", (Section(title="Audit", rows=rows),), private=True)
+    last = ngettext("Last {n} requests.", "Last {n} requests.", len(rows))
+    return Reply(last.format(n=len(rows)), (Section(title=_("Audit"), rows=rows),),
+                 private=True)
+
+
+def _when(at: datetime) -> str:
+    if i18n.current() == i18n.ENGLISH:
+        return at.strftime("%d %b %H:%M:%S")
+    return format_datetime(at, "d MMM HH:mm:ss", locale=i18n.locale())
 
 
 PEOPLE = Command(
     name="people",
     run=run_people,
-    summary="List the active team, optionally one role or group",
+    summary=N_("List the active team, optionally one role or group"),
     usage="/people [role|group]",
     role=Role.COORDINATOR,
     aliases=("team", "who is in the team"),
@@ -63,7 +93,7 @@ PEOPLE = Command(
 AUDIT = Command(
     name="audit",
     run=run_audit,
-    summary="Show the latest requests made to Switchboard and their outcome",
+    summary=N_("Show the latest requests made to Switchboard and their outcome"),
     usage="/audit [@person] [count]",
     role=Role.ADMIN,
 )

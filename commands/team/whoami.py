@@ -1,30 +1,33 @@
-"""/whoami: what Switchboard knows about the asker."""
+"""/whoami: what Switchboard knows about the asker, in their language."""
 
 from __future__ import annotations
 
 from commands.core import Command, Context, Reply, Section, Services
+from commands.team.people import role_name
+from store.i18n import N_, _
 
 
 def run(ctx: Context, services: Services) -> Reply:
     p = ctx.person
+    none, unlinked = _("none"), _("not linked")
     rows = [
-        ("Name", p.name),
-        ("Key", p.key),
-        ("Role", p.role),
-        ("Extension", p.extension or "none"),
-        ("Email", p.email or "none"),
-        ("Google Chat", p.google_chat_id or "not linked"),
-        ("Slack", p.slack_id or "not linked"),
-        ("Groups", ", ".join(p.groups) if p.groups else "none"),
+        (_("Name"), p.name),
+        (_("Key"), p.key),
+        (_("Role"), role_name(p.role)),
+        (_("Extension"), p.extension or none),
+        (_("Email"), p.email or none),
+        ("Google Chat", p.google_chat_id or unlinked),
+        ("Slack", p.slack_id or unlinked),
+        (_("Groups"), ", ".join(p.groups) if p.groups else none),
     ]
-    return Reply(f"You are {p.name}.", (Section(title="Your profile", rows=tuple(rows)),),
-                 private=True)
+    return Reply(_("You are {name}.").format(name=p.name),
+                 (Section(title=_("Your profile"), rows=tuple(rows)),), private=True)
 
 
 COMMAND = Command(
     name="whoami",
     run=run,
-    summary="Show your profile: role, extension, linked chat accounts",
+    summary=N_("Show your profile: role, extension, linked chat accounts"),
     usage="/whoami",
     aliases=("who am i",),
 )

@@ -6,9 +6,11 @@
 - ``/busy list`` shows one's rules with their numbers; ``/busy remove 3`` removes one.
 - Coordinators do the same for others: ``/busy @alice list``, ``/busy! @alice tue …``.
 
-The day is a weekday (mon…sun, or Tomàtic's dl…dg), a date, ``every`` (every day),
-``today`` or ``tomorrow``; the times are a range (``09:00-11:30``), turn bits (``1100``)
-or ``all day`` (the default). The reason is required.
+The day is a weekday (mon…sun, or Tomàtic's dl…dg, or its name in any language Switchboard
+speaks: "dv", "viernes", "sexta"), a date, ``every`` (every day), ``today`` or ``tomorrow``
+(or "demà", "mañana", "amanhã"); the times are a range (``09:00-11:30``), turn bits
+(``1100``) or ``all day`` (the default). The reason is required. Replies are in the
+asker's language.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from commands.core import (
 from commands.core import UsageError as Usage
 from commands.refs import split_person
 from commands.text import whole_number
+from commands.words import canonical, is_filler
+from commands.words import weekday as weekday_of
+from store import i18n
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext
 from store.shifts import planning
 from store.shifts.availability_io import rule_line
 from store.shifts.planning import CHAT, AvailabilityRule
@@ -39,7 +45,10 @@ from store.team.people import Person, Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-EXAMPLE = "/busy mon 09:00-11:30 school run"
+EXAMPLE = N_("/busy mon 09:00-11:30 school run")
+# "Mondays" … "Sundays": a weekly rule's day.
+EVERY_WEEKDAY = (N_("Mondays"), N_("Tuesdays"), N_("Wednesdays"), N_("Thursdays"),
+                 N_("Fridays"), N_("Saturdays"), N_("Sundays"))
 
 
 def _hard(ctx: Context) -> bool:
@@ -51,40 +60,48 @@ def _target(session: Session, ctx: Context) -> tuple[Person, list[str]]:
     person, rest = split_person(session, ctx.args)
     target = person or ctx.person
     if target.id != ctx.person.id and not ctx.role.allows(Role.COORDINATOR):
-        raise Denied("Only coordinators can change someone else's availability; /busy on "
-                     "its own is about you.")
+        raise Denied(_("Only coordinators can change someone else's availability; /busy on "
+                       "its own is about you."))
     return target, rest
 
 
 def _describe(rule: AvailabilityRule) -> str:
-    day = ("every day" if rule.weekday is None and rule.day is None
-           else NAMES[rule.weekday].title() + "s" if rule.weekday is not None
-           else f"{rule.day:%a %d %b %Y}")
-    turns = "all day" if rule.whole_day else "turns " + ", ".join(
-        str(n + 1) for n, bit in enumerate(rule.bits) if bit == "1")
-    kind = "cannot" if rule.hard else "would rather not"
-    return f"{kind}: {day}, {turns} — {rule.reason}"
+    """A rule in words, in the reader's language."""
+    day = (_("every day") if rule.weekday is None and rule.day is None
+           else _(EVERY_WEEKDAY[rule.weekday]) if rule.weekday is not None
+           else i18n.day(rule.day, "day_year") if rule.day is not None else "")
+    turns = _("all day") if rule.whole_day else _("turns {numbers}").format(
+        numbers=", ".join(str(n + 1) for n, bit in enumerate(rule.bits) if bit == "1"))
+    kind = _("cannot") if rule.hard else _("would rather not")
+    return _("{kind}: {day}, {turns} — {reason}").format(kind=kind, day=day, turns=turns,
+                                                         reason=rule.reason)
 
 
 def run(ctx: Context, services: Services) -> Reply:
     lowered = [w.lower() for w in ctx.args if not w.startswith(("@", "<@"))]
-    if not lowered or lowered[0] == "list":
+    if not lowered or canonical(lowered[0]) == "list":  # its words in any language, too
         return _list(ctx, services)
-    if lowered[0] == "remove":
+    if canonical(lowered[0]) == "remove":
         return _remove(ctx, services)
     return _add(ctx, services)
 
 
 def _list(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
-        target, _ = _target(session, ctx)
+        target, _rest = _target(session, ctx)
         rules = planning.rules_of(session, target.id)
-    whose = "You have" if target.id == ctx.person.id else f"{target.name} has"
+    mine = target.id == ctx.person.id
     if not rules:
-        return Reply(f"{whose} no availability rules. Add one: {EXAMPLE}.", private=True)
+        text = (_("You have no availability rules. Add one: {example}.") if mine
+                else _("{name} has no availability rules. Add one: {example}."))
+        return Reply(text.format(name=target.name, example=_(EXAMPLE)), private=True)
     rows = tuple((f"#{r.id}", _describe(r)) for r in rules)
-    return Reply(f"{whose} {len(rules)} availability rule{'s' if len(rules) != 1 else ''}.",
-                 (Section(title="Availability", rows=rows),), private=True)
+    n = len(rules)
+    text = (ngettext("You have {n} availability rule.", "You have {n} availability rules.", n)
+            if mine else ngettext("{name} has {n} availability rule.",
+                                  "{name} has {n} availability rules.", n))
+    return Reply(text.format(name=target.name, n=n),
+                 (Section(title=_("Availability"), rows=rows),), private=True)
 
 
 def _remove(ctx: Context, services: Services) -> Reply:
@@ -92,18 +109,22 @@ def _remove(ctx: Context, services: Services) -> Reply:
         target, rest = _target(session, ctx)
         number = whole_number(rest[1].lstrip("#")) if len(rest) == 2 else None
         if number is None:
-            raise Usage("Say which rule: /busy remove 3 (the numbers are in /busy list).")
+            raise Usage(_("Say which rule: /busy remove 3 (the numbers are in /busy list)."))
         rule = session.get(AvailabilityRule, number)
         if rule is None or (rule.person_id != target.id
                             and not ctx.role.allows(Role.COORDINATOR)):
-            raise CommandError(f"There is no rule #{number} of yours; /busy list shows them.")
+            raise CommandError(_("There is no rule #{number} of yours; /busy list shows them.")
+                               .format(number=number))
         text = _describe(rule)
         session.delete(rule)
-    return Reply(f"Removed rule #{number} ({text}).", private=True)
+    return Reply(_("Removed rule #{number} ({rule}).").format(number=number, rule=text),
+                 private=True)
 
 
 def _day(word: str, ctx: Context, services: Services) -> tuple[int | None, date | None] | None:
+    """(weekday, date) of a day word: a weekday or date in any language, every day."""
     lowered = word.lower()
+    meaning = canonical(word)
     today = ctx.now.astimezone(services.settings.timezone).date()
     if lowered in ("every", "daily", "everyday"):
         return None, None
@@ -113,8 +134,10 @@ def _day(word: str, ctx: Context, services: Services) -> tuple[int | None, date 
         return WEEKDAYS.index(lowered), None
     if lowered in DAY_CODES:
         return DAY_CODES.index(lowered), None
-    if lowered in ("today", "tomorrow"):
-        return None, today + timedelta(days=1 if lowered == "tomorrow" else 0)
+    if (named := weekday_of(word)) is not None:  # "dv", "viernes", "sexta-feira"
+        return named, None
+    if meaning in ("today", "tomorrow"):  # "avui", "demà", "mañana", "amanhã"
+        return None, today + timedelta(days=1 if meaning == "tomorrow" else 0)
     day = parse_date(word)
     if day is not None:
         return None, day
@@ -137,8 +160,8 @@ def _bits(session: Session, word: str, weekday: int | None) -> str | None:
                 break
     bits = "".join("1" if _overlaps(d.start, d.end, start, end) else "0" for d in defs)
     if "1" not in bits:
-        raise CommandError(f"No turn overlaps {word}; the turns are "
-                           + ", ".join(f"{d.start:%H:%M}–{d.end:%H:%M}" for d in defs) + ".")
+        raise CommandError(_("No turn overlaps {range}; the turns are {turns}.").format(
+            range=word, turns=", ".join(f"{d.start:%H:%M}–{d.end:%H:%M}" for d in defs)))
     return bits
 
 
@@ -150,26 +173,29 @@ def _add(ctx: Context, services: Services) -> Reply:
     hard = _hard(ctx)
     with transaction(services.sessions) as session:
         target, rest = _target(session, ctx)
+        while len(rest) > 1 and is_filler(rest[0]):  # "el dilluns", "on mon"
+            rest = rest[1:]
         if not rest:
-            raise Usage(f"Say when and why: {EXAMPLE}.")
+            raise Usage(_("Say when and why: {example}.").format(example=_(EXAMPLE)))
         day = _day(rest[0], ctx, services)
         if day is None:
-            raise Usage(f"{rest[0]!r} is not a day: use mon…sun, a date (YYYY-MM-DD), today, "
-                        "tomorrow or every.")
+            raise Usage(_("{word} is not a day: use mon…sun, a date (YYYY-MM-DD), today, "
+                          "tomorrow or every.").format(word=repr(rest[0])))
         weekday, dated = day
         words = rest[1:]
         bits = ""
-        if len(words) >= 2 and [w.lower() for w in words[:2]] == ["all", "day"]:
-            words = words[2:]
+        whole = _all_day(words)
+        if whole:
+            words = words[whole:]
         elif words:
             found = _bits(session, words[0], weekday if dated is None else dated.weekday())
             if found is not None:
                 bits, words = found, words[1:]
         reason = " ".join(words).strip()
         if not reason:
-            raise Usage(f"A reason is required: {EXAMPLE}.")
+            raise Usage(_("A reason is required: {example}.").format(example=_(EXAMPLE)))
         if len(reason) > 200:
-            raise Usage("The reason is too long: at most 200 characters.")
+            raise Usage(_("The reason is too long: at most 200 characters."))
         rule = AvailabilityRule(person_id=target.id, weekday=weekday, day=dated,
                                 bits="" if set(bits) == {"1"} else bits, hard=hard,
                                 reason=reason, source=CHAT, created_at=ctx.now)
@@ -177,14 +203,29 @@ def _add(ctx: Context, services: Services) -> Reply:
         session.flush()
         text = _describe(rule)
         line = rule_line(rule, target.key)
-    whose = "" if target.id == ctx.person.id else f" for {target.name}"
-    return Reply(f"Rule #{rule.id} added{whose}: {text} ({line}).", private=True)
+    added = (_("Rule #{number} added: {rule} ({line}).") if target.id == ctx.person.id
+             else _("Rule #{number} added for {name}: {rule} ({line})."))
+    return Reply(added.format(number=rule.id, name=target.name, rule=text, line=line),
+                 private=True)
+
+
+def _all_day(words: list[str]) -> int:
+    """How many of ``words`` say "all day" ("all day", "tot el dia", "todo el día", "o dia
+    todo"), or 0."""
+    meant: list[str] = []
+    for n, word in enumerate(words[:4]):
+        if is_filler(word):
+            continue
+        meant.append(canonical(word))
+        if len(meant) == 2:
+            return n + 1 if set(meant) == {"all", "day"} else 0
+    return 0
 
 
 COMMAND = Command(
     name="busy",
     run=run,
-    summary="When you cannot (/busy!) or would rather not work, for the week planner",
+    summary=N_("When you cannot (/busy!) or would rather not work, for the week planner"),
     usage="/busy [@person] DAY [HH:MM-HH:MM|all day] REASON | /busy! … | /busy list | "
           "/busy remove N",
 )

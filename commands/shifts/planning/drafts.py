@@ -21,7 +21,10 @@ from commands.shifts.holidays import warn_planned_holidays
 from commands.shifts.planning.apart import solve_apart
 from commands.shifts.planning.inputs import Options, Planning, build
 from commands.shifts.planning.model import Outcome, solve, total_cost
+from commands.shifts.planning.said import render
+from store import i18n
 from store.db import reading, transaction
+from store.i18n import N_, _
 from store.shifts import planning, timetable, timetable_io
 from store.shifts.planning import PlanDraft
 from store.shifts.timetable import (
@@ -34,6 +37,7 @@ from store.shifts.timetable import (
 )
 from store.shifts.timetable_io import HOLIDAY_KEY, NOBODY_KEY
 from store.team import people
+from store.team.people import language_of
 
 PUBLISH_ACTION = "plan"
 
@@ -95,6 +99,11 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
             "blocked": {week.slots[s].label: why for s, why in sorted(worker.blocked.items())},
             "reluctant": {week.slots[s].label: why
                           for s, why in sorted(worker.reluctant.items())},
+            "turns_said": [week.slots[s].said for s in mine],
+            "blocked_said": [[week.slots[s].said, worker.why_blocked(s)]
+                             for s in sorted(worker.blocked)],
+            "reluctant_said": [[week.slots[s].said, why]
+                               for s, why in sorted(worker.reluctant.items())],
         })
     filled = len(outcome.grid)
     return {
@@ -102,6 +111,7 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
         "objective": outcome.objective, "bound": outcome.bound, "gap": outcome.gap,
         "seconds": round(outcome.seconds, 3), "time_limit": outcome.time_limit,
         "reason": outcome.reason, "capacity": list(outcome.capacity),
+        "reason_said": outcome.reason_said, "capacity_said": list(outcome.capacity_said),
         "penalties": [p.as_dict() for p in outcome.penalties],
         "penalty_total": total_cost(outcome.penalties),
         "cells": sum(s.lines for s in week.slots), "filled": filled,
@@ -112,23 +122,54 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- showing
+#
+# The summary keeps its texts twice: in English ("text", "capacity", "reason", the loads'
+# "turns", "blocked" and "reluctant": the CLI's, the desk's and older drafts' only ones)
+# and kept to be written in the reader's language ("said", "capacity_said", …), which is
+# what chat shows when the draft has them.
+
+_STATUS = {"infeasible": N_("infeasible"), "unknown": N_("unknown")}
+
+
+def penalty_text(p: dict[str, Any]) -> str:
+    """A penalty of a summary, in the reader's language (the desk may show them so too)."""
+    return render(p["said"]) if "said" in p else str(p["text"])
+
+
+def capacity_texts(summary: dict[str, Any]) -> list[str]:
+    kept = summary.get("capacity_said")
+    return [render(c) for c in kept] if kept is not None else list(summary["capacity"])
+
+
+def reason_text(summary: dict[str, Any]) -> str:
+    kept = summary.get("reason_said")
+    return render(kept) if kept else str(summary.get("reason") or "")
 
 
 def status_line(summary: dict[str, Any]) -> str:
     status = summary["status"]
     week = summary["week"]
     if status == "optimal":
-        what = f"optimal, cost {summary['objective']} (proven)"
+        what = _("optimal, cost {cost} (proven)").format(cost=summary["objective"])
     elif status == "feasible":
         gap = summary.get("gap") or 0.0
-        what = (f"feasible, cost {summary['objective']}, {gap:.1%} from the proven bound "
-                f"{summary['bound']:.0f} (time limit reached)")
+        what = _("feasible, cost {cost}, {gap}% from the proven bound {bound} (time limit "
+                 "reached)").format(cost=summary["objective"], gap=i18n.number(gap * 100, 1),
+                                    bound=f"{summary['bound']:.0f}")
     else:
-        what = f"{status}: {summary.get('reason') or 'no plan'}"
-    return f"Plan for the week of {week}: {what}."
+        what = "{status}: {reason}".format(
+            status=_(_STATUS[status]) if status in _STATUS else status,
+            reason=reason_text(summary) or _("no plan"))
+    return _("Plan for the week of {week}: {what}.").format(week=week, what=what)
 
 
 def summary_text(summary: dict[str, Any], *, full: bool = True) -> str:
+    """The whole summary, for the CLI (in English, as the CLI writes)."""
+    with i18n.speaking(i18n.ENGLISH):
+        return _summary_text(summary, full=full)
+
+
+def _summary_text(summary: dict[str, Any], *, full: bool) -> str:
     lines = [status_line(summary)]
     lines.append(f"Solved in {summary['seconds']:.2f} s (limit {summary['time_limit']:g} s); "
                  f"{summary['filled']} of {summary['cells']} cells filled over "
@@ -158,61 +199,83 @@ def summary_text(summary: dict[str, Any], *, full: bool = True) -> str:
 
 
 def summary_card(summary: dict[str, Any], *, limit: int = 12) -> Reply:
+    """The summary as a chat card, in the reader's language."""
     penalties = summary["penalties"]
-    rows = tuple((f"[{p['cost']}]", p["text"]) for p in penalties[:limit])
+    rows = tuple((f"[{p['cost']}]", penalty_text(p)) for p in penalties[:limit])
     if len(penalties) > limit:
-        rows += (("…", f"and {len(penalties) - limit} more (switchboard plan show)"),)
+        rows += (("…", _("and {n} more (switchboard plan show)").format(
+            n=len(penalties) - limit)),)
     short = [load for load in summary["loads"] if load["planned"] < load["prorated"]]
-    sections = [Section(title="Penalties", rows=rows or (("", "none"),))]
-    if summary["capacity"]:
-        sections.insert(0, Section(title="Cannot be filled",
-                                   text="\n".join(summary["capacity"][:limit])))
+    sections = [Section(title=_("Penalties"), rows=rows or (("", _("none")),))]
+    capacity = capacity_texts(summary)
+    if capacity:
+        sections.insert(0, Section(title=_("Cannot be filled"),
+                                   text="\n".join(capacity[:limit])))
     if short:
-        sections.append(Section(title="Below their prorated load", rows=tuple(
-            (load["name"], f"{load['planned']} of {load['prorated']} (bound {load['bound']})")
+        sections.append(Section(title=_("Below their prorated load"), rows=tuple(
+            (load["name"], _("{planned} of {prorated} (bound {bound})").format(
+                planned=load["planned"], prorated=load["prorated"], bound=load["bound"]))
             for load in short[:limit])))
-    text = (status_line(summary) + f" {summary['filled']} of {summary['cells']} cells "
-            f"filled, solved in {summary['seconds']:.1f} s.")
+    text = _("{status} {filled} of {cells} cells filled, solved in {seconds} s.").format(
+        status=status_line(summary), filled=summary["filled"], cells=summary["cells"],
+        seconds=i18n.number(summary["seconds"], 1))
     return Reply(text, tuple(sections), private=True)
 
 
+def _labelled(load: dict[str, Any], name: str) -> list[tuple[str, str]]:
+    """A load's "blocked" or "reluctant" turns: (label, why), in the reader's language
+    when the draft kept them so."""
+    kept = load.get(f"{name}_said")
+    if kept is not None:
+        return [(render(label), render(why)) for label, why in kept]
+    return [(label, why) for label, why in load[name].items()]
+
+
 def explain_person(summary: dict[str, Any], key: str) -> str:
+    """Why ``key`` has the turns the draft gives them, in the reader's language."""
     load = next((item for item in summary["loads"] if item["key"] == key), None)
     if load is None:
-        return (f"{key} is not in the plan of the week of {summary['week']}: only active "
-                "people with a load (ideal_load) are planned.")
+        return _("{key} is not in the plan of the week of {week}: only active people with a "
+                 "load (ideal_load) are planned.").format(key=key, week=summary["week"])
     name = load["name"].split()[0]
-    parts = [f"{name}: ideal {load['ideal']} turns; prorated {load['prorated']} "
-             f"({load['working_days']} working of {load['service_days']} service days); "
-             f"bound {load['bound']}; at most {load['max_per_day']} a day."]
-    turns = load["turns"]
-    parts.append(f"Planned {load['planned']}: " + (", ".join(turns) if turns else "none") + ".")
+    parts = [_("{name}: ideal {ideal} turns; prorated {prorated} ({working} working of "
+               "{service} service days); bound {bound}; at most {most} a day.").format(
+        name=name, ideal=load["ideal"], prorated=load["prorated"],
+        working=load["working_days"], service=load["service_days"], bound=load["bound"],
+        most=load["max_per_day"])]
+    kept = load.get("turns_said")
+    turns = [render(t) for t in kept] if kept is not None else list(load["turns"])
+    parts.append(_("Planned {n}: {turns}.").format(
+        n=load["planned"], turns=", ".join(turns) if turns else _("none")))
     if load["planned"] < load["bound"]:
-        parts.append("Fewer than the bound: more turns would have cost more than leaving "
-                     "them to others (or the lines were full when they are free).")
+        parts.append(_("Fewer than the bound: more turns would have cost more than leaving "
+                       "them to others (or the lines were full when they are free)."))
     elif load["planned"] == load["bound"] and load["bound"] < load["prorated"]:
-        parts.append("The bound is below the prorated load: their availability leaves "
-                     "no more turns.")
-    if load["blocked"]:
-        parts.append("Cannot work: " + "; ".join(f"{label} ({why})"
-                                                 for label, why in load["blocked"].items()) + ".")
-    if load["reluctant"]:
-        parts.append("Would rather not: " + "; ".join(
-            f"{label} ('{why}')" for label, why in load["reluctant"].items()) + ".")
+        parts.append(_("The bound is below the prorated load: their availability leaves "
+                       "no more turns."))
+    blocked = _labelled(load, "blocked")
+    if blocked:
+        parts.append(_("Cannot work: {turns}.").format(
+            turns="; ".join(f"{label} ({why})" for label, why in blocked)))
+    reluctant = _labelled(load, "reluctant")
+    if reluctant:
+        parts.append(_("Would rather not: {turns}.").format(
+            turns="; ".join(f"{label} ('{why}')" for label, why in reluctant)))
     mine = [p for p in summary["penalties"] if key in p["who"]]
     if mine:
-        parts.append("Penalised: " + "; ".join(f"{p['text']} [{p['cost']}]" for p in mine)
-                     + ".")
+        parts.append(_("Penalised: {penalties}.").format(
+            penalties="; ".join(f"{penalty_text(p)} [{p['cost']}]" for p in mine)))
     else:
-        parts.append("Nothing about their turns was penalised.")
+        parts.append(_("Nothing about their turns was penalised."))
     return " ".join(parts)
 
 
 def load_draft(session: Session, monday: date) -> PlanDraft:
     row = planning.draft(session, monday)
     if row is None:
-        raise CommandError(f"There is no draft for the week of {monday:%Y-%m-%d}: make one "
-                           "first (/plan next week, or switchboard plan WEEK).")
+        raise CommandError(_("There is no draft for the week of {week}: make one first "
+                             "(/plan next week, or switchboard plan WEEK).").format(
+            week=f"{monday:%Y-%m-%d}"))
     return row
 
 
@@ -254,10 +317,15 @@ class Published:
     told: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        kept = (f"; {self.kept_past} cells of turns already begun kept as they were"
-                if self.kept_past else "")
-        return (f"Published the week of {self.monday:%Y-%m-%d}: {self.changed} cells changed"
-                f"{kept}; {len(self.told)} people told their turns.")
+        """What was done, in the reader's language."""
+        if self.kept_past:
+            text = _("Published the week of {week}: {changed} cells changed; {kept} cells of "
+                     "turns already begun kept as they were; {told} people told their turns.")
+        else:
+            text = _("Published the week of {week}: {changed} cells changed; {told} people "
+                     "told their turns.")
+        return text.format(week=f"{self.monday:%Y-%m-%d}", changed=self.changed,
+                           kept=self.kept_past, told=len(self.told))
 
 
 def publish(services: Services, monday: date, by_id: int | None) -> Published:
@@ -268,8 +336,9 @@ def publish(services: Services, monday: date, by_id: int | None) -> Published:
     with transaction(services.sessions) as session:
         row = load_draft(session, monday)
         if row.summary.get("status") not in ("optimal", "feasible"):
-            raise CommandError(f"The draft of the week of {monday:%Y-%m-%d} has no plan "
-                               f"({row.summary.get('status')}): make another first.")
+            raise CommandError(_("The draft of the week of {week} has no plan ({status}): "
+                                 "make another first.").format(
+                week=f"{monday:%Y-%m-%d}", status=row.summary.get("status")))
         ids = {p.key: p.id for p in people.all_people(session)}
         names = {p.id: p for p in people.all_people(session)}
         existing = {(c.day, c.start, c.line): c
@@ -325,7 +394,9 @@ def publish(services: Services, monday: date, by_id: int | None) -> Published:
         session.flush()
         report.told = _tell(session, services, row, names, ids, now)
         row.published_at = now
-        services.notifier.send(session, COORDINATORS, Reply(report.text()),
+        with i18n.speaking(None):  # the coordinators' space reads the team's language
+            told_coordinators = Reply(report.text())
+        services.notifier.send(session, COORDINATORS, told_coordinators,
                                key=f"plan-publish:{monday:%Y-%m-%d}:{row.serial}")
         warn_planned_holidays(session, services, monday, monday + timedelta(days=6))
     return report
@@ -342,22 +413,26 @@ def _log(session: Session, now: datetime, by_id: int | None, day: date, start: t
 def _tell(session: Session, services: Services, row: PlanDraft, names: dict[int, Any],
           ids: dict[str, int], now: datetime) -> list[str]:
     tz = services.settings.timezone
-    turns: dict[str, list[str]] = {}
+    turns: dict[str, list[tuple[date, dict[str, Any]]]] = {}
     for c in row.cells:
         day = date.fromisoformat(c["day"])
         if c["status"] != PERSON or not c["person"] or \
                 datetime.combine(day, time.fromisoformat(c["start"]), tz) <= now:
             continue
-        turns.setdefault(c["person"], []).append(
-            f"{day:%a %d %b} {c['start']}–{c['end']} (line {c['line']})")
+        turns.setdefault(c["person"], []).append((day, c))
     told = []
     for key, mine in sorted(turns.items()):
         person = names.get(ids.get(key, -1))
         if person is None:
             continue
-        services.notifier.send(session, person_target(person), Reply(
-            f"Your turns for the week of {row.monday:%a %d %b}: " + "; ".join(mine) + ".",
-            private=True), key=f"plan-turns:{row.monday:%Y-%m-%d}:{row.serial}:{key}")
+        with i18n.speaking(language_of(person)):  # a DM: in its reader's language
+            listed = "; ".join(_("{day} {start}–{end} (line {line})").format(
+                day=i18n.day(day), start=c["start"], end=c["end"], line=c["line"])
+                for day, c in mine)
+            text = _("Your turns for the week of {week}: {turns}.").format(
+                week=i18n.day(row.monday), turns=listed)
+        services.notifier.send(session, person_target(person), Reply(text, private=True),
+                               key=f"plan-turns:{row.monday:%Y-%m-%d}:{row.serial}:{key}")
         told.append(key)
     return told
 

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from commands.core import Config
 from commands.shifts.planning.model import Slot, Week, Weights, Worker
+from commands.shifts.planning.said import Said, english, say
+from store.i18n import N_
 from store.shifts import absences, planning
 from store.shifts.availability_io import TomaticConfig
 from store.shifts.calendar_days import closed_days
@@ -77,6 +79,13 @@ def _turns(session: Session, weekday: int, options: Options) -> list[tuple[time,
         return [(a, b, defs[n].lines if n < len(defs) else default)
                 for n, (a, b) in enumerate(pairs)]
     return [(d.start, d.end, d.lines) for d in defs]
+
+
+def _block(worker: Worker, slot: int, why: Said) -> None:
+    """The first reason a turn is blocked for ``worker`` wins."""
+    if slot not in worker.blocked:
+        worker.blocked[slot] = english(why)
+        worker.blocked_said[slot] = why
 
 
 def build(session: Session, settings: Config, monday: date, options: Options) -> Planning:
@@ -136,8 +145,9 @@ def build(session: Session, settings: Config, monday: date, options: Options) ->
                                 datetime.combine(day, slot.end, tz))
                 for a in mine_leave:
                     if a.starts < ends and a.ends > begins:
-                        worker.blocked.setdefault(i, f"absent, {a.kind}"
-                                                  + (f" ('{a.note}')" if a.note else ""))
+                        _block(worker, i, say(N_("absent, {kind} ('{note}')"), kind=a.kind,
+                                              note=a.note) if a.note
+                               else say(N_("absent, {kind}"), kind=a.kind))
                 for r in mine_rules:
                     applies = (r.day == day if r.day is not None
                                else r.weekday == day.weekday() if r.weekday is not None
@@ -145,7 +155,7 @@ def build(session: Session, settings: Config, monday: date, options: Options) ->
                     if not applies or not r.busy_in(slot.turn):
                         continue
                     if r.hard:
-                        worker.blocked.setdefault(i, f"hard-busy, '{r.reason}'")
+                        _block(worker, i, say(N_("hard-busy, '{reason}'"), reason=r.reason))
                     elif i not in worker.blocked:
                         worker.reluctant.setdefault(i, r.reason)
         for i in list(worker.reluctant):

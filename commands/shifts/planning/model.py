@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
+from commands.shifts.planning import said
+from commands.shifts.planning.said import Said, english, joined, say, weekday
+from store.i18n import N_
+
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
@@ -66,6 +70,11 @@ class Slot:
     def label(self) -> str:
         return f"{self.day:%a} {self.start:%H:%M}"
 
+    @property
+    def said(self) -> Said:
+        """The label, kept to be written in the reader's language ("dl. 09:00")."""
+        return joined(" ", [weekday(self.day), f"{self.start:%H:%M}"])
+
 
 @dataclass
 class Worker:
@@ -78,6 +87,8 @@ class Worker:
     table: int | None = None
     groups: tuple[str, ...] = ()
     blocked: dict[int, str] = field(default_factory=dict)  # slot → why (hard)
+    # slot → why, kept to be translated (inputs.py's reasons); else ``blocked``'s text
+    blocked_said: dict[int, Said] = field(default_factory=dict)
     reluctant: dict[int, str] = field(default_factory=dict)  # slot → reason (negotiable)
     working_days: int = 0
     service_days: int = 0
@@ -85,6 +96,9 @@ class Worker:
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else self.key
+
+    def why_blocked(self, slot: int) -> Said:
+        return self.blocked_said.get(slot, self.blocked[slot])
 
 
 @dataclass
@@ -115,11 +129,16 @@ class Week:
 class Penalty:
     kind: str
     cost: int
-    text: str
+    said: Said  # the explanation, written in the reader's language when shown
     who: tuple[str, ...] = ()
 
+    @property
+    def text(self) -> str:
+        return english(self.said)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "cost": self.cost, "text": self.text, "who": list(self.who)}
+        return {"kind": self.kind, "cost": self.cost, "text": self.text, "said": self.said,
+                "who": list(self.who)}
 
 
 @dataclass
@@ -133,6 +152,9 @@ class Outcome:
     penalties: list[Penalty] = field(default_factory=list)
     capacity: list[str] = field(default_factory=list)
     reason: str = ""
+    # The same two, kept to be written in the reader's language.
+    capacity_said: list[Said] = field(default_factory=list)
+    reason_said: Said = ""
     work: float = 0.0  # the solver's deterministic time: its effort, whatever the load
 
     @property
@@ -153,34 +175,50 @@ class Outcome:
 
 def capacity_problems(week: Week) -> list[str]:
     """The turns that cannot be filled whatever the plan, and why (before solving)."""
-    found: list[str] = []
+    return [english(problem) for problem in capacity_said(week)]
+
+
+def capacity_said(week: Week) -> list[Said]:
+    """``capacity_problems``, kept to be written in the reader's language."""
+    found: list[Said] = []
     for index, slot in enumerate(week.slots):
         free = [w for w in week.workers if week.can(w, index)]
         if len(free) >= slot.lines:
             continue
-        missing = slot.lines - len(free)
-        found.append(f"{slot.label}: {missing} of {slot.lines} line"
-                     f"{'s' if slot.lines != 1 else ''} cannot be filled — only {len(free)} "
-                     f"{'person is' if len(free) == 1 else 'people are'} free then"
-                     + _why_not(week, index))
+        found.append(said.ngettext(
+            "{slot}: {missing} of {n} line cannot be filled — {free}{why}",
+            "{slot}: {missing} of {n} lines cannot be filled — {free}{why}",
+            slot.lines, slot=slot.said, missing=slot.lines - len(free),
+            free=_only_free(len(free)), why=_why_not(week, index)))
     total = sum(s.lines for s in week.slots)
     bounds = sum(w.bound for w in week.workers)
     if bounds < total:
-        found.append(f"The week has {total} cells but the team's bounds add up to {bounds}: "
-                     f"at least {total - bounds} will stay empty.")
+        found.append(say(N_("The week has {total} cells but the team's bounds add up to "
+                            "{bounds}: at least {empty} will stay empty."),
+                         total=total, bounds=bounds, empty=total - bounds))
     return found
 
 
-def _why_not(week: Week, index: int, limit: int = 6) -> str:
-    reasons = [f"{w.first_name}: {w.blocked[index]}" for w in week.workers
-               if index in w.blocked]
-    reasons += [f"{w.first_name}: no turns this week" for w in week.workers
+def _only_free(n: int) -> Said:
+    return said.ngettext("only {n} person is free then", "only {n} people are free then", n)
+
+
+def _why_not(week: Week, index: int, limit: int = 6) -> Said:
+    reasons: list[Said] = [joined(": ", [w.first_name, w.why_blocked(index)])
+                           for w in week.workers if index in w.blocked]
+    reasons += [say(N_("{name}: no turns this week"), name=w.first_name) for w in week.workers
                 if w.bound <= 0 and index not in w.blocked and w.ideal > 0]
+    return _listed(reasons, limit)
+
+
+def _listed(reasons: list[Said], limit: int) -> Said:
+    """" (a; b; c; and 2 more)", or nothing."""
     if not reasons:
         return ""
     shown = reasons[:limit]
-    more = f"; and {len(reasons) - limit} more" if len(reasons) > limit else ""
-    return " (" + "; ".join(shown) + more + ")"
+    if len(reasons) > limit:
+        shown.append(say(N_("and {n} more"), n=len(reasons) - limit))
+    return joined("", [" (", joined("; ", shown), ")"])
 
 
 # --------------------------------------------------------------------------- solving
@@ -392,7 +430,7 @@ def _crowd_terms(model: cp_model.CpModel, week: Week, x: dict[tuple[int, int], A
             terms.append(weight * over)
 
 
-def _crowds(week: Week, s: int) -> Iterable[tuple[str, int, int, list[int]]]:
+def _crowds(week: Week, s: int) -> Iterable[tuple[Said, int, int, list[int]]]:
     """(label, limit, weight, worker indexes) for each table and each limited group."""
     tables: dict[int, list[int]] = {}
     groups: dict[str, list[int]] = {}
@@ -403,9 +441,11 @@ def _crowds(week: Week, s: int) -> Iterable[tuple[str, int, int, list[int]]]:
             if group in week.group_max:
                 groups.setdefault(group, []).append(p)
     for table, members in sorted(tables.items()):
-        yield f"table {table}", week.max_per_table, week.weights.table, members
+        yield say(N_("table {table}"), table=table), week.max_per_table, week.weights.table, \
+            members
     for group, members in sorted(groups.items()):
-        yield f"group {group}", week.group_max[group], week.weights.group, members
+        yield say(N_("group {group}"), group=group), week.group_max[group], \
+            week.weights.group, members
 
 
 SINGLE_UP_TO = 10_000  # person-turn variables; above, two interleaved workers
@@ -421,7 +461,7 @@ def solve(week: Week, *, time_limit: float = 30.0, workers: int | None = None) -
     from ortools.sat.python import cp_model
 
     began = timing.perf_counter()
-    capacity = capacity_problems(week)
+    capacity = capacity_said(week)
     built = _build(week)
     if workers is None:
         workers = 1 if len(built.x) <= SINGLE_UP_TO else 2
@@ -436,11 +476,16 @@ def solve(week: Week, *, time_limit: float = 30.0, workers: int | None = None) -
     code = solver.solve(built.model)
     seconds = timing.perf_counter() - began
     if code == cp_model.INFEASIBLE or code == cp_model.MODEL_INVALID:
-        return Outcome(INFEASIBLE, None, None, seconds, time_limit, capacity=capacity,
-                       reason=_infeasible_reason(week, capacity, solver.status_name(code)))
+        reason = _infeasible_reason(week, capacity, solver.status_name(code))
+        return Outcome(INFEASIBLE, None, None, seconds, time_limit,
+                       capacity=[english(c) for c in capacity], reason=english(reason),
+                       capacity_said=capacity, reason_said=reason)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Outcome(UNKNOWN, None, None, seconds, time_limit, capacity=capacity,
-                       reason=f"no plan found within {time_limit:g} s: raise --time-limit")
+        reason = say(N_("no plan found within {limit} s: raise --time-limit"),
+                     limit=f"{time_limit:g}")
+        return Outcome(UNKNOWN, None, None, seconds, time_limit,
+                       capacity=[english(c) for c in capacity], reason=english(reason),
+                       capacity_said=capacity, reason_said=reason)
     chosen = {s: sorted(p for (p, t), v in built.x.items() if t == s and solver.value(v))
               for s in range(len(week.slots))}
     grid = place_lines(week, {s: [week.workers[p].key for p in ps] for s, ps in chosen.items()})
@@ -449,14 +494,16 @@ def solve(week: Week, *, time_limit: float = 30.0, workers: int | None = None) -
     status = OPTIMAL if code == cp_model.OPTIMAL else FEASIBLE
     bound = float(solver.best_objective_bound)
     return Outcome(status, objective, objective if status == OPTIMAL else bound, seconds,
-                   time_limit, grid=grid, penalties=penalties, capacity=capacity,
+                   time_limit, grid=grid, penalties=penalties,
+                   capacity=[english(c) for c in capacity], capacity_said=capacity,
                    work=float(solver.deterministic_time))
 
 
-def _infeasible_reason(week: Week, capacity: list[str], status: str) -> str:
+def _infeasible_reason(week: Week, capacity: list[Said], status: str) -> Said:
     if capacity:
-        return "no plan keeps every hard rule: " + " ".join(capacity)
-    return f"no plan keeps every hard rule (solver status {status})"
+        return say(N_("no plan keeps every hard rule: {problems}"),
+                   problems=joined(" ", capacity))
+    return say(N_("no plan keeps every hard rule (solver status {status})"), status=status)
 
 
 # --------------------------------------------------------------------------- lines
@@ -508,14 +555,16 @@ def explain(week: Week, grid: dict[tuple[int, int], str]) -> list[Penalty]:
         if holes <= 0:
             continue
         free = [w for w in week.workers if week.can(w, s)]
-        text = (f"{slot.label}: {holes} line{'s' if holes != 1 else ''} empty — ")
+        why: Said
         if len(free) < slot.lines:
-            text += (f"only {len(free)} {'person is' if len(free) == 1 else 'people are'} "
-                     "free then" + _why_not(week, s))
+            why = joined("", [_only_free(len(free)), _why_not(week, s)])
         else:
             idle = [w for w in free if s not in works.get(w.key, set())]
-            text += (f"{len(free)} people are free then, and those left out are at a limit "
-                     "or cost more elsewhere" + _limits(week, idle, works, slot.day))
+            why = joined("", [say(N_("{n} people are free then, and those left out are at a "
+                                     "limit or cost more elsewhere"), n=len(free)),
+                              _limits(week, idle, works, slot.day)])
+        text = said.ngettext("{slot}: {n} line empty — {why}", "{slot}: {n} lines empty — {why}",
+                             holes, slot=slot.said, why=why)
         found.append(Penalty("holes", w8.holes * holes * holes, text))
     for s, key in sorted({(s, k) for (s, _), k in week.fixed.items()}):
         worker = by_key.get(key)
@@ -523,21 +572,26 @@ def explain(week: Week, grid: dict[tuple[int, int], str]) -> list[Penalty]:
         if worker is None or s in works.get(key, set()):
             continue
         if s in worker.blocked:
-            found.append(Penalty("fixed", 0, f"{worker.first_name}'s fixed turn {slot.label} "
-                                             f"not placed: {worker.blocked[s]} then", (key,)))
+            found.append(Penalty("fixed", 0, say(
+                N_("{name}'s fixed turn {slot} not placed: {why} then"),
+                name=worker.first_name, slot=slot.said, why=worker.why_blocked(s)), (key,)))
             continue
-        why = (f"{worker.first_name}'s fixed turn {slot.label} not placed"
-               + (": no turns this week" if worker.bound <= 0 else ""))
+        if worker.bound <= 0:
+            why = say(N_("{name}'s fixed turn {slot} not placed: no turns this week"),
+                      name=worker.first_name, slot=slot.said)
+        else:
+            why = say(N_("{name}'s fixed turn {slot} not placed"), name=worker.first_name,
+                      slot=slot.said)
         found.append(Penalty("fixed", w8.fixed, why, (key,)))
     days = week.days()
     for worker in week.workers:
         mine = works.get(worker.key, set())
         for s in sorted(mine):
             if s in worker.reluctant:
-                found.append(Penalty("negotiable", w8.negotiable,
-                                     f"{worker.first_name} works {week.slots[s].label} though "
-                                     f"they would rather not ('{worker.reluctant[s]}')",
-                                     (worker.key,)))
+                found.append(Penalty("negotiable", w8.negotiable, say(
+                    N_("{name} works {slot} though they would rather not ('{reason}')"),
+                    name=worker.first_name, slot=week.slots[s].said,
+                    reason=worker.reluctant[s]), (worker.key,)))
         for day, slots in days.items():
             row = [s in mine for s in slots]
             found += _day_penalties(week, worker, day, slots, row)
@@ -545,11 +599,10 @@ def explain(week: Week, grid: dict[tuple[int, int], str]) -> list[Penalty]:
         for what, limit, weight, members in _crowds(week, s):
             on = [week.workers[p] for p in members if s in works.get(week.workers[p].key, set())]
             if len(on) > limit:
-                found.append(Penalty("crowd", weight * (len(on) - limit),
-                                     f"{slot.label}: {len(on)} of {what} phoning at once "
-                                     f"(at most {limit}): "
-                                     + ", ".join(w.first_name for w in on),
-                                     tuple(w.key for w in on)))
+                found.append(Penalty("crowd", weight * (len(on) - limit), say(
+                    N_("{slot}: {n} of {crowd} phoning at once (at most {limit}): {names}"),
+                    slot=slot.said, n=len(on), crowd=what, limit=limit,
+                    names=", ".join(w.first_name for w in on)), tuple(w.key for w in on)))
     return found
 
 
@@ -558,49 +611,51 @@ def _day_penalties(week: Week, worker: Worker, day: date, slots: list[int],
     w8 = week.weights
     found: list[Penalty] = []
     n = sum(row)
-    name, key = worker.first_name, (worker.key,)
+    name, key, on = worker.first_name, (worker.key,), weekday(day)
     if n >= 2:
-        found.append(Penalty("per_day", w8.per_day * n * (n - 1),
-                             f"{name} works {n} turns on {day:%a}", key))
-    starts = [week.slots[s].start for s in slots]
+        found.append(Penalty("per_day", w8.per_day * n * (n - 1), say(
+            N_("{name} works {n} turns on {day}"), name=name, n=n, day=on), key))
+    starts = [f"{week.slots[s].start:%H:%M}" for s in slots]
     for t in range(len(row) - 2):
         if row[t] and row[t + 1] and row[t + 2]:
-            found.append(Penalty("marathon", w8.marathon,
-                                 f"{name} works three turns in a row on {day:%a} from "
-                                 f"{starts[t]:%H:%M}", key))
-    worked = [t for t, on in enumerate(row) if on]
+            found.append(Penalty("marathon", w8.marathon, say(
+                N_("{name} works three turns in a row on {day} from {start}"), name=name,
+                day=on, start=starts[t]), key))
+    worked = [t for t, on_it in enumerate(row) if on_it]
     for a, b in itertools.pairwise(worked):
         if b - a == 2:
-            found.append(Penalty("gap_one", w8.gap_one, f"{name} has a one-turn gap on "
-                                 f"{day:%a} ({starts[a]:%H:%M} and {starts[b]:%H:%M})", key))
+            found.append(Penalty("gap_one", w8.gap_one, say(
+                N_("{name} has a one-turn gap on {day} ({first} and {second})"), name=name,
+                day=on, first=starts[a], second=starts[b]), key))
         elif b - a >= 3:
-            found.append(Penalty("gap_long", w8.gap_long, f"{name} has a long gap on "
-                                 f"{day:%a} ({starts[a]:%H:%M} and {starts[b]:%H:%M})", key))
+            found.append(Penalty("gap_long", w8.gap_long, say(
+                N_("{name} has a long gap on {day} ({first} and {second})"), name=name,
+                day=on, first=starts[a], second=starts[b]), key))
     if len(worked) == 2 and worked[1] == worked[0] + 1 and worked[0] >= 1 \
             and worked[1] <= len(row) - 2:
-        found.append(Penalty("no_break", w8.no_break,
-                             f"{name} works only {starts[worked[0]]:%H:%M} and "
-                             f"{starts[worked[1]]:%H:%M} on {day:%a} (no break)", key))
+        found.append(Penalty("no_break", w8.no_break, say(
+            N_("{name} works only {first} and {second} on {day} (no break)"), name=name,
+            first=starts[worked[0]], second=starts[worked[1]], day=on), key))
     return found
 
 
 def _limits(week: Week, idle: list[Worker], works: dict[str, set[int]], day: date,
-            limit: int = 6) -> str:
+            limit: int = 6) -> Said:
     days = week.days()
-    parts = []
+    parts: list[Said] = []
     for w in idle:
         planned = len(works.get(w.key, set()))
         today = len(works.get(w.key, set()) & set(days.get(day, [])))
         if planned >= w.bound:
-            parts.append(f"{w.first_name}: {planned} of bound {w.bound}")
+            parts.append(say(N_("{name}: {planned} of bound {bound}"), name=w.first_name,
+                             planned=planned, bound=w.bound))
         elif today >= w.max_per_day:
-            parts.append(f"{w.first_name}: {today} turns that day already")
+            parts.append(say(N_("{name}: {n} turns that day already"), name=w.first_name,
+                             n=today))
         else:
-            parts.append(f"{w.first_name}: placing them costs more elsewhere")
-    if not parts:
-        return ""
-    more = f"; and {len(parts) - limit} more" if len(parts) > limit else ""
-    return " (" + "; ".join(parts[:limit]) + more + ")"
+            parts.append(say(N_("{name}: placing them costs more elsewhere"),
+                             name=w.first_name))
+    return _listed(parts, limit)
 
 
 def total_cost(penalties: Iterable[Penalty]) -> int:
