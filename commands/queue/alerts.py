@@ -53,7 +53,7 @@ from commands.stats.metrics import Figures, clock
 from integrations.errors import IntegrationError
 from integrations.pbx.base import MemberState
 from store.db import reading, transaction
-from store.i18n import N_, _, ngettext, number, speaking
+from store.i18n import N_, _, ngettext, number, pgettext, speaking
 from store.queue import alerts
 from store.queue.alerts import AlertEpisode
 from store.stats.sums import period_sums
@@ -328,7 +328,7 @@ def _list(ctx: Context, services: Services) -> Reply:
     config, tz = services.settings, services.settings.timezone
     rna = config.alert_ring_no_answer
     if not rna:
-        ringing = _("off")
+        ringing = pgettext("alert rule", "off")
     elif config.alert_ring_no_answer_pause:
         ringing = _("{n} calls in a row rang out (coordinators at {twice}); the agent is "
                     "paused").format(n=rna, twice=2 * rna)
@@ -342,14 +342,15 @@ def _list(ctx: Context, services: Services) -> Reply:
                  wait=duration(config.alert_wait_seconds) if config.alert_wait_seconds else "—",
                  agents=config.alert_unavailable_agents)),
         (SERVICE_LEVEL, _("below {level}% over 30 minutes, once a turn").format(
-            level=config.alert_service_level) if config.alert_service_level else _("off")),
+            level=config.alert_service_level) if config.alert_service_level
+         else pgettext("alert rule", "off")),
         (NOBODY, _("nobody in the queue available during a turn")),
     ]
     with reading(services.sessions) as session:
         lines = [_("Live alerts:")]
         for rule, what in rules:
             open_now = alerts.open_episodes(session, rule)
-            state = _("quiet") if not open_now else ", ".join(
+            state = pgettext("alert rule", "quiet") if not open_now else ", ".join(
                 _episode_text(session, e, tz, ctx.now) for e in open_now)
             lines.append(f"• {_title(rule)} ({what}): {state}")
         silence = alerts.muted(session, ctx.now)

@@ -18,7 +18,7 @@ from commands.refs import split_person
 from commands.stats.period import FORMS, Period, parse_period
 from commands.words import canonical
 from store.db import reading
-from store.i18n import N_, _, ngettext
+from store.i18n import N_, _, ngettext, pgettext
 from store.queue import activity
 from store.queue.activity import PAUSE, SESSION, Span
 from store.team import people
@@ -86,7 +86,7 @@ def _section(name: str, totals: Totals, order: list[str]) -> Section:
         seconds = sum(v[1] for v in totals.pauses.values())
         rows.append((_("all pauses"), _count_time(count, seconds)))
     if not rows:
-        rows.append((_("pauses"), _("none")))
+        rows.append((_("pauses"), pgettext("pauses", "none")))
     rows.append((_("logged in"), duration(totals.logged_in)))
     return Section(title=name, rows=tuple(rows))
 

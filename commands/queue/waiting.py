@@ -34,8 +34,9 @@ def render(live: LiveQueue, *, full_numbers: bool) -> Section:
     longest = live.longest_wait
     summary = (_("{n} waiting, longest {wait}").format(n=live.calls, wait=clock(longest))
                if longest else _("{n} waiting").format(n=live.calls))
+    unknown = _("unknown")
     rows = tuple(
-        (f"{w.position}.", f"{(w.caller if full_numbers else mask(w.caller)) or _('unknown')}"
+        (f"{w.position}.", f"{(w.caller if full_numbers else mask(w.caller)) or unknown}"
                            f" · {clock(w.wait_seconds)}")
         for w in live.waiting[:MAX_LISTED])
     if len(live.waiting) > MAX_LISTED:
