@@ -280,3 +280,52 @@ def test_ring_no_answer_tells_the_agent_in_theirs_and_the_coordinators_in_the_te
     assert coordinators.startswith("@alice deixou tocar 6 ligações seguidas sem atender "
                                    "(ramal 211).")
     assert "[Pausar: /pause]  [Retomar: /resume]  [Abrir o painel: /queue]" in coordinators
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+def test_breaks_read_the_period_in_other_languages(chat: Chat, team: Services,
+                                                   clock: FixedClock) -> None:
+    speaks(team, alice="ca")
+    chat.say("alice", "pausa'm per dinar")
+    clock.advance(timedelta(minutes=12))
+    chat.say("alice", "torno")
+    chat.say("alice", "pausa")
+    clock.advance(timedelta(minutes=3))
+    for period in ("avui", "setmana"):
+        report = chat.say("alice", f"pauses {period}")
+        assert chat.last is not None and chat.last.ok, report
+        assert report.startswith("Pauses ")
+        (section,) = chat.last.reply.sections
+        assert section.rows == (("break", "1 pausa, 3 min"), ("lunch", "1 pausa, 12 min"),
+                                ("totes les pauses", "2 pauses, 15 min"),
+                                ("connectat", "0 min"))
+    assert chat.say("alice", "pauses ahir").startswith("Pauses yesterday")
+    assert chat.last is not None
+    assert chat.last.reply.sections[0].rows == (("pauses", "cap"), ("connectat", "0 min"))
+
+
+def test_joining_and_leaving_the_queue_in_spanish(chat: Chat, team: Services,
+                                                  clock: FixedClock) -> None:
+    speaks(team, elena="es", carla="pt")
+    assert chat.say("elena", "entrar") == (
+        "Ya estás en la cola (extensión 215): ahora te pueden entrar llamadas.")
+    assert chat.say("elena", "entrar").startswith("Ya estás en la cola.")
+    chat.say("elena", "pausa para comer")
+    clock.advance(timedelta(minutes=90))
+    assert chat.say("elena", "salir médico") == (
+        "Has salido de la cola después de 1 h 30 min; también se ha terminado la pausa "
+        "lunch. Motivo: médico.")
+    assert chat.say("carla", "/remove @elena").startswith("Elena não está na fila — primeiro "
+                                                          "/add @elena.")
+
+
+def test_the_alerts_list_and_mute_in_portuguese(chat: Chat, team: Services) -> None:
+    speaks(team, carla="pt")
+    listing = chat.say("carla", "alertas")
+    assert listing.startswith("Alertas ao vivo:\n• Ligações sem resposta (3 ligações seguidas "
+                              "sem resposta (coordenadores com 6)): tranquilo\n")
+    assert chat.say("carla", "/alerts mute 2 horas").startswith(
+        "Os alertas para a equipe e os coordenadores estão silenciados até 11:00.")
+    assert "Silenciados até 11:00 por Carla Coordinator." in chat.say("carla", "alertas")
