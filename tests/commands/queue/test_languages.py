@@ -180,10 +180,10 @@ def big(team: Services) -> tuple[BigTeam, Trouble]:
 
 @pytest.mark.parametrize(("language", "headline", "over"), [
     ("ca", "Cua support: 1000 membres — 488 disponibles, 300 en trucada, 164 en pausa, "
-           "48 sense connexió (64 per sobre del límit de pausa). 3 persones esperades no són "
+           "48 desconnectats (64 per sobre del límit de pausa). 3 persones esperades no són "
            "a la cua.", "(supera els 60 min)"),
     ("pt", "Fila support: 1000 membros — 488 disponíveis, 300 em ligação, 164 em pausa, "
-           "48 sem conexão (64 acima do limite de pausa). 3 pessoas esperadas não estão na "
+           "48 desconectados (64 acima do limite de pausa). 3 pessoas esperadas não estão na "
            "fila.", "(passou dos 60 min)"),
 ])
 def test_a_1000_agent_board_in_catalan_and_portuguese_fits_the_platforms(
@@ -279,7 +279,7 @@ def test_ring_no_answer_tells_the_agent_in_theirs_and_the_coordinators_in_the_te
     assert "[Pausa: /pause]  [Reprèn: /resume]  [Obre el tauler: /queue]" in dm
     assert coordinators.startswith("@alice deixou tocar 6 ligações seguidas sem atender "
                                    "(ramal 211).")
-    assert "[Pausar: /pause]  [Retomar: /resume]  [Abrir o painel: /queue]" in coordinators
+    assert "[Pausa: /pause]  [Retomar: /resume]  [Abrir o painel: /queue]" in coordinators
 
 
 # --------------------------------------------------------------------------- the rest
