@@ -53,20 +53,27 @@ from commands.stats.metrics import Figures, clock
 from integrations.errors import IntegrationError
 from integrations.pbx.base import MemberState
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext, number, pgettext, speaking
 from store.queue import alerts
 from store.queue.alerts import AlertEpisode
 from store.stats.sums import period_sums
 from store.team import people
-from store.team.people import Role
+from store.team.people import Role, language_of
 
 RING_NO_ANSWER, PRESSURE, SERVICE_LEVEL, NOBODY = (
     "ring-no-answer", "pressure", "service-level", "nobody")
 RULES = (RING_NO_ANSWER, PRESSURE, SERVICE_LEVEL, NOBODY)
 SL_WINDOW = timedelta(minutes=30)
 SL_MIN_CALLS = 5  # fewer answered calls in the window say nothing about the service level
-BUTTONS = Section(buttons=(Button("Pause", "pause"), Button("Resume", "resume"),
-                           Button("Open board", "queue")))
-MUTE = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hours?)$", re.IGNORECASE)
+# "30m", "2h", "45 min", "1 hora": minutes or hours, in any of our languages.
+MUTE = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|minuts?|minutos?|h|hours?|hores?|horas?)$",
+                  re.IGNORECASE)
+
+
+def buttons() -> Section:
+    """Pause / Resume / Open board, labelled in the reader's language."""
+    return Section(buttons=(Button(_("Pause"), "pause"), Button(_("Resume"), "resume"),
+                            Button(_("Open board"), "queue")))
 
 
 @dataclass
@@ -102,20 +109,32 @@ def ring_no_answer(services: Services, extension: str, call_id: str | None = Non
         episode.count += 1
         if episode.count >= limit and episode.alerted_at is None:
             episode.alerted_at = now
-            services.notifier.send(session, person_target(person), Reply(
-                f"{first_name(person)}, {episode.count} calls in a row rang out on your phone "
-                f"({extension}) without being answered. If you are away, pause (/pause) so "
-                "callers go to someone who is there.", (BUTTONS,), private=True),
-                key=f"alert:{episode.id}:agent")
+            with speaking(language_of(person)):  # a DM: the agent's language
+                to_agent = Reply(ngettext(
+                    "{name}, {n} calls in a row rang out on your phone ({extension}) without "
+                    "being answered. If you are away, pause (/pause) so callers go to someone "
+                    "who is there.",
+                    "{name}, {n} calls in a row rang out on your phone ({extension}) without "
+                    "being answered. If you are away, pause (/pause) so callers go to someone "
+                    "who is there.", episode.count).format(
+                        name=first_name(person), n=episode.count, extension=extension),
+                    (buttons(),), private=True)
+            services.notifier.send(session, person_target(person), to_agent,
+                                   key=f"alert:{episode.id}:agent")
             told = "agent"
             pause_it = config.alert_ring_no_answer_pause
         if episode.count >= 2 * limit and episode.escalated_at is None:
             episode.escalated_at = now
             if not alerts.muted(session, now):
-                services.notifier.send(session, COORDINATORS, Reply(
-                    f"{mention(person)} let {episode.count} calls in a row ring out "
-                    f"(extension {extension}).", (BUTTONS,),
-                    mentions=(Mention.of(person),)), key=f"alert:{episode.id}:coordinators")
+                with speaking(None):  # the coordinators' space: the team's language
+                    to_coordinators = Reply(ngettext(
+                        "{who} let {n} calls in a row ring out (extension {extension}).",
+                        "{who} let {n} calls in a row ring out (extension {extension}).",
+                        episode.count).format(who=mention(person), n=episode.count,
+                                              extension=extension),
+                        (buttons(),), mentions=(Mention.of(person),))
+                services.notifier.send(session, COORDINATORS, to_coordinators,
+                                       key=f"alert:{episode.id}:coordinators")
                 told = "coordinators"
     if pause_it:
         # Outside the transaction: no lock is held across the PBX call. Already paused,
@@ -137,9 +156,11 @@ def answered(services: Services, extension: str) -> bool:
             return False
         episode.ended_at = now
         if episode.alerted_at is not None:
-            services.notifier.send(session, person_target(person), Reply(
-                "You answered a call: the ring-no-answer alert is over.", private=True),
-                key=f"alert:{episode.id}:cleared")
+            with speaking(language_of(person)):
+                over = Reply(_("You answered a call: the ring-no-answer alert is over."),
+                             private=True)
+            services.notifier.send(session, person_target(person), over,
+                                   key=f"alert:{episode.id}:cleared")
     return True
 
 
@@ -159,9 +180,10 @@ def check_alerts(services: Services) -> AlertReport:
                 for episode in alerts.open_episodes(session, rule):
                     episode.ended_at = now  # quiet hours: nothing to chase
         return report
-    snapshot, _ = sync_with_pbx(services)
+    snapshot, _reconciled = sync_with_pbx(services)
     live = services.pbx.waiting_calls()
-    with transaction(services.sessions) as session:
+    # What is said goes to the team's or the coordinators' space: the team's language.
+    with speaking(None), transaction(services.sessions) as session:
         view = view_turn(session, services, plan, turn, snapshot, now)
         paused = [p.person for p in view.presences if p.state == PAUSED]
         offline = [p.person for p in view.presences if p.state == DISCONNECTED]
@@ -172,25 +194,29 @@ def check_alerts(services: Services) -> AlertReport:
 
         busy_queue = ((config.alert_waiting_callers and waiting >= config.alert_waiting_callers)
                       or (config.alert_wait_seconds and longest >= config.alert_wait_seconds))
-        names = ", ".join(f"{mention(p)} ({'paused' if p in paused else 'offline'})"
-                          for p in unavailable)
+        names = ", ".join((_("{who} (paused)") if p in paused else _("{who} (offline)"))
+                          .format(who=mention(p)) for p in unavailable)
         _condition(services, session, report, PRESSURE, "queue",
                    bool(busy_queue) and len(unavailable) >= config.alert_unavailable_agents,
-                   Reply(f"The queue is under pressure: {waiting} waiting, the longest for "
-                         f"{clock(longest)}, while {len(unavailable)} on turn "
-                         f"({turn.label}) are away: {names}.", (BUTTONS,),
+                   Reply(ngettext(
+                       "The queue is under pressure: {waiting} waiting, the longest for {wait}, "
+                       "while {n} on turn ({turn}) are away: {names}.",
+                       "The queue is under pressure: {waiting} waiting, the longest for {wait}, "
+                       "while {n} on turn ({turn}) are away: {names}.", len(unavailable))
+                         .format(waiting=waiting, wait=clock(longest), n=len(unavailable),
+                                 turn=turn.label, names=names), (buttons(),),
                          mentions=tuple(Mention.of(p) for p in unavailable)),
-                   f"back to normal: {waiting} waiting", _target(config.alert_pressure_to),
-                   now)
+                   _("back to normal: {waiting} waiting").format(waiting=waiting),
+                   _target(config.alert_pressure_to), now)
 
         available = [s for s in snapshot.statuses
                      if not s.paused and s.state != MemberState.DISCONNECTED]
         nobody = bool(view.presences) and not available
         _condition(services, session, report, NOBODY, "queue", nobody,
-                   Reply(f"Nobody in the queue can take a call: everyone on turn "
-                         f"({turn.label}) is paused or offline. {waiting} waiting.",
-                         (BUTTONS,)),
-                   "back to normal: someone in the queue can take calls again",
+                   Reply(_("Nobody in the queue can take a call: everyone on turn ({turn}) is "
+                           "paused or offline. {waiting} waiting.").format(
+                               turn=turn.label, waiting=waiting), (buttons(),)),
+                   _("back to normal: someone in the queue can take calls again"),
                    _target(config.alert_nobody_to), now)
 
         if config.alert_service_level:
@@ -203,14 +229,16 @@ def check_alerts(services: Services) -> AlertReport:
             open_now = alerts.open_episode(session, SERVICE_LEVEL, scope)
             if low and open_now is None and not alerts.seen_in(session, SERVICE_LEVEL, scope):
                 _raise(services, session, report, SERVICE_LEVEL, scope, Reply(
-                    f"Service level of the last 30 minutes: {level:.0f}%, below the "
-                    f"{config.alert_service_level}% target (answered within "
-                    f"{config.service_level_seconds} s). Turn {turn.label}; since "
-                    f"{clock_time(now - SL_WINDOW, tz, now)}.", (BUTTONS,)),
+                    _("Service level of the last 30 minutes: {level}%, below the {target}% "
+                      "target (answered within {seconds} s). Turn {turn}; since {time}.").format(
+                        level=number(level or 0), target=config.alert_service_level,
+                        seconds=config.service_level_seconds, turn=turn.label,
+                        time=clock_time(now - SL_WINDOW, tz, now)), (buttons(),)),
                     _target(config.alert_service_level_to), now)
             elif not low and open_now is not None and enough:
                 _clear(services, session, report, open_now,
-                       f"back to normal: the service level is {level:.0f}%",
+                       _("back to normal: the service level is {level}%").format(
+                           level=number(level or 0)),
                        _target(config.alert_service_level_to), now)
     return report
 
@@ -251,8 +279,8 @@ def _clear(services: Services, session: Session, report: AlertReport, episode: A
 
 
 def _title(rule: str) -> str:
-    return {RING_NO_ANSWER: "Ring no answer", PRESSURE: "Queue under pressure",
-            SERVICE_LEVEL: "Service level", NOBODY: "Nobody in the queue"}[rule]
+    return _({RING_NO_ANSWER: N_("Ring no answer"), PRESSURE: N_("Queue under pressure"),
+              SERVICE_LEVEL: N_("Service level"), NOBODY: N_("Nobody in the queue")}[rule])
 
 
 # --------------------------------------------------------------------------- /alerts
@@ -265,10 +293,10 @@ def run(ctx: Context, services: Services) -> Reply:
     sub = ctx.args[0].lower() if ctx.args else ""
     if sub in ("mute", "unmute"):
         if not ctx.role.allows(Role.COORDINATOR):
-            raise Denied("Only coordinators can mute the alerts.")
+            raise Denied(_("Only coordinators can mute the alerts."))
         return _mute(ctx, services, sub)
     if sub:
-        raise UsageError(f"I don't know '/alerts {ctx.args[0]}'.")
+        raise UsageError(_("I don't know '/alerts {word}'.").format(word=ctx.args[0]))
     return _list(ctx, services)
 
 
@@ -277,50 +305,60 @@ def _mute(ctx: Context, services: Services, sub: str) -> Reply:
     with transaction(services.sessions) as session:
         if sub == "unmute":
             ended = alerts.unmute(session, ctx.now)
-            return Reply("The alerts speak again." if ended else "The alerts were not muted.",
-                         private=True)
+            return Reply(_("The alerts speak again.") if ended
+                         else _("The alerts were not muted."), private=True)
         raw = " ".join(ctx.args[1:])
         found = MUTE.match(raw.strip())
         if not found:
-            raise UsageError(f"For how long? Say a duration such as 30m or 2h, not '{raw}'.")
+            raise UsageError(_("For how long? Say a duration such as 30m or 2h, not "
+                               "'{said}'.").format(said=raw))
         amount = int(found.group(1))
         span = timedelta(hours=amount) if found.group(2).lower().startswith("h") \
             else timedelta(minutes=amount)
         if not timedelta(minutes=1) <= span <= timedelta(hours=24):
-            raise UsageError("The duration: between 1 minute and 24 hours.")
+            raise UsageError(_("The duration: between 1 minute and 24 hours."))
         until = ctx.now + span
         alerts.mute(session, ctx.person.id, until, ctx.now)
-    return Reply(f"Alerts to the team and the coordinators are muted until "
-                 f"{clock_time(until, tz, ctx.now)}. An agent still hears their own. "
-                 "/alerts unmute ends it sooner.", private=True)
+    return Reply(_("Alerts to the team and the coordinators are muted until {time}. An agent "
+                   "still hears their own. /alerts unmute ends it sooner.").format(
+                       time=clock_time(until, tz, ctx.now)), private=True)
 
 
 def _list(ctx: Context, services: Services) -> Reply:
     config, tz = services.settings, services.settings.timezone
     rna = config.alert_ring_no_answer
+    if not rna:
+        ringing = pgettext("alert rule", "off")
+    elif config.alert_ring_no_answer_pause:
+        ringing = _("{n} calls in a row rang out (coordinators at {twice}); the agent is "
+                    "paused").format(n=rna, twice=2 * rna)
+    else:
+        ringing = _("{n} calls in a row rang out (coordinators at {twice})").format(
+            n=rna, twice=2 * rna)
     rules = [
-        (RING_NO_ANSWER, f"{rna} calls in a row rang out (coordinators at {2 * rna})"
-         + ("; the agent is paused" if config.alert_ring_no_answer_pause else "")
-         if rna else "off"),
-        (PRESSURE, f"{config.alert_waiting_callers or '—'} waiting or a wait over "
-                   f"{duration(config.alert_wait_seconds) if config.alert_wait_seconds else '—'}"
-                   f", with {config.alert_unavailable_agents}+ on turn away"),
-        (SERVICE_LEVEL, f"below {config.alert_service_level}% over 30 minutes, once a turn"
-         if config.alert_service_level else "off"),
-        (NOBODY, "nobody in the queue available during a turn"),
+        (RING_NO_ANSWER, ringing),
+        (PRESSURE, _("{waiting} waiting or a wait over {wait}, with {agents}+ on turn away")
+         .format(waiting=config.alert_waiting_callers or "—",
+                 wait=duration(config.alert_wait_seconds) if config.alert_wait_seconds else "—",
+                 agents=config.alert_unavailable_agents)),
+        (SERVICE_LEVEL, _("below {level}% over 30 minutes, once a turn").format(
+            level=config.alert_service_level) if config.alert_service_level
+         else pgettext("alert rule", "off")),
+        (NOBODY, _("nobody in the queue available during a turn")),
     ]
     with reading(services.sessions) as session:
-        lines = ["Live alerts:"]
+        lines = [_("Live alerts:")]
         for rule, what in rules:
             open_now = alerts.open_episodes(session, rule)
-            state = "quiet" if not open_now else ", ".join(
+            state = pgettext("alert rule", "quiet") if not open_now else ", ".join(
                 _episode_text(session, e, tz, ctx.now) for e in open_now)
             lines.append(f"• {_title(rule)} ({what}): {state}")
         silence = alerts.muted(session, ctx.now)
         if silence is not None:
             who = session.get(people.Person, silence.person_id) if silence.person_id else None
-            lines.append(f"Muted until {clock_time(silence.until, tz, ctx.now)}"
-                         + (f" by {who.name}." if who else "."))
+            until = clock_time(silence.until, tz, ctx.now)
+            lines.append(_("Muted until {time} by {name}.").format(time=until, name=who.name)
+                         if who else _("Muted until {time}.").format(time=until))
     return Reply("\n".join(lines), private=True)
 
 
@@ -329,14 +367,15 @@ def _episode_text(session: Session, episode: AlertEpisode, tz: tzinfo, now: date
     if episode.rule == RING_NO_ANSWER:
         person = people.by_key(session, episode.scope)
         name = person.name if person else episode.scope
-        return f"{name}: {episode.count} in a row since {since}"
-    return f"since {since}"
+        return _("{name}: {n} in a row since {time}").format(name=name, n=episode.count,
+                                                              time=since)
+    return _("since {time}").format(time=since)
 
 
 COMMAND = Command(
     name="alerts",
     run=run,
-    summary="The live alerts and their state; coordinators mute them for a while",
+    summary=N_("The live alerts and their state; coordinators mute them for a while"),
     usage=USAGE,
     aliases=("alarms",),
 )

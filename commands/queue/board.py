@@ -29,23 +29,43 @@ from commands.format import duration
 from commands.queue.activity_sync import Snapshot, sync_with_pbx
 from commands.queue.waiting import waiting_section
 from commands.shifts.day_plan import day_plan
+from commands.words import canonical
 from integrations.pbx import MemberState, MemberStatus
 from store.db import reading
+from store.i18n import N_, _, ngettext, pgettext
 from store.queue import activity
 from store.queue.activity import PAUSE, OpenRow
 from store.shifts import absences
 from store.team import people
 from store.team.people import Person, Role
 
+# One member's state, in English (translated with ``_`` where shown).
 STATE_LABELS = {
-    MemberState.AVAILABLE: "available",
-    MemberState.RINGING: "ringing",
-    MemberState.IN_CALL: "in a call",
-    MemberState.BUSY: "busy",
-    MemberState.ON_HOLD: "on hold",
-    MemberState.DISCONNECTED: "disconnected",
-    MemberState.UNKNOWN: "state unknown",
+    MemberState.AVAILABLE: N_("available"),
+    MemberState.RINGING: N_("ringing"),
+    MemberState.IN_CALL: N_("in a call"),
+    MemberState.BUSY: N_("busy"),
+    MemberState.ON_HOLD: N_("on hold"),
+    MemberState.DISCONNECTED: N_("disconnected"),
+    MemberState.UNKNOWN: N_("state unknown"),
 }
+PAUSED_LABEL = N_("paused")
+
+
+def _counted(state: str, n: int) -> str:
+    """"12 available", "1 in a call": a count of members in a state (an English label of
+    STATE_LABELS, or "paused"), in the reader's language and number."""
+    forms = {
+        "available": ngettext("{n} available", "{n} available", n),
+        "ringing": ngettext("{n} ringing", "{n} ringing", n),
+        "in a call": ngettext("{n} in a call", "{n} in a call", n),
+        "busy": ngettext("{n} busy", "{n} busy", n),
+        "on hold": ngettext("{n} on hold", "{n} on hold", n),
+        "disconnected": ngettext("{n} disconnected", "{n} disconnected", n),
+        "state unknown": ngettext("{n} state unknown", "{n} state unknown", n),
+        "paused": ngettext("{n} paused", "{n} paused", n),
+    }
+    return forms[state].format(n=n)
 # How many reasons get a Pause button on the board: the first ones (break, lunch).
 COMMON_REASONS = 2
 
@@ -65,6 +85,15 @@ def expected_people(session: Session, config: Config, now: datetime) -> list[Per
 # Members listed per page below what needs action; /queue page N shows the others.
 PAGE_SIZE = 40
 FILTERS = ("paused", "offline", "busy", "available")
+
+
+def _filter_label(shown: str) -> str:
+    """A filter as the reader reads it ("paused" → "en pausa"); a group stays "@group"."""
+    labels = {"paused": pgettext("queue filter", "paused"),
+              "offline": pgettext("queue filter", "offline"),
+              "busy": pgettext("queue filter", "busy"),
+              "available": pgettext("queue filter", "available")}
+    return labels.get(shown, shown)
 BUSY_STATES = frozenset({MemberState.IN_CALL, MemberState.BUSY, MemberState.RINGING,
                          MemberState.ON_HOLD})
 
@@ -78,7 +107,8 @@ class BoardView:
 
 
 def parse_view(args: tuple[str, ...]) -> BoardView:
-    words = [a.lower() for a in args]
+    # A filter or "page" in any language commands.words knows ("pàgina 2"); groups as typed.
+    words = [a.lower() if a.startswith("@") else canonical(a) for a in args]
     shown: str | None = None
     page = 1
     while words:
@@ -89,18 +119,18 @@ def parse_view(args: tuple[str, ...]) -> BoardView:
             page = max(1, int(word))
         elif word in FILTERS or (word.startswith("@") and len(word) > 1):
             if shown is not None:
-                raise UsageError("One filter at a time: paused, offline, busy, available "
-                                 "or @group.")
+                raise UsageError(_("One filter at a time: paused, offline, busy, available "
+                                   "or @group."))
             shown = word
         else:
-            raise UsageError(f"I can't filter the board by {word!r}: use paused, offline, "
-                             "busy, available, @group or page N.")
+            raise UsageError(_("I can't filter the board by {word}: use paused, offline, "
+                               "busy, available, @group or page N.").format(word=repr(word)))
     return BoardView(shown, page)
 
 
 def run_queue(ctx: Context, services: Services) -> Reply:
     view = parse_view(ctx.args)
-    snapshot, _ = sync_with_pbx(services)
+    snapshot, _reconciled = sync_with_pbx(services)
     waiting = waiting_section(services, full_numbers=ctx.where.is_dm)
     return board(services, snapshot, view, waiting)
 
@@ -131,7 +161,8 @@ def board(services: Services, snapshot: Snapshot, view: BoardView = BoardView(),
     for member in snapshot.statuses:
         person = by_extension.get(member.extension)
         label = (f"{person.name} ({member.extension})" if person
-                 else f"ext {member.extension} (nobody in Switchboard)")
+                 else _("ext {extension} (nobody in Switchboard)").format(
+                     extension=member.extension))
         logged = open_pauses.get(person.id) if person else None
         detail, late = _describe(member, logged, limits, now)
         lines.append(_Line(label, person, member, detail, late))
@@ -148,37 +179,40 @@ def board(services: Services, snapshot: Snapshot, view: BoardView = BoardView(),
     disconnected = [line for line in lines if line.member.state == MemberState.DISCONNECTED]
     sections: list[Section] = []
     if over:
-        sections.append(Section(title="Paused over the limit", text="\n".join(
+        sections.append(Section(title=_("Paused over the limit"), text="\n".join(
             f"{line.label}: {line.detail}" for line in over)))
     if disconnected:
-        sections.append(Section(title="Disconnected", text="\n".join(
+        sections.append(Section(title=_("Disconnected"), text="\n".join(
             f"{line.label}: {line.detail}" for line in disconnected)))
     if missing:
-        sections.append(Section(title="Expected but not in the queue", rows=tuple(
+        sections.append(Section(title=_("Expected but not in the queue"), rows=tuple(
             (f"{p.name} ({p.extension})", f"/add @{p.key}") for p in missing)))
     if waiting is not None and view.filter is None:
         sections.append(waiting)
-    buttons = tuple(Button(label=f"Pause: {r.code}", command="pause", args=r.code)
-                    for r in reasons[:COMMON_REASONS])
-    sections.append(Section(buttons=(*buttons, Button(label="Resume", command="resume"))))
+    buttons = tuple(Button(label=_("Pause: {reason}").format(reason=r.code), command="pause",
+                           args=r.code) for r in reasons[:COMMON_REASONS])
+    sections.append(Section(buttons=(*buttons, Button(label=_("Resume"), command="resume"))))
     acted = {id(line) for line in (*over, *disconnected)}
     rest = sorted((line for line in lines if id(line) not in acted), key=_order)
     if len(lines) > PAGE_SIZE:
-        sections.append(Section(title="By state", rows=tuple(
-            (state, str(n)) for state, n in _counts(lines).most_common())))
+        sections.append(Section(title=_("By state"), rows=tuple(
+            (_(state), str(n)) for state, n in _counts(lines).most_common())))
     pages = max(1, -(-len(rest) // PAGE_SIZE))
     page = min(view.page, pages)
     shown = rest[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
-    title = f"Queue {queue}" + (f" · {view.filter}" if view.filter else "")
+    title = _("Queue {queue}").format(queue=queue) + (
+        f" · {_filter_label(view.filter)}" if view.filter else "")
     if pages > 1:
         first = (page - 1) * PAGE_SIZE + 1
-        title += f" ({first}–{first + len(shown) - 1} of {len(rest)})"
+        title = _("{title} ({first}–{last} of {total})").format(
+            title=title, first=first, last=first + len(shown) - 1, total=len(rest))
     more: tuple[Button, ...] = ()
     if page < pages:
-        more = (Button(label=f"Page {page + 1} of {pages}", command="queue",
+        more = (Button(label=_("Page {page} of {pages}").format(page=page + 1, pages=pages),
+                       command="queue",
                        args=" ".join(filter(None, (view.filter, f"page {page + 1}")))),)
-    empty = "Nobody is in the queue." if not snapshot.statuses else \
-        "Nobody else." if acted else "Nobody matches."
+    empty = _("Nobody is in the queue.") if not snapshot.statuses else \
+        _("Nobody else.") if acted else _("Nobody matches.")
     sections.append(Section(title=title, rows=tuple((line.label, line.detail) for line in shown),
                             text=None if shown else empty, buttons=more))
     return Reply(text, tuple(sections))
@@ -200,7 +234,8 @@ def _shown(view: BoardView, member: MemberStatus, person: Person | None) -> bool
 
 
 def _state(member: MemberStatus) -> str:
-    return "paused" if member.paused else STATE_LABELS[member.state]
+    """The member's state as an English label (translated where shown)."""
+    return PAUSED_LABEL if member.paused else STATE_LABELS[member.state]
 
 
 def _counts(lines: list[_Line]) -> Counter[str]:
@@ -217,15 +252,24 @@ def _order(line: _Line) -> tuple[int, str]:
 def _headline(queue: str, lines: list[_Line], missing: list[Person], view: BoardView) -> str:
     """Counts only: never a list of names, however big the team."""
     counts = _counts(lines)
-    summary = ", ".join(f"{n} {state}" for state, n in counts.most_common())
+    summary = ", ".join(_counted(state, n) for state, n in counts.most_common())
     over = sum(1 for line in lines if line.over_limit)
     if over:
-        summary += f" ({over} over the pause limit)"
-    what = f"Queue {queue}" + (f", {view.filter}" if view.filter else "")
-    noun = "member" if len(lines) == 1 else "members"
-    text = f"{what}: {len(lines)} {noun}" + (f" — {summary}" if summary else "") + "."
+        summary += " " + ngettext("({n} over the pause limit)", "({n} over the pause limit)",
+                                  over).format(n=over)
+    n = len(lines)
+    if view.filter:
+        what = ngettext("Queue {queue}, {filter}: {n} member", "Queue {queue}, {filter}: {n} "
+                        "members", n).format(queue=queue, filter=_filter_label(view.filter),
+                                             n=n)
+    else:
+        what = ngettext("Queue {queue}: {n} member", "Queue {queue}: {n} members", n).format(
+            queue=queue, n=n)
+    text = what + (f" — {summary}" if summary else "") + "."
     if missing:
-        text += f" {len(missing)} expected but not in the queue."
+        text += " " + ngettext("{n} expected but not in the queue.",
+                               "{n} expected but not in the queue.", len(missing)).format(
+            n=len(missing))
     return text
 
 
@@ -233,29 +277,34 @@ def _describe(member: MemberStatus, logged: OpenRow | None,
               limits: dict[str, int | None], now: datetime) -> tuple[str, bool]:
     """The member's line, and whether their pause has run past its reason's limit."""
     over = False
-    parts = [STATE_LABELS[member.state]]
+    parts = [_(STATE_LABELS[member.state])]
     if member.paused:
         reason = (logged.reason if logged and logged.reason else None) or member.pause_reason
         since = member.paused_since or (logged.started_at if logged else None)
-        pause = f"paused: {reason or 'no reason'}"
-        if since is not None:
+        shown = reason or _("no reason")
+        if since is None:
+            pause = _("paused: {reason}").format(reason=shown)
+        else:
             seconds = activity.seconds_between(since, now)
-            pause += f" for {duration(seconds)}"
             limit = limits.get(reason or "")
-            if limit and seconds > limit * 60:
-                pause += f" (over the {limit} min limit)"
-                over = True
+            over = bool(limit and seconds > limit * 60)
+            if over:
+                pause = _("paused: {reason} for {duration} (over the {limit} min limit)").format(
+                    reason=shown, duration=duration(seconds), limit=limit)
+            else:
+                pause = _("paused: {reason} for {duration}").format(
+                    reason=shown, duration=duration(seconds))
         parts.append(pause)
     calls = member.calls_taken
-    parts.append(f"{calls} call{'s' if calls != 1 else ''}, "
-                 f"{duration(member.seconds_in_calls)} in calls")
+    parts.append(ngettext("{n} call, {duration} in calls", "{n} calls, {duration} in calls",
+                          calls).format(n=calls, duration=duration(member.seconds_in_calls)))
     return " · ".join(parts), over
 
 
 COMMAND = Command(
     name="queue",
     run=run_queue,
-    summary="The live queue board: who is available, in a call, paused, or missing",
+    summary=N_("The live queue board: who is available, in a call, paused, or missing"),
     usage="/queue [paused|offline|busy|available|@group] [page N]",
     aliases=("board", "queue status", "who is on the queue"),
 )

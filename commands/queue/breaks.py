@@ -16,11 +16,16 @@ from commands.core import Command, Context, Denied, Reply, Section, Services, Us
 from commands.format import duration, first_name
 from commands.refs import split_person
 from commands.stats.period import FORMS, Period, parse_period
+from commands.words import canonical
 from store.db import reading
+from store.i18n import N_, _, ngettext, pgettext
 from store.queue import activity
 from store.queue.activity import PAUSE, SESSION, Span
 from store.team import people
 from store.team.people import Role
+
+# The row of pauses logged without a reason (translated where shown).
+NO_REASON = N_("no reason")
 
 
 @dataclass
@@ -35,7 +40,7 @@ class Totals:
         if row.kind == SESSION:
             self.logged_in += seconds
         elif row.kind == PAUSE:
-            entry = self.pauses[row.reason or "no reason"]
+            entry = self.pauses[row.reason or NO_REASON]
             entry[0] += 1
             entry[1] += seconds
 
@@ -44,13 +49,15 @@ def run(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
         person, words = split_person(session, ctx.args)
         if len(words) > 1:
-            raise UsageError(f"Give one period ({FORMS}), not {' '.join(words)!r}.")
-        period = parse_period(words[0] if words else None, ctx.now,
+            raise UsageError(_("Give one period ({forms}), not {words}.").format(
+                forms=FORMS, words=repr(" ".join(words))))
+        # "avui", "ayer", "semana", "mês": the period words in any language.
+        period = parse_period(canonical(words[0]) if words else None, ctx.now,
                               services.settings.timezone)
         is_coordinator = ctx.role.allows(Role.COORDINATOR)
         if person is not None and person.id != ctx.person.id and not is_coordinator:
-            raise Denied("Agents can see only their own breaks; ask a coordinator for "
-                         f"{first_name(person)}'s.")
+            raise Denied(_("Agents can see only their own breaks; ask a coordinator for "
+                           "{name}'s.").format(name=first_name(person)))
         if person is None and not is_coordinator:
             person = ctx.person
         rows = activity.in_period(session, period.begin, period.end,
@@ -65,32 +72,35 @@ def run(ctx: Context, services: Services) -> Reply:
     sections = tuple(_section(names[pid], totals[pid], order)
                      for pid in sorted(totals, key=lambda pid: names[pid].casefold()))
     if not sections:
-        return Reply(f"No pauses or time in the queue {period.label}.", private=True)
-    return Reply(f"Breaks {period.label}:", sections, private=True)
+        return Reply(_("No pauses or time in the queue {period}.").format(period=period.label),
+                     private=True)
+    return Reply(_("Breaks {period}:").format(period=period.label), sections, private=True)
 
 
 def _section(name: str, totals: Totals, order: list[str]) -> Section:
     codes = sorted(totals.pauses, key=lambda c: (order.index(c) if c in order else len(order), c))
-    rows = [(code, _count_time(*totals.pauses[code])) for code in codes]
+    rows = [(_(code) if code == NO_REASON else code, _count_time(*totals.pauses[code]))
+            for code in codes]
     if len(rows) > 1:
         count = sum(v[0] for v in totals.pauses.values())
         seconds = sum(v[1] for v in totals.pauses.values())
-        rows.append(("all pauses", _count_time(count, seconds)))
+        rows.append((_("all pauses"), _count_time(count, seconds)))
     if not rows:
-        rows.append(("pauses", "none"))
-    rows.append(("logged in", duration(totals.logged_in)))
+        rows.append((_("pauses"), pgettext("pauses", "none")))
+    rows.append((_("logged in"), duration(totals.logged_in)))
     return Section(title=name, rows=tuple(rows))
 
 
 def _count_time(count: float, seconds: float) -> str:
     n = int(count)
-    return f"{n} pause{'s' if n != 1 else ''}, {duration(seconds)}"
+    return ngettext("{n} pause, {duration}", "{n} pauses, {duration}", n).format(
+        n=n, duration=duration(seconds))
 
 
 COMMAND = Command(
     name="breaks",
     run=run,
-    summary="Pauses per reason and time logged in, yours or (coordinators) everyone's",
+    summary=N_("Pauses per reason and time logged in, yours or (coordinators) everyone's"),
     usage="/breaks [today|yesterday|week|month|YYYY-MM-DD|FROM..TO] [@person]",
     aliases=("pauses report",),
 )

@@ -17,6 +17,7 @@ from commands.queue.target import Target, explain, resolve_target
 from commands.refs import is_person_ref, one_person
 from integrations.pbx import PbxError
 from store.db import reading, transaction
+from store.i18n import N_, _
 from store.queue import activity
 from store.queue.activity import PAUSE, SESSION
 from store.team.people import Role
@@ -40,7 +41,8 @@ def _join(ctx: Context, services: Services, target: Target) -> None:
 
 
 def _leave(ctx: Context, services: Services, target: Target, note: str | None) -> str:
-    """PBX remove, then close pause and session; returns what the reply adds."""
+    """PBX remove, then close pause and session; returns the reply's sentence ("You are
+    out of the queue after 3 h 05 min; the lunch pause was ended too.")."""
     try:
         services.pbx.remove_member(target.extension)
     except PbxError as exc:
@@ -50,47 +52,77 @@ def _leave(ctx: Context, services: Services, target: Target, note: str | None) -
                 _close_both(session, target, services.clock.now(), None, None)
         raise explain(exc, target, services, ctx.now) from exc
     with transaction(services.sessions) as session:
-        return _close_both(session, target, services.clock.now(), ctx.person.id, note)
+        lasted, pause = _close_both(session, target, services.clock.now(), ctx.person.id,
+                                    note)
+    # Whole sentences: (how long, which pause) → yours, theirs.
+    if pause is None:
+        key = "after" if lasted else "plain"
+    else:
+        key = ("after " if lasted else "") + ("reason" if pause else "open")
+    yours, theirs = _OUT[key]
+    return target.says(yours, theirs, duration=lasted, reason=pause)
+
+
+_OUT = {
+    "plain": (N_("You are out of the queue."), N_("{name} is out of the queue.")),
+    "after": (N_("You are out of the queue after {duration}."),
+              N_("{name} is out of the queue after {duration}.")),
+    "reason": (N_("You are out of the queue; the {reason} pause was ended too."),
+               N_("{name} is out of the queue; the {reason} pause was ended too.")),
+    "open": (N_("You are out of the queue; the open pause was ended too."),
+             N_("{name} is out of the queue; the open pause was ended too.")),
+    "after reason": (N_("You are out of the queue after {duration}; the {reason} pause was "
+                        "ended too."),
+                     N_("{name} is out of the queue after {duration}; the {reason} pause was "
+                        "ended too.")),
+    "after open": (N_("You are out of the queue after {duration}; the open pause was ended "
+                      "too."),
+                   N_("{name} is out of the queue after {duration}; the open pause was ended "
+                      "too.")),
+}
 
 
 def _close_both(session: Session, target: Target, at: datetime, by_id: int | None,
-                note: str | None) -> str:
+                note: str | None) -> tuple[str | None, str | None]:
+    """Close the pause and the session: how long the session lasted ("3 h 05 min") and the
+    reason of the pause ended with it ("" for one without a reason), each None if none."""
     pause = log_stop(session, target.person.id, PAUSE, at, by_id=by_id, note=note)
     stint = log_stop(session, target.person.id, SESSION, at, by_id=by_id, note=note)
-    parts = []
+    lasted = None
     if stint is not None and stint.ended_at is not None:
-        lasted = activity.seconds_between(stint.started_at, stint.ended_at)
-        parts.append(f" after {duration(lasted)}")
-    if pause is not None:
-        parts.append(f"; the {pause.reason or 'open'} pause was ended too")
-    return "".join(parts)
+        lasted = duration(activity.seconds_between(stint.started_at, stint.ended_at))
+    return lasted, None if pause is None else pause.reason or ""
 
 
 def run_login(ctx: Context, services: Services) -> Reply:
     if ctx.args:
-        hint = " Coordinators add someone else with /add @person." if any(
-            is_person_ref(a) for a in ctx.args) else ""
-        raise UsageError(f"/login takes no arguments: it adds you to the queue.{hint}")
+        if any(is_person_ref(a) for a in ctx.args):
+            raise UsageError(_("/login takes no arguments: it adds you to the queue. "
+                               "Coordinators add someone else with /add @person."))
+        raise UsageError(_("/login takes no arguments: it adds you to the queue."))
     with reading(services.sessions) as session:
         target = resolve_target(session, ctx, None, verb="add",
                                 settings_contact=services.settings.access_contact)
     _join(ctx, services, target)
-    return Reply(f"You are in the queue (extension {target.extension}): calls can ring now.")
+    return Reply(_("You are in the queue (extension {extension}): calls can ring now.").format(
+        extension=target.extension))
 
 
 def run_logout(ctx: Context, services: Services) -> Reply:
     if ctx.args and is_person_ref(ctx.args[0]):
-        raise UsageError("/logout is for yourself; coordinators take someone out with "
-                         f"/remove {ctx.args[0]}.")
+        raise UsageError(_("/logout is for yourself; coordinators take someone out with "
+                           "/remove {person}.").format(person=ctx.args[0]))
     note = ctx.arg_text.strip() or None
     if note is None and services.settings.logout_reason_required:
-        raise UsageError("A reason is required to log out, e.g. /logout doctor's appointment.")
+        raise UsageError(_("A reason is required to log out, e.g. /logout doctor's "
+                           "appointment."))
     with reading(services.sessions) as session:
         target = resolve_target(session, ctx, None, verb="remove",
                                 settings_contact=services.settings.access_contact)
-    added = _leave(ctx, services, target, note)
-    because = f" Reason: {note}." if note else ""
-    return Reply(f"You are out of the queue{added}.{because}")
+    said = _leave(ctx, services, target, note)
+    if note:
+        said += " " + _("Reason: {note}.").format(note=note)
+    return Reply(said)
 
 
 def run_add(ctx: Context, services: Services) -> Reply:
@@ -98,21 +130,22 @@ def run_add(ctx: Context, services: Services) -> Reply:
         target = resolve_target(session, ctx, one_person(session, ctx.args), verb="add",
                                 settings_contact=services.settings.access_contact)
     _join(ctx, services, target)
-    return Reply(f"{target.is_are} in the queue now (extension {target.extension}).")
+    return Reply(target.says(N_("You are in the queue now (extension {extension})."),
+                             N_("{name} is in the queue now (extension {extension})."),
+                             extension=target.extension))
 
 
 def run_remove(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
         target = resolve_target(session, ctx, one_person(session, ctx.args), verb="remove",
                                 settings_contact=services.settings.access_contact)
-    added = _leave(ctx, services, target, f"removed by {ctx.person.key}")
-    return Reply(f"{target.is_are} out of the queue{added}.")
+    return Reply(_leave(ctx, services, target, f"removed by {ctx.person.key}"))
 
 
 LOGIN = Command(
     name="login",
     run=run_login,
-    summary="Join the queue on your extension",
+    summary=N_("Join the queue on your extension"),
     usage="/login",
     aliases=("log in", "log me in", "sign in"),
 )
@@ -120,7 +153,7 @@ LOGIN = Command(
 LOGOUT = Command(
     name="logout",
     run=run_logout,
-    summary="Leave the queue (ends a pause too); a reason may be required",
+    summary=N_("Leave the queue (ends a pause too); a reason may be required"),
     usage="/logout [reason]",
     aliases=("log out", "log me out", "sign out"),
 )
@@ -128,7 +161,7 @@ LOGOUT = Command(
 ADD = Command(
     name="add",
     run=run_add,
-    summary="Add someone's extension to the queue",
+    summary=N_("Add someone's extension to the queue"),
     usage="/add @person",
     role=Role.COORDINATOR,
 )
@@ -136,7 +169,7 @@ ADD = Command(
 REMOVE = Command(
     name="remove",
     run=run_remove,
-    summary="Take someone's extension out of the queue (ends their pause too)",
+    summary=N_("Take someone's extension out of the queue (ends their pause too)"),
     usage="/remove @person",
     role=Role.COORDINATOR,
 )

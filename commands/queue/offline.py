@@ -28,12 +28,14 @@ from commands.core import (
     person_target,
 )
 from commands.format import clock_time, duration, first_name
-from commands.queue.activity_sync import sync_with_pbx
+from commands.queue.activity_sync import Snapshot, sync_with_pbx
 from commands.shifts.day_plan import turn_now
 from commands.shifts.onshift import DISCONNECTED, Presence, view_turn
 from store.db import reading, transaction
+from store.i18n import N_, _, speaking
 from store.messaging import clockwork
 from store.messaging.clockwork import OfflineEpisode
+from store.team.people import language_of
 
 
 @dataclass
@@ -58,7 +60,7 @@ def check_offline(services: Services) -> OfflineReport:
                 over.ended_at = now  # the turn is over: nothing to chase
                 report.closed.append(str(over.person_id))
         return report
-    snapshot, _ = sync_with_pbx(services)
+    snapshot, _reconciled = sync_with_pbx(services)
     grace = config.offline_grace_seconds
     with transaction(services.sessions) as session:
         view = view_turn(session, services, plan, turn, snapshot, now)
@@ -74,16 +76,18 @@ def check_offline(services: Services) -> OfflineReport:
                     report.opened.append(person.key)
                 if episode.alerted_at is None and \
                         (now - episode.started_at).total_seconds() >= grace:
-                    _alert(services, session, episode, presence, turn.label, now)
+                    _alert(services, session, episode, presence, snapshot, turn.label, now)
                     episode.alerted_at = now
                     report.alerted.append(person.key)
             elif episode is not None:
                 episode.ended_at = now
                 if episode.alerted_at is not None:
-                    services.notifier.send(session, COORDINATORS, Reply(
-                        f"{person.name} is back online (was away "
-                        f"{duration((now - episode.started_at).total_seconds())})."),
-                        key=f"offline:{episode.id}:back")
+                    with speaking(None):  # the coordinators' space: the team's language
+                        back = Reply(_("{name} is back online (was away {duration}).").format(
+                            name=person.name,
+                            duration=duration((now - episode.started_at).total_seconds())))
+                    services.notifier.send(session, COORDINATORS, back,
+                                           key=f"offline:{episode.id}:back")
                     report.back.append(person.key)
                 else:
                     report.closed.append(person.key)
@@ -101,19 +105,35 @@ def _open(session: Session, person_id: int, now: datetime) -> OfflineEpisode:
     return episode
 
 
+# Whole sentences per case (the phone disconnected, or the extension out of the queue):
+# the coordinators', then the agent's.
+_TOLD = {
+    True: (N_("{who} is on turn ({turn}, line {line}) but not in the queue since {since}."),
+           N_("{name}, you are on turn ({turn}) but your phone shows as not in the queue since "
+              "{since}. Log in (/login) or pause with a reason.")),
+    False: (N_("{who} is on turn ({turn}, line {line}) but disconnected since {since}."),
+            N_("{name}, you are on turn ({turn}) but your phone shows as disconnected since "
+               "{since}. Log in (/login) or pause with a reason.")),
+}
+
+
 def _alert(services: Services, session: Session, episode: OfflineEpisode, presence: Presence,
-           turn_label: str, now: datetime) -> None:
+           snapshot: Snapshot, turn_label: str, now: datetime) -> None:
+    """The coordinators hear it in the team's language, the agent in their own."""
     person = presence.person
     tz = services.settings.timezone
     since = clock_time(episode.started_at, tz, now)
-    services.notifier.send(session, COORDINATORS, Reply(
-        f"{mention(person)} is on turn ({turn_label}, line {presence.line}) but "
-        f"{presence.detail} since {since}.", mentions=(Mention.of(person),)),
-        key=f"offline:{episode.id}:coordinators")
-    services.notifier.send(session, person_target(person), Reply(
-        f"{first_name(person)}, you are on turn ({turn_label}) but your phone shows as "
-        f"{presence.detail} since {since}. Log in (/login) or pause with a reason.",
-        private=True), key=f"offline:{episode.id}:agent")
+    out = snapshot.member(person.extension or "") is None
+    to_coordinators, to_agent = _TOLD[out]
+    with speaking(None):
+        services.notifier.send(session, COORDINATORS, Reply(
+            _(to_coordinators).format(who=mention(person), turn=turn_label,
+                                      line=presence.line, since=since),
+            mentions=(Mention.of(person),)), key=f"offline:{episode.id}:coordinators")
+    with speaking(language_of(person)):
+        services.notifier.send(session, person_target(person), Reply(
+            _(to_agent).format(name=first_name(person), turn=turn_label, since=since),
+            private=True), key=f"offline:{episode.id}:agent")
 
 
 def run(ctx: Context, services: Services) -> Reply:
@@ -121,14 +141,17 @@ def run(ctx: Context, services: Services) -> Reply:
     with reading(services.sessions) as session:
         plan, turn = turn_now(session, config, now)
     if turn is None:
-        why = plan.closed or "it is outside the turns"
-        return Reply(f"Nobody is expected on the phones now: {why}.", private=True)
+        if plan.closed:
+            return Reply(_("Nobody is expected on the phones now: {why}.").format(
+                why=plan.closed), private=True)
+        return Reply(_("Nobody is expected on the phones now: it is outside the turns."),
+                     private=True)
     if not plan.has_timetable:
-        return Reply(f"Turn {turn.number} ({turn.label}) has nobody planned today: the "
-                     "timetable has no cells for this day, so I cannot tell who should be "
-                     "connected. /queue shows who is; /assign or `switchboard timetable "
-                     "import` plans the day.", private=True)
-    snapshot, _ = sync_with_pbx(services)
+        return Reply(_("Turn {number} ({turn}) has nobody planned today: the timetable has no "
+                       "cells for this day, so I cannot tell who should be connected. /queue "
+                       "shows who is; /assign or `switchboard timetable import` plans the "
+                       "day.").format(number=turn.number, turn=turn.label), private=True)
+    snapshot, _reconciled = sync_with_pbx(services)
     tz = config.timezone
     with reading(services.sessions) as session:
         view = view_turn(session, services, plan, turn, snapshot, now)
@@ -138,22 +161,25 @@ def run(ctx: Context, services: Services) -> Reply:
         if p.state != DISCONNECTED:
             continue
         episode = episodes.get(p.person.id)
-        since = (f"since {clock_time(episode.started_at, tz, now)} "
-                 f"({duration((now - episode.started_at).total_seconds())})"
-                 if episode else "just noticed")
-        rows.append((f"{p.person.name} ({p.line}, ext {p.person.extension or '—'})",
+        since = (_("since {time} ({duration})").format(
+                     time=clock_time(episode.started_at, tz, now),
+                     duration=duration((now - episode.started_at).total_seconds()))
+                 if episode else _("just noticed"))
+        rows.append((_("{name} ({line}, ext {extension})").format(
+                         name=p.person.name, line=p.line, extension=p.person.extension or "—"),
                      f"{p.detail} {since}"))
     if not rows:
-        return Reply(f"Everyone on turn {turn.number} ({turn.label}) who is not absent is "
-                     "connected.", private=True)
-    return Reply(f"{len(rows)} on turn {turn.number} ({turn.label}) not connected.",
-                 (Section(title="Not connected", rows=tuple(rows)),), private=True)
+        return Reply(_("Everyone on turn {number} ({turn}) who is not absent is connected.")
+                     .format(number=turn.number, turn=turn.label), private=True)
+    return Reply(_("{n} on turn {number} ({turn}) not connected.").format(
+                     n=len(rows), number=turn.number, turn=turn.label),
+                 (Section(title=_("Not connected"), rows=tuple(rows)),), private=True)
 
 
 COMMAND = Command(
     name="offline",
     run=run,
-    summary="Agents on turn who are not connected now, and since when",
+    summary=N_("Agents on turn who are not connected now, and since when"),
     usage="/offline",
     aliases=("who is offline", "disconnected"),
 )

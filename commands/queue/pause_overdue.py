@@ -29,9 +29,10 @@ from commands.core import (
 from commands.format import clock_time, duration, first_name
 from commands.queue.activity_sync import Reconciled, sync_with_pbx
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext, speaking
 from store.queue import activity
 from store.queue.activity import PAUSE, Activity
-from store.team.people import Person, Role
+from store.team.people import Person, Role, language_of
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,16 @@ class Overdue:
 
     @property
     def reason(self) -> str:
-        return self.row.reason or "no reason"
+        return self.row.reason or _("no reason")
+
+    @property
+    def values(self) -> dict[str, object]:
+        """What the sentences about it say: {reason}, {duration}, {limit}."""
+        return {"reason": self.reason, "duration": duration(self.seconds),
+                "limit": self.limit_minutes}
 
     def lasting(self) -> str:
-        return (f"on {self.reason} for {duration(self.seconds)} "
-                f"(the limit is {self.limit_minutes} min)")
+        return _("on {reason} for {duration} (the limit is {limit} min)").format(**self.values)
 
 
 @dataclass
@@ -75,19 +81,23 @@ def find_overdue(session: Session, now: datetime) -> list[Overdue]:
 
 def remind_overdue(services: Services) -> OverdueReport:
     """The job: reconcile, then remind and escalate each over-long pause once."""
-    _, reconciled = sync_with_pbx(services)
+    _snapshot, reconciled = sync_with_pbx(services)
     report = OverdueReport(reconciled=reconciled)
     now = services.clock.now()
     with transaction(services.sessions) as session:
         for item in find_overdue(session, now):
             row = item.row
             if row.reminded_at is None:
-                services.notifier.send(session, person_target(item.person), _to_agent(item),
+                with speaking(language_of(item.person)):
+                    to_agent = _to_agent(item)
+                services.notifier.send(session, person_target(item.person), to_agent,
                                        key=f"pause-overdue:{row.id}:agent")
                 row.reminded_at = now
                 report.reminded.append(item.person.key)
             if row.escalated_at is None:
-                services.notifier.send(session, COORDINATORS, _to_coordinators(item),
+                with speaking(None):  # the coordinators' space: the team's language
+                    to_coordinators = _to_coordinators(item)
+                services.notifier.send(session, COORDINATORS, to_coordinators,
                                        key=f"pause-overdue:{row.id}:coordinators")
                 row.escalated_at = now
                 report.escalated.append(item.person.key)
@@ -95,43 +105,49 @@ def remind_overdue(services: Services) -> OverdueReport:
 
 
 def _to_agent(item: Overdue) -> Reply:
-    return Reply(f"{first_name(item.person)}, you have been {item.lasting()}. "
-                 "Resume when you are back:",
-                 (Section(buttons=(Button(label="Resume", command="resume"),)),),
+    return Reply(_("{name}, you have been on {reason} for {duration} (the limit is {limit} "
+                   "min). Resume when you are back:").format(name=first_name(item.person),
+                                                             **item.values),
+                 (Section(buttons=(Button(label=_("Resume"), command="resume"),)),),
                  private=True)
 
 
 def _to_coordinators(item: Overdue) -> Reply:
-    return Reply(f"{item.person.name} has been {item.lasting()}; they have been reminded.",
-                 (Section(buttons=(Button(label=f"Resume {first_name(item.person)}",
-                                          command="resume", args=f"@{item.person.key}"),)),))
+    return Reply(_("{name} has been on {reason} for {duration} (the limit is {limit} min); "
+                   "they have been reminded.").format(name=item.person.name, **item.values),
+                 (Section(buttons=(_resume_button(item.person),)),))
+
+
+def _resume_button(person: Person) -> Button:
+    return Button(label=_("Resume {name}").format(name=first_name(person)), command="resume",
+                  args=f"@{person.key}")
 
 
 def run(ctx: Context, services: Services) -> Reply:
     """/overdue: the over-long pauses right now (nothing is sent)."""
-    snapshot, _ = sync_with_pbx(services)
+    snapshot, _reconciled = sync_with_pbx(services)
     tz = services.settings.timezone
     with reading(services.sessions) as session:
         items = find_overdue(session, snapshot.observed_at)
     if not items:
-        return Reply("No pause is over its limit right now.", private=True)
+        return Reply(_("No pause is over its limit right now."), private=True)
     rows = []
     for item in items:
-        told = (f"reminded {clock_time(item.row.reminded_at, tz, ctx.now)}"
-                if item.row.reminded_at else "not reminded yet")
+        told = (_("reminded {time}").format(time=clock_time(item.row.reminded_at, tz, ctx.now))
+                if item.row.reminded_at else _("not reminded yet"))
         rows.append((item.person.name, f"{item.lasting()} · {told}"))
-    buttons = tuple(Button(label=f"Resume {first_name(i.person)}", command="resume",
-                           args=f"@{i.person.key}") for i in items)
+    buttons = tuple(_resume_button(i.person) for i in items)
     count = len(items)
-    return Reply(f"{count} pause{'s are' if count != 1 else ' is'} over the limit.",
-                 (Section(title="Over-long pauses", rows=tuple(rows), buttons=buttons),),
+    return Reply(ngettext("{n} pause is over the limit.", "{n} pauses are over the limit.",
+                          count).format(n=count),
+                 (Section(title=_("Over-long pauses"), rows=tuple(rows), buttons=buttons),),
                  private=True)
 
 
 COMMAND = Command(
     name="overdue",
     run=run,
-    summary="List pauses that have gone past their reason's limit",
+    summary=N_("List pauses that have gone past their reason's limit"),
     usage="/overdue",
     role=Role.COORDINATOR,
     aliases=("long pauses",),

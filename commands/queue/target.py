@@ -13,6 +13,7 @@ from commands.format import clock_time, first_name
 from integrations.errors import IntegrationError
 from integrations.pbx import PbxError
 from store.db import reading
+from store.i18n import N_, _
 from store.queue import activity
 from store.queue.activity import PAUSE
 from store.team import people
@@ -31,10 +32,13 @@ class Target:
     def first_name(self) -> str:
         return first_name(self.person)
 
-    @property
-    def is_are(self) -> str:
-        """"You are" / "Bruno is", to start a sentence."""
-        return "You are" if self.is_self else f"{self.first_name} is"
+    def says(self, yours: str, theirs: str, **values: object) -> str:
+        """One of two whole sentences, in the reader's language: ``yours`` when the asker
+        acts on themselves ("You are not paused."), ``theirs`` naming the person by first
+        name (``{name}``) otherwise. Both are message ids marked with ``N_``."""
+        if self.is_self:
+            return _(yours).format(**values)
+        return _(theirs).format(name=self.first_name, **values)
 
     @property
     def mention(self) -> str:
@@ -56,15 +60,44 @@ def resolve_target(session: Session, ctx: Context, person: Person | None, *,
     target = person or asker
     is_self = target.id == asker.id
     if not is_self and not ctx.role.allows(Role.COORDINATOR):
-        raise Denied(f"Only coordinators can {verb} someone else; you are "
-                     f"{ctx.role.with_article}. Try /{ctx.command} on its own for yourself.")
+        raise Denied(_(_DENIED[verb]).format(role=ctx.role.with_article, command=ctx.command))
     if not target.extension:
-        whose = "You have" if is_self else f"{first_name(target)} has"
-        obj = "you" if is_self else first_name(target)
-        raise CommandError(f"{whose} no extension in Switchboard, so I can't ask the PBX to "
-                           f"{verb} {obj}. Ask {who_sets_extensions(session, settings_contact)} "
-                           "to set it.")
+        who = who_sets_extensions(session, settings_contact)
+        if is_self:
+            raise CommandError(_(_NO_EXTENSION[verb][0]).format(who=who))
+        raise CommandError(_(_NO_EXTENSION[verb][1]).format(name=first_name(target), who=who))
     return Target(target, target.extension, is_self)
+
+
+# Per verb, whole sentences (translators need them whole).
+_DENIED = {
+    "pause": N_("Only coordinators can pause someone else; you are {role}. Try /{command} on "
+                "its own for yourself."),
+    "resume": N_("Only coordinators can resume someone else; you are {role}. Try /{command} "
+                 "on its own for yourself."),
+    "add": N_("Only coordinators can add someone else; you are {role}. Try /{command} on its "
+              "own for yourself."),
+    "remove": N_("Only coordinators can remove someone else; you are {role}. Try /{command} "
+                 "on its own for yourself."),
+}
+_NO_EXTENSION = {
+    "pause": (N_("You have no extension in Switchboard, so I can't ask the PBX to pause you. "
+                 "Ask {who} to set it."),
+              N_("{name} has no extension in Switchboard, so I can't ask the PBX to pause "
+                 "{name}. Ask {who} to set it.")),
+    "resume": (N_("You have no extension in Switchboard, so I can't ask the PBX to resume "
+                  "you. Ask {who} to set it."),
+               N_("{name} has no extension in Switchboard, so I can't ask the PBX to resume "
+                  "{name}. Ask {who} to set it.")),
+    "add": (N_("You have no extension in Switchboard, so I can't ask the PBX to add you. "
+               "Ask {who} to set it."),
+            N_("{name} has no extension in Switchboard, so I can't ask the PBX to add {name}. "
+               "Ask {who} to set it.")),
+    "remove": (N_("You have no extension in Switchboard, so I can't ask the PBX to remove "
+                  "you. Ask {who} to set it."),
+               N_("{name} has no extension in Switchboard, so I can't ask the PBX to remove "
+                  "{name}. Ask {who} to set it.")),
+}
 
 
 def who_sets_extensions(session: Session, contact: str) -> str:
@@ -72,8 +105,8 @@ def who_sets_extensions(session: Session, contact: str) -> str:
         return contact
     admins = people.with_role(session, Role.ADMIN)
     if not admins:
-        return "your Switchboard administrator"
-    return "an admin (" + ", ".join(a.name for a in admins) + ")"
+        return _("your Switchboard administrator")
+    return _("an admin ({names})").format(names=", ".join(a.name for a in admins))
 
 
 # --------------------------------------------------------------------------- PBX refusals
@@ -82,40 +115,57 @@ def who_sets_extensions(session: Session, contact: str) -> str:
 def explain(exc: PbxError, target: Target, services: Services, now: datetime) -> Exception:
     """A PBX refusal in the asker's terms; unknown codes go back to the dispatcher as they are."""
     if exc.code == "already_paused":
-        detail = _pause_detail(target, services, now)
-        return CommandError(f"{target.is_are} already paused{detail}.")
+        return CommandError(_already_paused(target, services, now))
     if exc.code == "not_paused":
-        return CommandError(f"{target.is_are} not paused.")
+        return CommandError(target.says(N_("You are not paused."), N_("{name} is not paused.")))
     if exc.code == "not_member":
-        hint = "/login first" if target.is_self else f"/add {target.mention} first"
-        return CommandError(f"{target.is_are} not in the queue — {hint}.")
+        return CommandError(target.says(
+            N_("You are not in the queue — /login first."),
+            N_("{name} is not in the queue — /add {mention} first."), mention=target.mention))
     if exc.code == "already_member":
-        return CommandError(f"{target.is_are} already in the queue.")
+        return CommandError(target.says(N_("You are already in the queue."),
+                                        N_("{name} is already in the queue.")))
     if exc.code == "unknown_extension":
-        whose = "your" if target.is_self else f"{target.first_name}'s"
-        return CommandError(f"Extension {target.extension} does not exist on the PBX. "
-                            f"Ask an admin to check {whose} extension in Switchboard.")
+        return CommandError(target.says(
+            N_("Extension {extension} does not exist on the PBX. Ask an admin to check your "
+               "extension in Switchboard."),
+            N_("Extension {extension} does not exist on the PBX. Ask an admin to check "
+               "{name}'s extension in Switchboard."), extension=target.extension))
     return exc
 
 
-def _pause_detail(target: Target, services: Services, now: datetime) -> str:
-    """" (lunch since 10:02)" from the log, else from the PBX, else nothing."""
+def _already_paused(target: Target, services: Services, now: datetime) -> str:
+    """"You are already paused (lunch since 10:02)." with what the log says, else the
+    PBX, else nothing more."""
+    reason, since = _pause_detail(target, services, now)
+    if reason is None:
+        return target.says(N_("You are already paused."), N_("{name} is already paused."))
+    if since is None:
+        return target.says(N_("You are already paused ({reason})."),
+                           N_("{name} is already paused ({reason})."), reason=reason)
+    return target.says(N_("You are already paused ({reason} since {time})."),
+                       N_("{name} is already paused ({reason} since {time})."),
+                       reason=reason, time=since)
+
+
+def _pause_detail(target: Target, services: Services,
+                  now: datetime) -> tuple[str | None, str | None]:
+    """The open pause's reason and since when (10:02), from the log, else from the PBX,
+    else (None, None)."""
     tz = services.settings.timezone
     with reading(services.sessions) as session:
         row = activity.open_activity(session, target.person.id, PAUSE)
         if row is not None:
-            return f" ({row.reason or 'no reason'} since {clock_time(row.started_at, tz, now)})"
+            return row.reason or _("no reason"), clock_time(row.started_at, tz, now)
     try:
         status = next((m for m in services.pbx.queue_status()
                        if m.extension == target.extension), None)
     except IntegrationError:  # the detail is a courtesy; the refusal stands without it
-        return ""
+        return None, None
     if status is None or not status.paused:
-        return ""
-    parts = [status.pause_reason or "no reason"]
-    if status.paused_since is not None:
-        parts.append(f"since {clock_time(status.paused_since, tz, now)}")
-    return f" ({' '.join(parts)})"
+        return None, None
+    since = None if status.paused_since is None else clock_time(status.paused_since, tz, now)
+    return status.pause_reason or _("no reason"), since
 
 
 # --------------------------------------------------------------------------- time
@@ -123,5 +173,6 @@ def _pause_detail(target: Target, services: Services, now: datetime) -> str:
 
 def reason_limits(reasons: Sequence[activity.PauseReason]) -> str:
     """"break (max 15 min), lunch (max 60 min), training, …" for usage messages."""
-    return ", ".join(f"{r.code} (max {r.max_minutes} min)" if r.max_minutes else r.code
-                     for r in reasons)
+    return ", ".join(_("{reason} (max {minutes} min)").format(reason=r.code,
+                                                              minutes=r.max_minutes)
+                     if r.max_minutes else r.code for r in reasons)

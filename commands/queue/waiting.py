@@ -11,6 +11,7 @@ from commands.core import Section, Services
 from commands.stats.metrics import clock
 from integrations.errors import IntegrationError
 from integrations.pbx import LiveQueue
+from store.i18n import _, number
 from store.phones import mask
 
 MAX_LISTED = 10
@@ -20,7 +21,8 @@ def waiting_section(services: Services, *, full_numbers: bool) -> Section | None
     try:
         live = services.pbx.waiting_calls()
     except IntegrationError as exc:
-        return Section(title="Waiting now", text=f"Not available: {exc.message}")
+        return Section(title=_("Waiting now"),
+                       text=_("Not available: {message}").format(message=exc.message))
     if live is None:
         return None
     return render(live, full_numbers=full_numbers)
@@ -28,19 +30,23 @@ def waiting_section(services: Services, *, full_numbers: bool) -> Section | None
 
 def render(live: LiveQueue, *, full_numbers: bool) -> Section:
     if not live.calls:
-        return Section(title="Waiting now", text="Nobody is waiting.")
+        return Section(title=_("Waiting now"), text=_("Nobody is waiting."))
     longest = live.longest_wait
-    summary = f"{live.calls} waiting" + (f", longest {clock(longest)}" if longest else "")
+    summary = (_("{n} waiting, longest {wait}").format(n=live.calls, wait=clock(longest))
+               if longest else _("{n} waiting").format(n=live.calls))
+    unknown = _("unknown")
     rows = tuple(
-        (f"{w.position}.", f"{(w.caller if full_numbers else mask(w.caller)) or 'unknown'}"
+        (f"{w.position}.", f"{(w.caller if full_numbers else mask(w.caller)) or unknown}"
                            f" · {clock(w.wait_seconds)}")
         for w in live.waiting[:MAX_LISTED])
     if len(live.waiting) > MAX_LISTED:
-        rows += (("…", f"{len(live.waiting) - MAX_LISTED} more"),)
+        rows += (("…", _("{n} more").format(n=len(live.waiting) - MAX_LISTED)),)
     extra = []
     if live.service_level_pct is not None:
-        extra.append(f"service level since the PBX's last reset {live.service_level_pct:.1f} %")
+        extra.append(_("service level since the PBX's last reset {level} %").format(
+            level=number(live.service_level_pct, 1)))
     if live.completed is not None and live.abandoned is not None:
-        extra.append(f"{live.completed} completed, {live.abandoned} abandoned")
+        extra.append(_("{completed} completed, {abandoned} abandoned").format(
+            completed=live.completed, abandoned=live.abandoned))
     text = summary + (" (" + "; ".join(extra) + ")" if extra else "")
-    return Section(title="Waiting now", text=text, rows=rows)
+    return Section(title=_("Waiting now"), text=text, rows=rows)
