@@ -50,6 +50,7 @@ from commands.shifts.day_plan import turn_now
 from commands.shifts.onshift import DISCONNECTED, PAUSED, view_turn
 from commands.stats.figures import settings_basis
 from commands.stats.metrics import Figures, clock
+from commands.words import canonical
 from integrations.errors import IntegrationError
 from integrations.pbx.base import MemberState
 from store.db import reading, transaction
@@ -290,7 +291,7 @@ USAGE = "/alerts | /alerts mute 30m | /alerts unmute"
 
 
 def run(ctx: Context, services: Services) -> Reply:
-    sub = ctx.args[0].lower() if ctx.args else ""
+    sub = canonical(ctx.args[0]) if ctx.args else ""
     if sub in ("mute", "unmute"):
         if not ctx.role.allows(Role.COORDINATOR):
             raise Denied(_("Only coordinators can mute the alerts."))

@@ -20,7 +20,7 @@ from commands.words import canonical
 from store.db import reading
 from store.i18n import N_, _, ngettext, pgettext
 from store.queue import activity
-from store.queue.activity import PAUSE, SESSION, Span
+from store.queue.activity import PAUSE, SESSION, Span, reason_name
 from store.team import people
 from store.team.people import Role
 
@@ -79,7 +79,8 @@ def run(ctx: Context, services: Services) -> Reply:
 
 def _section(name: str, totals: Totals, order: list[str]) -> Section:
     codes = sorted(totals.pauses, key=lambda c: (order.index(c) if c in order else len(order), c))
-    rows = [(_(code) if code == NO_REASON else code, _count_time(*totals.pauses[code]))
+    rows = [(_(code) if code == NO_REASON else reason_name(code),
+             _count_time(*totals.pauses[code]))
             for code in codes]
     if len(rows) > 1:
         count = sum(v[0] for v in totals.pauses.values())

@@ -19,7 +19,7 @@ from integrations.pbx import PbxError
 from store.db import reading, transaction
 from store.i18n import N_, _
 from store.queue import activity
-from store.queue.activity import PAUSE, SESSION
+from store.queue.activity import PAUSE, SESSION, reason_name
 from store.team.people import Role
 
 
@@ -91,7 +91,7 @@ def _close_both(session: Session, target: Target, at: datetime, by_id: int | Non
     lasted = None
     if stint is not None and stint.ended_at is not None:
         lasted = duration(activity.seconds_between(stint.started_at, stint.ended_at))
-    return lasted, None if pause is None else pause.reason or ""
+    return lasted, None if pause is None else reason_name(pause.reason or "")
 
 
 def run_login(ctx: Context, services: Services) -> Reply:

@@ -20,7 +20,7 @@ from integrations.pbx import PbxError
 from store.db import reading, transaction
 from store.i18n import N_, _
 from store.queue import activity
-from store.queue.activity import PAUSE, PauseReason
+from store.queue.activity import PAUSE, PauseReason, reason_name
 
 # What "/pause" with no reason means. If an import drops "break", the first reason is used.
 DEFAULT_REASON = "break"
@@ -50,10 +50,10 @@ def run_pause(ctx: Context, services: Services) -> Reply:
     if limit:
         text = target.says(N_("Paused: {reason} (max {minutes} min)."),
                            N_("{name} paused: {reason} (max {minutes} min)."),
-                           reason=code, minutes=limit)
+                           reason=reason_name(code), minutes=limit)
     else:
         text = target.says(N_("Paused: {reason}."), N_("{name} paused: {reason}."),
-                           reason=code)
+                           reason=reason_name(code))
     return Reply(text, (resume_section(target),))
 
 
@@ -130,7 +130,7 @@ def run_resume(ctx: Context, services: Services) -> Reply:
             return Reply(target.says(N_("Resumed: taking calls again."),
                                      N_("{name} resumed: taking calls again.")))
         lasted = duration(activity.seconds_between(row.started_at, row.ended_at))
-        reason = row.reason or _("no reason")
+        reason = reason_name(row.reason) if row.reason else _("no reason")
     return Reply(target.says(N_("Resumed after {duration} ({reason}): taking calls again."),
                              N_("{name} resumed after {duration} ({reason}): taking calls "
                                 "again."), duration=lasted, reason=reason))

@@ -31,7 +31,7 @@ from commands.queue.activity_sync import Reconciled, sync_with_pbx
 from store.db import reading, transaction
 from store.i18n import N_, _, ngettext, speaking
 from store.queue import activity
-from store.queue.activity import PAUSE, Activity
+from store.queue.activity import PAUSE, Activity, reason_name
 from store.team.people import Person, Role, language_of
 
 
@@ -44,7 +44,7 @@ class Overdue:
 
     @property
     def reason(self) -> str:
-        return self.row.reason or _("no reason")
+        return reason_name(self.row.reason) if self.row.reason else _("no reason")
 
     @property
     def values(self) -> dict[str, object]:

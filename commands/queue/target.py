@@ -15,7 +15,7 @@ from integrations.pbx import PbxError
 from store.db import reading
 from store.i18n import N_, _
 from store.queue import activity
-from store.queue.activity import PAUSE
+from store.queue.activity import PAUSE, reason_name
 from store.team import people
 from store.team.people import Person, Role
 
@@ -156,7 +156,8 @@ def _pause_detail(target: Target, services: Services,
     with reading(services.sessions) as session:
         row = activity.open_activity(session, target.person.id, PAUSE)
         if row is not None:
-            return row.reason or _("no reason"), clock_time(row.started_at, tz, now)
+            said = reason_name(row.reason) if row.reason else _("no reason")
+            return said, clock_time(row.started_at, tz, now)
     try:
         status = next((m for m in services.pbx.queue_status()
                        if m.extension == target.extension), None)

@@ -11,11 +11,23 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from store import i18n
 from store.base import Base, UTCDateTime
 from store.team.people import Person
 
 PAUSE, SESSION = "pause", "session"
 SOURCES = ("chat", "pbx", "schedule")
+
+
+def reason_name(code: str) -> str:
+    """A pause reason's code as the reader says it: the default reasons (break, lunch,
+    training, meeting, other) in the reader's language; a team's own codes as they are."""
+    names = {"break": i18n.pgettext("pause reason", "break"),
+             "lunch": i18n.pgettext("pause reason", "lunch"),
+             "training": i18n.pgettext("pause reason", "training"),
+             "meeting": i18n.pgettext("pause reason", "meeting"),
+             "other": i18n.pgettext("pause reason", "other")}
+    return names.get(code, code)
 
 
 class PauseReason(Base):

@@ -67,12 +67,12 @@ def team(demo: Services) -> Services:
 
 
 @pytest.mark.parametrize(("language", "pause", "paused", "back", "resumed"), [
-    ("ca", "pausa'm per dinar", "En pausa: lunch (màx. 60 min).\n\n  [Reprèn: /resume]",
-     "torno", "Has tornat després de 12 min (lunch): tornes a rebre trucades."),
-    ("es", "pausa para comer", "En pausa: lunch (máx. 60 min).\n\n  [Reanudar: /resume]",
-     "ya estoy", "Has vuelto después de 12 min (lunch): vuelves a recibir llamadas."),
-    ("pt", "pausar pra almoçar", "Em pausa: lunch (máx. 60 min).\n\n  [Retomar: /resume]",
-     "voltei", "Você voltou depois de 12 min (lunch): recebendo ligações de novo."),
+    ("ca", "pausa'm per dinar", "En pausa: dinar (màx. 60 min).\n\n  [Reprèn: /resume]",
+     "torno", "Has tornat després de 12 min (dinar): tornes a rebre trucades."),
+    ("es", "pausa para comer", "En pausa: comida (máx. 60 min).\n\n  [Reanudar: /resume]",
+     "ya estoy", "Has vuelto después de 12 min (comida): vuelves a recibir llamadas."),
+    ("pt", "pausar pra almoçar", "Em pausa: almoço (máx. 60 min).\n\n  [Retomar: /resume]",
+     "voltei", "Você voltou depois de 12 min (almoço): recebendo ligações de novo."),
     ("en", "pause me for lunch", "Paused: lunch (max 60 min).\n\n  [Resume: /resume]",
      "i'm back", "Resumed after 12 min (lunch): taking calls again."),
 ])
@@ -87,21 +87,21 @@ def test_pause_for_lunch_and_back_in_each_language(
     assert paused_for(team, "212") is None
 
 
-@pytest.mark.parametrize(("language", "said", "reply"), [
-    ("ca", "pausa", "En pausa: break (màx. 15 min)."),
-    ("es", "pausa", "En pausa: break (máx. 15 min)."),
-    ("es", "pausar", "En pausa: break (máx. 15 min)."),
-    ("pt", "pausar", "Em pausa: break (máx. 15 min)."),
-    ("ca", "me'n vaig a dinar", "En pausa: lunch (màx. 60 min)."),
-    ("es", "me voy a comer", "En pausa: lunch (máx. 60 min)."),
-    ("pt", "vou almoçar", "Em pausa: lunch (máx. 60 min)."),
-    ("pt", "pausar para o almoco", "Em pausa: lunch (máx. 60 min)."),  # no cedilla
+@pytest.mark.parametrize(("language", "said", "reply", "code"), [
+    ("ca", "pausa", "En pausa: descans (màx. 15 min).", "break"),
+    ("es", "pausa", "En pausa: descanso (máx. 15 min).", "break"),
+    ("es", "pausar", "En pausa: descanso (máx. 15 min).", "break"),
+    ("pt", "pausar", "Em pausa: pausa (máx. 15 min).", "break"),
+    ("ca", "me'n vaig a dinar", "En pausa: dinar (màx. 60 min).", "lunch"),
+    ("es", "me voy a comer", "En pausa: comida (máx. 60 min).", "lunch"),
+    ("pt", "vou almoçar", "Em pausa: almoço (máx. 60 min).", "lunch"),
+    ("pt", "pausar para o almoco", "Em pausa: almoço (máx. 60 min).", "lunch"),  # no cedilla
 ])
 def test_a_pause_without_a_reason_is_a_break_and_a_phrase_may_name_lunch(
-        chat: Chat, team: Services, language: str, said: str, reply: str) -> None:
+        chat: Chat, team: Services, language: str, said: str, reply: str, code: str) -> None:
     speaks(team, chen=language)
     assert chat.say("chen", said).split("\n")[0] == reply
-    assert paused_for(team, "213") == reply.split(": ")[1].split(" ")[0]
+    assert paused_for(team, "213") == code
 
 
 def test_an_unknown_reason_after_a_filler_is_refused_in_the_askers_language(
@@ -120,9 +120,9 @@ def test_a_coordinator_pauses_someone_else_and_the_refusals_speak_the_askers_lan
         chat: Chat, team: Services) -> None:
     speaks(team, carla="es", alice="pt")
     assert chat.say("carla", "pausa @bruno comida") == (
-        "Bruno en pausa: lunch (máx. 60 min).\n\n  [Reanudar: /resume @bruno]")
+        "Bruno en pausa: comida (máx. 60 min).\n\n  [Reanudar: /resume @bruno]")
     assert chat.say("carla", "pausa @bruno").startswith(
-        "Bruno ya está en pausa (lunch desde las 09:00).")
+        "Bruno ya está en pausa (comida desde las 09:00).")
     reply = chat.say("alice", "pausar @bruno")
     assert chat.last is not None and chat.last.outcome == "denied"
     assert reply.startswith("Só coordenadores podem pausar outra pessoa; você é ")
@@ -254,15 +254,15 @@ def test_an_overdue_pause_reminds_in_the_agents_language_and_escalates_in_the_te
     clock.advance(timedelta(minutes=61))
     remind_overdue(team)
     assert sent(team) == [
-        ("person:alice", "Alice, você está em lunch há 1 h 01 min (o limite é 60 min). "
+        ("person:alice", "Alice, você está em almoço há 1 h 01 min (o limite é 60 min). "
                          "Retome quando voltar:\n\n  [Retomar: /resume]"),
-        ("coordinators", "Alice Agent fa 1 h 01 min que és en lunch (el límit és 60 min); ja "
+        ("coordinators", "Alice Agent fa 1 h 01 min que és en dinar (el límit és 60 min); ja "
                          "li ho hem recordat.\n\n  [Reprèn Alice: /resume @alice]"),
     ]
     speaks(team, carla="es")
     assert chat.say("carla", "/overdue").startswith(
         "1 pausa supera el límite.\n\n== Pausas demasiado largas ==\n"
-        "  Alice Agent  en lunch desde hace 1 h 01 min (el límite es 60 min) · avisado a las "
+        "  Alice Agent  en comida desde hace 1 h 01 min (el límite es 60 min) · avisado a las "
         "10:01")
 
 
@@ -298,10 +298,10 @@ def test_breaks_read_the_period_in_other_languages(chat: Chat, team: Services,
         assert chat.last is not None and chat.last.ok, report
         assert report.startswith("Pauses ")
         (section,) = chat.last.reply.sections
-        assert section.rows == (("break", "1 pausa, 3 min"), ("lunch", "1 pausa, 12 min"),
+        assert section.rows == (("descans", "1 pausa, 3 min"), ("dinar", "1 pausa, 12 min"),
                                 ("totes les pauses", "2 pauses, 15 min"),
                                 ("connectat", "0 min"))
-    assert chat.say("alice", "pauses ahir").startswith("Pauses yesterday")
+    assert chat.say("alice", "pauses ahir").startswith("Pauses ahir (dg. 22 de nov.)")
     assert chat.last is not None
     assert chat.last.reply.sections[0].rows == (("pauses", "cap"), ("connectat", "0 min"))
 
@@ -316,7 +316,7 @@ def test_joining_and_leaving_the_queue_in_spanish(chat: Chat, team: Services,
     clock.advance(timedelta(minutes=90))
     assert chat.say("elena", "salir médico") == (
         "Has salido de la cola después de 1 h 30 min; también se ha terminado la pausa "
-        "lunch. Motivo: médico.")
+        "comida. Motivo: médico.")
     assert chat.say("carla", "/remove @elena").startswith("Elena não está na fila — primeiro "
                                                           "/add @elena.")
 

@@ -63,7 +63,8 @@ def test_export_round_trips(demo: Services) -> None:
     with transaction(demo.sessions) as session:
         exported = export_reasons(session)
     assert yaml.safe_load(exported)[1] == {"code": "lunch", "label": "Lunch", "max_minutes": 60,
-                                           "aliases": ["comida", "almuerzo"]}
+                                           "aliases": ["comida", "almuerzo", "dinar", "comer",
+                                                       "almoço", "almoçar", "almoco"]}
     with transaction(demo.sessions) as session:
         report = import_reasons(session, exported)
         assert export_reasons(session) == exported
