@@ -26,10 +26,10 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+if TYPE_CHECKING:  # Babel (and its locale data) loads when a date or number is written
+    from babel import Locale
 
 DOMAIN = "switchboard"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -43,13 +43,17 @@ _CLDR = {"en": "en_US", "ca": "ca_ES", "es": "es_ES", "pt": "pt_BR"}
 # ("Fri 01 Nov"); the others follow their own conventions ("dv. 1 de nov.").
 _DATE_PATTERNS = {
     "en": {"weekday": "EEE", "day": "EEE dd MMM", "day_year": "EEE dd MMM yyyy",
-           "date": "dd MMM yyyy", "day_time": "EEE dd MMM HH:mm"},
+           "date": "dd MMM yyyy", "day_time": "EEE dd MMM HH:mm",
+           "stamp": "dd MMM HH:mm:ss"},
     "ca": {"weekday": "EEE", "day": "EEE d MMM", "day_year": "EEE d MMM y",
-           "date": "d MMM y", "day_time": "EEE d MMM, HH:mm"},
+           "date": "d MMM y", "day_time": "EEE d MMM, HH:mm",
+           "stamp": "d MMM HH:mm:ss"},
     "es": {"weekday": "EEE", "day": "EEE d 'de' MMM", "day_year": "EEE d 'de' MMM 'de' y",
-           "date": "d 'de' MMM 'de' y", "day_time": "EEE d 'de' MMM, HH:mm"},
+           "date": "d 'de' MMM 'de' y", "day_time": "EEE d 'de' MMM, HH:mm",
+           "stamp": "d 'de' MMM HH:mm:ss"},
     "pt": {"weekday": "EEE", "day": "EEE, d 'de' MMM", "day_year": "EEE, d 'de' MMM 'de' y",
-           "date": "d 'de' MMM 'de' y", "day_time": "EEE, d 'de' MMM, HH:mm"},
+           "date": "d 'de' MMM 'de' y", "day_time": "EEE, d 'de' MMM, HH:mm",
+           "stamp": "d 'de' MMM HH:mm:ss"},
 }
 
 _team = ENGLISH
@@ -126,13 +130,17 @@ def locale() -> Locale:
 
 @cache
 def _locale(language: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(_CLDR[language])
 
 
 def day(value: date, shape: str = "day") -> str:
     """A date as the reader writes it: ``day`` "Fri 01 Nov" / "dv. 1 de nov.";
     ``day_year`` with the year; ``weekday`` "Fri"; ``date`` "01 Nov 2019"; ``day_time``
-    (a datetime) with its hour."""
+    (a datetime) with its hour; ``stamp`` (a datetime) "01 Nov 09:07:03"."""
+    from babel.dates import format_date, format_datetime
+
     pattern = _DATE_PATTERNS[current()][shape]
     if isinstance(value, datetime):
         return format_datetime(value, pattern, locale=locale())
@@ -149,5 +157,7 @@ def number(value: float, digits: int = 0) -> str:
     """A number with the reader's grouping and decimal mark: 1,234.5 / 1.234,5."""
     if current() == ENGLISH:
         return f"{value:,.{digits}f}"
+    from babel.numbers import format_decimal
+
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=locale())

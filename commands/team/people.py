@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
-
 from commands.core import Command, Context, Reply, Section, Services
 from commands.refs import require_person
 from commands.text import whole_number
@@ -76,9 +74,7 @@ def run_audit(ctx: Context, services: Services) -> Reply:
 
 
 def _when(at: datetime) -> str:
-    if i18n.current() == i18n.ENGLISH:
-        return at.strftime("%d %b %H:%M:%S")
-    return format_datetime(at, "d MMM HH:mm:ss", locale=i18n.locale())
+    return i18n.day(at, "stamp")
 
 
 PEOPLE = Command(

@@ -256,3 +256,23 @@ def test_a_make_run_session_logs_json_without_its_secrets(tmp_path: Path) -> Non
         assert {"timestamp", "level", "logger", "message"} <= set(entry), line
     for value in secrets.values():
         assert value not in banner + out + err, value
+
+
+def test_make_run_speaks_catalan_with_language_ca(tmp_path: Path) -> None:
+    """``LANGUAGE=ca make run``: the issue's five sentences, typed in Catalan, answered in
+    Catalan with Catalan dates."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "SWITCHBOARD_PORT": "0", "LOG_LEVEL": "warning", "SIM_TRAFFIC": "false",
+           "SECRET_KEY": "", "LANGUAGE": "ca"}
+    typed = [":as alice", "pausa'm per dinar", "torno", "qui hi ha de torn demà 10:00",
+             "estadístiques avui", "programa una trucada al 600112233 demà a les 10:30",
+             "cerca 600 11 22 33"]
+    with make_run(env) as (proc, _banner, _port):
+        out, err = proc.communicate("\n".join(typed) + "\n", timeout=120)
+    assert proc.returncode == 0, err
+    assert "En pausa: dinar (màx. 60 min)." in out
+    assert re.search(r"Has tornat després de \d+ min \(dinar\): tornes a rebre trucades\.", out)
+    assert re.search(r"De torn: \w+\. \d+ de [a-z]+\.?, torn 1 \(09:00–10:15\)", out), out
+    assert re.search(r"avui \(\w+\. \d+ de [a-z]+\.?\)", out), out
+    assert "programada: +34600112233, demà 10:30 (support). És teva" in out
+    assert "2 comptes per a número de telèfon +34 600 11 22 33." in out
