@@ -79,9 +79,9 @@ from commands.stats.chart import render_png
 from commands.stats.export import csv_rows
 from commands.stats.period import day_period, parse_period
 from integrations.errors import IntegrationError
+from store import i18n
 from store.calls import registry
 from store.db import reading
-from store import i18n
 from store.exports import csv_text
 from store.i18n import _
 from store.queue import activity
