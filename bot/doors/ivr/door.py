@@ -59,7 +59,7 @@ from store import cache_version, i18n
 from store.callbacks import bookings, ivr_keys
 from store.callbacks.bookings import Callback
 from store.db import reading, transaction
-from store.i18n import N_, _, speaking
+from store.i18n import N_, _, ngettext, speaking
 from store.team.people import Person
 
 MAX_BODY_BYTES = 16_000
@@ -172,8 +172,9 @@ class IvrDoor:
                 limited = RateLimited(reason="rate_limited", retry_after=verdict.retry_after)
                 return json_response(told(
                     limited.model_dump(mode="json", exclude_none=True),
-                    lambda: _("Too many requests: try again in {seconds} seconds.").format(
-                        seconds=verdict.retry_after)),
+                    lambda: ngettext("Too many requests: try again in {seconds} second.",
+                                     "Too many requests: try again in {seconds} seconds.",
+                                     verdict.retry_after).format(seconds=verdict.retry_after)),
                     429, {"Retry-After": str(verdict.retry_after)})
             # What the API says for programs (reasons, 409 messages) stays English whatever
             # the team's language; ``message`` alone follows the client's.

@@ -37,7 +37,7 @@ def test_a_catalan_persons_week_page_is_catalan(desk: Desk, demo: Services) -> N
                            headers={"Accept-Language": "es, en;q=0.5"}).text
     assert html_lang(page) == "ca"  # their own choice wins over the browser's
     assert "<h1>Setmana del dl. 23 de nov. 2026</h1>" in page
-    assert ">Setmana següent</a>" in page and ">Tanca la sessió</button>" in page
+    assert ">Setmana següent →</a>" in page and ">Tanca la sessió</button>" in page
     assert ">Torn</th>" in page and "dt. 24 de nov." in page
     assert "Week of" not in page and "Sign out" not in page
 
@@ -85,4 +85,6 @@ def test_what_a_command_answers_on_the_page_is_in_the_readers_language(
     desk.sign_in("carla")
     answer = desk.post("/desk/do", {"command": "nosuch", "args": "", "back": "/desk/board"})
     assert html_lang(answer.text) == "ca"  # type: ignore[attr-defined]
-    assert "No fet" in answer.text  # type: ignore[attr-defined]
+    text = answer.text  # type: ignore[attr-defined]
+    assert "<h1>No s'ha fet</h1>" in text and ">Torna</a>" in text
+    assert "No sé què vol dir &#39;nosuch&#39;" in text  # the dispatcher's answer, escaped
