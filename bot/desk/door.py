@@ -61,6 +61,7 @@ from bot.desk.auth import (
     security_headers,
     spend_link,
 )
+from bot.doors.http import accepted_language
 from bot.runtime import Runtime
 from commands.callbacks.booking import rules_of
 from commands.callbacks.capacity import Interval, bookable, calendar_for, days_ahead
@@ -250,7 +251,7 @@ class DeskDoor:
         viewer = self.viewer()
         if viewer is not None and viewer.language:
             return viewer.language
-        return request.accept_languages.best_match(list(i18n.LANGUAGES))
+        return accepted_language(request)
 
     def enter_language(self) -> None:
         """Everything this request writes (pages, refusals, what commands answer) is in

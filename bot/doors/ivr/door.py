@@ -36,7 +36,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.doors.http import bearer_token, json_response, read_body, storable, unauthorized
+from bot.doors.http import (
+    accepted_language,
+    bearer_token,
+    json_response,
+    read_body,
+    storable,
+    unauthorized,
+)
 from bot.doors.ivr.cache import Missing, Stamped, time_bucket
 from bot.doors.ivr.limits import RateLimiter
 from bot.doors.ivr.models import (
@@ -100,7 +107,7 @@ def answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None =
 def client_language() -> str | None:
     """The language the client reads, when its Accept-Language prefers one Switchboard
     translates to (ca, es, pt) over English; None otherwise."""
-    found = request.accept_languages.best_match(list(i18n.LANGUAGES))
+    found = accepted_language(request)
     return None if found in (None, i18n.ENGLISH) else found
 
 
