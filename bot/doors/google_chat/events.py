@@ -175,11 +175,11 @@ def _locale(value: Any) -> str | None:
     refused: it only chooses a language)."""
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    if not 0 < len(value) <= MAX_LOCALE or not all(c.isascii() and (c.isalnum() or c in "-_")
-                                                   for c in value):
+    text = value.strip()
+    if not 0 < len(text) <= MAX_LOCALE or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                  for c in text):
         return None
-    return value
+    return text
 
 
 def typed_text(message: dict[str, Any]) -> str:
