@@ -11,6 +11,7 @@ A wrong or missing token gets ``{"ok": false, "error": "invalid_auth"}``. Built 
 
 - ``auth.test``           → the bot's ids (``bot_user_id``, ``bot_id``, ``team_id``);
 - ``users.info``          → ``profile.email`` from ``users``, else ``user_not_found``;
+                            ``user.locale`` from ``locales`` when asked ``include_locale``;
 - ``chat.postMessage``    → ``{"ok", "channel", "ts", "message"}`` with a fresh ``ts``;
 - ``chat.postEphemeral``  → ``{"ok", "message_ts"}``;
 - ``conversations.open``  → a DM channel per user: ``dm_channels[user]``, else ``D`` + user id.
@@ -60,10 +61,12 @@ class FakeSlack:
     def __init__(self, users: dict[str, str | None] | None = None, *,
                  token: str | None = BOT_TOKEN,
                  dm_channels: dict[str, str] | None = None,
+                 locales: dict[str, str] | None = None,
                  limits: Enforcer | None = None, latency: float = 0.0) -> None:
         self.users: dict[str, str | None] = dict(users or {})  # user id → email (None: hidden)
         self.token = token  # None accepts any token
         self.dm_channels = dict(dm_channels or {})
+        self.locales = dict(locales or {})  # user id → locale ("ca-ES"), as Slack says it
         # Benchmarks: Slack's limits enforced (scopes "method:<name>", "channel:<id>"),
         # and a delay before each answer.
         self.limits = limits
@@ -194,8 +197,13 @@ class FakeSlack:
         profile: dict[str, Any] = {"real_name": user_id}
         if self.users[user_id] is not None:
             profile["email"] = self.users[user_id]
-        return Response(200, {"ok": True, "user": {"id": user_id, "team_id": TEAM_ID,
-                                                   "is_bot": False, "profile": profile}})
+        user: dict[str, Any] = {"id": user_id, "team_id": TEAM_ID, "is_bot": False,
+                                "profile": profile}
+        # Slack adds the locale only when asked (include_locale=true).
+        if str(call.params.get("include_locale", "")).lower() in ("true", "1") \
+                and user_id in self.locales:
+            user["locale"] = self.locales[user_id]
+        return Response(200, {"ok": True, "user": user})
 
     def _post_message(self, call: SlackCall) -> Response:
         ts = f"{1_700_000_000 + next(self._ts)}.000100"

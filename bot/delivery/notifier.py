@@ -4,7 +4,9 @@ A reply too big for one message of its platform is written as several rows, cut 
 reader expects a break (bot/render/split.py): the first keeps the key, the others add
 ``#2``, ``#3``…, all in the same transaction, so a repeated send still sends nothing
 twice. Each row keeps the reply it was rendered from (``_reply`` in the body, never
-sent), so a message the platform refuses as too long can be split again.
+sent), so a message the platform refuses as too long can be split again, and the language
+it was written in (``_language``: whoever builds a message renders it inside ``speaking``
+its reader's language, so "(continued)" is in it), so the new pieces say it alike.
 
 Delivery is the outbox worker's job (bot/delivery/worker.py); this module never sends.
 """
@@ -26,6 +28,7 @@ from bot.render.split import split_reply
 from bot.settings import Settings
 from commands.core import ALERT, COORDINATORS, TEAM, Reply
 from integrations.clock import Clock
+from store import i18n
 from store.messaging import chat, outbox
 from store.messaging.outbox import OutboxMessage
 from store.team import people
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Renderer = Callable[[Reply], list[dict[str, Any]]]
 REPLY_KEY = "_reply"  # the body's copy of its reply: kept in the outbox, never sent
+LANGUAGE_KEY = "_language"  # the language it was rendered in: kept, never sent
 
 
 def renderers(settings: Settings) -> dict[str, Renderer]:
@@ -55,7 +59,9 @@ def renderers(settings: Settings) -> dict[str, Renderer]:
 
 def _keeping(pieces: list[Reply],
              render: Callable[[Reply], dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**render(piece), REPLY_KEY: piece.to_dict()} for piece in pieces]
+    language = i18n.current()
+    return [{**render(piece), REPLY_KEY: piece.to_dict(), LANGUAGE_KEY: language}
+            for piece in pieces]
 
 
 def halves(settings: Settings) -> Callable[[str, dict[str, Any]], list[dict[str, Any]]]:
@@ -72,9 +78,11 @@ def halves(settings: Settings) -> Callable[[str, dict[str, Any]], list[dict[str,
         if render is None or REPLY_KEY not in body:
             return []
         reply = Reply.from_dict(body[REPLY_KEY])
-        size = len(json.dumps(render(reply)))
-        pieces = split_reply(reply, lambda r: len(json.dumps(render(r))) <= size // 2)
-        return _keeping(pieces, render) if len(pieces) > 1 else []
+        language = body.get(LANGUAGE_KEY)
+        with i18n.speaking(language if isinstance(language, str) else None):
+            size = len(json.dumps(render(reply)))
+            pieces = split_reply(reply, lambda r: len(json.dumps(render(r))) <= size // 2)
+            return _keeping(pieces, render) if len(pieces) > 1 else []
 
     return halve
 
@@ -116,7 +124,12 @@ class OutboxNotifier:
              priority: int = ALERT) -> bool:
         destination = self.resolve(session, target)
         now = self.clock.now()
-        bodies = self.renderers[destination.platform](reply)
+        # What the renderer adds ("(continued)") is in the reader's language, as the reply
+        # is: a person's for a DM, the team's for a space.
+        reader = session.get(people.Person, destination.person_id) \
+            if destination.person_id is not None else None
+        with i18n.speaking(people.language_of(reader)):
+            bodies = self.renderers[destination.platform](reply)
         added = False
         for n, body in enumerate(bodies, start=1):
             added = outbox.enqueue(session, OutboxMessage(

@@ -32,7 +32,7 @@ from commands.core import Services
 from commands.links import DEVELOPMENT_KEY
 from store.db import reading, transaction
 from store.team import desk_sessions, people
-from store.team.people import Person, Role
+from store.team.people import Person, Role, language_of
 
 COOKIE = "switchboard_desk"
 LINK_MINUTES = 10
@@ -66,6 +66,8 @@ class Viewer:
     extension: str | None
     session_id: int
     csrf: str
+    # The language they read (their choice, else their chat locale); None: not known.
+    language: str | None = None
 
     def allows(self, role: Role) -> bool:
         return self.role.allows(role)
@@ -107,7 +109,7 @@ class Sessions:
             if row is None or person is None or not person.active:
                 return None
             return Viewer(person.id, person.key, person.name, person.role_enum,
-                          person.extension, row.id, row.csrf)
+                          person.extension, row.id, row.csrf, language_of(person))
 
     def end(self, viewer: Viewer) -> None:
         with transaction(self.services.sessions) as session:

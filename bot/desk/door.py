@@ -39,6 +39,7 @@ from flask import (
     Blueprint,
     Flask,
     flash,
+    g,
     get_flashed_messages,
     redirect,
     render_template,
@@ -60,6 +61,7 @@ from bot.desk.auth import (
     security_headers,
     spend_link,
 )
+from bot.doors.http import accepted_language
 from bot.runtime import Runtime
 from commands.callbacks.booking import rules_of
 from commands.callbacks.capacity import Interval, bookable, calendar_for, days_ahead
@@ -78,9 +80,11 @@ from commands.stats.chart import render_png
 from commands.stats.export import csv_rows
 from commands.stats.period import day_period, parse_period
 from integrations.errors import IntegrationError
+from store import i18n
 from store.calls import registry
 from store.db import reading
 from store.exports import csv_text
+from store.i18n import _
 from store.queue import activity
 from store.shifts import absences, planning, timetable
 from store.shifts.planning import PlanDraft
@@ -138,6 +142,20 @@ def text_colour(background: str) -> str:
 
     luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+# A role as the header names it ("carla (coordinator)"), in the reader's language.
+ROLE_NAMES = {Role.AGENT: i18n.N_("agent"), Role.COORDINATOR: i18n.N_("coordinator"),
+              Role.ADMIN: i18n.N_("admin")}
+
+
+def role_name(role: Role) -> str:
+    return _(ROLE_NAMES[role])
+
+
+def _day(value: date, shape: str = "day") -> str:
+    """A date in the reader's language, as chat writes it (``store.i18n.day``)."""
+    return i18n.day(value, shape)
 
 
 def colour_of(person: Person) -> str:
@@ -203,6 +221,13 @@ class DeskDoor:
         for rule, name, view, methods in routes:
             bp.add_url_rule(rule, name, view, methods=methods)
         bp.add_app_template_filter(linked, "linked")
+        bp.add_app_template_filter(_day, "day")
+        # Pages speak the reader's language: {{ _("…") }} and ngettext in the templates.
+        app.jinja_env.add_extension("jinja2.ext.i18n")
+        app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=i18n._, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True)
+        bp.before_request(self.enter_language)
+        bp.teardown_request(self.leave_language)
         bp.after_request(self.headers)
         bp.context_processor(self.template_globals)
         app.register_blueprint(bp)
@@ -217,7 +242,30 @@ class DeskDoor:
 
     def template_globals(self) -> dict[str, Any]:
         return {"viewer": getattr(request, "desk_viewer", None), "csrf_field": CSRF_FIELD,
-                "Role": Role, "messages": get_flashed_messages(with_categories=True)}
+                "Role": Role, "messages": get_flashed_messages(with_categories=True),
+                "lang": i18n.current(), "role_name": role_name}
+
+    def language(self) -> str | None:
+        """The reader's language: the signed-in person's, else the browser's first
+        choice among those Switchboard speaks, else None (the team's)."""
+        viewer = self.viewer()
+        if viewer is not None and viewer.language:
+            return viewer.language
+        return accepted_language(request)
+
+    def enter_language(self) -> None:
+        """Everything this request writes (pages, refusals, what commands answer) is in
+        the reader's language; left again when the request ends."""
+        if request.endpoint in ("desk.static", "desk.people_css"):
+            return
+        block = i18n.speaking(self.language())
+        block.__enter__()
+        g.desk_language = block
+
+    def leave_language(self, _error: BaseException | None) -> None:
+        block = g.pop("desk_language", None)
+        if block is not None:
+            block.__exit__(None, None, None)
 
     def viewer(self) -> Viewer | None:
         found: Viewer | None = getattr(request, "desk_viewer", None)
@@ -242,14 +290,14 @@ class DeskDoor:
             if request.method == "GET" and not request.path.endswith(
                     ("/live", "/current", ".csv", ".png", ".yaml", ".css")):
                 return redirect(url_for("desk.signin"), 303)
-            return self.refuse(401, "You are not signed in (or your session has ended).")
+            return self.refuse(401, _("You are not signed in (or your session has ended)."))
         if post and not csrf_ok(viewer, request.form.get(CSRF_FIELD)):
-            return self.refuse(403, "This form has expired or did not come from the desk "
-                                    "(its CSRF token is missing or wrong). Reload the page "
-                                    "and try again.")
+            return self.refuse(403, _("This form has expired or did not come from the desk "
+                                      "(its CSRF token is missing or wrong). Reload the page "
+                                      "and try again."))
         if not viewer.allows(role):
-            return self.refuse(403, f"This is for {role.value}s and above; you are "
-                                    f"{viewer.role.with_article}.")
+            return self.refuse(403, _("This is for {role} and above; you are {yours}.").format(
+                role=role.plural, yours=viewer.role.with_article))
         return viewer
 
     def run(self, viewer: Viewer, command: str, args: str) -> Result:
@@ -265,7 +313,7 @@ class DeskDoor:
         if not _BACK.match(back):
             back = "/desk/board"
         if result.ok:
-            flash(shown(result.reply)["text"] or "Done.", "ok")
+            flash(shown(result.reply)["text"] or _("Done."), "ok")
             return redirect(back, 303)
         return self.page("result.html", STATUS.get(result.outcome, 400),
                          reply=shown(result.reply), back=back)
@@ -291,31 +339,32 @@ class DeskDoor:
 
     def signin_google(self) -> Any:
         if self.google is None:
-            return self.refuse(404, "Google sign-in is not configured here.")
+            return self.refuse(404, _("Google sign-in is not configured here."))
         return self.google.redirect(self.redirect_uri())
 
     def signin_callback(self) -> Response:
         if self.google is None:
-            return self.refuse(404, "Google sign-in is not configured here.")
+            return self.refuse(404, _("Google sign-in is not configured here."))
         try:
             claims = self.google.claims()
         except Exception as exc:  # Authlib raises many kinds; none signs anyone in
-            return self.refuse(401, f"Google sign-in failed: {type(exc).__name__}. "
-                                    "Try again from the sign-in page.")
+            return self.refuse(401, _("Google sign-in failed: {error}. Try again from the "
+                                      "sign-in page.").format(error=type(exc).__name__))
         person_id = person_by_verified_email(self.services, claims)
         if person_id is None:
-            return self.refuse(403, "That Google account's verified email is not an active "
-                                    "person in Switchboard. Ask an admin for access.")
+            return self.refuse(403, _("That Google account's verified email is not an "
+                                      "active person in Switchboard. Ask an admin for "
+                                      "access."))
         return self.start_session(person_id, desk_sessions.GOOGLE)
 
     def signin_link(self, token: str) -> Response:
         if not self.links_allowed:
-            return self.refuse(404, "One-time sign-in links work only with `make run` on "
-                                    "this machine.")
+            return self.refuse(404, _("One-time sign-in links work only with `make run` on "
+                                      "this machine."))
         person_id = spend_link(self.services, token)
         if person_id is None:
-            return self.refuse(401, "This sign-in link is unknown, used already or expired "
-                                    "(links last 10 minutes and work once).")
+            return self.refuse(401, _("This sign-in link is unknown, used already or "
+                                      "expired (links last 10 minutes and work once)."))
         return self.start_session(person_id, desk_sessions.LINK)
 
     def start_session(self, person_id: int, via: str) -> Response:
@@ -343,7 +392,7 @@ class DeskDoor:
         args = request.form.get("args") or ""
         back = request.form.get("back") or "/desk/board"
         if not re.fullmatch(r"[a-z]{1,32}", command):
-            return self.refuse(400, "command: give the name of a command, e.g. pause.")
+            return self.refuse(400, _("command: give the name of a command, e.g. pause."))
         return self.after_action(self.run(viewer, command, args), back)
 
     # ----------------------------------------------------------------- board
@@ -373,10 +422,11 @@ class DeskDoor:
     def board_body(self, viewer: Viewer, wall: bool) -> str:
         services = self.services
         try:
-            snapshot, _ = sync_with_pbx(services)
+            snapshot, _synced = sync_with_pbx(services)
         except IntegrationError as exc:  # as chat says it: the board could not be read
-            return render_template("desk/board_body.html", wall=wall, failure=(
-                f"The board cannot be shown: {exc.system} said: {exc.message}"),
+            return render_template("desk/board_body.html", wall=wall, failure=_(
+                "The board cannot be shown: {system} said: {message}").format(
+                    system=exc.system, message=exc.message),
                 observed=self.now().astimezone(self.settings.timezone))
         reply = board(services, snapshot, waiting=waiting_section(services, full_numbers=False))
         now = snapshot.observed_at
@@ -392,8 +442,9 @@ class DeskDoor:
             reasons = [r.code for r in activity.reasons(session)]
         sections = [s for s in reply.sections if not s.buttons]
         controls = [s for s in reply.sections if s.buttons]
-        shift = (f"Turn {turn.number} ({turn.label}): " + (", ".join(on_shift) or "nobody")
-                 if turn else "Outside the turns: nobody is on shift now.")
+        shift = (_("Turn {number} ({label}): {people}").format(
+            number=turn.number, label=turn.label, people=", ".join(on_shift) or _("nobody"))
+            if turn else _("Outside the turns: nobody is on shift now."))
         return render_template(
             "desk/board_body.html", wall=wall, reply=shown(Reply(reply.text, tuple(sections),
                                                                  mentions=reply.mentions)),
@@ -489,7 +540,7 @@ class DeskDoor:
 
         def said(status: str, person: Person | None) -> str:
             return person.name if person is not None else (
-                "holiday" if status == HOLIDAY else "nobody")
+                _("holiday") if status == HOLIDAY else _("nobody"))
 
         days: dict[date, dict[time, list[TimetableCell]]] = {}
         for cell in cells:
@@ -525,8 +576,9 @@ class DeskDoor:
             status, person = state(cell)
             begun = datetime.combine(cell.day, cell.start, tz) <= now  # publishing keeps it
             if key not in drafted and not begun and (status, person) != (NOBODY, None):
-                emptied.append(f"{cell.day:%a %d %b} {cell.start:%H:%M} line {cell.line}: "
-                               f"{said(status, person)}")
+                emptied.append(_("{day} {start} line {line}: {who}").format(
+                    day=i18n.day(cell.day), start=f"{cell.start:%H:%M}", line=cell.line,
+                    who=said(status, person)))
         summary = dict(row.summary)
         maker = by_id.get(row.made_by_id) if row.made_by_id is not None else None
         return {
@@ -562,8 +614,8 @@ class DeskDoor:
         """The Monday of the form's ``week`` (any day of it), or the refusal naming it."""
         day = parse_date(request.form.get("week", ""))
         if day is None:
-            return self.refuse(400, "week: give a day of the week as YYYY-MM-DD (its Monday "
-                                    "is the week planned).")
+            return self.refuse(400, _("week: give a day of the week as YYYY-MM-DD (its "
+                                      "Monday is the week planned)."))
         return day - timedelta(days=day.weekday())
 
     def week_plan(self) -> Response:
@@ -589,8 +641,8 @@ class DeskDoor:
             return monday
         confirm = request.form.get("confirm", "")
         if confirm not in ("", "yes"):
-            return self.refuse(400, "confirm: publish from the confirmation page (yes), or "
-                                    "leave it out to be asked.")
+            return self.refuse(400, _("confirm: publish from the confirmation page (yes), or "
+                                      "leave it out to be asked."))
         iso = f"{monday:%Y-%m-%d}"
         back = f"/desk/week?start={iso}"
         if confirm:
@@ -656,7 +708,7 @@ class DeskDoor:
         phone = " ".join((request.form.get("phone") or "").split())
         at = request.form.get("at", "")
         if not phone:
-            return self.refuse(400, "phone: give the number to call back.")
+            return self.refuse(400, _("phone: give the number to call back."))
         when: datetime | None = None
         try:  # a time at the ends of the calendar has no local time: no slot either
             given = datetime.fromisoformat(at)
@@ -665,7 +717,7 @@ class DeskDoor:
         except (ValueError, OverflowError):
             pass
         if when is None:
-            return self.refuse(400, "at: choose a slot from the grid.")
+            return self.refuse(400, _("at: choose a slot from the grid."))
         args = f"{phone.replace(' ', '')} {when:%Y-%m-%d %H:%M}"
         return self.after_action(self.run(viewer, "callback", args), "/desk/callbacks")
 
@@ -680,7 +732,7 @@ class DeskDoor:
         if request.method == "POST":  # a search: the query stays out of the URL
             query = " ".join((request.form.get("q") or "").split())
             if not query:
-                return self.refuse(400, "q: type a phone number, tax id, code or name.")
+                return self.refuse(400, _("q: type a phone number, tax id, code or name."))
             result = self.run(viewer, "lookup", query)
             found, status = shown(result.reply), STATUS.get(result.outcome, 400)
         return self.page("caller.html", status, found=found, poll_ms=CALL_POLL_MS)
@@ -719,7 +771,7 @@ class DeskDoor:
         try:  # the picker's word must be a period (chat would read others as a queue)
             parsed = parse_period(period, self.now(), self.settings.timezone)
         except CommandError as exc:
-            return self.refuse(400, f"period: {exc.message}")
+            return self.refuse(400, _("period: {problem}").format(problem=exc.message))
         result = self.run(viewer, "stats", f"{period} by category")
         reply = result.reply
         chart = parsed.single_day.isoformat() if parsed.single_day else None
@@ -737,7 +789,7 @@ class DeskDoor:
         try:
             period = parse_period(period_word, self.now(), self.settings.timezone)
         except CommandError as exc:
-            return self.refuse(400, f"period: {exc.message}")
+            return self.refuse(400, _("period: {problem}").format(problem=exc.message))
         report = report_for(self.services, period, None, agents=False, hourly=True)
         return Response(csv_text(csv_rows(report)), mimetype="text/csv", headers={
             "Content-Disposition": f"attachment; filename=stats-{period.first_day}"
@@ -749,10 +801,11 @@ class DeskDoor:
             return viewer
         day = parse_date(request.args.get("day", "")) or self.today()
         if day > self.today():
-            return self.refuse(400, "day: the chart of a day to come has nothing to show.")
+            return self.refuse(400, _("day: the chart of a day to come has nothing to show."))
         period = day_period(day, self.settings.timezone, self.now())
         report = report_for(self.services, period, None, agents=False, hourly=True)
-        return Response(render_png(report.hourly, f"Calls per hour, {day:%a %d %b %Y}"),
+        title = _("Calls per hour, {day}").format(day=i18n.day(day, "day_year"))
+        return Response(render_png(report.hourly, title),
                         mimetype="image/png")
 
     # ----------------------------------------------------------------- admins
@@ -762,14 +815,14 @@ class DeskDoor:
         if isinstance(viewer, Response):
             return viewer
         result = self.run(viewer, "people", "")
-        return self.page("reply_page.html", title="People", reply=shown(result.reply))
+        return self.page("reply_page.html", title=_("People"), reply=shown(result.reply))
 
     def audit(self) -> Response:
         viewer = self.guard(Role.ADMIN)
         if isinstance(viewer, Response):
             return viewer
         result = self.run(viewer, "audit", "")
-        return self.page("reply_page.html", title="Audit: the latest requests",
+        return self.page("reply_page.html", title=_("Audit: the latest requests"),
                          reply=shown(result.reply))
 
     def people_css(self) -> Response:

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Request, Response
 
+from store import i18n
+
 SIGNATURE_WINDOW_SECONDS = 300
 
 
@@ -27,6 +29,16 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def unauthorized(scheme: str = "Bearer") -> Response:
     return Response(status=401, headers={"WWW-Authenticate": scheme})
+
+
+def accepted_language(request: Request) -> str | None:
+    """The first language of the request's Accept-Language, by preference, that
+    Switchboard speaks ("pt-BR" → pt, "en-GB" → en); None when it names none."""
+    for value, _quality in request.accept_languages:  # most preferred first
+        found = i18n.normalise(value)
+        if found is not None:
+            return found
+    return None
 
 
 def bearer_token(request: Request) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.render.split import split_reply
 from commands.core import Button, Reply, Section
+from store.i18n import _
 
 CLASSIC_FUNCTION = "switchboard"
 CARD_ID = "switchboard"
@@ -160,7 +161,8 @@ class _Section:
                 _button(b, action_function) for b in section.buttons]}}, row=False))
         if section.image_url:
             widgets.append(_Widget({"image": {"imageUrl": section.image_url,
-                                              "altText": section.title or "chart"}}, row=False))
+                                              "altText": section.title or _("chart")}},
+                                    row=False))
         self.widgets = widgets
 
     def cuttable(self, rows_only: bool) -> int:
@@ -191,7 +193,8 @@ def _assemble(sections: list[_Section], keep: int, rows_only: bool) -> list[dict
                 body["header"] = section.header
             result.append(body)
     if marker is not None:
-        marker["textParagraph"]["text"] = f"<i>… {dropped} more</i>"
+        marker["textParagraph"]["text"] = "<i>" + escape(
+            _("… {n} more").format(n=dropped)) + "</i>"
     return result
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.render.split import split_reply
 from commands.core import Button, Reply, Section
+from store.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,17 @@ def _fit(blocks: list[_Block]) -> list[dict[str, Any]]:
     kept, dropped = blocks[:keep], blocks[keep:]
     rows = sum(b.rows for b in dropped)
     others = sum(1 for b in dropped if not b.rows)
-    parts = ([f"{rows} more rows"] if rows else []) + ([f"{others} more items"] if others else [])
-    note = "… " + " and ".join(parts) + " not shown (too long for one Slack message)"
+    if rows and others:
+        note = _("… {rows} more rows and {items} more items not shown (too long for one "
+                 "Slack message)").format(rows=rows, items=others)
+    elif rows:
+        note = ngettext("… {n} more row not shown (too long for one Slack message)",
+                        "… {n} more rows not shown (too long for one Slack message)",
+                        rows).format(n=rows)
+    else:
+        note = ngettext("… {n} more item not shown (too long for one Slack message)",
+                        "… {n} more items not shown (too long for one Slack message)",
+                        others).format(n=others)
     return [b.body for b in kept] + [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
 
@@ -196,7 +206,7 @@ def _fallback_text(reply: Reply) -> str:
         return text
     note_room = 60
     head = _cut_mrkdwn(text, MAX_TEXT - note_room, ellipsis=False)
-    return f"{head}\n… {len(text) - len(head)} more characters not shown"
+    return head + "\n" + _("… {n} more characters not shown").format(n=len(text) - len(head))
 
 
 # --------------------------------------------------------------------------- cutting

@@ -7,6 +7,9 @@ message ("Coming in (continued): …"). Every piece carries the mentions its tex
 and the buttons ride on the last piece of their section. ``fits`` is the platform's own
 test (bot/render/google.py, bot/render/slack.py), so the pieces are cut to what that
 platform takes.
+
+The words added here ("(continued)") are in the current language (``store.i18n``): the
+caller renders inside ``speaking`` the reader's language, as the reply was written in it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from commands.core import MENTION_CLOSE, MENTION_OPEN, Mention, Reply, Section
+from store.i18n import _
 
-CONTINUED = " (continued)"
+
+def carried_on(label: str) -> str:
+    """"Coming in (continued)": a label or title carried on to the next message."""
+    return _("{label} (continued)").format(label=label)
+
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ def _line_parts(reply: Reply, line: str, fits: Callable[[Reply], bool]) -> list[
     items = items_text.removesuffix(end).split(", ")
     if colon and len(items) >= 2:
         def render(chunk: list[str], first: bool) -> str:
-            head = label if first else label + CONTINUED
+            head = label if first else carried_on(label)
             return f"{head}: " + ", ".join(chunk) + end
 
         return _pack(items, render, fit)
@@ -149,7 +157,7 @@ def _assemble(reply: Reply, units: list[_Unit], *, continued: bool) -> Reply:
             began_before = continued and unit.row is not None and unit.row > 0
             title = original.title
             if began_before and title:
-                title += CONTINUED
+                title = carried_on(title)
             sections.append(replace(original, title=title,
                                     text=None if began_before else original.text,
                                     rows=(), buttons=(), image_url=None))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.core import Reply
+from store.i18n import _
 
 
 def render_text(reply: Reply) -> str:
@@ -21,5 +22,5 @@ def render_text(reply: Reply) -> str:
         if section.buttons:
             lines.append("  " + "  ".join(f"[{b.label}: {b.text}]" for b in section.buttons))
         if section.image_url:
-            lines.append(f"  (image: {section.image_url})")
+            lines.append("  " + _("(image: {url})").format(url=section.image_url))
     return "\n".join(lines)

@@ -2,6 +2,11 @@
 
 The body is parsed into a ``ChatEvent`` by ``events``, whichever of the two request formats
 it uses; everything here is format-blind except the final wrapping of the answer.
+
+Languages: when the event carries the user's locale (``common.userLocale``,
+``commonEventObject.userLocale``) it is stored on the person (``chat_locale``) in the
+dispatcher's first transaction, and every answer is rendered in the asker's language; what
+the door says before knowing who asks, and greetings in rooms, in the team's.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, request
@@ -35,12 +41,21 @@ from bot.runtime import Runtime
 from commands.core import Reply
 from commands.dispatch import Incoming, Remember, Result
 from store.db import transaction
+from store.i18n import _, speaking
 from store.messaging import chat
-from store.team.people import Person
+from store.team.people import Person, language_of
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+
+
+@dataclass
+class Reader:
+    """The language the asker reads, once the dispatcher has found them (None: the
+    team's, for strangers and replays)."""
+
+    language: str | None = None
 
 
 def register(app: Flask, runtime: Runtime) -> None:
@@ -93,15 +108,18 @@ class GoogleChatDoor:
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("Google Chat: handling %s failed (ref %s)", event.type, ref)
-            return self.respond(event, Reply(
-                f"Something went wrong, so it may not have happened. It has been logged "
-                f"(ref {ref}).", private=True))
+            with speaking(None):
+                text = _("Something went wrong, so it may not have happened. It has been "
+                         "logged (ref {ref}).").format(ref=ref)
+            return self.respond(event, Reply(text, private=True))
 
     def converse(self, event: ChatEvent) -> dict[str, Any]:
-        result = self.message(event) if event.kind == "message" else self.click(event)
+        reader = Reader()
+        result = self.message(event, reader) if event.kind == "message" \
+            else self.click(event, reader)
         if result.outcome == "duplicate":
             return {}  # the first delivery is still being answered
-        return self.respond(event, result.reply)
+        return self.respond(event, result.reply, reader.language)
 
     def once(self, event: ChatEvent) -> dict[str, Any]:
         key = event.dedupe_key
@@ -126,35 +144,63 @@ class GoogleChatDoor:
             self.dm_owners.forget(event.space_name)
             return {}  # Chat shows nothing after a removal
         if event.kind == "added":
-            return self.respond(event, self.added(event))
+            reader = Reader()
+            return self.respond(event, self.added(event, reader), reader.language)
         log.info("Google Chat: ignoring a %s event", event.type)
         return {}
 
-    def added(self, event: ChatEvent) -> Reply:
-        person = self.remember(event)
+    def added(self, event: ChatEvent, reader: Reader) -> Reply:
+        """The greeting: in a DM in the person's language (their Chat locale counts from
+        this first event on), in a room in the team's."""
+        person, language = self.remember(event)
         if event.space_dm:
+            reader.language = language
             first = (person.name if person else event.user_display).split()[0]
-            greeting = (f"Hi {first}! I'm Switchboard, the support team's assistant. "
-                        "Type /help to see what I can do for you.")
+            with speaking(language):
+                greeting = _("Hi {first}! I'm Switchboard, the support team's assistant. "
+                             "Type /help to see what I can do for you.").format(first=first)
         else:
-            greeting = ("Hi everyone! I'm Switchboard, the support team's assistant. "
-                        "Type /help (or mention me and say help) to see what I can do.")
+            with speaking(None):
+                greeting = _("Hi everyone! I'm Switchboard, the support team's assistant. "
+                             "Type /help (or mention me and say help) to see what I can do.")
         if not (event.has_message and (event.text or event.command_id is not None)):
             return Reply(greeting)
-        answer = self.message(event).reply
+        answer = self.message(event, reader).reply
         return Reply(f"{greeting}\n\n{answer.text}", answer.sections, answer.private)
 
-    def remember(self, event: ChatEvent) -> Person | None:
-        """Store the space (for a DM, whose it is: proactive messages reach people there)."""
+    def remember(self, event: ChatEvent) -> tuple[Person | None, str | None]:
+        """Store the space (for a DM, whose it is: proactive messages reach people there)
+        and the person's Chat locale when the event says it; the person and the language
+        they read."""
         person = self.runtime.dispatcher.identify(self.incoming(event, text=""))
         services = self.runtime.services
         assert event.space_name is not None
+        language = None
         with transaction(services.sessions) as session:
             chat.remember_space(session, PLATFORM, event.space_name,
                                 "dm" if event.space_dm else "room", services.clock.now(),
                                 display_name=event.space_display,
                                 person_id=person.id if person and event.space_dm else None)
-        return person
+            stored = session.get(Person, person.id) if person is not None else None
+            if stored is not None and stored.active:
+                _keep_locale(stored, event.user_locale)
+                language = language_of(stored)
+        return person, language
+
+    def remember_asker(self, event: ChatEvent, reader: Reader) -> Remember:
+        """Inside the dispatcher's first transaction, once the asker is known: their DM
+        (``remember_dm``), their Chat locale, and the language to render the answer in."""
+        dm = self.remember_dm(event)
+        locale = event.user_locale
+
+        def remember(session: Session, person: Person | None) -> None:
+            if dm is not None:
+                dm(session, person)
+            if person is not None:
+                _keep_locale(person, locale)
+                reader.language = language_of(person)
+
+        return remember
 
     def remember_dm(self, event: ChatEvent) -> Remember | None:
         """For a DM: learn whose it is, inside the dispatcher's first transaction. A DM
@@ -179,7 +225,7 @@ class GoogleChatDoor:
 
         return remember
 
-    def message(self, event: ChatEvent) -> Result:
+    def message(self, event: ChatEvent, reader: Reader | None = None) -> Result:
         if event.command_id is None:
             incoming = self.incoming(event, text=event.text)
         else:
@@ -187,24 +233,29 @@ class GoogleChatDoor:
             if name is None:
                 log.warning("Google Chat: slash command id %s is not in GOOGLE_CHAT_COMMANDS",
                             event.command_id)
-                return Result(Reply(
-                    f"The slash command with id {event.command_id} is not set up in "
-                    "Switchboard (GOOGLE_CHAT_COMMANDS). Type /help to see what I can do.",
-                    private=True), "unknown_command")
+                with speaking(None):
+                    text = _("The slash command with id {id} is not set up in Switchboard "
+                             "(GOOGLE_CHAT_COMMANDS). Type /help to see what I can do.").format(
+                                 id=event.command_id)
+                return Result(Reply(text, private=True), "unknown_command")
             args = event.text
             incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name,
                                      args=args)
-        return self.runtime.dispatcher.handle(incoming, remember=self.remember_dm(event))
+        return self.runtime.dispatcher.handle(
+            incoming, remember=self.remember_asker(event, reader or Reader()))
 
-    def click(self, event: ChatEvent) -> Result:
+    def click(self, event: ChatEvent, reader: Reader | None = None) -> Result:
         parameters = event.button or {}
         name = parameters.get("command", "").strip().lstrip("/")
         if not name:
-            return Result(Reply("That button no longer does anything. Type /help to see what "
-                                "I can do.", private=True), "unknown_command")
+            with speaking(None):
+                text = _("That button no longer does anything. Type /help to see what I can "
+                         "do.")
+            return Result(Reply(text, private=True), "unknown_command")
         args = parameters.get("args", "").strip()
         incoming = self.incoming(event, text=f"/{name} {args}".strip(), command=name, args=args)
-        return self.runtime.dispatcher.handle(incoming)
+        return self.runtime.dispatcher.handle(
+            incoming, remember=self.remember_asker(event, reader or Reader()))
 
     def incoming(self, event: ChatEvent, *, text: str, command: str | None = None,
                  args: str = "") -> Incoming:
@@ -213,7 +264,13 @@ class GoogleChatDoor:
                         dedupe_key=event.dedupe_key if event.kind in ("message", "click")
                         else None)
 
-    def respond(self, event: ChatEvent, reply: Reply) -> dict[str, Any]:
+    def respond(self, event: ChatEvent, reply: Reply,
+                language: str | None = None) -> dict[str, Any]:
+        """The answer as Chat takes it, rendered in ``language`` (the asker's)."""
+        with speaking(language):
+            return self._respond(event, reply)
+
+    def _respond(self, event: ChatEvent, reply: Reply) -> dict[str, Any]:
         function = self.runtime.settings.google_chat_audience if self.addon_mode \
             else CLASSIC_FUNCTION
         first, *rest = split(reply, action_function=function)
@@ -237,6 +294,12 @@ class GoogleChatDoor:
             for n, piece in enumerate(rest, start=2):
                 notifier.send_to_space(session, PLATFORM, event.space_name, piece,
                                        key=part_key(key, n), viewer=viewer)
+
+
+def _keep_locale(person: Person, locale: str | None) -> None:
+    """Store the locale Chat says the person uses, when it says one and it changed."""
+    if locale is not None and person.chat_locale != locale:
+        person.chat_locale = locale
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

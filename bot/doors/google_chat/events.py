@@ -49,6 +49,9 @@ class ChatEvent:
     has_message: bool = False
     command_id: int | None = None
     button: dict[str, str] | None = None  # click parameters
+    # The locale of the user's Chat client ("es-ES"): common.userLocale (classic) or
+    # commonEventObject.userLocale (add-on); None when the event does not say it.
+    user_locale: str | None = None
 
     @property
     def dedupe_key(self) -> str | None:
@@ -76,6 +79,7 @@ MAX_MENTIONS = 100  # people mentioned in one message that are turned into refer
 
 # The longest of each name the store keeps (person.google_chat_id, chat_space.name).
 MAX_USER_NAME, MAX_SPACE_NAME, MAX_DISPLAY = 128, 200, 200
+MAX_LOCALE = 16  # person.chat_locale
 
 
 def parse_event(body: Any) -> ChatEvent:
@@ -103,7 +107,7 @@ def _parse_classic(body: dict[str, Any]) -> ChatEvent:
         message=message, thread=_obj(body, "thread") or _obj(message, "thread"),
         event_time=body.get("eventTime"),
         app_command=_obj(body, "appCommandMetadata").get("appCommandId"),
-        parameters=parameters)
+        parameters=parameters, locale=_obj(body, "common").get("userLocale"))
 
 
 def _parse_addon(body: dict[str, Any]) -> ChatEvent:
@@ -120,12 +124,13 @@ def _parse_addon(body: dict[str, Any]) -> ChatEvent:
         message=message, thread=_obj(payload, "thread") or _obj(message, "thread"),
         event_time=chat_object.get("eventTime"),
         app_command=_obj(payload, "appCommandMetadata").get("appCommandId"),
-        parameters=_str_dict(_obj(body, "commonEventObject").get("parameters")))
+        parameters=_str_dict(_obj(body, "commonEventObject").get("parameters")),
+        locale=_obj(body, "commonEventObject").get("userLocale"))
 
 
 def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: dict[str, Any],
            message: dict[str, Any], thread: dict[str, Any], event_time: Any, app_command: Any,
-           parameters: dict[str, str]) -> ChatEvent:
+           parameters: dict[str, str], locale: Any = None) -> ChatEvent:
     user_name = user.get("name")
     if not isinstance(user_name, str) or not user_name.startswith("users/"):
         raise BadEvent("user.name is missing or is not users/ID")
@@ -162,7 +167,19 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
         event_time=event_time if isinstance(event_time, str) or event_time is None
         else _canonical(event_time),
         text=typed_text(message), has_message=bool(message), command_id=number,
-        button=parameters if kind == "click" else None)
+        button=parameters if kind == "click" else None, user_locale=_locale(locale))
+
+
+def _locale(value: Any) -> str | None:
+    """A locale as Chat writes it ("en-US"), or None for anything else (ignored, not
+    refused: it only chooses a language)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not 0 < len(text) <= MAX_LOCALE or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                  for c in text):
+        return None
+    return text
 
 
 def typed_text(message: dict[str, Any]) -> str:

@@ -15,6 +15,10 @@ A key sees and changes only the callbacks booked with it (``created_by`` is
 that does not exist, and a booking for a number already pending elsewhere is a 409 that
 shows nothing of it. Callbacks are named by their opaque public id (``cb_…``), never by
 the sequential one.
+
+Keys and ``reason`` codes are English, for programs; a refusal also carries a ``message``
+for people in the client's language when its Accept-Language names ca, es or pt (a 409's
+``message``, English otherwise, is then in that language too).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from flask import Response, request
@@ -31,7 +36,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.doors.http import bearer_token, json_response, read_body, storable, unauthorized
+from bot.doors.http import (
+    accepted_language,
+    bearer_token,
+    json_response,
+    read_body,
+    storable,
+    unauthorized,
+)
 from bot.doors.ivr.cache import Missing, Stamped, time_bucket
 from bot.doors.ivr.limits import RateLimiter
 from bot.doors.ivr.models import (
@@ -50,10 +62,11 @@ from bot.runtime import Runtime
 from commands.callbacks import booking as booking
 from commands.callbacks.booking import Refused, SlotFull
 from commands.callbacks.capacity import Interval, PoolCalendar, bookable, next_days_with_room
-from store import cache_version
+from store import cache_version, i18n
 from store.callbacks import bookings, ivr_keys
 from store.callbacks.bookings import Callback
 from store.db import reading, transaction
+from store.i18n import N_, _, ngettext, speaking
 from store.team.people import Person
 
 MAX_BODY_BYTES = 16_000
@@ -91,12 +104,45 @@ def answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None =
     return json_response(model.model_dump(mode="json"), status, headers)
 
 
-def problem(field: str, reason: str, status: int = 422) -> Response:
-    return answer(Problem(field=field, reason=reason), status)
+def client_language() -> str | None:
+    """The language the client reads, when its Accept-Language prefers one Switchboard
+    translates to (ca, es, pt) over English; None otherwise."""
+    found = accepted_language(request)
+    return None if found in (None, i18n.ENGLISH) else found
+
+
+def told(body: dict[str, Any], message: Callable[[], str]) -> dict[str, Any]:
+    """``body`` with ``message`` (written by the callable, in the client's language) when
+    the client reads ca, es or pt; as it is otherwise."""
+    language = client_language()
+    if language is None:
+        return body
+    with speaking(language):
+        return {**body, "message": message()}
+
+
+def problem(field: str, reason: str, status: int = 422,
+            message: Callable[[], str] | None = None) -> Response:
+    """A refusal naming the field and why (English, for programs), with a ``message`` for
+    people in the client's language when it reads one of ours."""
+    body = Problem(field=field, reason=reason).model_dump(mode="json", exclude_none=True)
+
+    def generic() -> str:
+        return _("This request could not be accepted: {field} is not valid.").format(
+            field=field)
+
+    return json_response(told(body, message or generic), status)
 
 
 def not_found() -> Response:
-    return problem("id", "no such callback", 404)
+    return problem("id", "no such callback", 404,
+                   lambda: _("No such callback was booked with this key."))
+
+
+def too_large() -> Response:
+    return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413,
+                   lambda: _("The request body is larger than {limit} bytes.").format(
+                       limit=MAX_BODY_BYTES))
 
 
 def first_error(exc: ValidationError) -> Response:
@@ -130,10 +176,17 @@ class IvrDoor:
             if not verdict.allowed:
                 if view.__name__ == "post_callback":
                     metrics.IVR_REFUSALS.labels(reason="rate_limited").inc()
-                return answer(RateLimited(reason="rate_limited",
-                                          retry_after=verdict.retry_after), 429,
-                              {"Retry-After": str(verdict.retry_after)})
-            return view(caller, **kwargs)
+                limited = RateLimited(reason="rate_limited", retry_after=verdict.retry_after)
+                return json_response(told(
+                    limited.model_dump(mode="json", exclude_none=True),
+                    lambda: ngettext("Too many requests: try again in {seconds} second.",
+                                     "Too many requests: try again in {seconds} seconds.",
+                                     verdict.retry_after).format(seconds=verdict.retry_after)),
+                    429, {"Retry-After": str(verdict.retry_after)})
+            # What the API says for programs (reasons, 409 messages) stays English whatever
+            # the team's language; ``message`` alone follows the client's.
+            with speaking(i18n.ENGLISH):
+                return view(caller, **kwargs)
 
         run.__name__ = view.__name__
         return run
@@ -173,10 +226,13 @@ class IvrDoor:
         queue = request.args.get("queue", "").strip()
         campaign = request.args.get("campaign", "").strip() or None
         if not queue:
-            return problem("queue", "required: the queue to look at")
+            return problem("queue", "required: the queue to look at",
+                           message=lambda: _("Say which queue to look at."))
         for name, value in (("queue", queue), ("campaign", campaign or "")):
             if len(value) > 64:
-                return problem(name, "longer than 64 characters")
+                return problem(name, "longer than 64 characters",
+                               message=partial(_format, N_("{field} is longer than 64 "
+                                                  "characters."), field=name))
             try:
                 storable(value)
             except ValueError as exc:
@@ -184,13 +240,16 @@ class IvrDoor:
         raw_dates = [d.strip() for value in request.args.getlist("date")
                      for d in value.split(",") if d.strip()]
         if len(raw_dates) > 3:
-            return problem("date", "at most 3 dates")
+            return problem("date", "at most 3 dates",
+                           message=lambda: _("Ask for at most 3 dates."))
         dates: list[date] = []
         for raw in raw_dates:
             try:
                 dates.append(date.fromisoformat(raw))
             except ValueError:
-                return problem("date", f"{raw[:40]!r} is not a date (YYYY-MM-DD)")
+                return problem("date", f"{raw[:40]!r} is not a date (YYYY-MM-DD)",
+                               message=partial(_format, N_("{value} is not a date "
+                                                  "(YYYY-MM-DD)."), value=repr(raw[:40])))
         return self.slots_answer(queue, campaign, dates, now)
 
     def slots_answer(self, queue: str, campaign: str | None, dates: list[date],
@@ -227,13 +286,15 @@ class IvrDoor:
 
     def post_callback(self, key: Caller) -> Response:
         if (request.content_length or 0) > MAX_BODY_BYTES:
-            return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413)
+            return too_large()
         body = read_body(request, MAX_BODY_BYTES)
         if body is None:
-            return problem("body", f"larger than {MAX_BODY_BYTES} bytes", 413)
+            return too_large()
         idempotency = request.headers.get("Idempotency-Key")
         if idempotency is not None and not IDEMPOTENCY_KEY.match(idempotency):
-            return problem("Idempotency-Key", "1 to 255 printable ASCII characters, no spaces")
+            return problem("Idempotency-Key", "1 to 255 printable ASCII characters, no spaces",
+                           message=lambda: _("The Idempotency-Key header takes 1 to 255 "
+                                             "printable ASCII characters, no spaces."))
         try:
             sent = BookingRequest.model_validate_json(body)
         except ValidationError as exc:
@@ -252,8 +313,10 @@ class IvrDoor:
                     prior = ivr_keys.claim_idempotency(session, key.id, idempotency, digest, now)
                     if prior is not None:
                         if prior.request_sha256 != digest:
-                            return problem("Idempotency-Key", "already used with another "
-                                                              "request body")
+                            return problem(
+                                "Idempotency-Key", "already used with another request body",
+                                message=lambda: _("This Idempotency-Key was already used "
+                                                  "with another request body."))
                         return json_response(prior.body, prior.status)
                 booked = booking.book_in(session, self.settings, wanted, now)
                 if booked.callback.created_by != key.actor:  # pending, booked elsewhere
@@ -270,7 +333,9 @@ class IvrDoor:
                     out = self.callback_out(session, booked.callback).model_dump(mode="json")
                 if idempotency is not None:
                     ivr_keys.remember(session, key.id, idempotency, digest, status, out, now)
-            return json_response(out, status)
+            # Stored in English (a replay answers it as stored); this answer in the client's.
+            return json_response(told(out, pending_elsewhere) if status == 409 else out,
+                                 status)
         except Refused as exc:
             metrics.IVR_REFUSALS.labels(reason="invalid").inc()
             return problem(exc.field, exc.reason)
@@ -286,7 +351,8 @@ class IvrDoor:
                     alternatives=[self.interval(i) for i in found]).model_dump(mode="json")
                 if idempotency is not None:
                     ivr_keys.remember(session, key.id, idempotency, digest, 409, conflict, now)
-            return json_response(conflict, 409)
+            return json_response(told(conflict, partial(
+                slot_full, full.kind, full.name, f"{full.slot:%Y-%m-%d %H:%M}")), 409)
 
     # ------------------------------------------------------------------ callbacks
 
@@ -316,9 +382,13 @@ class IvrDoor:
                 return not_found()
             if not booking.cancel_in(session, callback, key.actor, now) \
                     and callback.status != bookings.CANCELLED:
-                return answer(Conflict(reason="not_cancellable",
-                                       message=f"callback {callback.public_id} is "
-                                               f"{callback.status} already"), 409)
+                conflict = Conflict(reason="not_cancellable",
+                                    message=f"callback {callback.public_id} is "
+                                            f"{callback.status} already")
+                public_id, status = callback.public_id, callback.status
+                return json_response(told(conflict.model_dump(mode="json"), lambda: _(
+                    "Callback {id} cannot be cancelled: it is {status} already.").format(
+                        id=public_id, status=status)), 409)
             return answer(self.callback_out(session, callback))
 
     def get_variables(self, key: Caller, cid: str) -> Response:
@@ -350,6 +420,22 @@ class IvrDoor:
             agent=agent.key if agent else None, attempts=c.attempts,
             source=c.source,  # type: ignore[arg-type]
             created_at=self.local(c.created_at))
+
+
+def _format(message: str, **values: Any) -> str:
+    """``message`` translated, then filled in (for a message written later, in the
+    client's language)."""
+    return _(message).format(**values)
+
+
+def pending_elsewhere() -> str:
+    return _("A callback for this number and queue is pending already, booked elsewhere.")
+
+
+def slot_full(kind: str, name: str, slot: str) -> str:
+    if kind == "campaign":
+        return _("Campaign {name} has no place left at {slot}.").format(name=name, slot=slot)
+    return _("Queue {name} has no place left at {slot}.").format(name=name, slot=slot)
 
 
 def _own(session: Session, key: Caller, public_id: str, *, lock: bool = False

@@ -137,11 +137,15 @@ class Problem(_Out):
 
     field: str
     reason: str
+    message: str | None = Field(
+        default=None, description="for people: why, in the client's language; only when "
+        "Accept-Language names ca, es or pt")
 
 
 class Conflict(_Out):
     reason: Literal["slot_full", "not_cancellable", "already_pending"]
-    message: str
+    message: str = Field(description="for people: English, or the client's language when "
+                                     "Accept-Language names ca, es or pt")
     alternatives: list[IntervalOut] = Field(
         default_factory=list, description="for slot_full: the next intervals with room")
 
@@ -149,3 +153,6 @@ class Conflict(_Out):
 class RateLimited(_Out):
     reason: Literal["rate_limited"]
     retry_after: int = Field(description="seconds until the next window")
+    message: str | None = Field(
+        default=None, description="for people: why, in the client's language; only when "
+        "Accept-Language names ca, es or pt")

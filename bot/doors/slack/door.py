@@ -24,6 +24,11 @@
 - Bolt runs with ``process_before_response``: listeners run in the request's thread and
   hand slow work to this door's own pool, so no request waits on Bolt's 10 ms polling for
   the acknowledgement, and nothing slow (a PBX) ever holds the answer past the deadline.
+- Languages: the users.info call that finds a newcomer's email also asks for their locale
+  (``include_locale``); it is stored on the person (``chat_locale``) inside the
+  dispatcher's first transaction, from the cache, with no second call to Slack. Every
+  answer is rendered in the asker's language (what the renderer adds: "(continued)"), and
+  what this door says before knowing who asks ("Working on it…") in the team's.
 - Redeliveries run once: events by ``event_id``; slash commands and button clicks by
   their ``trigger_id`` (a replayed signed request inside the 5-minute window is answered
   with the first answer and runs nothing).
@@ -37,8 +42,10 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,14 +79,15 @@ from bot.runtime import Runtime
 from commands.core import Reply, Where
 from commands.dispatch import Incoming, Remember, Result
 from integrations.clock import Clock
+from store.i18n import N_, _, speaking
 from store.messaging import chat
-from store.team.people import Person
+from store.team.people import Person, language_of
 
 log = logging.getLogger(__name__)
 
 ACK_DEADLINE = 2.5  # seconds; Slack gives up at 3
 MAX_BODY_BYTES = 200_000  # Slack's payloads are a few kB; a block_actions with a big message
-WORKING = "Working on it…"
+WORKING = N_("Working on it…")
 EMAIL_TTL = timedelta(minutes=10)
 
 
@@ -120,6 +128,15 @@ def register(app: Flask, runtime: Runtime) -> None:
 
 def _refuse() -> tuple[Response, int]:
     return jsonify(error="invalid request"), 401
+
+
+@dataclass
+class Answer:
+    """A request's result and the language to render it in: the asker's, as the
+    dispatcher found them (None: the team's, for strangers and replays)."""
+
+    result: Result
+    language: str | None = None
 
 
 class SlackDoor:
@@ -197,18 +214,24 @@ class SlackDoor:
                                  dedupe_key=_delivery_key("command", payload), **explicit)
         future = self.workers.submit(self.handle, incoming)
         try:
-            result = future.result(timeout=self.ack_deadline)
+            answer = future.result(timeout=self.ack_deadline)
         except FutureTimeout:
-            ack(text=WORKING, response_type="ephemeral")
-            self._later(future, lambda done: self._respond(respond, done.reply))
+            with speaking(None):  # who asks is not known yet
+                ack(text=_(WORKING), response_type="ephemeral")
+            self._later(future, lambda done: self._respond(respond, done.result.reply,
+                                                           done.language))
             return
+        result = answer.result
         if result.outcome == "duplicate":
             ack()
             return
-        first, *rest = split(result.reply)
-        ack({**render_message(first), "response_type": _response_type(result.reply)})
+        with speaking(answer.language):
+            first, *rest = split(result.reply)
+            body = {**render_message(first), "response_type": _response_type(result.reply)}
+        ack(body)
         if rest:  # too long for one message: the rest through response_url, in order
-            self.workers.submit(self._respond_all, respond, rest, result.reply)
+            self.workers.submit(self._respond_all, respond, rest, result.reply,
+                                answer.language)
 
     # ----------------------------------------------------------------- buttons
 
@@ -221,10 +244,11 @@ class SlackDoor:
         user_id = str((body.get("user") or {}).get("id") or "")
         parsed = parse_button_value(action.get("value"))
         if parsed is None or not user_id:
-            reply = Reply("That button is broken: it does not say which command to run.",
-                          private=True)
+            with speaking(None):
+                reply = Reply(_("That button is broken: it does not say which command to "
+                                "run."), private=True)
             self.workers.submit(self._answer_click, body, respond, client, channel, user_id,
-                                where, Result(reply, "failed"))
+                                where, Answer(Result(reply, "failed")))
             return
         name, args = parsed
         incoming = self.incoming(client, user_id, f"/{name} {args}".strip(), where,
@@ -234,17 +258,19 @@ class SlackDoor:
 
     def _click(self, incoming: Incoming, body: dict[str, Any], respond: Respond,
                client: WebClient, channel: str | None, where: Where) -> None:
-        result = self.handle(incoming)
-        self._answer_click(body, respond, client, channel, incoming.user_id, where, result)
+        answer = self.handle(incoming)
+        self._answer_click(body, respond, client, channel, incoming.user_id, where, answer)
 
     def _answer_click(self, body: dict[str, Any], respond: Respond, client: WebClient,
-                      channel: str | None, user_id: str, where: Where, result: Result) -> None:
+                      channel: str | None, user_id: str, where: Where, answer: Answer) -> None:
+        result = answer.result
         if result.replayed:
             return  # a replayed click: the first answer was already given
         if body.get("response_url"):
-            self._respond(respond, result.reply)
+            self._respond(respond, result.reply, answer.language)
         elif channel:
-            self.post(client, str(channel), user_id, result.reply, is_dm=where.is_dm)
+            self.post(client, str(channel), user_id, result.reply, is_dm=where.is_dm,
+                      language=answer.language)
 
     def on_other_action(self, ack: Ack) -> None:
         ack()
@@ -276,13 +302,14 @@ class SlackDoor:
         text = strip_mention(str(event.get("text") or ""), bot_user,
                              mentioned=event.get("type") == "app_mention")
         where = Where("slack", channel or None, thread, is_dm)
-        result = self.handle(self.incoming(client, str(user_id), text, where,
+        answer = self.handle(self.incoming(client, str(user_id), text, where,
                                            dedupe_key=event_id))
-        if result.replayed:
+        if answer.result.replayed:
             log.info("slack event %s already handled; redelivery ignored", event_id)
             return
         if channel:
-            self.post(client, channel, str(user_id), result.reply, is_dm=is_dm, thread=thread)
+            self.post(client, channel, str(user_id), answer.result.reply, is_dm=is_dm,
+                      thread=thread, language=answer.language)
 
     # ----------------------------------------------------------------- running
 
@@ -292,15 +319,40 @@ class SlackDoor:
                         email_lookup=lambda: self.emails.lookup(client, user_id),
                         dedupe_key=dedupe_key, **explicit)
 
-    def handle(self, incoming: Incoming) -> Result:
+    def handle(self, incoming: Incoming) -> Answer:
         """Dispatch; never raise (a worker has nobody to raise to)."""
+        answer = Answer(Result(Reply(""), "failed"))
         try:
-            return self.runtime.dispatcher.handle(incoming, remember=self.remember_dm(incoming))
+            answer.result = self.runtime.dispatcher.handle(
+                incoming, remember=self.remember(incoming, answer))
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("slack request from %s failed (ref %s)", incoming.user_id, ref)
-            text = f"Sorry, something went wrong on my side (ref {ref}). Please try again."
-            return Result(Reply(text, private=True), "failed")
+            with speaking(answer.language):
+                text = _("Sorry, something went wrong on my side (ref {ref}). Please try "
+                         "again.").format(ref=ref)
+            answer.result = Result(Reply(text, private=True), "failed")
+        return answer
+
+    def remember(self, incoming: Incoming, answer: Answer) -> Remember:
+        """What the door keeps once the asker is known, inside the dispatcher's first
+        transaction: their DM channel, the locale the users.info lookup gave (from the
+        cache: no call to Slack here), and, for rendering, the language they read."""
+        dm = self.remember_dm(incoming)
+        locale_of: Callable[[str], str | None] = self.emails.locale
+        user_id = incoming.user_id
+
+        def remember(session: Session, person: Person | None) -> None:
+            if dm is not None:
+                dm(session, person)
+            if person is None:
+                return
+            locale = locale_of(user_id)
+            if locale is not None and person.chat_locale != locale:
+                person.chat_locale = locale
+            answer.language = language_of(person)
+
+        return remember
 
     def remember_dm(self, incoming: Incoming) -> Remember | None:
         """Keep the DM channel, so proactive messages to this person can reuse it (inside
@@ -322,7 +374,7 @@ class SlackDoor:
 
         return remember
 
-    def _later(self, future: Future[Result], then: Any) -> None:
+    def _later(self, future: Future[Answer], then: Any) -> None:
         """Run ``then(result)`` when a slow command finishes, on the pool, counted by drain."""
         def finish() -> None:
             then(future.result())
@@ -352,10 +404,16 @@ class SlackDoor:
     # ----------------------------------------------------------------- answering
 
     def post(self, client: WebClient, channel: str, user_id: str, reply: Reply, *,
-             is_dm: bool, thread: str | None = None) -> None:
+             is_dm: bool, thread: str | None = None, language: str | None = None) -> None:
         """Private replies are ephemeral in channels; in a DM only the asker sees it anyway.
         A reply too long for one message goes as several; one Slack still refuses as too
-        long is cut in two and sent again, so the asker always gets the whole answer."""
+        long is cut in two and sent again, so the asker always gets the whole answer.
+        ``language``: the asker's, for what the renderer adds ("(continued)")."""
+        with speaking(language):
+            self._post(client, channel, user_id, reply, is_dm=is_dm, thread=thread)
+
+    def _post(self, client: WebClient, channel: str, user_id: str, reply: Reply, *,
+              is_dm: bool, thread: str | None) -> None:
         pending = split(reply)
         while pending:
             piece = pending.pop(0)
@@ -382,11 +440,18 @@ class SlackDoor:
                             exc)
                 return
 
-    def _respond(self, respond: Respond, reply: Reply) -> None:
-        self._respond_all(respond, split(reply), reply)
+    def _respond(self, respond: Respond, reply: Reply, language: str | None = None) -> None:
+        with speaking(language):
+            self._respond_all(respond, split(reply), reply, language)
 
-    def _respond_all(self, respond: Respond, pieces: list[Reply], reply: Reply) -> None:
-        """Each piece through response_url (at most five answers per request)."""
+    def _respond_all(self, respond: Respond, pieces: list[Reply], reply: Reply,
+                     language: str | None = None) -> None:
+        """Each piece through response_url (at most five answers per request), rendered
+        in ``language`` (the asker's)."""
+        with speaking(language):
+            self._respond_pieces(respond, pieces, reply)
+
+    def _respond_pieces(self, respond: Respond, pieces: list[Reply], reply: Reply) -> None:
         pending = list(pieces)
         while pending:
             piece = pending.pop(0)

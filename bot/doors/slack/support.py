@@ -2,7 +2,8 @@
 
 - Reading Slack payloads: the bot's own user id from the envelope, the leading mention
   of the bot, the command in a ``switchboard:<n>`` button's value.
-- ``EmailCache``: users.info lookups, remembered for a while.
+- ``EmailCache``: users.info lookups (the email, and the locale Slack shows them in),
+  remembered for a while.
 - ``Inflight`` and ``TrackedPool``: thread pools whose unfinished work can be waited for
   (``SlackDoor.drain``).
 """
@@ -69,7 +70,9 @@ class EmailCache:
     """users.info → profile.email, remembered per user id for ``ttl``.
 
     Only needed until the dispatcher has stored the person's Slack id; errors are not
-    remembered, so the next request asks again.
+    remembered, so the next request asks again. The same call asks for the user's locale
+    (``include_locale``: Slack's ``user.locale``, "es-ES"), which ``locale`` then gives
+    without asking Slack again, for the door to store on the person.
     """
 
     def __init__(self, clock: Clock, ttl: timedelta, limit: int = 1000) -> None:
@@ -78,6 +81,7 @@ class EmailCache:
         self.limit = limit
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[str | None, datetime]] = {}
+        self._locales: dict[str, tuple[str, datetime]] = {}
 
     def lookup(self, client: WebClient, user_id: str) -> str | None:
         now = self.clock.now()
@@ -86,17 +90,30 @@ class EmailCache:
             if hit is not None and hit[1] > now:
                 return hit[0]
         try:
-            response = client.users_info(user=user_id)
+            response = client.users_info(user=user_id, include_locale=True)
         except (SlackClientError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user_id, exc)
             return None
-        profile = (response.get("user") or {}).get("profile") or {}
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
         email = str(profile["email"]).strip() if profile.get("email") else None
+        said = user.get("locale")
+        locale = said.strip()[:16] if isinstance(said, str) and said.strip() else None
         with self._lock:
             if len(self._entries) >= self.limit:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+                self._locales = {k: v for k, v in self._locales.items() if v[1] > now}
             self._entries[user_id] = (email, now + self.ttl)
+            if locale is not None:
+                self._locales[user_id] = (locale, now + self.ttl)
         return email
+
+    def locale(self, user_id: str) -> str | None:
+        """The locale the last users.info gave for ``user_id`` ("ca-ES"), while it is
+        remembered; never asks Slack."""
+        with self._lock:
+            hit = self._locales.get(user_id)
+        return hit[0] if hit is not None and hit[1] > self.clock.now() else None
 
 
 class Inflight:

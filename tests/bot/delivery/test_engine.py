@@ -16,6 +16,7 @@ from bot.delivery.worker import OutboxWorker
 from bot.settings import Settings
 from commands.core import BROADCAST, TEAM, URGENT, Reply, Services
 from integrations.clock import FixedClock
+from store import i18n
 from store.db import make_sessionmaker, reading, transaction
 from store.demo.team import load_demo
 from store.messaging import chat, outbox
@@ -305,3 +306,50 @@ def test_a_message_slack_refuses_as_too_long_is_split_and_sent_again(
         with reading(services.sessions) as session:
             rows = {r.key: r.status for r in outbox.listing(session)}
         assert rows == {"notice": SENT, **{f"notice~{n}": SENT for n in range(1, len(posts))}}
+
+
+# ----------------------------------------------------------------------- languages
+
+
+def rows_of(services: Services, key: str) -> list[OutboxMessage]:
+    with reading(services.sessions) as session:
+        return sorted((r for r in outbox.listing(session, limit=100)
+                       if r.key.split("#")[0] == key), key=lambda r: r.id)
+
+
+def test_a_long_dm_is_continued_in_its_readers_language_and_the_team_in_the_teams(
+        gservices: Services, fake: FakeGoogleChat) -> None:
+    with transaction(gservices.sessions) as session:
+        alice = people.by_key(session, "alice")
+        assert alice is not None
+        alice.language = "ca"
+    with transaction(gservices.sessions) as session:
+        assert gservices.notifier.send(session, "person:alice", long_notice(1000), key="dm")
+        assert gservices.notifier.send(session, TEAM, long_notice(1000), key="team")
+    dm, team = rows_of(gservices, "dm"), rows_of(gservices, "team")
+    assert len(dm) > 1 and len(team) > 1
+    assert all(r.body["text"].startswith("Coming in (continuació): ") for r in dm[1:])
+    assert all(r.body["text"].startswith("Coming in (continued): ") for r in team[1:])
+    assert {r.body["_language"] for r in dm} == {"ca"}
+    assert {r.body["_language"] for r in team} == {"en"}
+    worker = worker_for(gservices)
+    clock = gservices.clock
+    assert isinstance(clock, FixedClock)
+    for _ in range(len(dm) + len(team)):
+        worker.deliver_due()
+        clock.advance(SECOND + margin(SECOND))
+    assert fake.create_calls and all("_language" not in call.body
+                                     for call in fake.create_calls)
+
+
+def test_a_refused_piece_is_cut_again_in_the_language_it_was_written_in() -> None:
+    from bot.delivery.notifier import halves
+    from bot.render import slack as render_slack
+
+    with i18n.speaking("es"):
+        body = {**render_slack.render_message(long_notice(300)), "_language": "es",
+                "_reply": long_notice(300).to_dict()}
+    pieces = halves(make_settings())("slack", body)
+    assert len(pieces) > 1
+    assert all(p["text"].startswith("Coming in (continuación): ") for p in pieces[1:])
+    assert {p["_language"] for p in pieces} == {"es"}

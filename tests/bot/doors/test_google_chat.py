@@ -518,3 +518,87 @@ def test_a_long_space_display_name_is_cut_to_what_the_store_keeps(door: Door) ->
     with transaction(door.services.sessions) as session:
         space = session.scalars(select(ChatSpace)).one()
     assert space.display_name == "Ω" * 200
+
+
+# ----------------------------------------------------------------------- languages
+
+
+def chat_locale(door: Door, key: str) -> str | None:
+    with reading(door.services.sessions) as session:
+        person = people.by_key(session, key)
+        assert person is not None
+        return person.chat_locale
+
+
+def in_locale(body: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The event as a Chat client in ``locale`` sends it (either format)."""
+    key = "commonEventObject" if "commonEventObject" in body else "common"
+    return {**body, key: {**body[key], "userLocale": locale}}
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("ca", "T'escric en català (la llengua del teu xat)."),
+    ("es-ES", "Te escribo en español (el idioma de tu chat)."),
+    ("pt-BR", "Escrevo para você em português (o idioma do seu chat)."),
+    ("en-GB", "I write to you in English (your chat's language)."),
+    ("de-DE", "I write to you in English (the team's language)."),  # not spoken: team's
+])
+def test_the_chat_clients_locale_is_stored_and_answers_follow_it(
+        door: Door, addon_door: Door, locale: str, expected: str) -> None:
+    reply = post(door, in_locale(classic("MESSAGE", message=msg("/language")), locale))
+    assert reply["text"] == expected
+    assert chat_locale(door, "alice") == locale
+    again = post(addon_door, in_locale(addon("messagePayload", {"message": msg(
+        "/language", name="spaces/S/messages/M2")}), locale))
+    assert unwrap(again)["text"] == expected  # the add-on format says it alike
+
+
+def test_an_event_without_a_locale_leaves_the_stored_one(door: Door) -> None:
+    post(door, in_locale(classic("MESSAGE", message=msg("/whoami")), "es"))
+    body = classic("MESSAGE", message=msg("/language", name="spaces/S/messages/M2"))
+    del body["common"]["userLocale"]
+    assert post(door, body)["text"] == "Te escribo en español (el idioma de tu chat)."
+    assert chat_locale(door, "alice") == "es"
+    assert parse_event(body).user_locale is None
+    odd = in_locale(body, "x" * 40)
+    assert parse_event(odd).user_locale is None  # not a locale: ignored, not refused
+
+
+def test_a_dm_greeting_is_in_the_persons_language_a_room_greeting_in_the_teams(
+        door: Door) -> None:
+    dm = post(door, in_locale(classic("ADDED_TO_SPACE"), "ca-ES"))
+    assert dm["text"].startswith("Hola, Alice! Soc Switchboard")
+    room = post(door, in_locale(classic("ADDED_TO_SPACE", user=CARLA, space=ROOM,
+                                        time="2026-11-23T08:01:00Z"), "pt-BR"))
+    assert room["text"].startswith("Hi everyone!")  # the team's language: English here
+
+
+def test_a_click_answers_in_the_clickers_language(door: Door) -> None:
+    with transaction(door.services.sessions) as session:
+        carla = people.by_key(session, "carla")
+        assert carla is not None
+        carla.language = "pt"
+    click = classic("CARD_CLICKED", user=CARLA, space=ROOM,
+                    message={"name": "spaces/ROOM1/messages/C1"},
+                    action={"actionMethodName": "switchboard",
+                            "parameters": [{"key": "command", "value": "language"},
+                                           {"key": "args", "value": ""}]})
+    assert post(door, click)["text"] == "Escrevo para você em português (sua escolha)."
+
+
+def test_the_rest_of_a_long_answer_is_continued_in_the_askers_language(door: Door) -> None:
+    names = [f"Name {n:04d}" for n in range(1000)]
+
+    def roll(ctx: Context, services: Services) -> Reply:
+        return Reply("Everyone: " + ", ".join(names) + ".")
+
+    runtime = door.client.application.extensions["switchboard"]
+    assert isinstance(runtime, Runtime)
+    runtime.dispatcher = Dispatcher(
+        (*COMMANDS, Command(name="roll", run=roll, summary="Everyone", usage="/roll")),
+        door.services)
+    post(door, in_locale(classic("MESSAGE", message=msg("/roll")), "es-ES"))
+    with reading(door.services.sessions) as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert rows and all(r.body["text"].startswith("Everyone (continuación): ") for r in rows)
+    assert {r.body["_language"] for r in rows} == {"es"}  # kept, to cut it again alike

@@ -670,3 +670,59 @@ def test_an_answer_slack_refuses_as_too_long_is_split_and_sent_again(rig: Rig) -
     shown = [name for post in posts for name in
              str(post.params["text"]).split(": ", 1)[1].removesuffix(".").split(", ")]
     assert shown == names  # the asker got all of it, in order
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_a_newcomers_slack_locale_is_stored_and_their_answers_follow_it(rig: Rig) -> None:
+    rig.fake.locales["U0ALICE"] = "ca-ES"
+    body = rig.slash("language").get_json()
+
+    assert body["text"] == "T'escric en català (la llengua del teu xat)."
+    [lookup] = rig.fake.calls("users.info")
+    assert lookup.params["include_locale"] in ("1", "true")  # the one lookup asks for it
+    alice = person(rig.services, "alice")
+    assert (alice.slack_id, alice.chat_locale) == ("U0ALICE", "ca-ES")
+
+    again = rig.slash("frobnicate").get_json()
+    assert again["text"] == ("No sé què vol dir 'frobnicate'. Escriu /help per veure què "
+                             "puc fer per tu.")
+    assert len(rig.fake.calls("users.info")) == 1  # stored: Slack is not asked again
+
+
+@pytest.mark.parametrize(("locale", "chosen", "expected"), [
+    ("es-ES", None, "Te escribo en español (el idioma de tu chat)."),
+    ("pt-BR", None, "Escrevo para você em português (o idioma do seu chat)."),
+    ("fr-FR", None, "I write to you in English (the team's language)."),  # not spoken: team's
+    ("pt-BR", "ca", "T'escric en català (la teva tria)."),  # their own choice wins
+])
+def test_the_slack_locale_counts_unless_the_person_chose(rig: Rig, locale: str,
+                                                         chosen: str | None,
+                                                         expected: str) -> None:
+    with transaction(rig.services.sessions) as session:
+        alice = people.by_key(session, "alice")
+        assert alice is not None
+        alice.language = chosen
+    rig.fake.locales["U0ALICE"] = locale
+    assert rig.slash("language").get_json()["text"] == expected
+    assert person(rig.services, "alice").chat_locale == locale
+
+
+def test_a_long_answer_is_continued_in_the_askers_language(rig: Rig) -> None:
+    rows = tuple((f"Agent {n:03d}", "x" * 80) for n in range(300))
+
+    def roster(ctx: Context, services: Services) -> Reply:
+        return Reply("", (Section(title="Roster", rows=rows),))
+
+    rig.use_commands(Command(name="roster", run=roster, summary="All", usage="/roster"))
+    rig.fake.locales["U0ALICE"] = "pt-BR"
+    dm = {"type": "message", "channel_type": "im", "channel": "D0ALICE", "user": "U0ALICE",
+          "text": "/roster"}
+    assert rig.event(dm, event_id="Ev0ROSTER").status_code == 200
+    assert rig.door.drain(5)
+    first, *rest = rig.fake.calls("chat.postMessage")
+    assert rest, "the roster fits one message: make it longer"
+    assert "continuação" not in json.dumps(first.params, ensure_ascii=False)
+    assert "Roster (continuação)" in json.dumps(rest[0].params["blocks"], ensure_ascii=False)
+    assert "continued" not in json.dumps([c.params for c in rest])

@@ -14,6 +14,7 @@ from bot.render.google import (
     render_message,
 )
 from commands.core import Button, Reply, Section
+from store.i18n import speaking
 
 
 def widgets(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,3 +132,10 @@ def test_a_small_reply_is_not_cut() -> None:
     rows = tuple((f"r{n}", "v") for n in range(99))
     message = render_message(Reply("ok", (Section(rows=rows),)))
     assert row_count(message) == 99 and not paragraphs(message)
+
+
+def test_the_count_of_what_is_cut_is_in_the_language_it_renders_in() -> None:
+    rows = tuple((f"Agent {n}", f"ext {n}") for n in range(150))
+    with speaking("es"):
+        message = render_message(Reply("Todos", (Section(title="Gente", rows=rows),)))
+    assert paragraphs(message)[-1] == f"<i>… {150 - row_count(message)} más</i>"

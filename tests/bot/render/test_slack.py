@@ -12,6 +12,7 @@ from bot.render.slack import (
     split_mrkdwn,
 )
 from commands.core import Button, Reply, Section
+from store.i18n import speaking
 
 
 def rows(n: int) -> tuple[tuple[str, str], ...]:
@@ -127,3 +128,16 @@ def test_a_reply_without_text_falls_back_to_its_first_title() -> None:
     message = render_message(Reply("", (Section(title="Daily stats", rows=rows(1)),)))
     assert message["text"] == "Daily stats"
     assert message["blocks"][0]["type"] == "header"
+
+
+def test_what_the_renderer_adds_is_in_the_language_it_renders_in() -> None:
+    with speaking("ca"):
+        cut = render_message(Reply("Everyone", (Section(rows=rows(600)),)))
+        huge = render_message(Reply("y" * 50_000))
+    assert cut["blocks"][-1]["elements"][0]["text"] == (
+        "… 120 files més que no es mostren (massa llarg per a un missatge de Slack)")
+    assert huge["text"].split("\n")[1].endswith("caràcters més que no es mostren")
+    with speaking("pt"):
+        sections = tuple(Section(title=f"T{i}", rows=rows(3)) for i in range(30))
+        note = render_message(Reply("", sections))["blocks"][-1]["elements"][0]["text"]
+    assert note.startswith("… mais 18 linhas e 5 itens não mostrados")

@@ -8,6 +8,7 @@ import re
 from bot.render import google, slack
 from bot.render.split import split_reply
 from commands.core import Button, Mention, Reply, Section
+from store.i18n import speaking
 
 PEOPLE = [Mention(f"agent{n:03d}", f"Agent Number {n:03d}", f"users/{10**11 + n}",
                   f"U{n:08d}") for n in range(200)]
@@ -80,3 +81,16 @@ def test_a_reply_that_fits_is_left_alone() -> None:
     reply = Reply("Paused: lunch.", (Section(buttons=(Button("Resume", "resume"),)),))
     assert split_reply(reply, google.fits) == [reply]
     assert split_reply(reply, slack.fits) == [reply]
+
+
+def test_a_continued_label_is_in_the_language_the_pieces_are_cut_in() -> None:
+    with speaking("ca"):
+        pieces = google.split(notice())
+    assert not any("(continued)" in p.text for p in pieces)  # not the English marker...
+    carried = [line for p in pieces[1:] for line in p.text.split("\n")
+               if line.startswith("Leaving (continuació): ")]
+    assert carried  # ...but Catalan's, with the names after it
+    found = [n for p in pieces for line in p.text.split("\n")
+             if line.startswith(("Leaving: ", "Leaving (continuació): "))
+             for n in line.split(": ", 1)[1].removesuffix(".").split(", ")]
+    assert found == [f"Leaver {n:03d}" for n in range(700)]

@@ -357,3 +357,60 @@ def test_a_number_pending_elsewhere_is_a_409_that_shows_nothing_of_it(
                                "message": "a callback for this number and queue is pending "
                                           "already, booked elsewhere"}
     assert count(demo, Callback) == 2
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_refusals_carry_a_message_in_the_clients_language(ivr: Ivr, demo: Services) -> None:
+    catalan = {"Accept-Language": "ca-ES,ca;q=0.9,en;q=0.5"}
+    missing = ivr.get("/callbacks/cb_" + "A" * 22, headers=catalan)
+    assert (missing.status_code, missing.json) == (404, {
+        "field": "id", "reason": "no such callback",  # for programs: as ever
+        "message": "No hi ha cap devolució de trucada així reservada amb aquesta clau."})
+    dates = ivr.get("/slots?queue=soporte&date=someday", headers={"Accept-Language": "es"})
+    assert dates.json == {"field": "date", "reason": "'someday' is not a date (YYYY-MM-DD)",
+                          "message": "'someday' no es una fecha (AAAA-MM-DD)."}
+    # A refusal the door does not word itself still gets a message, naming the field.
+    past = ivr.post("/callbacks", {**BOOKING, "when": "2026-11-20T10:00:00+01:00"},
+                    headers={"Accept-Language": "pt-BR"})
+    assert past.status_code == 422 and past.json["reason"] == "is in the past"
+    assert past.json["message"] == "Não foi possível aceitar esta solicitação: when não é válido."
+
+
+@pytest.mark.parametrize("accept", [None, "en-GB,ca;q=0.8", "fr-FR, de"])
+def test_without_one_of_our_languages_a_refusal_is_as_it_was(ivr: Ivr, accept: str | None
+                                                             ) -> None:
+    headers = {} if accept is None else {"Accept-Language": accept}
+    missing = ivr.get("/callbacks/cb_" + "A" * 22, headers=headers)
+    assert missing.json == {"field": "id", "reason": "no such callback"}
+
+
+def test_conflicts_say_their_message_in_the_clients_language(ivr: Ivr, demo: Services) -> None:
+    friday = "2026-11-27T10:00:00+01:00"  # one place
+    assert ivr.post("/callbacks", {**BOOKING, "when": friday}).status_code == 201
+    full = ivr.post("/callbacks", {**BOOKING, "phone": "699001122", "when": friday},
+                    headers={"Accept-Language": "ca", "Idempotency-Key": "full-ca"})
+    assert full.status_code == 409 and full.json["reason"] == "slot_full"
+    assert full.json["message"] == "La cua soporte no té cap plaça lliure a les 2026-11-27 10:00."
+    english = ivr.post("/callbacks", {**BOOKING, "phone": "699001133", "when": friday})
+    assert english.json["message"] == "queue soporte has no place left at 2026-11-27 10:00"
+
+
+def test_the_team_language_does_not_change_what_programs_read(demo: Services) -> None:
+    load_capacity(demo)
+    ivr = open_ivr(demo, LANGUAGE="ca")
+    past = ivr.post("/callbacks", {**BOOKING, "when": "2026-11-20T10:00:00+01:00"})
+    assert past.json == {"field": "when", "reason": "is in the past"}
+
+
+def test_the_rate_limit_says_when_to_try_again_in_the_clients_language(
+        demo: Services, clock: FixedClock) -> None:
+    load_capacity(demo)
+    ivr = open_ivr(demo, IVR_RATE_PER_MINUTE="1")
+    clock.set(clock.now().replace(second=59))
+    assert ivr.get("/slots?queue=soporte").status_code == 200
+    limited = ivr.get("/slots?queue=soporte", headers={"Accept-Language": "es"})
+    assert limited.json == {"reason": "rate_limited", "retry_after": 1,
+                            "message": "Demasiadas peticiones: vuelve a intentarlo dentro de "
+                                       "1 segundo."}
