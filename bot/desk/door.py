@@ -74,7 +74,12 @@ from commands.queue.board import board
 from commands.queue.waiting import waiting_section
 from commands.shifts.calendar_feed import feed_url
 from commands.shifts.day_plan import DayPlan, day_plan
-from commands.shifts.planning.drafts import draft_timetable_cells, status_line
+from commands.shifts.planning.drafts import (
+    capacity_texts,
+    draft_timetable_cells,
+    penalty_text,
+    status_line,
+)
 from commands.stats.card import figure_rows, report_for
 from commands.stats.chart import render_png
 from commands.stats.export import csv_rows
@@ -580,6 +585,10 @@ class DeskDoor:
                     day=i18n.day(cell.day), start=f"{cell.start:%H:%M}", line=cell.line,
                     who=said(status, person)))
         summary = dict(row.summary)
+        # The planner's words, in the reader's language (a draft from before the planner
+        # kept them so: its English).
+        summary["capacity"] = capacity_texts(summary)
+        summary["penalties"] = [{**p, "text": penalty_text(p)} for p in summary["penalties"]]
         maker = by_id.get(row.made_by_id) if row.made_by_id is not None else None
         return {
             "monday": row.monday, "columns": columns, "rows": rows, "differ": differ,
@@ -791,7 +800,7 @@ class DeskDoor:
         except CommandError as exc:
             return self.refuse(400, _("period: {problem}").format(problem=exc.message))
         report = report_for(self.services, period, None, agents=False, hourly=True)
-        return Response(csv_text(csv_rows(report)), mimetype="text/csv", headers={
+        return Response(csv_text(csv_rows(report, readable=True)), mimetype="text/csv", headers={
             "Content-Disposition": f"attachment; filename=stats-{period.first_day}"
                                    f"-{period.last_day}.csv"})
 
