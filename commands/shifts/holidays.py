@@ -12,7 +12,8 @@ by the date), with two buttons:
 
 Only today and later days are warned about: an imported past week cannot be served any more.
 The warning goes to the coordinators' space in the team's language (``LANGUAGE``); the
-holiday's name is the ``holidays`` library's, in its default language.
+holiday's name is the ``holidays`` library's, in that language where the library has it for
+the country (``store/shifts/calendar_days.py``).
 """
 
 from __future__ import annotations

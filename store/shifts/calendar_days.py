@@ -11,15 +11,33 @@ from functools import lru_cache
 import holidays
 from sqlalchemy.orm import Session
 
+from store import i18n
 from store.shifts.absences import no_service_days
+
+# The holidays library's names for each language Switchboard speaks, best first. English
+# readers keep the country's own names (the library's default), as they always had.
+_NAMES_IN = {"ca": ("ca",), "es": ("es",), "pt": ("pt_BR", "pt_PT")}
 
 
 @lru_cache(maxsize=64)
-def _public(country: str, subdiv: str, year: int) -> tuple[tuple[date, str], ...]:
+def _public(country: str, subdiv: str, year: int,
+            language: str | None = None) -> tuple[tuple[date, str], ...]:
     if not country:
         return ()
-    calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
+    calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=year,
+                                         language=language)
     return tuple(sorted((day, str(name)) for day, name in calendar.items()))
+
+
+@lru_cache(maxsize=64)
+def _names_language(country: str, reader: str) -> str | None:
+    """The library's language for the holidays' names of ``country`` for ``reader``:
+    theirs where the library has it for that country, else None (the country's own)."""
+    try:
+        supported = holidays.country_holidays(country).supported_languages
+    except (NotImplementedError, KeyError, ValueError):
+        return None
+    return next((code for code in _NAMES_IN.get(reader, ()) if code in supported), None)
 
 
 def check_country(country: str, subdiv: str) -> str | None:
@@ -41,11 +59,14 @@ def check_country(country: str, subdiv: str) -> str | None:
 
 
 def public_holidays(country: str, subdiv: str, first: date, last: date) -> list[tuple[date, str]]:
-    """(day, name) of the public holidays in first..last (empty when no country is set)."""
+    """(day, name) of the public holidays in first..last (empty when no country is set),
+    named in the reader's language where the holidays library has it for the country."""
     found: list[tuple[date, str]] = []
     for year in range(first.year, last.year + 1):
         try:
-            found += [(d, n) for d, n in _public(country, subdiv, year) if first <= d <= last]
+            language = _names_language(country, i18n.current()) if country else None
+            found += [(d, n) for d, n in _public(country, subdiv, year, language)
+                      if first <= d <= last]
         except (NotImplementedError, KeyError, ValueError):
             return []
     return found

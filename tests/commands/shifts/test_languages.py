@@ -48,7 +48,7 @@ ONSHIFT = {
          "Ningú no és de torn el dl. 23 de nov., 21:30: és fora dels torns (torns de 09:00 a "
          "14:00).", ""),
         ("qui hi ha de torn 2026-12-08 a les 10:00",
-         "El dt. 8 de des. no hi ha servei: Immaculate Conception (festiu). No hi ha ningú de "
+         "El dt. 8 de des. no hi ha servei: Immaculada Concepció (festiu). No hi ha ningú de "
          "torn.", ""),
     ],
     "es": [
@@ -70,7 +70,7 @@ ONSHIFT = {
          "Nadie está de turno el lun 23 de nov, 21:30: es fuera de los turnos (turnos de "
          "09:00 a 14:00).", ""),
         ("quién está de turno 2026-12-08 a las 10:00",
-         "El mar 8 de dic no hay servicio: Immaculate Conception (festivo). No hay nadie de "
+         "El mar 8 de dic no hay servicio: Inmaculada Concepción (festivo). No hay nadie de "
          "turno.", ""),
     ],
     "pt": [
@@ -250,7 +250,7 @@ def test_the_coordinators_are_warned_of_a_planned_holiday_in_the_teams_language(
     assert "[Manter o plano: /holiday keep 2019-11-01]" in text
     # Carla answers in Catalan; the button's command stays as it is.
     assert chat.say("carla", "/holiday keep 2019-11-01") == (
-        "El dv. 1 de nov. 2019 (All Saints' Day): mantingut; té servei tal com el planifica "
+        "El dv. 1 de nov. 2019 (Tots Sants): mantingut; té servei tal com el planifica "
         "la graella. No ho tornaré a preguntar.")
 
 
