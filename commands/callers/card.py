@@ -157,7 +157,9 @@ def call_rows(session: Session, found: Sequence[RegisteredCall], tz: tzinfo, now
     was typified — in the language being written."""
     typified = registry.typifications_of(session, [c.id for c in found])
     categories = {c.id: c for c in registry.categories(session)}
-    keys = {p.id: p.key for p in people.all_people(session)}
+    # Only the people who took these calls (the screen pop runs this on every ring).
+    keys = {p.id: p.key for p in people.by_ids(
+        session, (c.person_id for c in found if c.person_id is not None)).values()}
     rows = []
     for call in found:
         local = call.rang_at.astimezone(tz)
