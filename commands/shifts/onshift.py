@@ -95,9 +95,10 @@ def view_turn(session: Session, services: Services, plan: DayPlan, turn: Turn,
     extra: list[tuple[Person | None, MemberStatus]] = []
     if snapshot is not None:
         mine = {p.extension for _line, p in on_turn if p.extension}
-        by_extension = {p.extension: p for p in people.all_people(session) if p.extension}
-        extra = [(by_extension.get(m.extension), m) for m in snapshot.statuses
-                 if m.extension not in mine]
+        others = [m for m in snapshot.statuses if m.extension not in mine]
+        # Only the members not on the turn are looked up (a turn of a thousand has few).
+        by_extension = people.by_extensions(session, (m.extension for m in others))
+        extra = [(by_extension.get(m.extension), m) for m in others]
     return TurnView(plan, turn, tuple(presences), tuple(extra), snapshot is not None)
 
 

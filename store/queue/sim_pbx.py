@@ -8,6 +8,7 @@ deleted when the call ends; what the call was (who called, waits, outcome) is a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -72,6 +73,29 @@ def sim_members(session: Session, queue: str, *, lock: bool = False) -> list[Sim
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return list(session.scalars(query))
+
+
+class MemberRow(NamedTuple):
+    """What a status read needs of a member (no ORM object: a board of a thousand reads
+    them all)."""
+
+    extension: str
+    state: str
+    paused: bool
+    pause_reason: str | None
+    paused_since: datetime | None
+    calls_taken: int
+    seconds_in_calls: int
+    last_call_at: datetime | None
+
+
+def sim_member_rows(session: Session, queue: str) -> list[MemberRow]:
+    """The queue's members by extension, as plain rows."""
+    query = (select(SimMember.extension, SimMember.state, SimMember.paused,
+                    SimMember.pause_reason, SimMember.paused_since, SimMember.calls_taken,
+                    SimMember.seconds_in_calls, SimMember.last_call_at)
+             .where(SimMember.queue == queue).order_by(SimMember.extension))
+    return [MemberRow(*row) for row in session.execute(query)]
 
 
 def sim_member(session: Session, queue: str, extension: str, *,

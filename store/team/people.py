@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from store import i18n
 from store.base import Base, UTCDateTime
@@ -167,12 +168,33 @@ def by_chat_id(session: Session, platform: str, user_id: str) -> Person | None:
     return session.scalar(select(Person).where(column == user_id))
 
 
+def by_extensions(session: Session, extensions: Iterable[str]) -> dict[str, Person]:
+    """extension → person, for these extensions (those someone has)."""
+    wanted = sorted(set(extensions))
+    found: dict[str, Person] = {}
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        for p in session.scalars(select(Person).where(
+                Person.extension.in_(wanted[start:start + 500]))):
+            if p.extension is not None:
+                found[p.extension] = p
+    return found
+
+
 def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:
-    """id → person, for these ids (those that exist)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    """id → person, for these ids (those that exist). People this session has loaded
+    already (a board reads the whole team first) are taken from it, not read again."""
+    found: dict[int, Person] = {}
+    missing: list[int] = []
+    for person_id in sorted(set(ids)):
+        known = session.identity_map.get(identity_key(Person, person_id))
+        if isinstance(known, Person):
+            found[person_id] = known
+        else:
+            missing.append(person_id)
+    if missing:
+        found.update((p.id, p) for p in session.scalars(
+            select(Person).where(Person.id.in_(missing))))
+    return found
 
 
 def all_people(session: Session, *, active_only: bool = False) -> list[Person]:

@@ -30,7 +30,16 @@ from integrations.pbx.base import (
 )
 from store.calls.records import calls_between
 from store.db import reading, transaction
-from store.queue.sim_pbx import RINGING, WAITING, SimMember, sim_calls, sim_member, sim_members
+from store.queue.sim_pbx import (
+    RINGING,
+    WAITING,
+    MemberRow,
+    SimMember,
+    sim_calls,
+    sim_member,
+    sim_member_rows,
+    sim_members,
+)
 from store.team import people
 from store.team.people import Person
 
@@ -53,7 +62,7 @@ class SimPbx:
 
     def queue_status(self) -> list[MemberStatus]:
         with reading(self.sessions) as session:
-            return [_status(m) for m in self._members(session)]
+            return [_status(m) for m in sim_member_rows(session, self.queue)]
 
     def call_records(self, start: datetime, end: datetime) -> list[CallInfo]:
         """What the traffic simulator recorded (it writes call records as calls go)."""
@@ -185,7 +194,7 @@ class SimPbx:
         session.flush()
 
 
-def _status(m: SimMember) -> MemberStatus:
+def _status(m: SimMember | MemberRow) -> MemberStatus:
     return MemberStatus(
         extension=m.extension,
         state=MemberState(m.state),
