@@ -135,7 +135,7 @@ def day_plan(session: Session, config: Config, day: date) -> DayPlan:
     return DayPlan(day, turns, seats, closed, bool(cells))
 
 
-def _turns_from_cells(cells: Sequence[TimetableCell], day: date,
+def _turns_from_cells(cells: Sequence[timetable.CellRow], day: date,
                       config: Config) -> tuple[Turn, ...]:
     spans: dict[tuple[time, time], list[str]] = {}
     for c in cells:  # ordered by start and line position

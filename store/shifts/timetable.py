@@ -9,7 +9,7 @@ from Tomàtic keep their header (days, hours, line names) so an export gives the
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -122,8 +122,24 @@ def cells_between(session: Session, first: date, last: date) -> list[TimetableCe
     return list(session.scalars(query))
 
 
-def cells_of_day(session: Session, day: date) -> list[TimetableCell]:
-    return cells_between(session, day, day)
+class CellRow(NamedTuple):
+    """What a day's plan needs of a cell, as a plain row (a turn of a thousand lines is
+    read on every board)."""
+
+    start: time
+    end: time
+    line: str
+    status: str
+    person_id: int | None
+
+
+def cells_of_day(session: Session, day: date) -> list[CellRow]:
+    """The day's cells by start and line position, as plain rows."""
+    query = (select(TimetableCell.start, TimetableCell.end, TimetableCell.line,
+                    TimetableCell.status, TimetableCell.person_id)
+             .where(TimetableCell.day == day)
+             .order_by(TimetableCell.start, TimetableCell.position))
+    return [CellRow(*row) for row in session.execute(query)]
 
 
 def cells_of_person(session: Session, person_id: int, first: date,
