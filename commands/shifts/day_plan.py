@@ -137,11 +137,10 @@ def day_plan(session: Session, config: Config, day: date) -> DayPlan:
 
 def _turns_from_cells(cells: Sequence[timetable.CellRow], day: date,
                       config: Config) -> tuple[Turn, ...]:
-    spans: dict[tuple[time, time], list[str]] = {}
+    # Lines in order of position, each once (a dict keeps the order and finds in O(1)).
+    spans: dict[tuple[time, time], dict[str, None]] = {}
     for c in cells:  # ordered by start and line position
-        lines = spans.setdefault((c.start, c.end), [])
-        if c.line not in lines:
-            lines.append(c.line)
+        spans.setdefault((c.start, c.end), {})[c.line] = None
     return tuple(Turn(day, n, local(day, s, config), local(day, e, config), tuple(lines))
                  for n, ((s, e), lines) in enumerate(sorted(spans.items()), start=1))
 
