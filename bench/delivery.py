@@ -27,11 +27,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bench.database import BenchDatabase, bench_database, bench_settings
 from bench.doors import call, environ
@@ -119,6 +120,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         header(out, "switchboard bench delivery: ring to DM and broadcasts at "
                     f"{args.agents} agents (fake Google Chat and Slack enforcing their limits)",
                db.description,
+               f"team time zone {settings.timezone.key} (the turn runs now); "
                f"fake API latency {args.latency * 1000:.0f} ms; OUTBOX_THREADS "
                f"{settings.outbox_threads}; Google limits: 3,000 writes/min per project, "
                "1 write/s per space; Slack: Tier 3 50/min for conversations.open, "
@@ -172,9 +174,20 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def midday_zone(now: datetime) -> ZoneInfo:
+    """A fixed-offset zone where ``now`` is between 08:00 and 16:00, so the bench's turn
+    (00:00–23:59 of the team's day) runs now, with hours to spare, whenever it is run."""
+    for hours in range(-12, 15):
+        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"  # POSIX sign: GMT-2 is UTC+2
+        if 8 <= now.astimezone(ZoneInfo(name)).hour < 16:
+            return ZoneInfo(name)
+    raise AssertionError("some offset from UTC-12 to UTC+14 is between 08:00 and 16:00")
+
+
 def delivery_settings(base: Settings, db: BenchDatabase, google: FakeGoogleChat,
                       slack: FakeSlack, tmp: Path) -> Settings:
     return bench_settings(base, db).replace(
+        timezone=midday_zone(datetime.now(UTC)),
         google_chat_service_account_file=str(google.write_service_account(tmp)),
         google_chat_api_endpoint=google.url, slack_bot_token="xoxb-bench",
         slack_api_url=slack.api_url, team_space=f"google:{TEAM_SPACE}",
