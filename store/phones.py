@@ -82,8 +82,9 @@ def valid(number: PhoneNumber) -> bool:
     match the region's general description and one of its number types', each with its
     possible lengths — the test ``is_valid_number`` makes. Other numbers are asked of
     ``is_valid_number`` itself. The equality is a property test."""
-    fits = None if number.italian_leading_zero else _valid_national(
-        number.country_code, str(number.national_number))
+    code = number.country_code
+    fits = None if number.italian_leading_zero or code is None else _valid_national(
+        code, str(number.national_number))
     if fits is None:
         return bool(phonenumbers.is_valid_number(number))
     return fits
