@@ -172,24 +172,31 @@ class Groups:
     ``directory_csv.account_keys``, one row at a time, keeping an int per identifier.)"""
 
     def __init__(self) -> None:
-        self.known: dict[str, int] = {}
+        # One map per kind of identifier: ERP code, CRM code, tax id, company name.
+        self.known: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        self.people: dict[tuple[str, str], int] = {}
         self.count = 0
 
     def of(self, row: Row) -> int:
-        names = [name for name in (
-            "e\x1f" + row.erp_code if row.erp_code else "",
-            "c\x1f" + row.crm_code if row.crm_code else "",
-            "t\x1f" + row.tax_id if row.tax_id else "",
-            "n\x1f" + name_key(row.company) if row.company else "") if name]
-        if not names:
-            names = ["p\x1f" + name_key(row.name) + "\x1f" + (row.phones[0] if row.phones
-                                                               else "")]
-        group = next((self.known[name] for name in names if name in self.known), None)
+        values = (row.erp_code, row.crm_code, row.tax_id,
+                  name_key(row.company) if row.company else None)
+        if not any(values):
+            key = (name_key(row.name), row.phones[0] if row.phones else "")
+            group = self.people.get(key)
+            if group is None:
+                group = self.people[key] = self.count
+                self.count += 1
+            return group
+        group = None
+        for known, value in zip(self.known, values, strict=True):
+            if value and group is None:
+                group = known.get(value)
         if group is None:
             group = self.count
             self.count += 1
-        for name in names:
-            self.known.setdefault(name, group)
+        for known, value in zip(self.known, values, strict=True):
+            if value:
+                known.setdefault(value, group)
         return group
 
 
@@ -204,7 +211,7 @@ class _Stage:
         self.pending: list[tuple[Any, ...]] = []
 
     def add(self, seq: int, group: int, row: Row) -> None:
-        self.pending.append((seq, group, _line_number(row.line), row.name, ",".join(row.phones),
+        self.pending.append((seq, group, int(row.line[5:]), row.name, ",".join(row.phones),
                              row.email, row.company, row.tax_id, row.crm_code, row.erp_code))
         if len(self.pending) >= STAGE_BATCH:
             self.flush()
