@@ -41,7 +41,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Column,
-    Index,
     Integer,
     MetaData,
     Table,
@@ -110,8 +109,10 @@ def _line_number(entry: str) -> int:
 _STAGING = MetaData()
 staged = Table(
     "directory_import_rows", _STAGING,
-    Column("seq", Integer, primary_key=True, autoincrement=False),  # the row's place in the file
-    Column("grp", Integer, nullable=False),  # its account group
+    # Keyed by (group, place in the file): one B-tree, read a range of groups at a time
+    # (WITHOUT ROWID on SQLite, so the key is the table itself).
+    Column("grp", Integer, primary_key=True, autoincrement=False),  # the row's account group
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # its place in the file
     Column("line", Integer, nullable=False),
     Column("name", Text, nullable=False),
     Column("phones", Text, nullable=False),  # E.164, comma-separated
@@ -120,15 +121,15 @@ staged = Table(
     Column("tax_id", Text),
     Column("crm_code", Text),
     Column("erp_code", Text),
-    Index("ix_directory_import_rows_grp", "grp", "seq"),
     prefixes=["TEMPORARY"],
+    sqlite_with_rowid=False,
 )
 
 
 def staged_slice(low: Any, high: Any) -> Executable:
     """The staged rows of groups [low, high), a group's rows together in file order."""
     return (select(staged).where(staged.c.grp >= low, staged.c.grp < high)
-            .order_by(staged.c.grp, staged.c.seq))
+            .order_by(staged.c.grp, staged.c.seq))  # the primary key's order
 
 
 class Driver:
@@ -211,7 +212,7 @@ class _Stage:
         self.pending: list[tuple[Any, ...]] = []
 
     def add(self, seq: int, group: int, row: Row) -> None:
-        self.pending.append((seq, group, int(row.line[5:]), row.name, ",".join(row.phones),
+        self.pending.append((group, seq, int(row.line[5:]), row.name, ",".join(row.phones),
                              row.email, row.company, row.tax_id, row.crm_code, row.erp_code))
         if len(self.pending) >= STAGE_BATCH:
             self.flush()
@@ -229,7 +230,7 @@ class _Stage:
         for low in range(0, groups, SLICE):
             result = driver.rows(_slice_of, [low, low + SLICE])
             yield [(group, [_row(r) for r in rows])
-                   for group, rows in groupby(result, key=itemgetter(1))]
+                   for group, rows in groupby(result, key=itemgetter(0))]
 
     def drop(self) -> None:
         staged.drop(self.session.connection(), checkfirst=True)
@@ -240,7 +241,7 @@ def _slice_of(bounds: Sequence[Any]) -> Executable:
 
 
 def _row(r: tuple[Any, ...]) -> Row:
-    """A staged row (seq, grp, line, name, phones, email, company, tax_id, crm_code,
+    """A staged row (grp, seq, line, name, phones, email, company, tax_id, crm_code,
     erp_code) as the ``Row`` it was."""
     return Row(f"line {r[2]}", r[3], tuple(r[4].split(",")) if r[4] else (), *r[5:])
 
@@ -367,15 +368,13 @@ def _key_of(row: Row, place: int) -> str | None:
     return name_key(row.company) if row.company else None
 
 
-def accounts_by_ids(ids: Sequence[int]) -> Executable:
+def holders_of(numbers: Sequence[str]) -> Executable:
+    """The accounts whose own numbers (not their contacts') are among ``numbers``, each
+    with the number: an index probe per number, then one per account."""
     table = DirectoryAccount.__table__
-    return select(*(table.c[name] for name in _ACCOUNT_COLUMNS)).where(table.c.id.in_(ids))
-
-
-def own_numbers_in(numbers: Sequence[str]) -> Executable:
-    """Accounts' own numbers (not their contacts') among ``numbers``."""
-    return select(DirectoryPhone.account_id, DirectoryPhone.number).where(
-        DirectoryPhone.number.in_(numbers), DirectoryPhone.contact_id.is_(None))
+    return (select(*(table.c[name] for name in _ACCOUNT_COLUMNS), DirectoryPhone.number)
+            .join_from(DirectoryPhone, table, table.c.id == DirectoryPhone.account_id)
+            .where(DirectoryPhone.number.in_(numbers), DirectoryPhone.contact_id.is_(None)))
 
 
 def own_phones_of(account_ids: Sequence[int]) -> Executable:
@@ -503,15 +502,11 @@ class _Merge:
         people = [i for i, account in enumerate(found) if account is None and not any(
             r.company or r.erp_code or r.crm_code or r.tax_id for r in groups[i])]
         numbers = [number for i in people for r in groups[i] for number in r.phones]
-        holders: list[tuple[int, str]] = []
-        for batch in _batches(numbers):
-            holders += rows(own_numbers_in, batch)
-        for batch in _batches(aid for aid, _ in holders if aid not in accounts):
-            for r in rows(accounts_by_ids, batch):
-                keep(r)
         by_person: dict[tuple[str, str], _Account] = {}
-        for aid, number in holders:
-            _first(by_person, (accounts[aid].name_key, number), accounts[aid])
+        for batch in _batches(numbers):
+            for r in rows(holders_of, batch):
+                account = keep(r)
+                _first(by_person, (account.name_key, r[7]), account)
         if by_person:
             for i in people:
                 found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
