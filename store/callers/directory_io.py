@@ -385,17 +385,15 @@ def own_phones_of(account_ids: Sequence[int]) -> Executable:
 
 
 def contacts_of(account_ids: Sequence[int]) -> Executable:
-    """The contacts of these accounts (a group's rows are all in one slice, so an account's
-    contacts are read once however many rows name them)."""
-    return select(DirectoryContact.id, DirectoryContact.account_id, DirectoryContact.name,
-                  DirectoryContact.name_key, DirectoryContact.email).where(
-        DirectoryContact.account_id.in_(account_ids))
-
-
-def phones_of_contacts(contact_ids: Sequence[int]) -> Executable:
-    return (select(DirectoryPhone.contact_id, DirectoryPhone.number)
-            .where(DirectoryPhone.contact_id.in_(contact_ids))
-            .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
+    """The contacts of these accounts, each with its numbers in order (one row per number,
+    one with a NULL number for a contact without any). A group's rows are all in one
+    slice, so an account's contacts are read once however many rows name them."""
+    contact, phone = DirectoryContact, DirectoryPhone
+    return (select(contact.id, contact.account_id, contact.name, contact.name_key,
+                   contact.email, phone.number)
+            .outerjoin(phone, phone.contact_id == contact.id)
+            .where(contact.account_id.in_(account_ids))
+            .order_by(contact.id, phone.position))
 
 
 # Statements run once per changed account or contact (executemany, on the Core tables).
@@ -526,15 +524,15 @@ class _Merge:
         contacts: dict[int, _Contact] = {}
         rows = self.driver.rows
         for batch in _batches(account_id for account_id, _ in wanted):
-            for contact_id, account_id, name, key, email in rows(contacts_of, batch):
-                if (account_id, key) not in wanted:
-                    continue
-                contact = _Contact(contact_id, name, key, email, [])
-                by_account[account_id].contacts.setdefault(key, contact)
-                contacts[contact_id] = contact
-        for batch in _batches(list(contacts)):
-            for contact_id, number in rows(phones_of_contacts, batch):
-                contacts[contact_id].phones.append(number)
+            for contact_id, account_id, name, key, email, number in rows(contacts_of, batch):
+                contact = contacts.get(contact_id)
+                if contact is None:
+                    if (account_id, key) not in wanted:
+                        continue
+                    contact = contacts[contact_id] = _Contact(contact_id, name, key, email, [])
+                    by_account[account_id].contacts.setdefault(key, contact)
+                if number is not None:
+                    contact.phones.append(number)
 
     # --------------------------------------------------------------------- applying
 

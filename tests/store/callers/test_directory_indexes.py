@@ -70,7 +70,6 @@ IMPORT_QUERIES: dict[str, Executable] = {
                                                               "+34600445566"]),
     "own phones of accounts": directory_io.own_phones_of([1, 2]),
     "contacts of accounts": directory_io.contacts_of([1, 2]),
-    "phones of contacts": directory_io.phones_of_contacts([1, 2]),
 }
 IMPORT_WRITES: dict[str, tuple[Executable, dict[str, object]]] = {
     "update an account": (directory_io.UPDATE_ACCOUNT, {
