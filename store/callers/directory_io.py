@@ -293,15 +293,17 @@ def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
     clashed: list[Problem] = []
     for chunk in stage.slices(groups.count):
         rows = [row for _, group_rows in chunk for row in group_rows]
-        keys = [(group,) for group, group_rows in chunk for _ in group_rows]
+        keys = [group for group, group_rows in chunk for _ in group_rows]
         kept, found = clashes(rows, keys)
         clashed += found
         if found and not skip_bad:
             writing = False
         if writing and merge is not None:
-            good = set(kept)
-            merge.apply([(group, [r for r in group_rows if r in good])
-                         for group, group_rows in chunk])
+            if found:  # only the rows that clash with none before them
+                good = {row.line for row in kept}
+                chunk = [(group, [r for r in group_rows if r.line in good])
+                         for group, group_rows in chunk]
+            merge.apply(chunk)
     stage.drop()
     problems += sorted(clashed, key=lambda p: _line_number(p.entry))
     if problems and not skip_bad:
@@ -540,25 +542,39 @@ class _Merge:
         """One row, counted as the row-by-row import always counted it."""
         report = self.report
         name = row.company or row.name
-        fields = {k: v for k, v in {"name": name, "tax_id": row.tax_id,
-                                    "crm_code": row.crm_code, "erp_code": row.erp_code,
-                                    "name_key": name_key(name)}.items() if v}
-        if not row.company and row.email:
-            fields["email"] = row.email
+        key = name_key(name)
+        email = None if row.company else row.email  # a contact's email is the contact's
         changed = created = False
         if account is None:
-            account = _Account(0, name, fields.get("email"), row.tax_id, row.crm_code,
-                               row.erp_code, fields["name_key"], [], new=True)
+            account = _Account(0, name, email, row.tax_id, row.crm_code, row.erp_code, key,
+                               [], new=True)
             report.accounts_created += 1
             created = True
         else:
+            # The row's non-empty values over the stored ones (empty cells keep them).
             renamed = account.name != name
-            if _update(account, fields):
+            if renamed:
+                account.name = name
+                account.renamed = True
+            if row.tax_id and account.tax_id != row.tax_id:
+                account.tax_id = row.tax_id
+                changed = True
+            if row.crm_code and account.crm_code != row.crm_code:
+                account.crm_code = row.crm_code
+                changed = True
+            if row.erp_code and account.erp_code != row.erp_code:
+                account.erp_code = row.erp_code
+                changed = True
+            if key and account.name_key != key:
+                account.name_key = key
+                changed = True
+            if email and account.email != email:
+                account.email = email
+                changed = True
+            if changed or renamed:
                 account.dirty = True
                 report.accounts_updated += 1
                 changed = True
-            if renamed:
-                account.renamed = True
         if not row.company:
             if account.phones != list(row.phones):
                 account.phones = list(row.phones)
@@ -577,13 +593,16 @@ class _Merge:
                                              new=True)
             report.contacts_created += 1
             return account
-        contact_fields = {"name": row.name, "name_key": key}
-        if row.email:
-            contact_fields["email"] = row.email
-        renamed = contact.name != row.name
-        contact_changed = _update(contact, contact_fields)
-        if renamed:
-            contact.renamed = True
+        contact_changed = False
+        if contact.name != row.name:
+            contact.name = row.name
+            contact.renamed = contact_changed = True
+        if contact.name_key != key:
+            contact.name_key = key
+            contact_changed = True
+        if row.email and contact.email != row.email:
+            contact.email = row.email
+            contact_changed = True
         if contact.phones != list(row.phones):
             contact.phones = list(row.phones)
             contact.phones_changed = True
@@ -658,15 +677,6 @@ class _Merge:
         if self.written >= 2 * self.analyzed:  # the tables doubled: look again
             self._analyze()
             self.analyzed = self.written
-
-
-def _update(row: _Account | _Contact, values: dict[str, Any]) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
 
 
 def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:
