@@ -314,7 +314,7 @@ def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
     return report
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Contact:
     id: int
     name: str
@@ -327,7 +327,7 @@ class _Contact:
     phones_changed: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Account:
     id: int
     name: str
