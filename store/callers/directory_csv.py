@@ -200,7 +200,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _fit(values: dict[str, str]) -> bool:
-    """True when no cell can fail ``check_columns`` (the common case, checked cheaply)."""
+    """True when no cell can fail ``check_columns`` (the common case, checked cheaply: one
+    look at the whole row for NULs and surrogates, then the lengths)."""
+    joined = "".join(values.values())
+    if "\x00" in joined or (not joined.isascii() and _SURROGATE.search(joined)):
+        return _fit_each(values)
+    for name, limit in _LIMITS.items():
+        value = values.get(name)
+        if value and len(value) > limit:
+            return False
+    return True
+
+
+def _fit_each(values: dict[str, str]) -> bool:
     for name, limit in _LIMITS.items():
         value = values.get(name)
         if value and (len(value) > limit or "\x00" in value
