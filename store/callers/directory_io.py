@@ -12,14 +12,16 @@ the row's.
 
 How a million rows go in at tens of thousands a second, in bounded memory:
 
-1. The file is read as a stream. Each row is checked on its own (``DirectoryEntry``) and
-   given its account group (the rows that name one account, ``Groups``); good rows go, a
-   few thousand at a time, into a temporary table (``directory_import_rows``, dropped at
-   the end) — only the group index of each identifier stays in memory.
+1. The file is read as a stream. Each row is checked on its own (``clean_row``, else
+   ``DirectoryEntry`` for its problems) and given its account group (the rows that name
+   one account, ``Groups``); good rows go, a few thousand at a time, into a temporary
+   table (``directory_import_rows``, keyed by group and place, dropped at the end) — only
+   the group index of each identifier stays in memory.
 2. The staged rows are read back a slice of groups at a time, in group order. The rows of
    one account are checked against each other (``clashes``), then merged: the slice's
    stored accounts, contacts and phones are read with a handful of ``IN`` queries (every
-   one served by an index: tests/store/callers/test_directory_indexes.py), the rows are
+   one served by an index: tests/store/callers/test_directory_indexes.py; run by
+   ``Driver`` on the driver's cursor, rows as plain tuples), the rows are
    applied in memory in file order (so the counts are those of applying them one by one),
    and what changed is written: new rows by ``directory_bulk.Writer`` (COPY on
    PostgreSQL), updates and deletions as ``executemany``.
