@@ -73,6 +73,7 @@ __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
 STAGE_BATCH = 5000  # rows per write into the staging table
 SLICE = 2000  # account groups merged at a time
 SQLITE_CACHE_KIB = 64 * 1024  # SQLite's page cache during an import (bounded memory)
+SQLITE_STAGING_CACHE_KIB = 16 * 1024  # …and the staging table's (SQLite's temp database)
 IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on old builds)
 # New accounts and contacts after which PostgreSQL's statistics are refreshed, and again
 # each time the new ones have doubled.
@@ -271,11 +272,14 @@ def _roomy_cache(session: Session) -> Iterator[None]:
         yield
         return
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    temporary = connection.exec_driver_sql("PRAGMA temp.cache_size").scalar()
     connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    connection.exec_driver_sql(f"PRAGMA temp.cache_size=-{SQLITE_STAGING_CACHE_KIB}")
     try:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+        connection.exec_driver_sql(f"PRAGMA temp.cache_size={int(temporary or -2000)}")
 
 
 def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
