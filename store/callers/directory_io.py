@@ -10,7 +10,7 @@ without codes, by name and a shared phone): importing the same file twice change
 the second time. Empty cells leave stored values as they are, except phones, which are
 the row's.
 
-How a million rows go in at tens of thousands a second, in bounded memory:
+How a million rows go in, in bounded memory (times in docs/benchmarks.md):
 
 1. The file is read as a stream. Each row is checked on its own (``clean_row``, else
    ``DirectoryEntry`` for its problems) and given its account group (the rows that name
