@@ -49,6 +49,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    literal_column,
     select,
     text,
     update,
@@ -378,11 +379,15 @@ def _key_of(row: Row, place: int) -> str | None:
 
 def holders_of(numbers: Sequence[str]) -> Executable:
     """The accounts whose own numbers (not their contacts') are among ``numbers``, each
-    with the number: an index probe per number, then one per account."""
+    with the number: an index probe per number, then one per account. ``contact_id + 0``
+    keeps SQLite's planner off the contact_id index, where ``IS NULL`` would read every
+    account's own number (all of them, for each batch: 120 ms a batch at a million rows,
+    1.4 ms by number)."""
     table = DirectoryAccount.__table__
     return (select(*(table.c[name] for name in _ACCOUNT_COLUMNS), DirectoryPhone.number)
             .join_from(DirectoryPhone, table, table.c.id == DirectoryPhone.account_id)
-            .where(DirectoryPhone.number.in_(numbers), DirectoryPhone.contact_id.is_(None)))
+            .where(DirectoryPhone.number.in_(numbers),
+                   (DirectoryPhone.contact_id + literal_column("0")).is_(None)))
 
 
 def own_phones_of(account_ids: Sequence[int]) -> Executable:
