@@ -123,8 +123,12 @@ def test_a_slice_of_staged_rows_is_an_index_range(db: Database) -> None:
 
 def test_a_private_customer_s_number_is_looked_up_by_the_number_index(db: Database) -> None:
     """Not by ``contact_id IS NULL`` (an index too, but one that reads every account's own
-    number): SQLite's planner, without statistics, took that one."""
+    number): SQLite's planner, without statistics, took that one for a full batch.
+    (PostgreSQL's planner goes by the statistics the import refreshes.)"""
+    if not db.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's planner goes by statistics")
+    numbers = [f"+346{n:08d}" for n in range(directory_io.IN_MAX)]
     with transaction(make_sessionmaker(db.engine)) as session:
-        lines = plan(session, directory_io.holders_of(["+34600112233", "+34600445566"]))
+        lines = plan(session, directory_io.holders_of(numbers))
     assert any("ix_directory_phone_number" in line for line in lines), lines
     assert not any("ix_directory_phone_contact_id" in line for line in lines), lines
