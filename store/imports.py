@@ -345,15 +345,18 @@ def csv_rows(lines: Iterable[str], *, delimiter: str = ",",
         if missing:
             raise reject("file", "header", "missing column(s): " + ", ".join(missing))
         start = reader.line_num + 1
+        kept = [(i, c) for i, c in enumerate(columns) if c]
+        width = len(columns)
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():  # blank (a million-row file: no per-cell loop)
                 start = reader.line_num + 1
                 continue
-            values = {c: (cells[i].strip() if i < len(cells) else "")
-                      for i, c in enumerate(columns) if c}
-            extra = cells[len(columns):]
-            if any(cell.strip() for cell in extra):
-                values["__extra__"] = ";".join(extra)
+            if len(cells) >= width:
+                values = {c: cells[i].strip() for i, c in kept}
+                if len(cells) > width and "".join(cells[width:]).strip():
+                    values["__extra__"] = ";".join(cells[width:])
+            else:
+                values = {c: (cells[i].strip() if i < len(cells) else "") for i, c in kept}
             yield CsvRow(start, values)
             start = reader.line_num + 1
     except csv.Error as exc:

@@ -64,9 +64,15 @@ def e164_many(raw: str, region: str) -> str:
     ``phonenumbers.is_valid_number`` still decides. Anything else, and any number found
     invalid, goes through ``e164`` (so a refusal says exactly what ``e164`` says). The
     equality with ``e164`` is a property test (tests/store/test_phones.py)."""
-    number = _plain(raw.strip().translate(_SEPARATORS), region.upper())
-    if number is not None and valid(number):
-        return f"+{number.country_code}{number.national_number}"
+    plain = _plain(raw.strip().translate(_SEPARATORS), region.upper())
+    if plain is not None:
+        code, national = plain
+        fits = _valid_national(code, national)
+        if fits is None:
+            fits = bool(phonenumbers.is_valid_number(
+                PhoneNumber(country_code=code, national_number=int(national))))
+        if fits:
+            return f"+{code}{national}"
     return e164(raw, region)
 
 
@@ -76,20 +82,31 @@ def valid(number: PhoneNumber) -> bool:
     match the region's general description and one of its number types', each with its
     possible lengths — the test ``is_valid_number`` makes. Other numbers are asked of
     ``is_valid_number`` itself. The equality is a property test."""
-    checks = _checks(number.country_code)
-    if checks is None or number.italian_leading_zero:
+    code = number.country_code
+    fits = None if number.italian_leading_zero or code is None else _valid_national(
+        code, str(number.national_number))
+    if fits is None:
         return bool(phonenumbers.is_valid_number(number))
-    national = str(number.national_number)
-    general, types = checks
-    return _fits(general, national) and any(_fits(check, national) for check in types)
+    return fits
+
+
+def _valid_national(code: int, national: str) -> bool | None:
+    """``valid`` of a national number (digits, no leading zero) of a country code; None
+    when the code is not one region's (``is_valid_number`` must answer then)."""
+    checks = _checks(code)
+    if checks is None:
+        return None
+    (lengths, pattern), types = checks
+    size = len(national)
+    if (lengths and size not in lengths) or pattern.fullmatch(national) is None:
+        return False
+    for lengths, pattern in types:
+        if (not lengths or size in lengths) and pattern.fullmatch(national) is not None:
+            return True
+    return False
 
 
 _Check = tuple[frozenset[int], re.Pattern[str]]
-
-
-def _fits(check: _Check, national: str) -> bool:
-    lengths, pattern = check
-    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
 
 
 @lru_cache(maxsize=512)
@@ -115,8 +132,9 @@ def _checks(code: int) -> tuple[_Check, tuple[_Check, ...]] | None:
     return general, tuple(t for t in types if t is not None)
 
 
-def _plain(text: str, region: str) -> PhoneNumber | None:
-    """The number a plain shape spells, or None to leave it to ``phonenumbers.parse``."""
+def _plain(text: str, region: str) -> tuple[int, str] | None:
+    """(country code, national number) a plain shape spells, or None to leave it to
+    ``phonenumbers.parse``. The national number has no leading zero."""
     if not text.isascii():
         return None
     home = _home(region)
@@ -131,7 +149,7 @@ def _plain(text: str, region: str) -> PhoneNumber | None:
         if not text.isdigit() or text.startswith(("0", str(home_code))) \
                 or len(text) not in _NSN_LENGTHS:
             return None
-        return PhoneNumber(country_code=home_code, national_number=int(text))
+        return home_code, text
     if not digits.isdigit() or digits.startswith("0"):
         return None
     for size in (1, 2, 3):
@@ -141,7 +159,7 @@ def _plain(text: str, region: str) -> PhoneNumber | None:
             if len(national) not in _NSN_LENGTHS or national.startswith("0") \
                     or _strips_trunk(code):
                 return None
-            return PhoneNumber(country_code=code, national_number=int(national))
+            return code, national
     return None
 
 

@@ -119,9 +119,11 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """A name as it is stored and matched (``fold``), cut to its column: folding can
-    lengthen a name (``ﬁ`` → ``fi``, ``ß`` → ``ss``, ``½`` → ``1 2``)."""
+    lengthen a name (``ﬁ`` → ``fi``, ``ß`` → ``ss``, ``½`` → ``1 2``). Cached as ``fold``
+    is (an import asks for each name several times)."""
     return fold(name)[:NAME_KEY_MAX].rstrip()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -87,6 +88,12 @@ _COLUMNS = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
+def _words(name: str) -> tuple[str, ...]:
+    """``words``, once per name (first names and surnames repeat across a directory)."""
+    return tuple(words(name))
+
+
 class Writer:
     """New accounts, contacts, phones and name words, buffered as plain tuples and written
     with the driver's fastest bulk path: ``executemany`` on SQLite, ``COPY`` on PostgreSQL
@@ -124,7 +131,8 @@ class Writer:
                                          for position, number in enumerate(numbers, start=1)]
 
     def words(self, name: str, account_id: int, contact_id: int | None) -> None:
-        self.rows["directory_word"] += [(word, account_id, contact_id) for word in words(name)]
+        self.rows["directory_word"] += [(word, account_id, contact_id)
+                                        for word in _words(name)]
 
     def flush(self) -> None:
         """Write what is buffered: accounts first, then what refers to them."""

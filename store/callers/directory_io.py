@@ -10,16 +10,18 @@ without codes, by name and a shared phone): importing the same file twice change
 the second time. Empty cells leave stored values as they are, except phones, which are
 the row's.
 
-How a million rows go in at tens of thousands a second, in bounded memory:
+How a million rows go in, in bounded memory (times in docs/benchmarks.md):
 
-1. The file is read as a stream. Each row is checked on its own (``DirectoryEntry``) and
-   given its account group (the rows that name one account, ``Groups``); good rows go, a
-   few thousand at a time, into a temporary table (``directory_import_rows``, dropped at
-   the end) — only the group index of each identifier stays in memory.
+1. The file is read as a stream. Each row is checked on its own (``clean_row``, else
+   ``DirectoryEntry`` for its problems) and given its account group (the rows that name
+   one account, ``Groups``); good rows go, a few thousand at a time, into a temporary
+   table (``directory_import_rows``, keyed by group and place, dropped at the end) — only
+   the group index of each identifier stays in memory.
 2. The staged rows are read back a slice of groups at a time, in group order. The rows of
    one account are checked against each other (``clashes``), then merged: the slice's
    stored accounts, contacts and phones are read with a handful of ``IN`` queries (every
-   one served by an index: tests/store/callers/test_directory_indexes.py), the rows are
+   one served by an index: tests/store/callers/test_directory_indexes.py; run by
+   ``Driver`` on the driver's cursor, rows as plain tuples), the rows are
    applied in memory in file order (so the counts are those of applying them one by one),
    and what changed is written: new rows by ``directory_bulk.Writer`` (COPY on
    PostgreSQL), updates and deletions as ``executemany``.
@@ -34,18 +36,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import (
     Column,
-    Index,
     Integer,
     MetaData,
     Table,
     Text,
     bindparam,
     delete,
+    literal_column,
     select,
     text,
     update,
@@ -70,6 +74,7 @@ __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
 STAGE_BATCH = 5000  # rows per write into the staging table
 SLICE = 2000  # account groups merged at a time
 SQLITE_CACHE_KIB = 64 * 1024  # SQLite's page cache during an import (bounded memory)
+SQLITE_STAGING_CACHE_KIB = 16 * 1024  # …and the staging table's (SQLite's temp database)
 IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on old builds)
 # New accounts and contacts after which PostgreSQL's statistics are refreshed, and again
 # each time the new ones have doubled.
@@ -108,8 +113,10 @@ def _line_number(entry: str) -> int:
 _STAGING = MetaData()
 staged = Table(
     "directory_import_rows", _STAGING,
-    Column("seq", Integer, primary_key=True, autoincrement=False),  # the row's place in the file
-    Column("grp", Integer, nullable=False),  # its account group
+    # Keyed by (group, place in the file): one B-tree, read a range of groups at a time
+    # (WITHOUT ROWID on SQLite, so the key is the table itself).
+    Column("grp", Integer, primary_key=True, autoincrement=False),  # the row's account group
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # its place in the file
     Column("line", Integer, nullable=False),
     Column("name", Text, nullable=False),
     Column("phones", Text, nullable=False),  # E.164, comma-separated
@@ -118,15 +125,48 @@ staged = Table(
     Column("tax_id", Text),
     Column("crm_code", Text),
     Column("erp_code", Text),
-    Index("ix_directory_import_rows_grp", "grp", "seq"),
     prefixes=["TEMPORARY"],
+    sqlite_with_rowid=False,
 )
 
 
-def staged_slice(low: int, high: int) -> Executable:
+def staged_slice(low: Any, high: Any) -> Executable:
     """The staged rows of groups [low, high), a group's rows together in file order."""
     return (select(staged).where(staged.c.grp >= low, staged.c.grp < high)
-            .order_by(staged.c.grp, staged.c.seq))
+            .order_by(staged.c.grp, staged.c.seq))  # the primary key's order
+
+
+class Driver:
+    """The import's reads, run on the driver's own cursor: plain tuples back, without
+    SQLAlchemy's result rows (a million-row import reads millions of them). Each statement
+    is still one of this module's SQLAlchemy builders (the ones the EXPLAIN tests ask
+    about), compiled once per shape: an ``IN`` list is padded to a few fixed sizes by
+    repeating its last value, which changes nothing it matches."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.compiled: dict[tuple[Any, int], tuple[str, tuple[str, ...] | None]] = {}
+
+    def rows(self, builder: Any, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """``builder(values)``'s rows: ``builder`` takes a list of bound parameters."""
+        size = next(size for size in _SIZES if size >= len(values))
+        key = (builder, size)
+        if key not in self.compiled:
+            statement = builder([bindparam(f"v{i}") for i in range(size)])
+            compiled = statement.compile(dialect=self.dialect)
+            self.compiled[key] = (compiled.string, tuple(compiled.positiontup or ())
+                                  if compiled.positional else None)
+        sql, order = self.compiled[key]
+        padded = [*values, *[values[-1]] * (size - len(values))]
+        params: Any = ({f"v{i}": value for i, value in enumerate(padded)} if order is None
+                       else tuple(padded[int(name[1:])] for name in order))
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall())
+
+
+_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900)  # the IN lists' sizes (IN_MAX last)
 
 
 class Groups:
@@ -137,24 +177,31 @@ class Groups:
     ``directory_csv.account_keys``, one row at a time, keeping an int per identifier.)"""
 
     def __init__(self) -> None:
-        self.known: dict[str, int] = {}
+        # One map per kind of identifier: ERP code, CRM code, tax id, company name.
+        self.known: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        self.people: dict[tuple[str, str], int] = {}
         self.count = 0
 
     def of(self, row: Row) -> int:
-        names = [name for name in (
-            "e\x1f" + row.erp_code if row.erp_code else "",
-            "c\x1f" + row.crm_code if row.crm_code else "",
-            "t\x1f" + row.tax_id if row.tax_id else "",
-            "n\x1f" + name_key(row.company) if row.company else "") if name]
-        if not names:
-            names = ["p\x1f" + name_key(row.name) + "\x1f" + (row.phones[0] if row.phones
-                                                               else "")]
-        group = next((self.known[name] for name in names if name in self.known), None)
+        values = (row.erp_code, row.crm_code, row.tax_id,
+                  name_key(row.company) if row.company else None)
+        if not any(values):
+            key = (name_key(row.name), row.phones[0] if row.phones else "")
+            group = self.people.get(key)
+            if group is None:
+                group = self.people[key] = self.count
+                self.count += 1
+            return group
+        group = None
+        for known, value in zip(self.known, values, strict=True):
+            if value and group is None:
+                group = known.get(value)
         if group is None:
             group = self.count
             self.count += 1
-        for name in names:
-            self.known.setdefault(name, group)
+        for known, value in zip(self.known, values, strict=True):
+            if value:
+                known.setdefault(value, group)
         return group
 
 
@@ -169,7 +216,7 @@ class _Stage:
         self.pending: list[tuple[Any, ...]] = []
 
     def add(self, seq: int, group: int, row: Row) -> None:
-        self.pending.append((seq, group, _line_number(row.line), row.name, ",".join(row.phones),
+        self.pending.append((group, seq, int(row.line[5:]), row.name, ",".join(row.phones),
                              row.email, row.company, row.tax_id, row.crm_code, row.erp_code))
         if len(self.pending) >= STAGE_BATCH:
             self.flush()
@@ -183,18 +230,24 @@ class _Stage:
     def slices(self, groups: int) -> Iterator[list[tuple[int, list[Row]]]]:
         """(group, its rows in file order) for every group, ``SLICE`` groups at a time."""
         self.flush()
+        driver = Driver(self.session)
         for low in range(0, groups, SLICE):
-            result = self.session.connection().execute(staged_slice(low, low + SLICE))
+            result = driver.rows(_slice_of, [low, low + SLICE])
             yield [(group, [_row(r) for r in rows])
-                   for group, rows in groupby(result, key=lambda r: r.grp)]
+                   for group, rows in groupby(result, key=itemgetter(0))]
 
     def drop(self) -> None:
         staged.drop(self.session.connection(), checkfirst=True)
 
 
-def _row(r: Any) -> Row:
-    return Row(f"line {r.line}", r.name, tuple(r.phones.split(",")) if r.phones else (),
-               r.email, r.company, r.tax_id, r.crm_code, r.erp_code)
+def _slice_of(bounds: Sequence[Any]) -> Executable:
+    return staged_slice(*bounds)
+
+
+def _row(r: tuple[Any, ...]) -> Row:
+    """A staged row (grp, seq, line, name, phones, email, company, tax_id, crm_code,
+    erp_code) as the ``Row`` it was."""
+    return Row(f"line {r[2]}", r[3], tuple(r[4].split(",")) if r[4] else (), *r[5:])
 
 
 # ------------------------------------------------------------------------- applying
@@ -220,11 +273,14 @@ def _roomy_cache(session: Session) -> Iterator[None]:
         yield
         return
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    temporary = connection.exec_driver_sql("PRAGMA temp.cache_size").scalar()
     connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    connection.exec_driver_sql(f"PRAGMA temp.cache_size=-{SQLITE_STAGING_CACHE_KIB}")
     try:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+        connection.exec_driver_sql(f"PRAGMA temp.cache_size={int(temporary or -2000)}")
 
 
 def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
@@ -244,15 +300,17 @@ def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
     clashed: list[Problem] = []
     for chunk in stage.slices(groups.count):
         rows = [row for _, group_rows in chunk for row in group_rows]
-        keys = [(group,) for group, group_rows in chunk for _ in group_rows]
+        keys = [group for group, group_rows in chunk for _ in group_rows]
         kept, found = clashes(rows, keys)
         clashed += found
         if found and not skip_bad:
             writing = False
         if writing and merge is not None:
-            good = set(kept)
-            merge.apply([(group, [r for r in group_rows if r in good])
-                         for group, group_rows in chunk])
+            if found:  # only the rows that clash with none before them
+                good = {row.line for row in kept}
+                chunk = [(group, [r for r in group_rows if r.line in good])
+                         for group, group_rows in chunk]
+            merge.apply(chunk)
     stage.drop()
     problems += sorted(clashed, key=lambda p: _line_number(p.entry))
     if problems and not skip_bad:
@@ -263,7 +321,7 @@ def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
     return report
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Contact:
     id: int
     name: str
@@ -276,7 +334,7 @@ class _Contact:
     phones_changed: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Account:
     id: int
     name: str
@@ -304,15 +362,32 @@ def accounts_with(column: str, values: Sequence[str]) -> Executable:
         table.c[column].in_(values))
 
 
-def accounts_by_ids(ids: Sequence[int]) -> Executable:
+_KEY_COLUMNS = ("erp_code", "crm_code", "tax_id", "name_key")
+_ACCOUNTS_WITH = {column: partial(accounts_with, column) for column in _KEY_COLUMNS}
+
+
+def _key_of(row: Row, place: int) -> str | None:
+    """The row's identifier of kind ``_KEY_COLUMNS[place]``."""
+    if place == 0:
+        return row.erp_code
+    if place == 1:
+        return row.crm_code
+    if place == 2:
+        return row.tax_id
+    return name_key(row.company) if row.company else None
+
+
+def holders_of(numbers: Sequence[str]) -> Executable:
+    """The accounts whose own numbers (not their contacts') are among ``numbers``, each
+    with the number: an index probe per number, then one per account. ``contact_id + 0``
+    keeps SQLite's planner off the contact_id index, where ``IS NULL`` would read every
+    account's own number (all of them, for each batch: 120 ms a batch at a million rows,
+    1.4 ms by number)."""
     table = DirectoryAccount.__table__
-    return select(*(table.c[name] for name in _ACCOUNT_COLUMNS)).where(table.c.id.in_(ids))
-
-
-def own_numbers_in(numbers: Sequence[str]) -> Executable:
-    """Accounts' own numbers (not their contacts') among ``numbers``."""
-    return select(DirectoryPhone.account_id, DirectoryPhone.number).where(
-        DirectoryPhone.number.in_(numbers), DirectoryPhone.contact_id.is_(None))
+    return (select(*(table.c[name] for name in _ACCOUNT_COLUMNS), DirectoryPhone.number)
+            .join_from(DirectoryPhone, table, table.c.id == DirectoryPhone.account_id)
+            .where(DirectoryPhone.number.in_(numbers),
+                   (DirectoryPhone.contact_id + literal_column("0")).is_(None)))
 
 
 def own_phones_of(account_ids: Sequence[int]) -> Executable:
@@ -323,17 +398,15 @@ def own_phones_of(account_ids: Sequence[int]) -> Executable:
 
 
 def contacts_of(account_ids: Sequence[int]) -> Executable:
-    """The contacts of these accounts (a group's rows are all in one slice, so an account's
-    contacts are read once however many rows name them)."""
-    return select(DirectoryContact.id, DirectoryContact.account_id, DirectoryContact.name,
-                  DirectoryContact.name_key, DirectoryContact.email).where(
-        DirectoryContact.account_id.in_(account_ids))
-
-
-def phones_of_contacts(contact_ids: Sequence[int]) -> Executable:
-    return (select(DirectoryPhone.contact_id, DirectoryPhone.number)
-            .where(DirectoryPhone.contact_id.in_(contact_ids))
-            .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
+    """The contacts of these accounts, each with its numbers in order (one row per number,
+    one with a NULL number for a contact without any). A group's rows are all in one
+    slice, so an account's contacts are read once however many rows name them."""
+    contact, phone = DirectoryContact, DirectoryPhone
+    return (select(contact.id, contact.account_id, contact.name, contact.name_key,
+                   contact.email, phone.number)
+            .outerjoin(phone, phone.contact_id == contact.id)
+            .where(contact.account_id.in_(account_ids))
+            .order_by(contact.id, phone.position))
 
 
 # Statements run once per changed account or contact (executemany, on the Core tables).
@@ -369,6 +442,7 @@ class _Merge:
         self.now = now
         self.report = report
         self.empty = directory_bulk.is_empty(session)  # nothing to match: no look-ups
+        self.driver = Driver(session)
         self.writer = Writer(session, now)
         self.first_ids = self.writer.next_account + self.writer.next_contact
         self.written = 0  # accounts and contacts created so far
@@ -411,52 +485,48 @@ class _Merge:
         by ERP code, then CRM code, tax id, company name (in the rows' order each); a
         private customer without codes by its name and one of its numbers. Each kind of
         identifier is asked only for the groups still without an account."""
-        session = self.session.connection()  # Core rows: lighter than the ORM's
+        rows = self.driver.rows
         accounts: dict[int, _Account] = {}
         found: list[_Account | None] = [None] * len(groups)
 
-        def keep(r: Any) -> _Account:
-            account = accounts.get(r.id)
+        def keep(r: tuple[Any, ...]) -> _Account:
+            account = accounts.get(r[0])
             if account is None:
-                account = accounts[r.id] = _Account(r.id, r.name, r.email, r.tax_id,
-                                                    r.crm_code, r.erp_code, r.name_key, [])
+                account = accounts[r[0]] = _Account(r[0], r[1], r[2], r[3], r[4], r[5],
+                                                    r[6], [])
             return account
 
-        for column, key in (("erp_code", lambda r: r.erp_code),
-                            ("crm_code", lambda r: r.crm_code),
-                            ("tax_id", lambda r: r.tax_id),
-                            ("name_key", lambda r: name_key(r.company) if r.company
-                             else None)):
+        for place, column in enumerate(_KEY_COLUMNS):
             open_groups = [i for i, account in enumerate(found) if account is None]
-            values = [value for i in open_groups for r in groups[i] if (value := key(r))]
+            values = [value for i in open_groups for r in groups[i]
+                      if (value := _key_of(r, place))]
             index: dict[str, _Account] = {}
+            at = _ACCOUNT_COLUMNS.index(column)
             for batch in _batches(values):
-                for r in session.execute(accounts_with(column, batch)):
-                    _first(index, getattr(r, column), keep(r))
+                for r in rows(_ACCOUNTS_WITH[column], batch):
+                    _first(index, r[at], keep(r))
+            if not index:
+                continue
             for i in open_groups:
                 found[i] = next((index[value] for r in groups[i]
-                                 if (value := key(r)) and value in index), None)
+                                 if (value := _key_of(r, place)) and value in index), None)
         people = [i for i, account in enumerate(found) if account is None and not any(
             r.company or r.erp_code or r.crm_code or r.tax_id for r in groups[i])]
         numbers = [number for i in people for r in groups[i] for number in r.phones]
-        holders: list[tuple[int, str]] = []
-        for batch in _batches(numbers):
-            holders += [(h.account_id, h.number) for h in session.execute(
-                own_numbers_in(batch))]
-        for batch in _batches(aid for aid, _ in holders if aid not in accounts):
-            for r in session.execute(accounts_by_ids(batch)):
-                keep(r)
         by_person: dict[tuple[str, str], _Account] = {}
-        for aid, number in holders:
-            _first(by_person, (accounts[aid].name_key, number), accounts[aid])
-        for i in people:
-            found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
-                             for number in r.phones
-                             if (name_key(r.name), number) in by_person), None)
+        for batch in _batches(numbers):
+            for r in rows(holders_of, batch):
+                account = keep(r)
+                _first(by_person, (account.name_key, r[7]), account)
+        if by_person:
+            for i in people:
+                found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
+                                 for number in r.phones
+                                 if (name_key(r.name), number) in by_person), None)
         chosen = {account.id: account for account in found if account is not None}
         for batch in _batches(chosen):
-            for r in session.execute(own_phones_of(batch)):
-                chosen[r.account_id].phones.append(r.number)
+            for account_id, number in rows(own_phones_of, batch):
+                chosen[account_id].phones.append(number)
         return found
 
     def _load_contacts(self, resolved: list[tuple[_Account, list[Row]]]) -> None:
@@ -465,16 +535,17 @@ class _Merge:
                   for row in rows if row.company}
         by_account = {account.id: account for account, _ in resolved}
         contacts: dict[int, _Contact] = {}
+        rows = self.driver.rows
         for batch in _batches(account_id for account_id, _ in wanted):
-            for r in self.session.connection().execute(contacts_of(batch)):
-                if (r.account_id, r.name_key) not in wanted:
-                    continue
-                contact = _Contact(r.id, r.name, r.name_key, r.email, [])
-                by_account[r.account_id].contacts.setdefault(r.name_key, contact)
-                contacts[r.id] = contact
-        for batch in _batches(list(contacts)):
-            for r in self.session.connection().execute(phones_of_contacts(batch)):
-                contacts[r.contact_id].phones.append(r.number)
+            for contact_id, account_id, name, key, email, number in rows(contacts_of, batch):
+                contact = contacts.get(contact_id)
+                if contact is None:
+                    if (account_id, key) not in wanted:
+                        continue
+                    contact = contacts[contact_id] = _Contact(contact_id, name, key, email, [])
+                    by_account[account_id].contacts.setdefault(key, contact)
+                if number is not None:
+                    contact.phones.append(number)
 
     # --------------------------------------------------------------------- applying
 
@@ -482,25 +553,39 @@ class _Merge:
         """One row, counted as the row-by-row import always counted it."""
         report = self.report
         name = row.company or row.name
-        fields = {k: v for k, v in {"name": name, "tax_id": row.tax_id,
-                                    "crm_code": row.crm_code, "erp_code": row.erp_code,
-                                    "name_key": name_key(name)}.items() if v}
-        if not row.company and row.email:
-            fields["email"] = row.email
+        key = name_key(name)
+        email = None if row.company else row.email  # a contact's email is the contact's
         changed = created = False
         if account is None:
-            account = _Account(0, name, fields.get("email"), row.tax_id, row.crm_code,
-                               row.erp_code, fields["name_key"], [], new=True)
+            account = _Account(0, name, email, row.tax_id, row.crm_code, row.erp_code, key,
+                               [], new=True)
             report.accounts_created += 1
             created = True
         else:
+            # The row's non-empty values over the stored ones (empty cells keep them).
             renamed = account.name != name
-            if _update(account, fields):
+            if renamed:
+                account.name = name
+                account.renamed = True
+            if row.tax_id and account.tax_id != row.tax_id:
+                account.tax_id = row.tax_id
+                changed = True
+            if row.crm_code and account.crm_code != row.crm_code:
+                account.crm_code = row.crm_code
+                changed = True
+            if row.erp_code and account.erp_code != row.erp_code:
+                account.erp_code = row.erp_code
+                changed = True
+            if key and account.name_key != key:
+                account.name_key = key
+                changed = True
+            if email and account.email != email:
+                account.email = email
+                changed = True
+            if changed or renamed:
                 account.dirty = True
                 report.accounts_updated += 1
                 changed = True
-            if renamed:
-                account.renamed = True
         if not row.company:
             if account.phones != list(row.phones):
                 account.phones = list(row.phones)
@@ -519,13 +604,16 @@ class _Merge:
                                              new=True)
             report.contacts_created += 1
             return account
-        contact_fields = {"name": row.name, "name_key": key}
-        if row.email:
-            contact_fields["email"] = row.email
-        renamed = contact.name != row.name
-        contact_changed = _update(contact, contact_fields)
-        if renamed:
-            contact.renamed = True
+        contact_changed = False
+        if contact.name != row.name:
+            contact.name = row.name
+            contact.renamed = contact_changed = True
+        if contact.name_key != key:
+            contact.name_key = key
+            contact_changed = True
+        if row.email and contact.email != row.email:
+            contact.email = row.email
+            contact_changed = True
         if contact.phones != list(row.phones):
             contact.phones = list(row.phones)
             contact.phones_changed = True
@@ -600,15 +688,6 @@ class _Merge:
         if self.written >= 2 * self.analyzed:  # the tables doubled: look again
             self._analyze()
             self.analyzed = self.written
-
-
-def _update(row: _Account | _Contact, values: dict[str, Any]) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
 
 
 def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:

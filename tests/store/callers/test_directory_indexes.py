@@ -66,11 +66,10 @@ def test_prefix_ranges_stay_inside_the_index_alphabet(word: str, low: str,
 IMPORT_QUERIES: dict[str, Executable] = {
     **{f"accounts by {column}": directory_io.accounts_with(column, ["a", "b"])
        for column in ("erp_code", "crm_code", "tax_id", "name_key")},
-    "accounts by id": directory_io.accounts_by_ids([1, 2]),
-    "own numbers among": directory_io.own_numbers_in(["+34600112233", "+34600445566"]),
+    "accounts holding own numbers": directory_io.holders_of(["+34600112233",
+                                                              "+34600445566"]),
     "own phones of accounts": directory_io.own_phones_of([1, 2]),
     "contacts of accounts": directory_io.contacts_of([1, 2]),
-    "phones of contacts": directory_io.phones_of_contacts([1, 2]),
 }
 IMPORT_WRITES: dict[str, tuple[Executable, dict[str, object]]] = {
     "update an account": (directory_io.UPDATE_ACCOUNT, {
@@ -116,6 +115,20 @@ def test_a_slice_of_staged_rows_is_an_index_range(db: Database) -> None:
         directory_io.staged.create(connection)
         lines = plan(session, directory_io.staged_slice(0, 2000))
         directory_io.staged.drop(connection)
-    assert any("ix_directory_import_rows_grp" in line for line in lines), lines
+    assert any("USING PRIMARY KEY" in line or "directory_import_rows_pkey" in line
+               for line in lines), lines
     assert not any(line.strip().startswith(("SCAN directory_import_rows", "Seq Scan"))
                    for line in lines), lines
+
+
+def test_a_private_customer_s_number_is_looked_up_by_the_number_index(db: Database) -> None:
+    """Not by ``contact_id IS NULL`` (an index too, but one that reads every account's own
+    number): SQLite's planner, without statistics, took that one for a full batch.
+    (PostgreSQL's planner goes by the statistics the import refreshes.)"""
+    if not db.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's planner goes by statistics")
+    numbers = [f"+346{n:08d}" for n in range(directory_io.IN_MAX)]
+    with transaction(make_sessionmaker(db.engine)) as session:
+        lines = plan(session, directory_io.holders_of(numbers))
+    assert any("ix_directory_phone_number" in line for line in lines), lines
+    assert not any("ix_directory_phone_contact_id" in line for line in lines), lines

@@ -299,6 +299,44 @@ def test_the_entry_model_gives_every_problem_of_a_row_by_field() -> None:
                                                    "ESB12345674")
 
 
+# Cells a dialer list has, good and bad: the fast check must agree with the model on each.
+_CELLS = {
+    "name": st.sampled_from(["", "Ana", "José Pérez", "x" * 201, "a\x00b", "Ana\ud800"]),
+    "phone1": st.sampled_from(["", "600 11 22 33", "+34600112233", "0034 600112233", "12345",
+                               "911-22-33-44", "+351 912 345 678", "(600) 11.22.33", "600"]),
+    "phone2": st.sampled_from(["", "600112233", "+5511987654321", "abc", "700 00 00 01"]),
+    "phone3": st.sampled_from(["", "+34600112233", "0034 700000002"]),
+    "email": st.sampled_from(["", "Ana@Example.ORG", "nope", "a@b.c", "x@y;z.com"]),
+    "company": st.sampled_from(["", "Acme SL", "é" * 201, "Ñ\x00", "Acme\udc00"]),
+    "tax_id": st.one_of(st.sampled_from(["", "b-12.345.674", "12345678Z", "12345678z",
+                                         "12345678A", "X1234567L", "ESB12345674"]),
+                        st.from_regex(r"\A[0-9]{8}[A-Za-z]\Z")),
+    "crm_code": st.sampled_from(["", "C1", "c" * 65]),
+    "erp_code": st.sampled_from(["", "E1"]),
+}
+
+
+@given(st.fixed_dictionaries({}, optional=_CELLS), st.sampled_from(["ES", "BR", "PT"]),
+       st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_the_fast_check_agrees_with_the_entry_model(values: dict[str, str], region: str,
+                                                    extra: bool) -> None:
+    """``clean_row`` gives the model's row when the model finds nothing wrong, else None
+    (and the model then names the problems)."""
+    from pydantic import ValidationError
+
+    from store.callers.directory_csv import DirectoryEntry, clean_row
+
+    if extra:
+        values = {**values, "__extra__": "x"}
+    try:
+        expected = DirectoryEntry.model_validate(
+            values, context={"region": region}).row("line 7")
+    except ValidationError:
+        expected = None
+    assert clean_row(values, region, "line 7") == expected
+
+
 def test_a_large_import_refreshes_postgresql_s_statistics(db: Database, services: Services,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
