@@ -21,6 +21,8 @@ from phonenumbers import (
     PhoneNumberType,
 )
 
+from store.i18n import _
+
 MAX_INPUT = 64  # characters; nothing longer is a phone number
 
 
@@ -31,16 +33,18 @@ class BadPhone(ValueError):
 def parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
     text = (raw or "").strip()
     if not text:
-        raise BadPhone("no number given")
+        raise BadPhone(_("no number given"))
     if len(text) > MAX_INPUT:
-        raise BadPhone(f"longer than {MAX_INPUT} characters")
+        raise BadPhone(_("longer than {limit} characters").format(limit=MAX_INPUT))
     try:
         number = phonenumbers.parse(text, region.upper())
     except NumberParseException as exc:
-        raise BadPhone(f"{text!r} is not a phone number ({exc._msg})") from None
+        raise BadPhone(_("{text} is not a phone number ({why})").format(
+            text=repr(text), why=exc._msg)) from None
     if not phonenumbers.is_valid_number(number):
-        raise BadPhone(f"{text!r} is not a valid number for region {region.upper()} "
-                       "(write it with its country code, e.g. +34 600 11 22 33)")
+        raise BadPhone(_("{text} is not a valid number for region {region} (write it with "
+                         "its country code, e.g. +34 600 11 22 33)").format(
+                             text=repr(text), region=region.upper()))
     return number
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from store import phones
 from store.callers import tax_ids
 from store.callers.directory import fold
+from store.i18n import _
 
 MAX_INPUT = 200
 
@@ -16,9 +17,9 @@ class BadValue(ValueError):
 def normalize(field: str, raw: str, region: str) -> str:
     text = (raw or "").strip()
     if not text:
-        raise BadValue("nothing to look up")
+        raise BadValue(_("nothing to look up"))
     if len(text) > MAX_INPUT:
-        raise BadValue(f"longer than {MAX_INPUT} characters")
+        raise BadValue(_("longer than {limit} characters").format(limit=MAX_INPUT))
     if field == "phone":
         try:
             return phones.e164(text, region)
@@ -31,11 +32,13 @@ def normalize(field: str, raw: str, region: str) -> str:
             raise BadValue(str(exc)) from None
     if field == "name":
         if not fold(text):
-            raise BadValue(f"{text!r} has no letters or digits to look up")
+            raise BadValue(_("{text} has no letters or digits to look up").format(
+                text=repr(text)))
         return text
     if field in ("crm_code", "erp_code"):
         if any(ch.isspace() for ch in text) or len(text) > 64:
-            raise BadValue(f"{text!r} is not a code (one word of at most 64 characters)")
+            raise BadValue(_("{text} is not a code (one word of at most 64 characters)").format(
+                text=repr(text)))
         return text
     raise BadValue(f"unknown field {field!r}")
 

@@ -20,6 +20,8 @@ from stdnum.es import nif
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError
 
+from store.i18n import _
+
 MAX_INPUT = 40
 _SEPARATORS = re.compile(r"[\s./\-_]")
 
@@ -71,16 +73,17 @@ def parse(raw: str, region: str = "ES") -> TaxId:
     """The tax id in ``raw``, or BadTaxId. National forms are read for ``region`` first."""
     text = _compact(raw or "")
     if not text:
-        raise BadTaxId("no tax id given")
+        raise BadTaxId(_("no tax id given"))
     if len(text) > MAX_INPUT:
-        raise BadTaxId(f"longer than {MAX_INPUT} characters")
+        raise BadTaxId(_("longer than {limit} characters").format(limit=MAX_INPUT))
     for reader in _BY_REGION.get(region.upper(), (_eu_vat, _spain, _cpf, _cnpj)):
         try:
             return reader(text)
         except ValidationError:
             continue
-    raise BadTaxId(f"{raw.strip()!r} is not a valid tax id (a Spanish NIF/NIE/CIF, a "
-                   "Brazilian CPF/CNPJ, or an EU VAT number with its country prefix)")
+    raise BadTaxId(_("{text} is not a valid tax id (a Spanish NIF/NIE/CIF, a Brazilian "
+                     "CPF/CNPJ, or an EU VAT number with its country prefix)").format(
+                         text=repr(raw.strip())))
 
 
 def normalize(raw: str, region: str = "ES") -> str:
