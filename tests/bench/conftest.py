@@ -26,6 +26,9 @@ class Bench:
     scratch: Path  # the temporary directory the benchmark's files go to
     configured: Path | None = None  # the SQLite file DATABASE_URL names (never created)
     schemas: set[str] = field(default_factory=set)  # the schemas its runs said they used
+    # This process's children before the benchmark ran (another test's, such as the
+    # planner's fork server, are not the benchmark's to end).
+    before: set[int] = field(default_factory=lambda: set(children()))
 
     def __call__(self, *argv: str, **env: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
@@ -43,7 +46,8 @@ class Bench:
             assert self.schemas, "the benchmark did not name its schema"
             left_schemas = self.schemas & existing_schemas()
             assert not left_schemas, f"bench schemas left behind: {left_schemas}"
-        running = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children()}
+        running = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children()
+                   if pid not in self.before}
         assert not running, f"child processes still running: {running}"
 
 
