@@ -24,6 +24,7 @@ from store import i18n
 from store.calls import registry
 from store.db import reading
 from store.i18n import N_, _, ngettext
+from store.queue.activity import reason_name
 from store.team.people import Role
 
 CHART_PURPOSE = "charts"
@@ -171,7 +172,7 @@ def agent_line(row: AgentRow) -> str:
         parts.append(_("talk {time}").format(time=duration(f.talk_seconds)))
         parts.append(_("AHT {time}").format(time=clock(f.aht_seconds)))
     if spent.pauses:
-        detail = ", ".join(f"{reason} {duration(seconds)}"
+        detail = ", ".join(f"{reason_name(reason)} {duration(seconds)}"
                            for reason, (_count, seconds) in sorted(spent.pauses.items()))
         parts.append(_("paused {time} ({detail})").format(time=duration(spent.paused),
                                                            detail=detail))

@@ -84,7 +84,7 @@ CARDS = [
      ["  Ateses                                               4 · 80,0 % de les ofertes",
       "  Nivell de servei 20 s (de les ateses)                75,0 %",
       "  ASA (espera mitjana, ateses)                         0:18"],
-     "Bruno Agent (212)  1 atesa · conversa 5 min · AHT 5:00 · en pausa 45 min (lunch 45 min)"
+     "Bruno Agent (212)  1 atesa · conversa 5 min · AHT 5:00 · en pausa 45 min (dinar 45 min)"
      " · connexió 0 min",
      "== Trucades per hora =="),
     ("es", "estadísticas hoy",
@@ -93,7 +93,7 @@ CARDS = [
       "  Nivel de servicio 20 s (de las atendidas)                75,0 %",
       "  ASA (espera media, atendidas)                            0:18"],
      "Bruno Agent (212)  1 atendida · conversación 5 min · AHT 5:00 · en pausa 45 min "
-     "(lunch 45 min) · conexión 0 min",
+     "(comida 45 min) · conexión 0 min",
      "== Llamadas por hora =="),
     ("pt", "estatísticas hoje",
      "Ligações hoje (seg., 23 de nov.): 5 oferecidas, 4 atendidas (80,0 %), 1 abandonada.",
@@ -101,7 +101,7 @@ CARDS = [
       "  Nível de serviço 20 s (das atendidas)                75,0 %",
       "  ASA (espera média, atendidas)                        0:18"],
      "Bruno Agent (212)  1 atendida · conversa 5 min · AHT 5:00 · em pausa 45 min "
-     "(lunch 45 min) · conexão 0 min",
+     "(almoço 45 min) · conexão 0 min",
      "== Ligações por hora =="),
 ]
 
