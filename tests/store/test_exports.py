@@ -20,10 +20,12 @@ import pytest
 from bot.cli.stats import csv_rows, hourly_table
 from commands.callbacks import report as callback_report
 from commands.core import Services
+from commands.shifts.planning import drafts
 from commands.stats.figures import StatsReport
 from commands.stats.metrics import Figures
 from store.db import reading, transaction
 from store.exports import FORMULA_START, csv_text, safe_cell
+from store.shifts.planning import PlanDraft
 from store.shifts.timetable_io import export_csv, import_weeks, parse_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +64,18 @@ def callbacks_export(services: Services, hostile: list[str]) -> str:
     return callback_report.to_csv(report)
 
 
+def plan_export(_services: Services, hostile: list[str]) -> str:
+    """A draft's lines are the timetable's, typed by people."""
+    row = PlanDraft(cells=[{"day": WEEK.isoformat(), "start": "09:00", "end": "10:00",
+                            "line": name, "status": "person", "person": "ana"}
+                           for name in hostile])
+    return drafts.csv_text(row)
+
+
 EXPORTS: dict[str, Callable[[Services, list[str]], str]] = {
     "timetable export --csv": timetable_export,
     "callbacks report --csv": callbacks_export,
+    "plan show --csv": plan_export,
 }
 
 

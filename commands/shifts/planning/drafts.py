@@ -22,7 +22,7 @@ from commands.shifts.planning.apart import solve_apart
 from commands.shifts.planning.inputs import Options, Planning, build
 from commands.shifts.planning.model import Outcome, solve, total_cost
 from commands.shifts.planning.said import render
-from store import i18n
+from store import exports, i18n
 from store.db import reading, transaction
 from store.i18n import N_, _
 from store.shifts import planning, timetable, timetable_io
@@ -299,11 +299,12 @@ def week_document(session: Session, row: PlanDraft) -> dict[str, Any]:
 
 
 def csv_text(row: PlanDraft) -> str:
-    out = ["date,start,end,line,person"]
-    for c in row.cells:
-        who = HOLIDAY_KEY if c["status"] == HOLIDAY else c["person"] or NOBODY_KEY
-        out.append(f"{c['day']},{c['start']},{c['end']},{c['line']},{who}")
-    return "\n".join(out) + "\n"
+    """The draft in the timetable CSV's layout, written by the shared writer (a line name
+    with a comma stays one cell; one a spreadsheet would run is neutralised)."""
+    return exports.csv_text([("date", "start", "end", "line", "person"), *(
+        (c["day"], c["start"], c["end"], c["line"],
+         HOLIDAY_KEY if c["status"] == HOLIDAY else c["person"] or NOBODY_KEY)
+        for c in row.cells)])
 
 
 # --------------------------------------------------------------------------- publishing
