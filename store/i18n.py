@@ -69,6 +69,22 @@ def normalise(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
+# The longest locale a person's ``chat_locale`` keeps ("pt-BR", "zh-Hant-TW").
+MAX_LOCALE = 16
+
+
+def locale_tag(value: object) -> str | None:
+    """A locale as a chat platform writes it ("en-US", "ca_ES"), or None for anything else
+    (ignored, not refused: it only chooses a language)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not 0 < len(text) <= MAX_LOCALE or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                                  for c in text):
+        return None
+    return text
+
+
 def set_team_language(code: str) -> None:
     """The language of the team space and of anyone who has chosen none (``LANGUAGE``)."""
     global _team

@@ -16,6 +16,7 @@ from typing import Any
 from bot.doors.http import storable
 from commands.core import Where
 from commands.text import sanitize
+from store import i18n
 
 PLATFORM = "google"
 
@@ -79,7 +80,6 @@ MAX_MENTIONS = 100  # people mentioned in one message that are turned into refer
 
 # The longest of each name the store keeps (person.google_chat_id, chat_space.name).
 MAX_USER_NAME, MAX_SPACE_NAME, MAX_DISPLAY = 128, 200, 200
-MAX_LOCALE = 16  # person.chat_locale
 
 
 def parse_event(body: Any) -> ChatEvent:
@@ -167,19 +167,7 @@ def _event(*, kind: str, addon: bool, type_: str, user: dict[str, Any], space: d
         event_time=event_time if isinstance(event_time, str) or event_time is None
         else _canonical(event_time),
         text=typed_text(message), has_message=bool(message), command_id=number,
-        button=parameters if kind == "click" else None, user_locale=_locale(locale))
-
-
-def _locale(value: Any) -> str | None:
-    """A locale as Chat writes it ("en-US"), or None for anything else (ignored, not
-    refused: it only chooses a language)."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not 0 < len(text) <= MAX_LOCALE or not all(c.isascii() and (c.isalnum() or c in "-_")
-                                                  for c in text):
-        return None
-    return text
+        button=parameters if kind == "click" else None, user_locale=i18n.locale_tag(locale))
 
 
 def typed_text(message: dict[str, Any]) -> str:

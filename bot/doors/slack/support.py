@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from integrations.clock import Clock
+from store import i18n
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,7 @@ class EmailCache:
         user = response.get("user") or {}
         profile = user.get("profile") or {}
         email = str(profile["email"]).strip() if profile.get("email") else None
-        said = user.get("locale")
-        locale = said.strip()[:16] if isinstance(said, str) and said.strip() else None
+        locale = i18n.locale_tag(user.get("locale"))
         with self._lock:
             if len(self._entries) >= self.limit:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}

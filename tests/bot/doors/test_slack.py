@@ -691,6 +691,14 @@ def test_a_newcomers_slack_locale_is_stored_and_their_answers_follow_it(rig: Rig
     assert len(rig.fake.calls("users.info")) == 1  # stored: Slack is not asked again
 
 
+@pytest.mark.parametrize("said", ["ca\x00ES", "x" * 17, "ca ES"])
+def test_a_locale_no_platform_writes_is_ignored_not_stored(rig: Rig, said: str) -> None:
+    rig.fake.locales["U0ALICE"] = said
+    body = rig.slash("language").get_json()
+    assert body["text"] == "I write to you in English (the team's language)."
+    assert person(rig.services, "alice").chat_locale is None
+
+
 @pytest.mark.parametrize(("locale", "chosen", "expected"), [
     ("es-ES", None, "Te escribo en español (el idioma de tu chat)."),
     ("pt-BR", None, "Escrevo para você em português (o idioma do seu chat)."),
