@@ -79,6 +79,7 @@ from commands.shifts.planning.drafts import (
     draft_timetable_cells,
     penalty_text,
     status_line,
+    status_word,
 )
 from commands.stats.card import figure_rows, report_for
 from commands.stats.chart import render_png
@@ -593,6 +594,7 @@ class DeskDoor:
         return {
             "monday": row.monday, "columns": columns, "rows": rows, "differ": differ,
             "emptied": emptied, "summary": summary, "status_line": status_line(summary),
+            "status_word": status_word(summary["status"]),
             "made_at": row.made_at.astimezone(tz), "made_by": maker.name if maker else None,
             "published_at": row.published_at.astimezone(tz) if row.published_at else None,
             "has_plan": summary.get("status") in ("optimal", "feasible"),

@@ -128,7 +128,13 @@ def summarize(plan: Planning, outcome: Outcome) -> dict[str, Any]:
 # and kept to be written in the reader's language ("said", "capacity_said", …), which is
 # what chat shows when the draft has them.
 
-_STATUS = {"infeasible": N_("infeasible"), "unknown": N_("unknown")}
+_STATUS = {"optimal": N_("optimal"), "feasible": N_("feasible"),
+           "infeasible": N_("infeasible"), "unknown": N_("unknown")}
+
+
+def status_word(status: str) -> str:
+    """The solver's status as the reader says it."""
+    return _(_STATUS[status]) if status in _STATUS else status
 
 
 def penalty_text(p: dict[str, Any]) -> str:
@@ -158,7 +164,7 @@ def status_line(summary: dict[str, Any]) -> str:
                                     bound=f"{summary['bound']:.0f}")
     else:
         what = "{status}: {reason}".format(
-            status=_(_STATUS[status]) if status in _STATUS else status,
+            status=status_word(status),
             reason=reason_text(summary) or _("no plan"))
     return _("Plan for the week of {week}: {what}.").format(week=week, what=what)
 
