@@ -18,6 +18,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime
+from store.db import among
 
 KINDS = ("vacation", "leave", "sick", "busy", "other")
 LOCAL = "local"
@@ -81,20 +82,25 @@ def overlapping(session: Session, start: datetime, end: datetime,
                 person_ids: Iterable[int] | None = None) -> list[Absence]:
     """Absences that cover any part of [start, end), earliest first."""
     query = select(Absence).where(Absence.ends > start, Absence.starts < end)
-    if person_ids is not None:
-        query = query.where(Absence.person_id.in_(sorted(set(person_ids))))
-    return list(session.scalars(query.order_by(Absence.starts, Absence.id)))
+    if person_ids is None:
+        return list(session.scalars(query.order_by(Absence.starts, Absence.id)))
+    wanted = set(person_ids)
+    return [row for row in session.scalars(among(query, Absence.person_id, wanted)
+                                           .order_by(Absence.starts, Absence.id))
+            if row.person_id in wanted]
 
 
 def absent_at(session: Session, when: datetime,
               person_ids: Iterable[int] | None = None) -> dict[int, Absence]:
     """person id → the absence that covers ``when`` (the earliest, if several do)."""
     query = select(Absence).where(Absence.ends > when, Absence.starts <= when)
-    if person_ids is not None:
-        query = query.where(Absence.person_id.in_(sorted(set(person_ids))))
+    wanted = None if person_ids is None else set(person_ids)
+    if wanted is not None:
+        query = among(query, Absence.person_id, wanted)
     found: dict[int, Absence] = {}
     for row in session.scalars(query.order_by(Absence.starts, Absence.id)):
-        found.setdefault(row.person_id, row)
+        if wanted is None or row.person_id in wanted:
+            found.setdefault(row.person_id, row)
     return found
 
 

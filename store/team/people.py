@@ -12,6 +12,7 @@ from sqlalchemy.orm.util import identity_key
 
 from store import i18n
 from store.base import Base, UTCDateTime
+from store.db import among
 
 
 class Role(StrEnum):
@@ -192,8 +193,9 @@ def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Person]:
         else:
             missing.append(person_id)
     if missing:
-        found.update((p.id, p) for p in session.scalars(
-            select(Person).where(Person.id.in_(missing))))
+        wanted = set(missing)
+        found.update((p.id, p) for p in session.scalars(among(select(Person), Person.id, wanted))
+                     if p.id in wanted)
     return found
 
 
