@@ -18,6 +18,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
 from commands.core import Services
 from integrations import tracing
+from store.collector import SERVING_THRESHOLDS
 from store.migrate import current_revision, pending_reason
 
 
@@ -79,9 +80,11 @@ def freeze_startup() -> None:
     """Move what start-up built (the models' metadata, the API discovery documents,
     compiled templates) out of the garbage collector's sight. It lives as long as the
     process anyway, and a full collection that walks it took half a second of a
-    1,000-agent /queue; frozen, collections stay short. Serving processes only."""
+    1,000-agent /queue; frozen, collections stay short. Then the collector runs less
+    often (``store.collector.SERVING_THRESHOLDS``). Serving processes only."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*SERVING_THRESHOLDS)
 
 
 def door_names(app: Flask) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from store.collector import collector_paused
+from store.collector import SERVING_THRESHOLDS, collector_paused
 
 
 class Node:
@@ -39,3 +39,16 @@ def test_a_collector_already_off_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_serving_process_freezes_its_start_up_heap_and_collects_less_often() -> None:
+    from bot.app import freeze_startup
+
+    thresholds = gc.get_threshold()
+    try:
+        freeze_startup()
+        assert gc.get_freeze_count() > 0  # start-up's objects are out of the walk
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
