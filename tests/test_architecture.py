@@ -36,7 +36,7 @@ TOP_LEVEL = {
     "commands": {"__init__", "core", "dispatch", "parse", "text", "format", "refs", "links", "words",
                  "registry"},
     "store": {"__init__", "db", "base", "models", "imports", "exports", "migrate", "phones", "i18n",
-              "collector", "cache_version"},
+              "collector", "cache_version", "workers"},
 }
 CAPABILITIES = {"team", "queue", "shifts", "callbacks", "callers", "calls", "stats"}
 

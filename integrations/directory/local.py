@@ -85,7 +85,8 @@ def _load(session: Session, account_ids: list[int], marked: set[int],
     totals: dict[int, int] = {a: n for a, n in session.execute(store.contact_counts(rows))}
     own = _numbers(session.scalars(store.own_phones(rows)), by_contact=False)
     contact_ids = [c.id for group in contacts.values() for c in group]
-    theirs = _numbers(session.scalars(store.contact_phones(contact_ids)), by_contact=True)
+    theirs = _numbers(session.scalars(store.contact_phones(rows, contact_ids)),
+                      by_contact=True)
     return [_account(rows[a], contacts.get(a, []), totals.get(a, 0), own, theirs, marked,
                      a in owning) for a in account_ids if a in rows]
 

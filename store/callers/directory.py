@@ -9,6 +9,14 @@ scans at a million contacts:
 - ``directory_word``: every word of every account and contact name, folded (lowercase,
   no accents), so a lookup by name is an index range scan per word.
 
+Both carry the account's id and the contact's without foreign keys (migration 0021): the
+directory import is all that writes them, with ids it has just allocated or read in the
+same transaction, and nothing deletes an account or a contact; their ``(account_id,
+contact_id)`` index serves every read and delete of one owner's rows. Checking each of the
+millions of rows a large import writes against two tables was a large share of its time
+on PostgreSQL (docs/benchmarks.md, issue 19). Whatever comes to delete an account or a
+contact deletes its phones and words itself.
+
 Tax ids are stored normalized (``store.callers.tax_ids``); CRM and ERP codes as given.
 """
 
@@ -26,8 +34,6 @@ from sqlalchemy import (
     Index,
     Select,
     String,
-    and_,
-    delete,
     func,
     intersect,
     select,
@@ -81,10 +87,8 @@ class DirectoryPhone(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20))  # E.164
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("directory_account.id", ondelete="CASCADE"))
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("directory_contact.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int]  # directory_account.id (no foreign key: see above)
+    contact_id: Mapped[int | None]  # directory_contact.id
     position: Mapped[int] = mapped_column(default=1)
 
 
@@ -99,10 +103,8 @@ class DirectoryWord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     word: Mapped[str] = mapped_column(String(WORD_MAX))
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("directory_account.id", ondelete="CASCADE"))
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("directory_contact.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int]  # directory_account.id (no foreign key: see above)
+    contact_id: Mapped[int | None]  # directory_contact.id
 
 
 # ------------------------------------------------------------------------- folding
@@ -219,8 +221,11 @@ def own_phones(account_ids: Iterable[int]) -> Select[DirectoryPhone]:
             .order_by(DirectoryPhone.account_id, DirectoryPhone.position))
 
 
-def contact_phones(contact_ids: Iterable[int]) -> Select[DirectoryPhone]:
-    return (select(DirectoryPhone).where(DirectoryPhone.contact_id.in_(list(contact_ids)))
+def contact_phones(account_ids: Iterable[int], contact_ids: Iterable[int]
+                   ) -> Select[DirectoryPhone]:
+    """The numbers of these contacts of these accounts, by ix_directory_phone_account."""
+    return (select(DirectoryPhone).where(DirectoryPhone.account_id.in_(list(account_ids)),
+                                         DirectoryPhone.contact_id.in_(list(contact_ids)))
             .order_by(DirectoryPhone.contact_id, DirectoryPhone.position))
 
 
@@ -228,7 +233,7 @@ def count_accounts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(DirectoryAccount)) or 0
 
 
-# ------------------------------------------------------------------------- writing
+# ------------------------------------------------------------------------- matching
 
 
 def find_account(session: Session, *, erp_code: str | None, crm_code: str | None,
@@ -246,34 +251,3 @@ def find_account(session: Session, *, erp_code: str | None, crm_code: str | None
         return None
     return session.scalar(select(DirectoryAccount).where(
         DirectoryAccount.name_key == name_key).order_by(DirectoryAccount.id).limit(1))
-
-
-def find_contact(session: Session, account_id: int, name_key: str) -> DirectoryContact | None:
-    return session.scalar(select(DirectoryContact).where(
-        and_(DirectoryContact.account_id == account_id,
-             DirectoryContact.name_key == name_key)).limit(1))
-
-
-def set_phones(session: Session, account_id: int, contact_id: int | None,
-               numbers: Sequence[str]) -> bool:
-    """Replace the numbers of an account (contact_id None) or contact; True if changed."""
-    owner = (DirectoryPhone.contact_id.is_(None) if contact_id is None
-             else DirectoryPhone.contact_id == contact_id)
-    current = list(session.scalars(
-        select(DirectoryPhone.number).where(DirectoryPhone.account_id == account_id, owner)
-        .order_by(DirectoryPhone.position)))
-    if current == list(numbers):
-        return False
-    session.execute(delete(DirectoryPhone).where(DirectoryPhone.account_id == account_id,
-                                                 owner))
-    session.add_all(DirectoryPhone(number=n, account_id=account_id, contact_id=contact_id,
-                                   position=i) for i, n in enumerate(numbers, start=1))
-    return True
-
-
-def set_words(session: Session, account_id: int, contact_id: int | None, name: str) -> None:
-    owner = (DirectoryWord.contact_id.is_(None) if contact_id is None
-             else DirectoryWord.contact_id == contact_id)
-    session.execute(delete(DirectoryWord).where(DirectoryWord.account_id == account_id, owner))
-    session.add_all(DirectoryWord(word=w, account_id=account_id, contact_id=contact_id)
-                    for w in words(name))

@@ -10,11 +10,16 @@ national forms); a row that contradicts an earlier one is bad too.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, NamedTuple
+from itertools import chain, islice
+from typing import Any, NamedTuple, cast
 
 import phonenumbers
 from pydantic import (
@@ -31,7 +36,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from store import phones
 from store.callers import tax_ids
 from store.callers.directory import DirectoryAccount, DirectoryContact, fold, name_key
-from store.imports import Problem, check_columns, csv_rows
+from store.imports import ImportRejected, Problem, check_columns, csv_rows
+from store.workers import can_fork, forked_pool
 
 COLUMNS = ("name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code",
            "erp_code")
@@ -269,12 +275,112 @@ def parse_rows(text: str, region: str) -> tuple[list[Row], list[Problem], list[s
     return rows, found + clashed, ignored
 
 
-def entries(lines: Iterable[str], region: str, ignored: list[str]
-            ) -> Iterator[tuple[str, Row | None, list[Problem]]]:
-    """(label, row or None, its problems) for each row of the file, one at a time; the
-    names of ignored columns are added to ``ignored``. Only checks a row on its own:
-    ``clashes`` compares the rows of one account."""
+Entry = tuple[str, Row | None, list[Problem]]  # (label, the row or None, its problems)
 
+
+def entries(lines: Iterable[str], region: str, ignored: list[str], *, workers: int = 0
+            ) -> Iterator[Entry]:
+    """(label, row or None, its problems) for each row of the file, in file order; the
+    names of ignored columns are added to ``ignored``. Only checks a row on its own:
+    ``clashes`` compares the rows of one account.
+
+    With ``workers`` (and a file of more than a couple of blocks, on a platform that
+    forks), the blocks of rows are read and checked by that many forked processes
+    (``store.workers``) while the caller goes on with the rows before them; the rows, their
+    labels and their problems are the same as read here."""
+    if workers < 1 or not can_fork():
+        yield from _entries(lines, region, ignored)
+        return
+    blocks = _blocks(lines)
+    _first, head = next(blocks, (1, []))
+    for _entry in _entries(head, region, ignored):  # the header's checks; it has no rows
+        pass
+    opening = list(islice(blocks, 2))
+    if len(opening) < 2:  # a small file: not worth a process
+        for first, block in opening:
+            yield from _entries_of(head, first, block, region)
+        return
+    pending: deque[Future[list[Sent] | list[Problem]]] = deque()
+    with forked_pool(workers) as pool:
+        for first, block in chain(opening, blocks):
+            pending.append(pool.submit(_block_entries, head, first, block, region))
+            if len(pending) > 2 * workers:  # bounded: a few blocks ahead of the caller
+                yield from _taken(pending.popleft())
+        while pending:
+            yield from _taken(pending.popleft())
+
+
+BLOCK_LINES = 5_000  # lines a worker reads at a time
+
+
+def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(its first line's number, its lines): the header's record first, then blocks of
+    about BLOCK_LINES lines that each end where a record does. A record may span lines
+    (a quoted value with a line break); a block ends only where every quote opened so
+    far is closed — an even count, since a quote inside a quoted value is doubled. A quote
+    that never closes would hold the rest of the file: past csv's field size limit the
+    block goes as it is, and its reader fails at the line the whole-file one would."""
+    block: list[str] = []
+    first = number = 1
+    quoted = False
+    quoted_chars = 0
+    limit = csv.field_size_limit()
+    header = True
+    for number, line in enumerate(lines, start=1):
+        block.append(line)
+        if line.count('"') % 2:
+            quoted = not quoted
+            quoted_chars = 0
+        if quoted:
+            quoted_chars += len(line)
+            if quoted_chars <= limit:
+                continue
+        if header or len(block) >= BLOCK_LINES or quoted:
+            yield first, block
+            block, first, header, quoted = [], number + 1, False, False
+    if block or header:
+        yield first, block
+
+
+def _entries_of(head: list[str], first: int, block: list[str], region: str
+                ) -> Iterator[Entry]:
+    """The entries of one block, labelled with the lines they have in the whole file."""
+    return _entries([*head, *block], region, [], offset=first - len(head) - 1)
+
+
+Sent = tuple[str, tuple[Any, ...] | None, list[Problem]]  # an Entry, its row a plain tuple
+
+
+def _block_entries(head: list[str], first: int, block: list[str], region: str
+                   ) -> list[Sent] | list[Problem]:
+    """In a worker: the block's entries, their rows as plain tuples (a named tuple takes
+    three times as long to pickle and unpickle), or the problems of a block that is not
+    CSV (returned, not raised: ImportRejected does not survive the trip back)."""
+    try:
+        return [(label, None if row is None else tuple(row), found)
+                for label, row, found in _entries_of(head, first, block, region)]
+    except ImportRejected as exc:
+        offset = first - len(head) - 1
+        return [replace(p, entry=f"line {_line_of(p.entry) + offset}")
+                if _line_of(p.entry) else p for p in exc.problems]
+
+
+def _line_of(entry: str) -> int:
+    digits = entry.removeprefix("line ")
+    return int(digits) if entry.startswith("line ") and digits.isdigit() else 0
+
+
+def _taken(future: Future[list[Sent] | list[Problem]]) -> Iterator[Entry]:
+    found = future.result()
+    if found and isinstance(found[0], Problem):
+        raise ImportRejected(found)
+    make = tuple.__new__
+    for label, row, problems in cast(list[Sent], found):
+        yield label, None if row is None else make(Row, row), problems
+
+
+def _entries(lines: Iterable[str], region: str, ignored: list[str], offset: int = 0
+             ) -> Iterator[Entry]:
     def header(name: str) -> str | None:
         column = _HEADER.get(_header(name))
         if column is None and name.strip():
@@ -284,7 +390,7 @@ def entries(lines: Iterable[str], region: str, ignored: list[str]
     context = {"region": region}
     validate = DirectoryEntry.model_validate
     for csv_row in csv_rows(lines, delimiter=";", header=header, required=("name", "phone1")):
-        label = csv_row.label
+        label = f"line {csv_row.line + offset}"
         row = clean_row(csv_row.values, region, label)
         if row is not None:
             yield label, row, []

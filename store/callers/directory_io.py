@@ -13,10 +13,11 @@ the row's.
 How a million rows go in, in bounded memory (times in docs/benchmarks.md):
 
 1. The file is read as a stream. Each row is checked on its own (``clean_row``, else
-   ``DirectoryEntry`` for its problems) and given its account group (the rows that name
-   one account, ``Groups``); good rows go, a few thousand at a time, into a temporary
-   table (``directory_import_rows``, keyed by group and place, dropped at the end) — only
-   the group index of each identifier stays in memory.
+   ``DirectoryEntry`` for its problems; by forked workers, a block of lines each, on a
+   machine with a core to spare: ``directory_csv.entries``) and given its account group
+   (the rows that name one account, ``Groups``); good rows go, a few thousand at a time,
+   into a temporary table (``directory_import_rows``, keyed by group and place, dropped at
+   the end) — only the group index of each identifier stays in memory.
 2. The staged rows are read back a slice of groups at a time, in group order. The rows of
    one account are checked against each other (``clashes``), then merged: the slice's
    stored accounts, contacts and phones are read with a handful of ``IN`` queries (every
@@ -49,7 +50,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
-    literal_column,
     select,
     text,
     update,
@@ -68,6 +68,7 @@ from store.callers.directory import (
 from store.callers.directory_bulk import Writer, copy_rows
 from store.callers.directory_csv import Row, clashes, entries, parse_rows
 from store.imports import ImportRejected, Problem
+from store.workers import spare_cores
 
 __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
 
@@ -254,13 +255,18 @@ def _row(r: tuple[Any, ...]) -> Row:
 
 
 def import_directory(session: Session, source: str | Iterable[str], now: datetime,
-                     region: str, *, skip_bad: bool = False) -> DirectoryReport:
+                     region: str, *, skip_bad: bool = False,
+                     workers: int | None = None) -> DirectoryReport:
     """Check every row, then add and update. ``source`` is the file's text or its lines
     as they are read (a text file opened with ``newline=""``). ImportRejected lists every
-    problem; the caller owns the transaction and rolls it back then."""
+    problem; the caller owns the transaction and rolls it back then. ``workers``: the
+    processes that read and check a large file's rows while this one stages them
+    (default: one per core, none on one core)."""
     lines = io.StringIO(source, newline="") if isinstance(source, str) else source
+    if workers is None:
+        workers = spare_cores() + 1 if spare_cores() else 0
     with _roomy_cache(session):
-        return _import(session, lines, now, region, skip_bad)
+        return _import(session, lines, now, region, skip_bad, workers)
 
 
 @contextmanager
@@ -284,13 +290,13 @@ def _roomy_cache(session: Session) -> Iterator[None]:
 
 
 def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
-            skip_bad: bool) -> DirectoryReport:
+            skip_bad: bool, workers: int) -> DirectoryReport:
     report = DirectoryReport()
     stage = _Stage(session)
     problems: list[Problem] = []
     groups = Groups()
-    for seq, (_label, row, found) in enumerate(entries(lines, region,
-                                                       report.ignored_columns)):
+    for seq, (_label, row, found) in enumerate(entries(lines, region, report.ignored_columns,
+                                                       workers=workers)):
         if row is None:
             problems += found
             continue
@@ -379,15 +385,12 @@ def _key_of(row: Row, place: int) -> str | None:
 
 def holders_of(numbers: Sequence[str]) -> Executable:
     """The accounts whose own numbers (not their contacts') are among ``numbers``, each
-    with the number: an index probe per number, then one per account. ``contact_id + 0``
-    keeps SQLite's planner off the contact_id index, where ``IS NULL`` would read every
-    account's own number (all of them, for each batch: 120 ms a batch at a million rows,
-    1.4 ms by number)."""
+    with the number: an index probe per number, then one per account."""
     table = DirectoryAccount.__table__
     return (select(*(table.c[name] for name in _ACCOUNT_COLUMNS), DirectoryPhone.number)
             .join_from(DirectoryPhone, table, table.c.id == DirectoryPhone.account_id)
             .where(DirectoryPhone.number.in_(numbers),
-                   (DirectoryPhone.contact_id + literal_column("0")).is_(None)))
+                   DirectoryPhone.contact_id.is_(None)))
 
 
 def own_phones_of(account_ids: Sequence[int]) -> Executable:
@@ -404,7 +407,8 @@ def contacts_of(account_ids: Sequence[int]) -> Executable:
     contact, phone = DirectoryContact, DirectoryPhone
     return (select(contact.id, contact.account_id, contact.name, contact.name_key,
                    contact.email, phone.number)
-            .outerjoin(phone, phone.contact_id == contact.id)
+            .outerjoin(phone, (phone.account_id == contact.account_id)
+                       & (phone.contact_id == contact.id))
             .where(contact.account_id.in_(account_ids))
             .order_by(contact.id, phone.position))
 
@@ -422,10 +426,12 @@ UPDATE_CONTACT = (update(_C).where(_C.c.id == bindparam("b_id"))
                           email=bindparam("b_email"), updated_at=bindparam("b_now")))
 DELETE_OWN_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account"),
                                      _P.c.contact_id.is_(None))
-DELETE_CONTACT_PHONES = delete(_P).where(_P.c.contact_id == bindparam("b_contact"))
+DELETE_CONTACT_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account"),
+                                         _P.c.contact_id == bindparam("b_contact"))
 DELETE_OWN_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"),
                                     _W.c.contact_id.is_(None))
-DELETE_CONTACT_WORDS = delete(_W).where(_W.c.contact_id == bindparam("b_contact"))
+DELETE_CONTACT_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"),
+                                        _W.c.contact_id == bindparam("b_contact"))
 
 
 def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -668,10 +674,12 @@ class _Merge:
                         "b_name_key": contact.name_key, "b_email": contact.email,
                         "b_now": self.now})
                     if contact.phones_changed:
-                        contact_phones.append({"b_contact": contact.id})
+                        contact_phones.append({"b_account": account.id,
+                                               "b_contact": contact.id})
                         writer.phones(contact.phones, account.id, contact.id)
                     if contact.renamed:
-                        contact_words.append({"b_contact": contact.id})
+                        contact_words.append({"b_account": account.id,
+                                              "b_contact": contact.id})
                         writer.words(contact.name, account.id, contact.id)
                 contact.dirty = contact.phones_changed = contact.renamed = False
         session = self.session

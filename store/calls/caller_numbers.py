@@ -15,22 +15,13 @@ stays in-process), only where the platform forks, and if the process fails the n
 are simply worked out here. The worker runs the same function, so the figures are the
 same either way.
 
-The worker dies with its parent: killed (SIGKILL, an OOM kill) the parent cannot shut it
-down, and the worker, blocked on its task pipe (whose write end it holds itself), would
-live on with the parent's memory and its database sockets. So a thread in the worker
-watches its parent's pid and ends the worker once the parent is gone.
+The worker dies with its parent (``store.workers``).
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
-import multiprocessing
-import os
-import signal
-import threading
-import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
@@ -39,6 +30,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
 from store.phones import MAX_INPUT
+from store.workers import can_fork, forked_pool
 
 log = logging.getLogger(__name__)
 
@@ -93,27 +85,6 @@ def _all_of(raws: list[str], region: str) -> list[str | None]:
     return [e164_of_caller(raw, region) for raw in raws]
 
 
-PARENT_CHECK_SECONDS = 0.2  # how soon the worker notices its parent has died
-
-
-def _worker_starts(parent: int) -> None:
-    """In the forked worker: the collector back on (it is forked from inside a batch that
-    paused it), Ctrl-C left to the parent, which shuts the worker down, and a watch on
-    the parent ``parent``, so the worker ends with it."""
-    gc.enable()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
-                     daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    """End this process once ``parent`` is no longer its parent (it died: the worker was
-    handed to init or a subreaper). ``os._exit``: nothing of the parent's to clean up."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
 class NumberWorker:
     """A second process working out a large import's new callers ahead of their save."""
 
@@ -123,7 +94,7 @@ class NumberWorker:
         self.sent = 0  # numbers the worker worked out
         self._executor: ProcessPoolExecutor | None = None
         self._pending: tuple[list[str], Future[list[str | None]]] | None = None
-        self._usable = "fork" in multiprocessing.get_all_start_methods()
+        self._usable = can_fork()
 
     def __enter__(self) -> NumberWorker:
         return self
@@ -145,9 +116,7 @@ class NumberWorker:
             if self._executor is None:
                 # fork: the child has phonenumbers and its metadata loaded already, and it
                 # only ever runs ``_all_of`` (it never touches the parent's connections).
-                self._executor = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("fork"),
-                    initializer=_worker_starts, initargs=(os.getpid(),))
+                self._executor = forked_pool(1)
             self._pending = (new, self._executor.submit(_all_of, new, region))
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)

@@ -3,13 +3,9 @@ the same results as in-process; a worker that fails leaves the work to the paren
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +14,7 @@ import pytest
 
 from store.calls import caller_numbers
 from store.calls.caller_numbers import NumberWorker, caller_e164, e164_of_caller
+from testing.processes import kill_and_watch_children
 from tests.conftest import Database
 
 RAWS = ["600111222", "+34 600 333 444", "0034600555666", "911 22 33 44", "1003",
@@ -93,21 +90,6 @@ def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 # --------------------------------------------------------------------------- its parent dies
 
 
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # it ended while we looked
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (/proc, pidfd_open)")
 def test_the_worker_dies_with_an_import_that_is_killed(db: Database, tmp_path: Path) -> None:
     """A killed ``switchboard calls import-queue-log`` once left its worker behind, blocked
@@ -123,34 +105,8 @@ def test_the_worker_dies_with_an_import_that_is_killed(db: Database, tmp_path: P
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "calls", "import-queue-log",
                              str(log)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    watched: list[int] = []  # pidfds of the workers
     try:
-        deadline = time.monotonic() + 120
-        while not (workers := children_of(proc.pid)):
-            assert time.monotonic() < deadline, "the import forked no worker"
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.05)
-            assert proc.returncode is None, "the import ended before its worker was seen"
-        watched = [os.pidfd_open(pid) for pid in workers]
-        assert proc.poll() is None  # killed in the middle of the import
-        proc.kill()
-        proc.wait(timeout=60)
-        # A pidfd is readable once its process has ended (reaped or not).
-        poller = select.poll()
-        for fd in watched:
-            poller.register(fd, select.POLLIN)
-        ended: set[int] = set()
-        deadline = time.monotonic() + 10
-        while len(ended) < len(watched) and time.monotonic() < deadline:
-            ended |= {fd for fd, _ in poller.poll(max(deadline - time.monotonic(), 0) * 1000)}
-        assert len(ended) == len(watched), f"worker(s) {workers} outlived the killed import"
+        kill_and_watch_children(proc)
     finally:
-        for fd in watched:
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(fd, signal.SIGKILL)  # what the test left behind
-            os.close(fd)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=60)
         if proc.stderr is not None:
             proc.stderr.close()
