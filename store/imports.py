@@ -58,6 +58,12 @@ class Problem:
         return f"{self.entry}: {self.field}: {self.why}"
 
 
+def line_number(entry: str) -> int:
+    """The line a problem's entry names (``line 12`` → 12); 0 for any other entry."""
+    digits = entry.removeprefix("line ")
+    return int(digits) if digits != entry and digits.isdigit() else 0
+
+
 class ImportRejected(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems

@@ -36,7 +36,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from store import phones
 from store.callers import tax_ids
 from store.callers.directory import DirectoryAccount, DirectoryContact, fold, name_key
-from store.imports import ImportRejected, Problem, check_columns, csv_rows
+from store.imports import ImportRejected, Problem, check_columns, csv_rows, line_number
 from store.workers import can_fork, forked_pool
 
 COLUMNS = ("name", "phone1", "phone2", "phone3", "email", "company", "tax_id", "crm_code",
@@ -316,10 +316,10 @@ BLOCK_LINES = 5_000  # lines a worker reads at a time
 def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(its first line's number, its lines): the header's record first, then blocks of
     about BLOCK_LINES lines that each end where a record does. A record may span lines
-    (a quoted value with a line break); a block ends only where every quote opened so
-    far is closed — an even count, since a quote inside a quoted value is doubled. A quote
-    that never closes would hold the rest of the file: past csv's field size limit the
-    block goes as it is, and its reader fails at the line the whole-file one would."""
+    (a quoted value with a line break): a block ends only outside a quoted value
+    (``_still_quoted``). A quote that never closes would hold the rest of the file: past
+    csv's field size limit the block goes as it is, and its reader fails at the line the
+    whole-file one would."""
     block: list[str] = []
     first = number = 1
     quoted = False
@@ -328,9 +328,11 @@ def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     header = True
     for number, line in enumerate(lines, start=1):
         block.append(line)
-        if line.count('"') % 2:
-            quoted = not quoted
-            quoted_chars = 0
+        if quoted or '"' in line:
+            opened = not quoted
+            quoted = _still_quoted(line, quoted)
+            if quoted and opened:
+                quoted_chars = 0
         if quoted:
             quoted_chars += len(line)
             if quoted_chars <= limit:
@@ -340,6 +342,31 @@ def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
             block, first, header, quoted = [], number + 1, False, False
     if block or header:
         yield first, block
+
+
+def _still_quoted(line: str, quoted: bool) -> bool:
+    """Whether the record goes on past ``line`` inside a quoted value, as csv reads it
+    (``quoted``: the line starts inside one): a quote opens a value only at its start
+    (``O"Brien`` is a name), inside one a doubled quote is a quote, and a single one
+    closes it."""
+    at_start = not quoted
+    position, end = 0, len(line)
+    while position < end:
+        char = line[position]
+        if quoted:
+            if char == '"':
+                if position + 1 < end and line[position + 1] == '"':
+                    position += 1  # an escaped quote
+                else:
+                    quoted = False
+        elif char == ";":
+            at_start = True
+        elif char == '"' and at_start:
+            quoted, at_start = True, False
+        else:
+            at_start = False
+        position += 1
+    return quoted
 
 
 def _entries_of(head: list[str], first: int, block: list[str], region: str
@@ -361,13 +388,8 @@ def _block_entries(head: list[str], first: int, block: list[str], region: str
                 for label, row, found in _entries_of(head, first, block, region)]
     except ImportRejected as exc:
         offset = first - len(head) - 1
-        return [replace(p, entry=f"line {_line_of(p.entry) + offset}")
-                if _line_of(p.entry) else p for p in exc.problems]
-
-
-def _line_of(entry: str) -> int:
-    digits = entry.removeprefix("line ")
-    return int(digits) if entry.startswith("line ") and digits.isdigit() else 0
+        return [replace(p, entry=f"line {line_number(p.entry) + offset}")
+                if line_number(p.entry) else p for p in exc.problems]
 
 
 def _taken(future: Future[list[Sent] | list[Problem]]) -> Iterator[Entry]:

@@ -67,7 +67,7 @@ from store.callers.directory import (
 )
 from store.callers.directory_bulk import Writer, copy_rows
 from store.callers.directory_csv import Row, clashes, entries, parse_rows
-from store.imports import ImportRejected, Problem
+from store.imports import ImportRejected, Problem, line_number
 from store.workers import spare_cores
 
 __all__ = ["DirectoryReport", "import_directory", "parse_rows"]
@@ -97,16 +97,11 @@ class DirectoryReport:
                 f"contacts: {self.contacts_created} created, {self.contacts_updated} updated; "
                 f"{self.unchanged} rows unchanged")
         if self.skipped:
-            lines = sorted({p.entry for p in self.skipped}, key=_line_number)
+            lines = sorted({p.entry for p in self.skipped}, key=line_number)
             text += f"; {len(lines)} bad rows skipped ({', '.join(lines)})"
         if self.ignored_columns:
             text += "; columns ignored: " + ", ".join(self.ignored_columns)
         return text
-
-
-def _line_number(entry: str) -> int:
-    digits = entry.removeprefix("line ")
-    return int(digits) if digits.isdigit() else 0
 
 
 # ------------------------------------------------------------------------- staging
@@ -318,7 +313,7 @@ def _import(session: Session, lines: Iterable[str], now: datetime, region: str,
                          for group, group_rows in chunk]
             merge.apply(chunk)
     stage.drop()
-    problems += sorted(clashed, key=lambda p: _line_number(p.entry))
+    problems += sorted(clashed, key=lambda p: line_number(p.entry))
     if problems and not skip_bad:
         raise ImportRejected(problems)
     if merge is not None:

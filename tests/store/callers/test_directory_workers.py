@@ -30,6 +30,9 @@ def dialer_file(rows: int) -> str:
     for n in range(rows):
         if n % 7 == 3:  # a note with a line break in it, quoted: one record, two lines
             lines.append(f'Ana {n};6{n:08d};;;Acme SL;B12345674;"first\nsecond"\n')
+        elif n % 13 == 4:  # a quote inside a name is the name's (O"Brien), then a quoted
+            # note with quotes and line breaks in it
+            lines.append(f'O"Brien {n};6{n:08d};;;;;"said ""hi""\n;\n"" twice"\n')
         elif n % 11 == 5:
             lines.append(f"Bad {n};12;;not-an-email;;;\n")  # two problems
         else:
