@@ -54,7 +54,7 @@ from store.db import transaction
 from store.messaging.outbox import PENDING, OutboxMessage, enqueue
 from store.shifts import timetable
 from store.shifts.timetable import PERSON, TimetableCell, TimetableWeek
-from testing.big_team import BigTeam, fill_sim_queue, load_big_team
+from testing.big_team import BigTeam, troubled_team
 from testing.fake_google_chat import FakeGoogleChat
 from testing.fake_slack import FakeSlack
 from testing.rate_limits import Enforcer
@@ -109,10 +109,7 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
         runtime = build_runtime(settings)
         stack.callback(runtime.close)
         services = runtime.services
-        with transaction(services.sessions) as session:
-            team = load_big_team(session, services.clock.now(), agents=args.agents)
-        fill_sim_queue(services, team, over_limit=64, disconnected=48, paused=100,
-                       in_call=300)
+        team, _trouble = troubled_team(services, args.agents)
         one_turn(services, team)
         app = create_app(settings, services)
         worker = build_worker(settings, services.sessions, services.clock)

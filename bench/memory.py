@@ -55,6 +55,7 @@ from store.db import reading as read_store
 from store.db import transaction
 from store.shifts import planning
 from store.team import people
+from testing.processes import children_of
 
 IDLE_TARGET_MB = 150.0
 PEAK_TARGET_MB = 350.0
@@ -116,17 +117,7 @@ def descendants(pid: int) -> list[int]:
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
+    return sorted(children_of(pid))
 
 
 def reading(server: Gunicorn, moment: str) -> list[str]:

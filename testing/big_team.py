@@ -5,6 +5,9 @@ queue with some of them paused past their limit and some disconnected.
     with transaction(sessions) as session:
         team = load_big_team(session, now, agents=1000)
     fill_sim_queue(services, team, over_limit=64, disconnected=48, paused=100)
+
+or, the board the issue was measured on (and ``switchboard bench delivery`` times),
+``team, trouble = troubled_team(services)``.
 """
 
 from __future__ import annotations
@@ -91,3 +94,12 @@ def fill_sim_queue(services: Services, team: BigTeam, *, over_limit: int, discon
             session.execute(update(SimMember).where(where(calling)).values(
                 state=MemberState.IN_CALL.value))
     return Trouble(late, gone, breaks)
+
+
+def troubled_team(services: Services, agents: int = 1000) -> tuple[BigTeam, Trouble]:
+    """``agents`` agents in the queue: 64 paused past their limit, 48 disconnected, 100 on
+    a break, 300 in a call, the rest available."""
+    with transaction(services.sessions) as session:
+        team = load_big_team(session, services.clock.now(), agents=agents)
+    return team, fill_sim_queue(services, team, over_limit=64, disconnected=48, paused=100,
+                                in_call=300)

@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,18 @@ def children_of(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def killed_midway(args: list[str], env: dict[str, str]) -> None:
+    """Run the command ``switchboard ARGS`` until it has forked workers, SIGKILL it in the
+    middle of its work, and fail unless every worker ends with it (Linux: pidfd_open)."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        kill_and_watch_children(proc)
+    finally:
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def kill_and_watch_children(proc: subprocess.Popen[bytes], *, start_within: float = 120,

@@ -310,7 +310,8 @@ def entries(lines: Iterable[str], region: str, ignored: list[str], *, workers: i
             yield from _taken(pending.popleft())
 
 
-BLOCK_LINES = 5_000  # lines a worker reads at a time
+BLOCK_LINES = 5_000  # lines a worker reads at a time…
+BLOCK_CHARS = 4 << 20  # …or fewer, when they hold this many characters
 
 
 def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
@@ -319,15 +320,17 @@ def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     (a quoted value with a line break): a block ends only outside a quoted value
     (``_still_quoted``). A quote that never closes would hold the rest of the file: past
     csv's field size limit the block goes as it is, and its reader fails at the line the
-    whole-file one would."""
+    whole-file one would. A few blocks are in memory at once, so a block also ends at
+    BLOCK_CHARS characters."""
     block: list[str] = []
     first = number = 1
     quoted = False
-    quoted_chars = 0
+    quoted_chars = block_chars = 0
     limit = csv.field_size_limit()
     header = True
     for number, line in enumerate(lines, start=1):
         block.append(line)
+        block_chars += len(line)
         if quoted or '"' in line:
             opened = not quoted
             quoted = _still_quoted(line, quoted)
@@ -337,9 +340,9 @@ def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
             quoted_chars += len(line)
             if quoted_chars <= limit:
                 continue
-        if header or len(block) >= BLOCK_LINES or quoted:
+        if header or len(block) >= BLOCK_LINES or block_chars >= BLOCK_CHARS or quoted:
             yield first, block
-            block, first, header, quoted = [], number + 1, False, False
+            block, first, header, quoted, block_chars = [], number + 1, False, False, 0
     if block or header:
         yield first, block
 

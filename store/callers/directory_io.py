@@ -259,7 +259,8 @@ def import_directory(session: Session, source: str | Iterable[str], now: datetim
     (default: one per core, none on one core)."""
     lines = io.StringIO(source, newline="") if isinstance(source, str) else source
     if workers is None:
-        workers = spare_cores() + 1 if spare_cores() else 0
+        spare = spare_cores()
+        workers = spare + 1 if spare else 0
     with _roomy_cache(session):
         return _import(session, lines, now, region, skip_bad, workers)
 

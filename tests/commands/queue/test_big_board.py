@@ -8,18 +8,13 @@ import pytest
 
 from bot.render import google, slack
 from commands.core import Services
-from store.db import transaction
-from testing.big_team import BigTeam, Trouble, fill_sim_queue, load_big_team
+from testing.big_team import BigTeam, Trouble, troubled_team
 from tests.conftest import Chat
 
 
 @pytest.fixture
 def big(demo: Services) -> tuple[BigTeam, Trouble]:
-    with transaction(demo.sessions) as session:
-        team = load_big_team(session, demo.clock.now(), agents=1000)
-    trouble = fill_sim_queue(demo, team, over_limit=64, disconnected=48, paused=100,
-                             in_call=300)
-    return team, trouble
+    return troubled_team(demo)
 
 
 def test_a_1000_agent_queue_shows_every_problem_on_the_first_card(

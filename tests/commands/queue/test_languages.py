@@ -24,7 +24,7 @@ from store.db import transaction
 from store.messaging.outbox import OutboxMessage
 from store.queue import activity
 from store.team import people
-from testing.big_team import BigTeam, Trouble, fill_sim_queue, load_big_team
+from testing.big_team import BigTeam, Trouble, troubled_team
 from testing.timetable import import_week
 from tests.conftest import Chat
 
@@ -171,11 +171,7 @@ def test_the_board_reads_page_in_other_languages_and_labels_its_buttons(
 
 @pytest.fixture
 def big(team: Services) -> tuple[BigTeam, Trouble]:
-    with transaction(team.sessions) as session:
-        crowd = load_big_team(session, team.clock.now(), agents=1000)
-    trouble = fill_sim_queue(team, crowd, over_limit=64, disconnected=48, paused=100,
-                             in_call=300)
-    return crowd, trouble
+    return troubled_team(team)
 
 
 @pytest.mark.parametrize(("language", "headline", "over"), [

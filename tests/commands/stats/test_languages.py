@@ -4,8 +4,6 @@ in the team's language, and the CSV header a person reads."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -19,35 +17,10 @@ from commands.stats.metrics import HEADLINE
 from commands.stats.period import parse_period
 from integrations.clock import FixedClock
 from store import i18n
-from store.calls.ingest import save_calls
-from store.calls.records import CallInfo
 from store.db import transaction
 from store.messaging.outbox import OutboxMessage
-from store.queue import activity
 from store.team import people
-from tests.commands.stats.test_card import answered
 from tests.conftest import MADRID, T0, Chat
-
-
-@pytest.fixture
-def calls(demo: Services, clock: FixedClock) -> Services:
-    """test_card's day: five calls in support (one abandoned), one in sales, one the day
-    before; Bruno paused 45 minutes for lunch."""
-    with transaction(demo.sessions) as session:
-        save_calls(session, "sim", [
-            answered("a1", 0, "211"), answered("a2", 10, "211", wait=40),
-            answered("b1", 20, "212", talk=300),
-            CallInfo("x1", "support", T0 + timedelta(minutes=30), "abandoned",
-                     wait_seconds=50),
-            answered("y1", -24 * 60, "212"),
-            answered("s1", 40, "213", queue="sales"),
-        ], region="ES")
-        bruno = people.by_key(session, "bruno")
-        assert bruno is not None
-        pause = activity.start(session, bruno.id, activity.PAUSE, T0, reason="lunch")
-        activity.finish(pause, T0 + timedelta(minutes=45))
-    clock.advance(timedelta(hours=2))
-    return demo
 
 
 def speaks(services: Services, key: str, language: str) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from store.callers import directory_csv
 from store.callers.directory_csv import entries
 from store.imports import ImportRejected
 from store.workers import can_fork
-from testing.processes import kill_and_watch_children
+from testing.processes import killed_midway
 from tests.conftest import Database
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="workers are forked processes")
@@ -47,10 +45,12 @@ def read(text: str, workers: int) -> tuple[list[tuple[object, ...]], list[str]]:
     return found, ignored
 
 
-@pytest.mark.parametrize("block_lines", [1, 4, 50])
+@pytest.mark.parametrize(("block_lines", "block_chars"), [(1, 10**6), (4, 10**6),
+                                                         (50, 10**6), (50, 200)])
 def test_workers_read_what_one_process_reads(monkeypatch: pytest.MonkeyPatch,
-                                            block_lines: int) -> None:
+                                            block_lines: int, block_chars: int) -> None:
     monkeypatch.setattr(directory_csv, "BLOCK_LINES", block_lines)
+    monkeypatch.setattr(directory_csv, "BLOCK_CHARS", block_chars)
     text = dialer_file(300)
     alone, ignored_alone = read(text, workers=0)
     together, ignored_together = read(text, workers=2)
@@ -89,12 +89,5 @@ def test_the_workers_die_with_an_import_that_is_killed(db: Database, tmp_path: P
     directory import`` leaves no worker behind holding its memory."""
     path = tmp_path / "dialer.csv"
     directory_data.write(path, 200_000)
-    env = {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "directory", "import",
-                             str(path)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        kill_and_watch_children(proc)
-    finally:
-        if proc.stderr is not None:
-            proc.stderr.close()
+    killed_midway(["directory", "import", str(path)],
+                  {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "warning"})

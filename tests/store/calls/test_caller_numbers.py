@@ -4,8 +4,6 @@ the same results as in-process; a worker that fails leaves the work to the paren
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +12,7 @@ import pytest
 
 from store.calls import caller_numbers
 from store.calls.caller_numbers import NumberWorker, caller_e164, e164_of_caller
-from testing.processes import kill_and_watch_children
+from testing.processes import killed_midway
 from tests.conftest import Database
 
 RAWS = ["600111222", "+34 600 333 444", "0034600555666", "911 22 33 44", "1003",
@@ -100,13 +98,6 @@ def test_the_worker_dies_with_an_import_that_is_killed(db: Database, tmp_path: P
         for n in range(60_000):
             out.write(f"{start + n}|k.{n}|support|NONE|ENTERQUEUE||6{n:08d}|1\n"
                       f"{start + n + 30}|k.{n}|support|NONE|ABANDON|1|1|30\n")
-    env = {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "warning",
-           "TIMEZONE": "Europe/Madrid"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "calls", "import-queue-log",
-                             str(log)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        kill_and_watch_children(proc)
-    finally:
-        if proc.stderr is not None:
-            proc.stderr.close()
+    killed_midway(["calls", "import-queue-log", str(log)],
+                  {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "warning",
+                   "TIMEZONE": "Europe/Madrid"})
