@@ -53,10 +53,6 @@ class BulkCounts:
     contacts: int = 0
 
 
-def is_empty(session: Session) -> bool:
-    return session.scalar(select(DirectoryAccount.id).limit(1)) is None
-
-
 def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
                 batch: int = BATCH) -> BulkCounts:
     counts = BulkCounts()

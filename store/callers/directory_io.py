@@ -22,7 +22,8 @@ How a million rows go in, in bounded memory (times in docs/benchmarks.md):
    one account are checked against each other (``clashes``), then merged: the slice's
    stored accounts, contacts and phones are read with a handful of ``IN`` queries (every
    one served by an index: tests/store/callers/test_directory_indexes.py; run by
-   ``Driver`` on the driver's cursor, rows as plain tuples), the rows are
+   ``Driver`` on the driver's cursor, rows as plain tuples; only for values a small
+   directory holds, ``_Known``; only what was stored before the import), the rows are
    applied in memory in file order (so the counts are those of applying them one by one),
    and what changed is written: new rows by ``directory_bulk.Writer`` (COPY on
    PostgreSQL), updates and deletions as ``executemany``.
@@ -42,6 +43,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import (
     Column,
     Integer,
@@ -54,10 +56,10 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from store.callers import directory_bulk
 from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
@@ -137,12 +139,22 @@ class Driver:
     SQLAlchemy's result rows (a million-row import reads millions of them). Each statement
     is still one of this module's SQLAlchemy builders (the ones the EXPLAIN tests ask
     about), compiled once per shape: an ``IN`` list is padded to a few fixed sizes by
-    repeating its last value, which changes nothing it matches."""
+    repeating its last value, which changes nothing it matches. On PostgreSQL the
+    statement is compiled with the server's own ``$n`` placeholders and run on psycopg's
+    raw cursor, prepared: psycopg would otherwise rewrite the text of a 900-value ``IN``
+    on every run."""
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
-        self.dialect = connection.dialect
-        self.cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver: Any = connection.connection.driver_connection
+        self.raw = connection.dialect.name == "postgresql"
+        if self.raw:
+            self.dialect: Any = postgresql.psycopg.dialect(  # type: ignore[no-untyped-call]
+                paramstyle="numeric_dollar")
+            self.cursor: Any = psycopg.RawCursor(driver)
+        else:
+            self.dialect = connection.dialect
+            self.cursor = driver.cursor()
         self.compiled: dict[tuple[Any, int], tuple[str, tuple[str, ...] | None]] = {}
 
     def rows(self, builder: Any, values: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -158,7 +170,10 @@ class Driver:
         padded = [*values, *[values[-1]] * (size - len(values))]
         params: Any = ({f"v{i}": value for i, value in enumerate(padded)} if order is None
                        else tuple(padded[int(name[1:])] for name in order))
-        self.cursor.execute(sql, params)
+        if self.raw:
+            self.cursor.execute(sql, params, prepare=True)
+        else:
+            self.cursor.execute(sql, params)
         return list(self.cursor.fetchall())
 
 
@@ -430,6 +445,12 @@ DELETE_CONTACT_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"
                                         _W.c.contact_id == bindparam("b_contact"))
 
 
+KNOWN_MAX = 100_000  # accounts, and phones, up to which ``_Known`` reads a directory whole
+# Whether the directory holds more: each a walk of at most that many primary key entries.
+_LARGER_THAN_KNOWN = tuple(select(table.c.id).order_by(table.c.id).offset(KNOWN_MAX).limit(1)
+                           for table in (_A, _P))
+
+
 def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
     pending = list(dict.fromkeys(values))
     for start in range(0, len(pending), IN_MAX):
@@ -443,20 +464,19 @@ class _Merge:
         self.session = session
         self.now = now
         self.report = report
-        self.empty = directory_bulk.is_empty(session)  # nothing to match: no look-ups
         self.driver = Driver(session)
         self.writer = Writer(session, now)
         self.first_ids = self.writer.next_account + self.writer.next_contact
+        self.stored_below = self.writer.next_account  # accounts from this id on are new
+        self.known = _Known.read(session)
         self.written = 0  # accounts and contacts created so far
         self.analyzed = ANALYZE_FROM // 2  # …when the statistics were last refreshed
 
     def apply(self, chunk: list[tuple[int, list[Row]]]) -> None:
         groups = [rows for _, rows in chunk if rows]
-        accounts: list[_Account | None] = [None] * len(groups)
-        if not self.empty:
-            accounts = self._look_up(groups)
-            self._load_contacts([(account, rows) for account, rows in zip(
-                accounts, groups, strict=True) if account is not None])
+        accounts = self._look_up(groups)
+        self._load_contacts([(account, rows) for account, rows in zip(
+            accounts, groups, strict=True) if account is not None])
         touched: list[_Account] = []
         for found, rows in zip(accounts, groups, strict=True):
             account = found
@@ -483,15 +503,21 @@ class _Merge:
     # --------------------------------------------------------------------- reading
 
     def _look_up(self, groups: list[list[Row]]) -> list[_Account | None]:
-        """The stored account each group's rows mean, with its own phones: the first found
-        by ERP code, then CRM code, tax id, company name (in the rows' order each); a
-        private customer without codes by its name and one of its numbers. Each kind of
-        identifier is asked only for the groups still without an account."""
+        """The account stored before the import that each group's rows mean, with its own
+        phones: the first found by ERP code, then CRM code, tax id, company name (in the
+        rows' order each); a private customer without codes by its name and one of its
+        numbers. Each kind of identifier is asked only for the groups still without an
+        account, and only for values the directory may hold (``_Known``). Accounts this
+        import created are not matched: the rows of one account are one group already, so
+        what a row is matched with does not depend on where slices begin."""
         rows = self.driver.rows
+        known = self.known
         accounts: dict[int, _Account] = {}
         found: list[_Account | None] = [None] * len(groups)
 
-        def keep(r: tuple[Any, ...]) -> _Account:
+        def keep(r: tuple[Any, ...]) -> _Account | None:
+            if r[0] >= self.stored_below:
+                return None
             account = accounts.get(r[0])
             if account is None:
                 account = accounts[r[0]] = _Account(r[0], r[1], r[2], r[3], r[4], r[5],
@@ -502,11 +528,14 @@ class _Merge:
             open_groups = [i for i, account in enumerate(found) if account is None]
             values = [value for i in open_groups for r in groups[i]
                       if (value := _key_of(r, place))]
+            if known is not None:
+                values = [value for value in values if value in known.keys[place]]
             index: dict[str, _Account] = {}
             at = _ACCOUNT_COLUMNS.index(column)
             for batch in _batches(values):
                 for r in rows(_ACCOUNTS_WITH[column], batch):
-                    _first(index, r[at], keep(r))
+                    if (account := keep(r)) is not None:
+                        _first(index, r[at], account)
             if not index:
                 continue
             for i in open_groups:
@@ -514,12 +543,13 @@ class _Merge:
                                  if (value := _key_of(r, place)) and value in index), None)
         people = [i for i, account in enumerate(found) if account is None and not any(
             r.company or r.erp_code or r.crm_code or r.tax_id for r in groups[i])]
-        numbers = [number for i in people for r in groups[i] for number in r.phones]
+        numbers = [number for i in people for r in groups[i] for number in r.phones
+                   if known is None or number in known.numbers]
         by_person: dict[tuple[str, str], _Account] = {}
         for batch in _batches(numbers):
             for r in rows(holders_of, batch):
-                account = keep(r)
-                _first(by_person, (account.name_key, r[7]), account)
+                if (account := keep(r)) is not None:
+                    _first(by_person, (account.name_key, r[7]), account)
         if by_person:
             for i in people:
                 found[i] = next((by_person[(name_key(r.name), number)] for r in groups[i]
@@ -692,6 +722,28 @@ class _Merge:
         if self.written >= 2 * self.analyzed:  # the tables doubled: look again
             self._analyze()
             self.analyzed = self.written
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What a small directory held before the import: every account's ERP code, CRM code,
+    tax id and name key (``keys``, in ``_KEY_COLUMNS`` order) and every account's own
+    number. With them the look-ups ask the database only for values it holds: a first
+    import into an empty or small directory asks nothing. A larger directory is not read
+    whole (``read`` gives None, and every value is asked)."""
+
+    keys: tuple[frozenset[str], ...]
+    numbers: frozenset[str]
+
+    @classmethod
+    def read(cls, session: Session) -> _Known | None:
+        if any(session.scalar(probe) is not None for probe in _LARGER_THAN_KNOWN):
+            return None
+        accounts = session.execute(select(*(_A.c[column] for column in _KEY_COLUMNS))).all()
+        numbers = session.scalars(select(_P.c.number).where(_P.c.contact_id.is_(None)))
+        return cls(tuple(frozenset(v for v in values if v) for values in zip(
+            *accounts, strict=True)) if accounts else (frozenset(),) * len(_KEY_COLUMNS),
+            frozenset(numbers))
 
 
 def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:

@@ -135,3 +135,12 @@ def test_a_private_customer_s_number_is_looked_up_by_the_number_index(db: Databa
         lines = plan(session, directory_io.holders_of(numbers))
     assert any("ix_directory_phone_number" in line for line in lines), lines
     assert not any("ix_directory_phone_account" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("table", ["accounts", "phones"])
+def test_the_small_directory_probe_walks_the_primary_key(db: Database, table: str) -> None:
+    """Whether a directory is small enough to read whole (``_Known``) is asked by walking
+    at most KNOWN_MAX entries of a primary key; only then is it read whole."""
+    probe = directory_io._LARGER_THAN_KNOWN[["accounts", "phones"].index(table)]
+    with transaction(make_sessionmaker(db.engine)) as session:
+        assert_indexed(session, probe, limited=True)

@@ -271,6 +271,64 @@ def test_slices_of_a_few_groups_give_the_same_result(services: Services,
     assert counts(services) == (2, 3, 5)
 
 
+SAME_PERSON_TWICE = ("name;phone1;phone2\n"
+                     "Ana Sola;600111001;\n"
+                     "Rosa Ribes;600111002;\n"
+                     "Ana Sola;600111003;600111001\n")  # another first number: another group
+
+
+@pytest.mark.parametrize("slice_size", [1, 2000])
+def test_rows_are_matched_with_what_was_stored_before_not_with_each_other_s_slices(
+        services: Services, monkeypatch: pytest.MonkeyPatch, slice_size: int) -> None:
+    """Two rows of one private customer with different first numbers are two groups: they
+    become two accounts whether or not the second group's slice comes after the first
+    one's was written (a look-up used to find the account an earlier slice had just
+    created, so the result depended on where slices began). A re-import then finds each."""
+    from store.callers import directory_io
+
+    monkeypatch.setattr(directory_io, "SLICE", slice_size)
+    assert load(services, SAME_PERSON_TWICE).startswith("accounts: 3 created, 0 updated")
+    assert load(services, SAME_PERSON_TWICE).endswith("3 rows unchanged")
+    assert counts(services) == (3, 0, 4)
+
+
+def test_look_ups_ask_only_for_what_a_small_directory_holds(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory of a few accounts is read whole first: the look-ups then ask the
+    database only for values it holds (none at all for a file of new rows), and the result
+    is the one of asking for every value (as a directory past KNOWN_MAX is asked)."""
+    from store.callers import directory_io
+
+    asked: list[object] = []
+    rows = directory_io.Driver.rows
+
+    def counted(driver: directory_io.Driver, builder: object, values: list[object]
+                ) -> list[tuple[object, ...]]:
+        if builder is not directory_io._slice_of:  # the staged rows' read
+            asked.extend(values)
+        return rows(driver, builder, values)
+
+    monkeypatch.setattr(directory_io.Driver, "rows", counted)
+    load(services, GOOD)
+    new = (GOOD.split("\n", 1)[0] + "\n"
+           "Nuevo Uno;600999001;;;;Nueva SL;;N-1;\n"
+           "Nuevo Dos;600999002;;;;;;;\n")
+    asked.clear()
+    load(services, new)
+    assert asked == []
+    asked.clear()
+    assert load(services, GOOD).endswith("3 rows unchanged")
+    values = {value for value in asked if isinstance(value, str)}  # (not the account ids)
+    assert values and values <= {"1001", "ESB12345674", "ES12345678Z", "acme sl",
+                                 "+34655555555"}
+    monkeypatch.setattr(directory_io, "KNOWN_MAX", 0)
+    monkeypatch.setattr(directory_io, "_LARGER_THAN_KNOWN", tuple(
+        probe.offset(0) for probe in directory_io._LARGER_THAN_KNOWN))
+    asked.clear()
+    assert load(services, GOOD + new.split("\n", 1)[1]).endswith("5 rows unchanged")
+    assert "N-1" in asked
+
+
 def test_a_clash_in_a_later_slice_leaves_nothing_written(services: Services,
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
