@@ -132,6 +132,6 @@ def _check(db: BenchDatabase, out: TextIO) -> None:
     with db.engine.connect() as conn:
         counts = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
                   for table in ("directory_account", "directory_contact", "directory_phone",
-                                "directory_word")]
+                                "directory_name_word")]
     out.write(f"  stored: {counts[0]:,} accounts, {counts[1]:,} contacts, {counts[2]:,} phones, "
-          f"{counts[3]:,} name words\n")
+          f"{counts[3]:,} words of distinct names\n")

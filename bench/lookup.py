@@ -31,7 +31,6 @@ from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
     DirectoryPhone,
-    DirectoryWord,
 )
 from store.callers.directory_bulk import NewAccount, NewContact, bulk_insert
 from store.db import transaction
@@ -194,7 +193,7 @@ def _remove(services: Services) -> None:
             else:
                 high = middle
         last = _by_erp(session, f"{MARK}{low}") or first
-        for model in (DirectoryPhone, DirectoryWord, DirectoryContact):
+        for model in (DirectoryPhone, DirectoryContact):  # (names' words stay: shared)
             session.execute(delete(model).where(model.account_id.between(first, last)))
         session.execute(delete(DirectoryAccount).where(DirectoryAccount.id.between(first, last)))
 

@@ -6,16 +6,22 @@ scans at a million contacts:
 
 - ``directory_phone``: every number in E.164, with the account and (for a contact's
   number) the contact it belongs to — a lookup by phone is one index probe;
-- ``directory_word``: every word of every account and contact name, folded (lowercase,
-  no accents), so a lookup by name is an index range scan per word.
+- ``directory_name_word``: every word of every distinct name, folded (lowercase, no
+  accents), with the name's key (``name_key``, which accounts and contacts carry, each
+  indexed) — a lookup by name is an index range scan per word, intersected, then the
+  owners of the names found. Names repeat across a directory (first names and surnames,
+  whole names), so a name's words are stored once however many people bear it: a
+  million-row import writes a fraction of the rows it wrote with a word row per owner
+  (migration 0022; docs/benchmarks.md, issue 19). A name nobody bears any more keeps its
+  words; they find nobody.
 
-Both carry the account's id and the contact's without foreign keys (migration 0021): the
-directory import is all that writes them, with ids it has just allocated or read in the
-same transaction, and nothing deletes an account or a contact; their ``(account_id,
-contact_id)`` index serves every read and delete of one owner's rows. Checking each of the
-millions of rows a large import writes against two tables was a large share of its time
-on PostgreSQL (docs/benchmarks.md, issue 19). Whatever comes to delete an account or a
-contact deletes its phones and words itself.
+The phones carry the account's id and the contact's without foreign keys (migration
+0021): the directory import is all that writes them, with ids it has just allocated or
+read in the same transaction, and nothing deletes an account or a contact; their
+``(account_id, contact_id)`` index serves every read and delete of one owner's rows.
+Checking each of the millions of rows a large import writes against two tables was a
+large share of its time on PostgreSQL. Whatever comes to delete an account or a contact
+deletes its phones itself.
 
 Tax ids are stored normalized (``store.callers.tax_ids``); CRM and ERP codes as given.
 """
@@ -32,11 +38,15 @@ from sqlalchemy import (
     CompoundSelect,
     ForeignKey,
     Index,
+    Integer,
     Select,
     String,
+    cast,
     func,
     intersect,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -65,7 +75,8 @@ class DirectoryAccount(Base):
 
 class DirectoryContact(Base):
     __tablename__ = "directory_contact"
-    __table_args__ = (Index("ix_directory_contact_account", "account_id", "name_key"),)
+    __table_args__ = (Index("ix_directory_contact_account", "account_id", "name_key"),
+                      Index("ix_directory_contact_name_key", "name_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(
@@ -92,19 +103,16 @@ class DirectoryPhone(Base):
     position: Mapped[int] = mapped_column(default=1)
 
 
-class DirectoryWord(Base):
-    """One folded word of an account's name (``contact_id`` NULL) or of a contact's."""
+class DirectoryNameWord(Base):
+    """One folded word of a name, by the name's key (``name_key``). The primary key
+    (word, name_key) is the only index: a prefix of a word is a range of it, and an import
+    adds a name's words unless they are there."""
 
-    __tablename__ = "directory_word"
-    __table_args__ = (
-        Index("ix_directory_word_word", "word", "account_id", "contact_id"),
-        Index("ix_directory_word_account", "account_id", "contact_id"),
-    )
+    __tablename__ = "directory_name_word"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - the key is the table
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    word: Mapped[str] = mapped_column(String(WORD_MAX))
-    account_id: Mapped[int]  # directory_account.id (no foreign key: see above)
-    contact_id: Mapped[int | None]  # directory_contact.id
+    word: Mapped[str] = mapped_column(String(WORD_MAX), primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_MAX), primary_key=True)
 
 
 # ------------------------------------------------------------------------- folding
@@ -170,18 +178,28 @@ def phone_matches(number: str, limit: int) -> Select[int, int | None]:
             .limit(limit))
 
 
-def name_matches(query_words: Sequence[str], limit: int
-                 ) -> Select[int, int | None] | CompoundSelect[int, int | None]:
-    """(account, contact or None) whose name has a word starting with each query word."""
+def name_matches(query_words: Sequence[str], limit: int) -> CompoundSelect[int, int | None]:
+    """(account, contact or None) whose name has a word starting with each query word: the
+    names whose words hold every query word (a range of the word index each,
+    intersected), then the accounts and contacts bearing them (by their name_key index)."""
     selects = []
     for word in query_words:
         low, high = _prefix_range(word[:WORD_MAX])
-        query = select(DirectoryWord.account_id, DirectoryWord.contact_id).where(
-            DirectoryWord.word >= low)
-        selects.append(query if high is None else query.where(DirectoryWord.word < high))
-    if len(selects) == 1:
-        return selects[0].distinct().limit(limit)
-    return intersect(*selects).limit(limit)
+        query = select(DirectoryNameWord.name_key).where(DirectoryNameWord.word >= low)
+        selects.append(query if high is None else query.where(DirectoryNameWord.word < high))
+    names = selects[0] if len(selects) == 1 else intersect(*selects)
+    return union_all(
+        select(DirectoryAccount.id, cast(null(), Integer).label("contact_id")).where(
+            DirectoryAccount.name_key.in_(names)),
+        select(DirectoryContact.account_id, DirectoryContact.id).where(
+            DirectoryContact.name_key.in_(names)),
+    ).limit(limit)
+
+
+def name_words(key: str) -> tuple[str, ...]:
+    """The index words of a name key (``name_key``: already folded): its distinct words,
+    each cut to WORD_MAX."""
+    return tuple(dict.fromkeys(word[:WORD_MAX] for word in key.split()))
 
 
 def accounts_where(column: str, value: str, limit: int) -> Select[int]:

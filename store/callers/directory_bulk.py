@@ -1,6 +1,6 @@
 """Writing many accounts at once, with the ids chosen here: ``executemany`` of plain
 tuples on SQLite, COPY on PostgreSQL, a few statements per thousand accounts with their
-contacts, phones and name words.
+contacts, phones and the words of names not stored before.
 
 ``Writer`` is what every directory import writes new rows with; ``bulk_insert`` writes
 whole accounts with it (``switchboard bench lookup`` generates a million contacts so). The
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -23,7 +22,7 @@ from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
     name_key,
-    words,
+    name_words,
 )
 
 BATCH = 5000  # accounts per round of INSERTs
@@ -63,11 +62,9 @@ def bulk_insert(session: Session, accounts: Iterable[NewAccount], now: datetime,
             aid = writer.account(account.name, account.email, account.tax_id,
                                  account.crm_code, account.erp_code)
             writer.phones(account.phones, aid, None)
-            writer.words(account.name, aid, None)
             for contact in account.contacts:
                 cid = writer.contact(aid, contact.name, contact.email)
                 writer.phones(contact.phones, aid, cid)
-                writer.words(contact.name, aid, cid)
         counts.accounts += len(writer.rows["directory_account"])
         counts.contacts += len(writer.rows["directory_contact"])
         writer.flush()
@@ -80,22 +77,15 @@ _COLUMNS = {
                           "updated_at"),
     "directory_contact": ("id", "account_id", "name", "name_key", "email", "updated_at"),
     "directory_phone": ("number", "account_id", "contact_id", "position"),
-    "directory_word": ("word", "account_id", "contact_id"),
 }
 
 
-@lru_cache(maxsize=1 << 16)
-def _words(name: str) -> tuple[str, ...]:
-    """``words``, once per name (first names and surnames repeat across a directory)."""
-    return tuple(words(name))
-
-
 class Writer:
-    """New accounts, contacts, phones and name words, buffered as plain tuples and written
-    with the driver's fastest bulk path: ``executemany`` on SQLite, ``COPY`` on PostgreSQL
-    (both in the session's own transaction). The ids of new accounts and contacts are
-    chosen here, after the highest stored; ``finish`` moves PostgreSQL's sequences past
-    them."""
+    """New accounts, contacts and phones, buffered as plain tuples and written with the
+    driver's fastest bulk path: ``executemany`` on SQLite, ``COPY`` on PostgreSQL (both in
+    the session's own transaction); and the words of each name key written for the first
+    time (``name``), added unless stored. The ids of new accounts and contacts are chosen
+    here, after the highest stored; ``finish`` moves PostgreSQL's sequences past them."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
@@ -106,29 +96,38 @@ class Writer:
         self.next_account = (session.scalar(select(func.max(DirectoryAccount.id))) or 0) + 1
         self.next_contact = (session.scalar(select(func.max(DirectoryContact.id))) or 0) + 1
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
+        self.named: set[str] = set()  # name keys whose words this writer has added
+        self.name_words: list[tuple[str, str]] = []
 
     def account(self, name: str, email: str | None, tax_id: str | None,
                 crm_code: str | None, erp_code: str | None) -> int:
         aid = self.next_account
         self.next_account += 1
+        key = name_key(name)
         self.rows["directory_account"].append(
-            (aid, name, email, tax_id, crm_code, erp_code, name_key(name), self.now))
+            (aid, name, email, tax_id, crm_code, erp_code, key, self.now))
+        self.name(key)
         return aid
 
     def contact(self, account_id: int, name: str, email: str | None) -> int:
         cid = self.next_contact
         self.next_contact += 1
+        key = name_key(name)
         self.rows["directory_contact"].append(
-            (cid, account_id, name, name_key(name), email, self.now))
+            (cid, account_id, name, key, email, self.now))
+        self.name(key)
         return cid
+
+    def name(self, key: str) -> None:
+        """The words of a name key an account or contact now bears (added at the next
+        flush unless stored already)."""
+        if key not in self.named:
+            self.named.add(key)
+            self.name_words += [(word, key) for word in name_words(key)]
 
     def phones(self, numbers: Iterable[str], account_id: int, contact_id: int | None) -> None:
         self.rows["directory_phone"] += [(number, account_id, contact_id, position)
                                          for position, number in enumerate(numbers, start=1)]
-
-    def words(self, name: str, account_id: int, contact_id: int | None) -> None:
-        self.rows["directory_word"] += [(word, account_id, contact_id)
-                                        for word in _words(name)]
 
     def flush(self) -> None:
         """Write what is buffered: accounts first, then what refers to them."""
@@ -136,6 +135,9 @@ class Writer:
             if self.rows[table]:
                 copy_rows(self.session, table, columns, self.rows[table])
                 self.rows[table].clear()
+        if self.name_words:
+            _add_name_words(self.session, self.name_words)
+            self.name_words = []
 
     def finish(self) -> None:
         self.flush()
@@ -157,6 +159,22 @@ def copy_rows(session: Session, table: str, columns: Sequence[str],
     marks = ", ".join("?" * len(columns))
     driver.cursor().executemany(
         f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _add_name_words(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """(word, name key) pairs into directory_name_word, those stored already left alone:
+    one statement of two arrays on PostgreSQL, ``INSERT OR IGNORE`` on SQLite."""
+    driver: Any = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        words, keys = zip(*pairs, strict=True)
+        with driver.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO directory_name_word (word, name_key) "
+                "SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+                (list(words), list(keys)))
+        return
+    driver.cursor().executemany(
+        "INSERT OR IGNORE INTO directory_name_word (word, name_key) VALUES (?, ?)", pairs)
 
 
 def _advance_sequences(session: Session) -> None:

@@ -64,7 +64,6 @@ from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
     DirectoryPhone,
-    DirectoryWord,
     name_key,
 )
 from store.callers.directory_bulk import Writer, copy_rows
@@ -426,7 +425,7 @@ def contacts_of(account_ids: Sequence[int]) -> Executable:
 
 # Statements run once per changed account or contact (executemany, on the Core tables).
 _A, _C = cast(Table, DirectoryAccount.__table__), cast(Table, DirectoryContact.__table__)
-_P, _W = cast(Table, DirectoryPhone.__table__), cast(Table, DirectoryWord.__table__)
+_P = cast(Table, DirectoryPhone.__table__)
 UPDATE_ACCOUNT = (update(_A).where(_A.c.id == bindparam("b_id"))
                   .values(name=bindparam("b_name"), email=bindparam("b_email"),
                           tax_id=bindparam("b_tax_id"), crm_code=bindparam("b_crm_code"),
@@ -439,10 +438,6 @@ DELETE_OWN_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account"),
                                      _P.c.contact_id.is_(None))
 DELETE_CONTACT_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account"),
                                          _P.c.contact_id == bindparam("b_contact"))
-DELETE_OWN_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"),
-                                    _W.c.contact_id.is_(None))
-DELETE_CONTACT_WORDS = delete(_W).where(_W.c.account_id == bindparam("b_account"),
-                                        _W.c.contact_id == bindparam("b_contact"))
 
 
 KNOWN_MAX = 100_000  # accounts, and phones, up to which ``_Known`` reads a directory whole
@@ -498,7 +493,7 @@ class _Merge:
         without statistics."""
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("ANALYZE directory_account, directory_contact, "
-                                      "directory_phone, directory_word"))
+                                      "directory_phone, directory_name_word"))
 
     # --------------------------------------------------------------------- reading
 
@@ -665,15 +660,12 @@ class _Merge:
         contact_updates: list[dict[str, Any]] = []
         own_phones: list[dict[str, Any]] = []
         contact_phones: list[dict[str, Any]] = []
-        own_words: list[dict[str, Any]] = []
-        contact_words: list[dict[str, Any]] = []
         for account in dict.fromkeys(accounts):  # an account two groups found: once
             if account.new:
                 account.id = writer.account(account.name, account.email, account.tax_id,
                                             account.crm_code, account.erp_code)
                 account.new = False
                 writer.phones(account.phones, account.id, None)
-                writer.words(account.name, account.id, None)
             else:
                 if account.dirty:
                     account_updates.append({
@@ -685,15 +677,13 @@ class _Merge:
                     own_phones.append({"b_account": account.id})
                     writer.phones(account.phones, account.id, None)
                 if account.renamed:
-                    own_words.append({"b_account": account.id})
-                    writer.words(account.name, account.id, None)
+                    writer.name(account.name_key)
             account.dirty = account.phones_changed = account.renamed = False
             for contact in account.contacts.values():
                 if contact.new:
                     contact.id = writer.contact(account.id, contact.name, contact.email)
                     contact.new = False
                     writer.phones(contact.phones, account.id, contact.id)
-                    writer.words(contact.name, account.id, contact.id)
                 elif contact.dirty:
                     contact_updates.append({
                         "b_id": contact.id, "b_name": contact.name,
@@ -704,17 +694,13 @@ class _Merge:
                                                "b_contact": contact.id})
                         writer.phones(contact.phones, account.id, contact.id)
                     if contact.renamed:
-                        contact_words.append({"b_account": account.id,
-                                              "b_contact": contact.id})
-                        writer.words(contact.name, account.id, contact.id)
+                        writer.name(contact.name_key)
                 contact.dirty = contact.phones_changed = contact.renamed = False
         session = self.session
         for statement, params in ((UPDATE_ACCOUNT, account_updates),
                                   (UPDATE_CONTACT, contact_updates),
                                   (DELETE_OWN_PHONES, own_phones),
-                                  (DELETE_CONTACT_PHONES, contact_phones),
-                                  (DELETE_OWN_WORDS, own_words),
-                                  (DELETE_CONTACT_WORDS, contact_words)):
+                                  (DELETE_CONTACT_PHONES, contact_phones)):
             if params:
                 session.execute(statement, params)
         writer.flush()

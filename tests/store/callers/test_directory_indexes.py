@@ -80,9 +80,6 @@ IMPORT_WRITES: dict[str, tuple[Executable, dict[str, object]]] = {
     "delete an account's phones": (directory_io.DELETE_OWN_PHONES, {"b_account": 1}),
     "delete a contact's phones": (directory_io.DELETE_CONTACT_PHONES, {"b_account": 1,
                                                                    "b_contact": 1}),
-    "delete an account's words": (directory_io.DELETE_OWN_WORDS, {"b_account": 1}),
-    "delete a contact's words": (directory_io.DELETE_CONTACT_WORDS, {"b_account": 1,
-                                                                 "b_contact": 1}),
 }
 
 

@@ -9,12 +9,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from commands.core import Services
-from store.callers import directory
 from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
+    DirectoryNameWord,
     DirectoryPhone,
-    DirectoryWord,
 )
 from store.callers.directory_io import import_directory, parse_rows
 from store.db import transaction
@@ -51,10 +50,12 @@ def test_rows_become_accounts_contacts_and_e164_numbers(services: Services) -> N
         numbers = session.scalars(select(DirectoryPhone.number).order_by(
             DirectoryPhone.number)).all()
         assert numbers == ["+34600112233", "+34600445566", "+34611223344", "+34655555555"]
-        words = session.scalars(select(directory.DirectoryWord.word).where(
-            directory.DirectoryWord.contact_id.is_not(None)).order_by(
-            directory.DirectoryWord.word)).all()
-        assert words == ["ana", "gomez", "luis", "perez"]
+        words = session.execute(select(DirectoryNameWord.word, DirectoryNameWord.name_key)
+                                .order_by(DirectoryNameWord.word)).all()
+        assert [tuple(w) for w in words] == [
+            ("acme", "acme sl"), ("ana", "ana perez"), ("carmen", "carmen vidal"),
+            ("gomez", "luis gomez"), ("luis", "luis gomez"), ("perez", "ana perez"),
+            ("sl", "acme sl"), ("vidal", "carmen vidal")]
 
 
 def test_reimporting_updates_and_never_duplicates(services: Services) -> None:
@@ -215,8 +216,8 @@ def test_the_bulk_first_import_and_the_row_by_row_one_agree(db: Database,
     bulk = dump(services, skip="")
     other = make_services(db, make_settings(DATABASE_URL=db.url), services.clock)  # type: ignore[arg-type]
     with transaction(other.sessions) as session:
-        for table in (DirectoryPhone, DirectoryWord, DirectoryContact, DirectoryAccount):
-            session.execute(delete(table))  # phones and words have no cascade (0021)
+        for table in (DirectoryPhone, DirectoryContact, DirectoryAccount):
+            session.execute(delete(table))  # phones have no cascade (0021)
     load(other, "name;phone1\nSomeone Else;699 123 456\n")
     load(other, CSV)
     load(other, COMPANY_PHONES_CSV)
