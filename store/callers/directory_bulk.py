@@ -87,7 +87,8 @@ class Writer:
     time (``name``), added unless stored. The ids of new accounts and contacts are chosen
     here, after the highest stored; ``finish`` moves PostgreSQL's sequences past them."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime,
+                 stored_names: frozenset[str] | None = None) -> None:
         self.session = session
         connection = session.connection()
         processor = DirectoryAccount.__table__.c.updated_at.type.bind_processor(
@@ -96,7 +97,10 @@ class Writer:
         self.next_account = (session.scalar(select(func.max(DirectoryAccount.id))) or 0) + 1
         self.next_contact = (session.scalar(select(func.max(DirectoryContact.id))) or 0) + 1
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
-        self.named: set[str] = set()  # name keys whose words this writer has added
+        # Name keys whose words are stored or added. Given every stored one
+        # (``stored_names``), the words of others are copied without asking.
+        self.named: set[str] = set(stored_names or ())
+        self.names_known = stored_names is not None
         self.name_words: list[tuple[str, str]] = []
 
     def account(self, name: str, email: str | None, tax_id: str | None,
@@ -136,7 +140,11 @@ class Writer:
                 copy_rows(self.session, table, columns, self.rows[table])
                 self.rows[table].clear()
         if self.name_words:
-            _add_name_words(self.session, self.name_words)
+            if self.names_known:
+                copy_rows(self.session, "directory_name_word", ("word", "name_key"),
+                          self.name_words)
+            else:
+                _add_name_words(self.session, self.name_words)
             self.name_words = []
 
     def finish(self) -> None:

@@ -34,7 +34,7 @@ How a million rows go in, in bounded memory (times in docs/benchmarks.md):
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +63,7 @@ from sqlalchemy.sql import Executable
 from store.callers.directory import (
     DirectoryAccount,
     DirectoryContact,
+    DirectoryNameWord,
     DirectoryPhone,
     name_key,
 )
@@ -143,8 +144,9 @@ class Driver:
     raw cursor, prepared: psycopg would otherwise rewrite the text of a 900-value ``IN``
     on every run."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, before: Callable[[], None] | None = None) -> None:
         connection = session.connection()
+        self.before = before  # called before each statement
         driver: Any = connection.connection.driver_connection
         self.raw = connection.dialect.name == "postgresql"
         if self.raw:
@@ -158,6 +160,8 @@ class Driver:
 
     def rows(self, builder: Any, values: Sequence[Any]) -> list[tuple[Any, ...]]:
         """``builder(values)``'s rows: ``builder`` takes a list of bound parameters."""
+        if self.before is not None:
+            self.before()
         size = next(size for size in _SIZES if size >= len(values))
         key = (builder, size)
         if key not in self.compiled:
@@ -426,6 +430,7 @@ def contacts_of(account_ids: Sequence[int]) -> Executable:
 # Statements run once per changed account or contact (executemany, on the Core tables).
 _A, _C = cast(Table, DirectoryAccount.__table__), cast(Table, DirectoryContact.__table__)
 _P = cast(Table, DirectoryPhone.__table__)
+_N = cast(Table, DirectoryNameWord.__table__)
 UPDATE_ACCOUNT = (update(_A).where(_A.c.id == bindparam("b_id"))
                   .values(name=bindparam("b_name"), email=bindparam("b_email"),
                           tax_id=bindparam("b_tax_id"), crm_code=bindparam("b_crm_code"),
@@ -440,10 +445,10 @@ DELETE_CONTACT_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account
                                          _P.c.contact_id == bindparam("b_contact"))
 
 
-KNOWN_MAX = 100_000  # accounts, and phones, up to which ``_Known`` reads a directory whole
+KNOWN_MAX = 100_000  # accounts, phones, name words up to which ``_Known`` reads them whole
 # Whether the directory holds more: each a walk of at most that many primary key entries.
-_LARGER_THAN_KNOWN = tuple(select(table.c.id).order_by(table.c.id).offset(KNOWN_MAX).limit(1)
-                           for table in (_A, _P))
+_LARGER_THAN_KNOWN = tuple(select(*key).order_by(*key).offset(KNOWN_MAX).limit(1)
+                           for key in ((_A.c.id,), (_P.c.id,), (_N.c.word, _N.c.name_key)))
 
 
 def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -459,11 +464,12 @@ class _Merge:
         self.session = session
         self.now = now
         self.report = report
-        self.driver = Driver(session)
-        self.writer = Writer(session, now)
+        self.known = _Known.read(session)
+        self.driver = Driver(session, self._fresh_statistics)
+        self.writer = Writer(session, now, None if self.known is None else self.known.names)
         self.first_ids = self.writer.next_account + self.writer.next_contact
         self.stored_below = self.writer.next_account  # accounts from this id on are new
-        self.known = _Known.read(session)
+        self.stale = False  # the tables have doubled since the statistics were refreshed
         self.written = 0  # accounts and contacts created so far
         self.analyzed = ANALYZE_FROM // 2  # …when the statistics were last refreshed
 
@@ -484,6 +490,13 @@ class _Merge:
     def finish(self) -> None:
         self.writer.finish()
         if self.written >= ANALYZE_FROM:
+            self._analyze()
+
+    def _fresh_statistics(self) -> None:
+        """Before a look-up: the statistics refreshed if the tables have doubled since
+        (an import whose look-ups ask nothing does not stop to refresh them)."""
+        if self.stale:
+            self.stale = False
             self._analyze()
 
     def _analyze(self) -> None:
@@ -706,20 +719,22 @@ class _Merge:
         writer.flush()
         self.written = writer.next_account + writer.next_contact - self.first_ids
         if self.written >= 2 * self.analyzed:  # the tables doubled: look again
-            self._analyze()
+            self.stale = True
             self.analyzed = self.written
 
 
 @dataclass(frozen=True, slots=True)
 class _Known:
     """What a small directory held before the import: every account's ERP code, CRM code,
-    tax id and name key (``keys``, in ``_KEY_COLUMNS`` order) and every account's own
-    number. With them the look-ups ask the database only for values it holds: a first
-    import into an empty or small directory asks nothing. A larger directory is not read
-    whole (``read`` gives None, and every value is asked)."""
+    tax id and name key (``keys``, in ``_KEY_COLUMNS`` order), every account's own number
+    and every name whose words are stored. With them the look-ups ask the database only
+    for values it holds (a first import into an empty or small directory asks nothing),
+    and the words of other names are written without asking whether they are there. A
+    larger directory is not read whole (``read`` gives None, and every value is asked)."""
 
     keys: tuple[frozenset[str], ...]
     numbers: frozenset[str]
+    names: frozenset[str]
 
     @classmethod
     def read(cls, session: Session) -> _Known | None:
@@ -727,9 +742,10 @@ class _Known:
             return None
         accounts = session.execute(select(*(_A.c[column] for column in _KEY_COLUMNS))).all()
         numbers = session.scalars(select(_P.c.number).where(_P.c.contact_id.is_(None)))
+        names = session.scalars(select(_N.c.name_key).distinct())
         return cls(tuple(frozenset(v for v in values if v) for values in zip(
             *accounts, strict=True)) if accounts else (frozenset(),) * len(_KEY_COLUMNS),
-            frozenset(numbers))
+            frozenset(numbers), frozenset(names))
 
 
 def _first(index: dict[Any, _Account], key: Any, account: _Account) -> None:
