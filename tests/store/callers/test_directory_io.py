@@ -426,3 +426,36 @@ def test_a_large_import_refreshes_postgresql_s_statistics(db: Database, services
     monkeypatch.setattr(directory_io, "ANALYZE_FROM", 2)
     load(services, GOOD)
     assert tuples() == 3
+
+
+def test_statistics_are_refreshed_only_before_look_ups_that_need_them(
+        db: Database, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the tables have doubled, PostgreSQL's statistics are refreshed before the next
+    look-up that asks the database: an import whose look-ups ask nothing (new rows into a
+    small directory) refreshes them once, at the end."""
+    from sqlalchemy import event
+
+    from store.callers import directory_io
+
+    if db.url.startswith("sqlite"):
+        pytest.skip("SQLite's planner takes the indexes without statistics")
+    analyzed: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("ANALYZE"):
+            analyzed.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    monkeypatch.setattr(directory_io, "ANALYZE_FROM", 2)
+    monkeypatch.setattr(directory_io, "SLICE", 1)
+    try:
+        load(services, GOOD)
+        assert len(analyzed) == 1
+        monkeypatch.setattr(directory_io, "_LARGER_THAN_KNOWN", tuple(  # ask for every value
+            probe.offset(0) for probe in directory_io._LARGER_THAN_KNOWN))
+        analyzed.clear()
+        more = "".join(f"Persona {n};6000000{n:02d};;;;;;;\n" for n in range(12))
+        load(services, GOOD + more)
+        assert len(analyzed) >= 2  # during the import too, before a slice's look-ups
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
