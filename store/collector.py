@@ -10,7 +10,8 @@ that was about a sixth of the import's time (``switchboard bench stats``: 57,000
 ``collector_paused`` turns the collector off for one batch and, when the batch is done,
 collects the youngest generation once: the cycles the batch did make (a Session and its
 transaction, say) are freed there, so memory stays bounded by one batch however long the
-import runs. The collector's previous state is restored.
+import runs. The collector's previous state is restored. ``collector_relaxed`` keeps it
+running, less often, for a job that is one long batch.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from contextlib import contextmanager
 # 45 ms on PostgreSQL (docs/benchmarks.md, issue 21). The garbage a collection frees
 # is still freed, after more objects.
 SERVING_THRESHOLDS = (50_000, 20, 20)
+# A long bulk job's collector (``collector_relaxed``), for the same reason: a million-row
+# directory import keeps each identifier's account group, a slice of rows and what it
+# writes alive while it makes millions of short-lived tuples; with the default thresholds
+# the collector took about a quarter of its time (docs/benchmarks.md, issue 19).
+BULK_THRESHOLDS = (50_000, 20, 20)
 
 
 @contextmanager
@@ -41,3 +47,17 @@ def collector_paused() -> Iterator[None]:
         gc.collect(0)
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def collector_relaxed(thresholds: tuple[int, int, int] = BULK_THRESHOLDS) -> Iterator[None]:
+    """The collector's thresholds set to ``thresholds`` inside the block, and restored
+    after it. Unlike ``collector_paused`` it still runs, less often: for a job too long to
+    leave its cycles uncollected until it ends. Processes forked inside the block (bulk
+    workers) start with the same thresholds."""
+    before = gc.get_threshold()
+    gc.set_threshold(*thresholds)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

@@ -69,6 +69,7 @@ from store.callers.directory import (
 )
 from store.callers.directory_bulk import Writer, copy_rows
 from store.callers.directory_csv import Row, clashes, entries, parse_rows
+from store.collector import collector_relaxed
 from store.imports import ImportRejected, Problem, line_number
 from store.workers import spare_cores
 
@@ -279,7 +280,7 @@ def import_directory(session: Session, source: str | Iterable[str], now: datetim
     if workers is None:
         spare = spare_cores()
         workers = spare + 1 if spare else 0
-    with _roomy_cache(session):
+    with _roomy_cache(session), collector_relaxed():
         return _import(session, lines, now, region, skip_bad, workers)
 
 
