@@ -1,4 +1,4 @@
-"""``switchboard bench lookup``: /lookup by phone among a million contacts.
+"""``switchboard bench lookup``: /lookup by phone and by name among a million contacts.
 
 On the configured database (DATABASE_URL — point it at a scratch database): generates
 ``--contacts`` contacts (default 1,000,000; four per account, each account with a phone of
@@ -129,10 +129,19 @@ def run(cli: Cli, args: argparse.Namespace) -> int:
     def unknown() -> str:
         return national(contact_phone(total + rng.randrange(10**6)))
 
+    def company() -> str:  # a company by the words of its name, its number among them
+        i = rng.randrange(accounts)
+        return f"name {rng.choice(KINDS)} {i}"
+
+    def crowd() -> str:  # a surname and a first name that thousands of contacts share
+        return f"name {rng.choice(FIRST)} {rng.choice(LAST)}"
+
     cases: list[tuple[str, Callable[[], str], str, float | None]] = [
         ("/lookup PHONE (a contact's mobile)", mobile, "1 account for phone number", TARGET_MS),
         ("/lookup PHONE (an account's landline)", landline, "1 account for phone number", None),
         ("/lookup PHONE (nobody has it)", unknown, "Nobody found", None),
+        ("/lookup name (a company)", company, "", None),
+        ("/lookup name (first name and surname)", crowd, "", None),
     ]
     failures = 0
     for label, number, expect, target in cases:
