@@ -43,7 +43,7 @@ from sqlalchemy import (
     String,
     cast,
     func,
-    intersect,
+    literal,
     null,
     select,
     union_all,
@@ -180,14 +180,19 @@ def phone_matches(number: str, limit: int) -> Select[int, int | None]:
 
 def name_matches(query_words: Sequence[str], limit: int) -> CompoundSelect[int, int | None]:
     """(account, contact or None) whose name has a word starting with each query word: the
-    names whose words hold every query word (a range of the word index each,
-    intersected), then the accounts and contacts bearing them (by their name_key index)."""
-    selects = []
-    for word in query_words:
-        low, high = _prefix_range(word[:WORD_MAX])
-        query = select(DirectoryNameWord.name_key).where(DirectoryNameWord.word >= low)
-        selects.append(query if high is None else query.where(DirectoryNameWord.word < high))
-    names = selects[0] if len(selects) == 1 else intersect(*selects)
+    names holding the longest query word (a range of the word index), those of them
+    whose key has a word starting with each other query word, then the accounts and
+    contacts bearing them (by their name_key index). Intersecting every word's range read
+    each whole: ``sl`` alone is every company's."""
+    cut = sorted(dict.fromkeys(word[:WORD_MAX] for word in query_words), key=len,
+                 reverse=True)
+    low, high = _prefix_range(cut[0])
+    names = select(DirectoryNameWord.name_key).where(DirectoryNameWord.word >= low)
+    if high is not None:
+        names = names.where(DirectoryNameWord.word < high)
+    spaced = literal(" ") + DirectoryNameWord.name_key
+    for word in cut[1:]:  # folded words: letters and digits only, nothing LIKE reads
+        names = names.where(spaced.like(f"% {word}%"))
     return union_all(
         select(DirectoryAccount.id, cast(null(), Integer).label("contact_id")).where(
             DirectoryAccount.name_key.in_(names)),
