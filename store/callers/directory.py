@@ -8,8 +8,8 @@ scans at a million contacts:
   number) the contact it belongs to — a lookup by phone is one index probe;
 - ``directory_name_word``: every word of every distinct name, folded (lowercase, no
   accents), with the name's key (``name_key``, which accounts and contacts carry, each
-  indexed) — a lookup by name is an index range scan per word, intersected, then the
-  owners of the names found. Names repeat across a directory (first names and surnames,
+  indexed) — a lookup by name is an index range scan of its longest word, the names
+  found filtered by their other words, then the owners of those names. Names repeat across a directory (first names and surnames,
   whole names), so a name's words are stored once however many people bear it: a
   million-row import writes a fraction of the rows it wrote with a word row per owner
   (migration 0022; docs/benchmarks.md, issue 19). A name nobody bears any more keeps its
@@ -137,8 +137,9 @@ def name_key(name: str) -> str:
     return fold(name)[:NAME_KEY_MAX].rstrip()
 
 
-# A name search intersects one index range per word: the first few words narrow it enough,
-# and a pasted paragraph must not become hundreds of compound SELECTs.
+# A name search reads one index range and checks each name found against the other words:
+# the first few words narrow it enough, and a pasted paragraph must not become a filter
+# of hundreds of patterns.
 QUERY_WORDS_MAX = 8
 
 
