@@ -11,10 +11,9 @@ scans at a million contacts:
   indexed) — a lookup by name is an index range scan of its longest word, the names
   found filtered by their other words, then the owners of those names. Names repeat
   across a directory (first names and surnames, whole names), so a name's words are
-  stored once however many people bear it: a
-  million-row import writes a fraction of the rows it wrote with a word row per owner
-  (migration 0022; docs/benchmarks.md, issue 19). A name nobody bears any more keeps its
-  words; they find nobody.
+  stored once however many people bear it: a million-row import writes a fraction of the
+  rows it wrote with a word row per owner (migration 0022; docs/benchmarks.md, issue 19).
+  A name nobody bears any more keeps its words; they find nobody.
 
 The phones carry the account's id and the contact's without foreign keys (migration
 0021): the directory import is all that writes them, with ids it has just allocated or

@@ -408,7 +408,7 @@ def test_a_large_import_refreshes_postgresql_s_statistics(db: Database, services
                                                           ) -> None:
     """Stale statistics of a table that grew from a few rows to a million make PostgreSQL
     read it whole for each slice's look-ups: past ANALYZE_FROM new rows the import
-    refreshes them (reltuples: -1 before a table is first analyzed)."""
+    refreshes them (reltuples: the rows counted by the last ANALYZE)."""
     from sqlalchemy import text
 
     from store.callers import directory_io
@@ -422,7 +422,7 @@ def test_a_large_import_refreshes_postgresql_s_statistics(db: Database, services
                 "SELECT reltuples FROM pg_class WHERE oid = 'directory_account'::regclass")))
 
     load(services, "name;phone1\nAna;600112233\n")
-    assert tuples() <= 0
+    assert tuples() != 1  # not refreshed (-1, or what an earlier test's ANALYZE left)
     monkeypatch.setattr(directory_io, "ANALYZE_FROM", 2)
     load(services, GOOD)
     assert tuples() == 3
