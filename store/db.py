@@ -111,6 +111,14 @@ def among(query: _Query, column: ColumnElement[Any] | QueryableAttribute[Any],
     return query.where(column.in_(sorted(values)))
 
 
+def one_at_a_time(session: Session, key: int) -> None:
+    """Until the transaction ends, no other transaction that names ``key`` gets past this
+    call: a PostgreSQL advisory lock, which waits. (SQLite's ``BEGIN IMMEDIATE`` already
+    lets one writer in at a time.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: objects read in a transaction stay readable after it,
     # e.g. the asker's Person carried in the command Context.

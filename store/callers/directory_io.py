@@ -70,6 +70,7 @@ from store.callers.directory import (
 from store.callers.directory_bulk import Writer, copy_rows
 from store.callers.directory_csv import Row, clashes, entries, parse_rows
 from store.collector import collector_relaxed
+from store.db import one_at_a_time
 from store.imports import ImportRejected, Problem, line_number
 from store.workers import spare_cores
 
@@ -83,6 +84,9 @@ IN_MAX = 900  # values per IN list (SQLite's default limit is 999 variables on o
 # New accounts and contacts after which PostgreSQL's statistics are refreshed, and again
 # each time the new ones have doubled.
 ANALYZE_FROM = 10_000
+# pg_advisory_xact_lock key of directory imports ("SWB-DIRI" in ASCII): two at once would
+# choose the same new ids.
+IMPORT_LOCK = 0x5357_422D_4449_5249
 
 
 @dataclass
@@ -275,8 +279,10 @@ def import_directory(session: Session, source: str | Iterable[str], now: datetim
     as they are read (a text file opened with ``newline=""``). ImportRejected lists every
     problem; the caller owns the transaction and rolls it back then. ``workers``: the
     processes that read and check a large file's rows while this one stages them
-    (default: one per core, none on one core)."""
+    (default: one per core, none on one core). One import runs at a time: another waits
+    until this one's transaction ends."""
     lines = io.StringIO(source, newline="") if isinstance(source, str) else source
+    one_at_a_time(session, IMPORT_LOCK)  # new ids start after the highest stored
     if workers is None:
         spare = spare_cores()
         workers = spare + 1 if spare else 0

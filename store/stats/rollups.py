@@ -32,7 +32,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
@@ -52,6 +51,7 @@ from store.calls.records import (
     CallRecord,
     hour_of,
 )
+from store.db import one_at_a_time
 
 HOUR = timedelta(hours=1)
 # pg_advisory_xact_lock key of the call-record writers ("SWB-CALL" in ASCII).
@@ -218,8 +218,7 @@ def aggregates(basis: Basis) -> dict[str, ColumnElement[Any]]:
 def lock_writers(session: Session) -> None:
     """Serialise call-record writers until the transaction ends (PostgreSQL; SQLite's
     BEGIN IMMEDIATE already does)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+    one_at_a_time(session, WRITERS_LOCK)
 
 
 def stored_basis(session: Session) -> Basis | None:

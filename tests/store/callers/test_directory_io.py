@@ -459,3 +459,26 @@ def test_statistics_are_refreshed_only_before_look_ups_that_need_them(
         assert len(analyzed) >= 2  # during the import too, before a slice's look-ups
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_one_directory_import_at_a_time(db: Database, services: Services) -> None:
+    """New ids start after the highest stored, so two imports at once would choose the
+    same ones and the second would fail on the primary key: while an import's transaction
+    is open, another cannot take the import's lock (it waits for it)."""
+    from sqlalchemy import text
+
+    from store.callers import directory_io
+
+    if db.url.startswith("sqlite"):
+        pytest.skip("SQLite lets one writer in at a time (BEGIN IMMEDIATE)")
+    with transaction(services.sessions) as session:
+        import_directory(session, GOOD, T0, "ES")
+        with db.engine.connect() as other:
+            taken = other.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                 {"key": directory_io.IMPORT_LOCK})
+            other.rollback()
+        assert taken is False
+    with db.engine.connect() as other:  # free again once the import's transaction ended
+        assert other.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                            {"key": directory_io.IMPORT_LOCK}) is True
+        other.rollback()
