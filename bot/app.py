@@ -18,7 +18,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
 from commands.core import Services
 from integrations import tracing
-from store.collector import SERVING_THRESHOLDS
+from store.collector import RELAXED_THRESHOLDS
 from store.migrate import current_revision, pending_reason
 
 
@@ -81,10 +81,10 @@ def freeze_startup() -> None:
     compiled templates) out of the garbage collector's sight. It lives as long as the
     process anyway, and a full collection that walks it took half a second of a
     1,000-agent /queue; frozen, collections stay short. Then the collector runs less
-    often (``store.collector.SERVING_THRESHOLDS``). Serving processes only."""
+    often (``store.collector.RELAXED_THRESHOLDS``). Serving processes only."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*SERVING_THRESHOLDS)
+    gc.set_threshold(*RELAXED_THRESHOLDS)
 
 
 def door_names(app: Flask) -> dict[str, str]:

@@ -20,19 +20,19 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# A serving process's collector (``bot.app.freeze_startup``): the youngest generation is
-# collected after 50,000 new objects instead of 700, the older ones after 20 collections
-# of the one below instead of 10. A 1,000-agent /queue makes over 100,000 objects, most
-# freed by refcounting, while a thousand people it loaded stay alive until it answers:
-# with the default thresholds each young collection walked them again, about 4 ms of its
-# 45 ms on PostgreSQL (docs/benchmarks.md, issue 21). The garbage a collection frees
-# is still freed, after more objects.
-SERVING_THRESHOLDS = (50_000, 20, 20)
-# A long bulk job's collector (``collector_relaxed``), for the same reason: a million-row
-# directory import keeps each identifier's account group, a slice of rows and what it
-# writes alive while it makes millions of short-lived tuples; relaxing the thresholds cut
-# its time by a third or more on both databases (docs/benchmarks.md, issue 19).
-BULK_THRESHOLDS = (50_000, 20, 20)
+# The collector of a process that keeps many objects alive while it makes many more that
+# refcounting frees: the youngest generation is collected after 50,000 new objects
+# instead of 700, the older ones after 20 collections of the one below instead of 10.
+# The garbage a collection frees is still freed, after more objects.
+# - A serving process (``bot.app.freeze_startup``): a 1,000-agent /queue makes over
+#   100,000 objects while a thousand people it loaded stay alive until it answers; with
+#   the default thresholds each young collection walked them again, about 4 ms of its
+#   45 ms on PostgreSQL (docs/benchmarks.md, issue 21).
+# - A long bulk job (``collector_relaxed``): a million-row directory import keeps each
+#   identifier's account group, a slice of rows and what it writes alive while it makes
+#   millions of short-lived tuples; relaxing the thresholds cut its time by a third or
+#   more on both databases (docs/benchmarks.md, issue 19).
+RELAXED_THRESHOLDS = (50_000, 20, 20)
 
 
 @contextmanager
@@ -50,7 +50,8 @@ def collector_paused() -> Iterator[None]:
 
 
 @contextmanager
-def collector_relaxed(thresholds: tuple[int, int, int] = BULK_THRESHOLDS) -> Iterator[None]:
+def collector_relaxed(thresholds: tuple[int, int, int] = RELAXED_THRESHOLDS
+                      ) -> Iterator[None]:
     """The collector's thresholds set to ``thresholds`` inside the block, and restored
     after it. Unlike ``collector_paused`` it still runs, less often: for a job too long to
     leave its cycles uncollected until it ends. Processes forked inside the block (bulk

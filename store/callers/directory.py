@@ -143,14 +143,15 @@ def name_key(name: str) -> str:
 QUERY_WORDS_MAX = 8
 
 
+def name_words(key: str) -> tuple[str, ...]:
+    """The index words of folded text (a ``name_key``): its distinct words,
+    each cut to WORD_MAX."""
+    return tuple(dict.fromkeys(word[:WORD_MAX] for word in key.split()))
+
+
 def words(text: str) -> list[str]:
     """The distinct index words of a name, in order."""
-    found: list[str] = []
-    for word in fold(text).split():
-        cut = word[:WORD_MAX]
-        if cut not in found:
-            found.append(cut)
-    return found
+    return list(name_words(fold(text)))
 
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"  # what index words are made of, in order
@@ -200,12 +201,6 @@ def name_matches(query_words: Sequence[str], limit: int) -> CompoundSelect[int, 
         select(DirectoryContact.account_id, DirectoryContact.id).where(
             DirectoryContact.name_key.in_(names)),
     ).limit(limit)
-
-
-def name_words(key: str) -> tuple[str, ...]:
-    """The index words of a name key (``name_key``: already folded): its distinct words,
-    each cut to WORD_MAX."""
-    return tuple(dict.fromkeys(word[:WORD_MAX] for word in key.split()))
 
 
 def accounts_where(column: str, value: str, limit: int) -> Select[int]:

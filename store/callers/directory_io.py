@@ -453,9 +453,13 @@ DELETE_CONTACT_PHONES = delete(_P).where(_P.c.account_id == bindparam("b_account
 
 
 KNOWN_MAX = 100_000  # accounts, phones, name words up to which ``_Known`` reads them whole
-# Whether the directory holds more: each a walk of at most that many primary key entries.
-_LARGER_THAN_KNOWN = tuple(select(*key).order_by(*key).offset(KNOWN_MAX).limit(1)
-                           for key in ((_A.c.id,), (_P.c.id,), (_N.c.word, _N.c.name_key)))
+
+
+def larger_than_known() -> tuple[Executable, ...]:
+    """Whether the directory holds more accounts, phones or name words than KNOWN_MAX: each
+    a walk of at most that many primary key entries."""
+    return tuple(select(*key).order_by(*key).offset(KNOWN_MAX).limit(1)
+                 for key in ((_A.c.id,), (_P.c.id,), (_N.c.word, _N.c.name_key)))
 
 
 def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -745,7 +749,7 @@ class _Known:
 
     @classmethod
     def read(cls, session: Session) -> _Known | None:
-        if any(session.scalar(probe) is not None for probe in _LARGER_THAN_KNOWN):
+        if any(session.scalar(probe) is not None for probe in larger_than_known()):
             return None
         accounts = session.execute(select(*(_A.c[column] for column in _KEY_COLUMNS))).all()
         numbers = session.scalars(select(_P.c.number).where(_P.c.contact_id.is_(None)))

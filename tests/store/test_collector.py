@@ -9,8 +9,7 @@ import weakref
 import pytest
 
 from store.collector import (
-    BULK_THRESHOLDS,
-    SERVING_THRESHOLDS,
+    RELAXED_THRESHOLDS,
     collector_paused,
     collector_relaxed,
 )
@@ -55,7 +54,7 @@ def test_a_serving_process_freezes_its_start_up_heap_and_collects_less_often() -
     try:
         freeze_startup()
         assert gc.get_freeze_count() > 0  # start-up's objects are out of the walk
-        assert gc.get_threshold() == SERVING_THRESHOLDS
+        assert gc.get_threshold() == RELAXED_THRESHOLDS
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
@@ -64,7 +63,7 @@ def test_a_serving_process_freezes_its_start_up_heap_and_collects_less_often() -
 def test_a_relaxed_collector_runs_less_often_inside_and_as_before_after() -> None:
     before = gc.get_threshold()
     with collector_relaxed():
-        assert gc.isenabled() and gc.get_threshold() == BULK_THRESHOLDS
+        assert gc.isenabled() and gc.get_threshold() == RELAXED_THRESHOLDS
         a, b = Node(), Node()
         a.other, b.other = b, a
         alive = weakref.ref(a)
@@ -86,4 +85,4 @@ def test_the_directory_import_runs_with_the_relaxed_collector(
                         lambda *args: seen.append(gc.get_threshold()) or "report")
     assert directory_io.import_directory(mock.MagicMock(), "", mock.sentinel.now, "ES",
                                          workers=0) == "report"
-    assert seen == [BULK_THRESHOLDS]
+    assert seen == [RELAXED_THRESHOLDS]

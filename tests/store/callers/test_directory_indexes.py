@@ -138,6 +138,6 @@ def test_a_private_customer_s_number_is_looked_up_by_the_number_index(db: Databa
 def test_the_small_directory_probe_walks_the_primary_key(db: Database, table: str) -> None:
     """Whether a directory is small enough to read whole (``_Known``) is asked by walking
     at most KNOWN_MAX entries of a primary key; only then is it read whole."""
-    probe = directory_io._LARGER_THAN_KNOWN[["accounts", "phones", "name words"].index(table)]
+    probe = directory_io.larger_than_known()[["accounts", "phones", "name words"].index(table)]
     with transaction(make_sessionmaker(db.engine)) as session:
         assert_indexed(session, probe, limited=True)

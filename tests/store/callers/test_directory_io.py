@@ -323,8 +323,6 @@ def test_look_ups_ask_only_for_what_a_small_directory_holds(
     assert values and values <= {"1001", "ESB12345674", "ES12345678Z", "acme sl",
                                  "+34655555555"}
     monkeypatch.setattr(directory_io, "KNOWN_MAX", 0)
-    monkeypatch.setattr(directory_io, "_LARGER_THAN_KNOWN", tuple(
-        probe.offset(0) for probe in directory_io._LARGER_THAN_KNOWN))
     asked.clear()
     assert load(services, GOOD + new.split("\n", 1)[1]).endswith("5 rows unchanged")
     assert "N-1" in asked
@@ -451,8 +449,7 @@ def test_statistics_are_refreshed_only_before_look_ups_that_need_them(
     try:
         load(services, GOOD)
         assert len(analyzed) == 1
-        monkeypatch.setattr(directory_io, "_LARGER_THAN_KNOWN", tuple(  # ask for every value
-            probe.offset(0) for probe in directory_io._LARGER_THAN_KNOWN))
+        monkeypatch.setattr(directory_io, "KNOWN_MAX", 0)  # ask for every value
         analyzed.clear()
         more = "".join(f"Persona {n};6000000{n:02d};;;;;;;\n" for n in range(12))
         load(services, GOOD + more)
